@@ -1,0 +1,47 @@
+//! `han`: a pure decoder for smart electricity meters.
+//!
+//! Bytes in, readings out: no I/O, no clock. Feed a [`Decoder`] chunks of any
+//! size from a serial port, a socket or a file; it finds HDLC frames, wired
+//! M-Bus long frames and DSMR P1 telegrams in the stream, checks their
+//! checksums, reassembles segmented messages, decrypts DLMS
+//! general-glo/ded-ciphering with the user's key, decodes A-XDR and the
+//! brand list layouts, and yields one [`Reading`] per message or a typed
+//! [`Error`] per rejected frame. It never panics on any input and
+//! resynchronises after garbage.
+//!
+//! ```
+//! let frame = [0x7E, 0xA0, 0x08, 0x01, 0x02, 0x01, 0x13, 0x6E, 0x8C, 0x7E];
+//! let mut dec = han::Decoder::new(han::Config::default());
+//! dec.push(&frame);
+//! // An HDLC frame without an information field carries no reading.
+//! assert!(matches!(dec.next_event(), Some(han::Event::Rejected { .. }) | None));
+//! ```
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![warn(missing_docs)]
+
+pub mod apdu;
+pub mod axdr;
+mod cipher;
+pub mod crc;
+pub mod dsmr;
+mod error;
+mod gbt;
+pub mod hdlc;
+mod lists;
+pub mod mbus;
+mod normalise;
+pub mod obis;
+mod reading;
+mod stream;
+pub mod time;
+mod value;
+
+pub use error::Error;
+pub use obis::Obis;
+pub use reading::{Entry, Framing, Object, Objects, Protocol, Quantities, Reading, STREAM_VERSION, SubMeter};
+pub use stream::{Config, Decoder, Event, FramingMode, Stats, decode_message};
+pub use time::MeterTime;
+pub use value::{Decimal, Hex, Unit, Value};
+
+/// Re-exported so callers can name a zone for meters whose clock has no offset.
+pub use chrono_tz::Tz;

@@ -1,0 +1,158 @@
+//! From OBIS objects to the common quantities in fixed units.
+//!
+//! One table of OBIS codes, one of units; conversions shift the decimal
+//! exponent so `1.01 kW` becomes exactly `1010 W`.
+
+use crate::reading::{Quantities, Reading, SubMeter};
+use crate::time::MeterTime;
+use crate::value::{Decimal, Value};
+
+/// The fixed units the quantities use.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+enum Base {
+    W,
+    Var,
+    V,
+    A,
+    Hz,
+    Kwh,
+    Kvarh,
+    M3,
+    Gj,
+    One,
+}
+
+/// Powers of ten from a unit the meter states to a base unit; `None` when
+/// the unit does not measure that quantity (the value is then left out
+/// rather than guessed).
+fn exponent_to(base: Base, unit: Option<&str>) -> Option<i8> {
+    let u = unit?;
+    let eq = |s: &str| u.eq_ignore_ascii_case(s);
+    match base {
+        Base::W if eq("W") => Some(0),
+        Base::W if eq("kW") => Some(3),
+        Base::W if eq("MW") => Some(6),
+        Base::Var if eq("var") => Some(0),
+        Base::Var if eq("kvar") => Some(3),
+        Base::Var if eq("Mvar") => Some(6),
+        Base::V if eq("V") => Some(0),
+        Base::V if eq("kV") => Some(3),
+        Base::A if eq("A") => Some(0),
+        Base::A if eq("mA") => Some(-3),
+        Base::Hz if eq("Hz") => Some(0),
+        Base::Kwh if eq("kWh") => Some(0),
+        Base::Kwh if eq("Wh") => Some(-3),
+        Base::Kwh if eq("MWh") => Some(3),
+        Base::Kvarh if eq("kvarh") => Some(0),
+        Base::Kvarh if eq("varh") => Some(-3),
+        Base::Kvarh if eq("Mvarh") => Some(3),
+        Base::M3 if eq("m3") || u == "m³" => Some(0),
+        Base::M3 if eq("dm3") || eq("l") => Some(-3),
+        Base::Gj if eq("GJ") => Some(0),
+        Base::Gj if eq("MJ") => Some(-3),
+        Base::One if u.is_empty() || u == "255" => Some(0),
+        _ => None,
+    }
+}
+
+fn number(value: &Value, unit: Option<&str>, base: Base) -> Option<f64> {
+    let shift = exponent_to(base, unit)?;
+    match value {
+        Value::Number(d) => Some(d.scaled(shift).to_f64()),
+        Value::Float(f) if f.is_finite() => Some(f * Decimal::new(1, shift).to_f64()),
+        _ => None,
+    }
+}
+
+/// Fills `reading.quantities` from its objects and sub-meters.
+pub(crate) fn normalise(reading: &mut Reading) {
+    let mut q = Quantities::default();
+    for o in reading.obis.iter() {
+        let [a, _b, c, d, e, f] = o.code.0;
+        if f != 255 {
+            continue;
+        }
+        let unit = o.unit.as_ref().map(|u| u.as_str());
+        let v = |base| number(&o.value, unit, base);
+        match (a, c, d, e) {
+            (1, 1, 7, 0) => q.power_import_w = v(Base::W),
+            (1, 2, 7, 0) => q.power_export_w = v(Base::W),
+            (1, 3, 7, 0) => q.reactive_power_import_var = v(Base::Var),
+            (1, 4, 7, 0) => q.reactive_power_export_var = v(Base::Var),
+            (1, 21, 7, 0) => q.power_import_l1_w = v(Base::W),
+            (1, 41, 7, 0) => q.power_import_l2_w = v(Base::W),
+            (1, 61, 7, 0) => q.power_import_l3_w = v(Base::W),
+            (1, 22, 7, 0) => q.power_export_l1_w = v(Base::W),
+            (1, 42, 7, 0) => q.power_export_l2_w = v(Base::W),
+            (1, 62, 7, 0) => q.power_export_l3_w = v(Base::W),
+            (1, 23, 7, 0) => q.reactive_power_import_l1_var = v(Base::Var),
+            (1, 43, 7, 0) => q.reactive_power_import_l2_var = v(Base::Var),
+            (1, 63, 7, 0) => q.reactive_power_import_l3_var = v(Base::Var),
+            (1, 24, 7, 0) => q.reactive_power_export_l1_var = v(Base::Var),
+            (1, 44, 7, 0) => q.reactive_power_export_l2_var = v(Base::Var),
+            (1, 64, 7, 0) => q.reactive_power_export_l3_var = v(Base::Var),
+            (1, 32, 7, 0) => q.voltage_l1_v = v(Base::V),
+            (1, 52, 7, 0) => q.voltage_l2_v = v(Base::V),
+            (1, 72, 7, 0) => q.voltage_l3_v = v(Base::V),
+            (1, 31, 7, 0) => q.current_l1_a = v(Base::A),
+            (1, 51, 7, 0) => q.current_l2_a = v(Base::A),
+            (1, 71, 7, 0) => q.current_l3_a = v(Base::A),
+            (1, 91, 7, 0) => q.current_neutral_a = v(Base::A),
+            (1, 13, 7, 0) => q.power_factor = v(Base::One).or_else(|| o.value.as_f64()),
+            (1, 14, 7, 0) => q.frequency_hz = v(Base::Hz),
+            (1, 1, 8, 0) => q.energy_import_kwh = v(Base::Kwh),
+            (1, 2, 8, 0) => q.energy_export_kwh = v(Base::Kwh),
+            (1, 1, 8, 1) => q.energy_import_t1_kwh = v(Base::Kwh),
+            (1, 1, 8, 2) => q.energy_import_t2_kwh = v(Base::Kwh),
+            (1, 1, 8, 3) => q.energy_import_t3_kwh = v(Base::Kwh),
+            (1, 1, 8, 4) => q.energy_import_t4_kwh = v(Base::Kwh),
+            (1, 2, 8, 1) => q.energy_export_t1_kwh = v(Base::Kwh),
+            (1, 2, 8, 2) => q.energy_export_t2_kwh = v(Base::Kwh),
+            (1, 2, 8, 3) => q.energy_export_t3_kwh = v(Base::Kwh),
+            (1, 2, 8, 4) => q.energy_export_t4_kwh = v(Base::Kwh),
+            (1, 21, 8, 0) => q.energy_import_l1_kwh = v(Base::Kwh),
+            (1, 41, 8, 0) => q.energy_import_l2_kwh = v(Base::Kwh),
+            (1, 61, 8, 0) => q.energy_import_l3_kwh = v(Base::Kwh),
+            (1, 3, 8, 0) => q.reactive_energy_import_kvarh = v(Base::Kvarh),
+            (1, 4, 8, 0) => q.reactive_energy_export_kvarh = v(Base::Kvarh),
+            (1, 1, 4, 0) => q.demand_quarter_w = v(Base::W),
+            (1, 1, 6, 0) => {
+                q.demand_month_peak_w = v(Base::W);
+                q.demand_month_peak_time = o.time;
+            }
+            (0, 96, 14, 0) => q.tariff = o.value.as_str().and_then(|s| s.trim().parse().ok()),
+            _ => {}
+        }
+    }
+    // Energy totals a meter sends only per tariff are the sum of its tariffs.
+    if q.energy_import_kwh.is_none() {
+        q.energy_import_kwh = sum(&[q.energy_import_t1_kwh, q.energy_import_t2_kwh, q.energy_import_t3_kwh, q.energy_import_t4_kwh]);
+    }
+    if q.energy_export_kwh.is_none() {
+        q.energy_export_kwh = sum(&[q.energy_export_t1_kwh, q.energy_export_t2_kwh, q.energy_export_t3_kwh, q.energy_export_t4_kwh]);
+    }
+    (q.gas_m3, q.gas_time) = newest(&reading.submeters, "gas", Base::M3);
+    (q.water_m3, q.water_time) = newest(&reading.submeters, "water", Base::M3);
+    (q.heat_gj, q.heat_time) = newest(&reading.submeters, "heat", Base::Gj);
+    reading.quantities = q;
+}
+
+fn sum(parts: &[Option<f64>]) -> Option<f64> {
+    let present: Vec<f64> = parts.iter().flatten().copied().collect();
+    // Round to the meter's resolution (Wh) so 1.001 + 1.001 stays 2.002.
+    (!present.is_empty()).then(|| (present.iter().sum::<f64>() * 1e6).round() / 1e6)
+}
+
+/// The sub-meter of a kind with the newest reading: a dead channel next to a
+/// live one (or a swapped meter) must not win.
+fn newest(subs: &[SubMeter], kind: &str, base: Base) -> (Option<f64>, Option<MeterTime>) {
+    subs.iter()
+        .filter(|s| s.kind == kind)
+        .filter_map(|s| {
+            let v = s.value?;
+            let shift = exponent_to(base, s.unit.as_ref().map(|u| u.as_str()))?;
+            Some((v * Decimal::new(1, shift).to_f64(), s.time))
+        })
+        .max_by_key(|(_, t)| t.map(|t| t.local))
+        .map_or((None, None), |(v, t)| (Some(v), t))
+}

@@ -1,0 +1,211 @@
+//! Meter clocks: COSEM date-time (HAN) and DSMR `YYMMDDhhmmssX` (P1).
+//!
+//! A meter states its own wall-clock time. We keep it as stated (never
+//! converted to UTC) with the offset from the UTC it carries, or the one a
+//! caller's time zone gives; a field the meter marks "not specified", or a
+//! placeholder such as `000000000000W` or `632525252525S`, is no time at all.
+
+use std::fmt;
+
+use chrono::{Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike};
+use chrono_tz::Tz;
+use serde::ser::{Serialize, Serializer};
+
+/// A meter's wall-clock time with its UTC offset when known.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct MeterTime {
+    /// The local date and time as the meter states it.
+    pub local: NaiveDateTime,
+    /// The offset from UTC, when the meter states one or a time zone gives it.
+    pub offset: Option<FixedOffset>,
+}
+
+impl MeterTime {
+    /// A local time with no known offset.
+    pub const fn naive(local: NaiveDateTime) -> Self {
+        MeterTime { local, offset: None }
+    }
+
+    /// Fills in the offset from a time zone when the meter gave none.
+    /// `dst` picks the side of an ambiguous autumn hour when the meter says.
+    pub fn with_zone(self, tz: Option<&Tz>, dst: Option<bool>) -> Self {
+        if self.offset.is_some() {
+            return self;
+        }
+        let Some(tz) = tz else { return self };
+        let offset = match tz.offset_from_local_datetime(&self.local) {
+            LocalResult::Single(o) => Some(o),
+            // Summer time is the first of the two readings of the repeated hour.
+            LocalResult::Ambiguous(early, late) => Some(if dst == Some(false) { late } else { early }),
+            LocalResult::None => None,
+        };
+        MeterTime { local: self.local, offset: offset.map(|o| chrono::Offset::fix(&o)) }
+    }
+}
+
+impl fmt::Display for MeterTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let l = self.local;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            l.year(),
+            l.month(),
+            l.day(),
+            l.hour(),
+            l.minute(),
+            l.second()
+        )?;
+        let ms = l.nanosecond() / 1_000_000;
+        if ms != 0 {
+            write!(f, ".{:02}", ms / 10)?;
+        }
+        if let Some(o) = self.offset {
+            let secs = o.local_minus_utc();
+            let sign = if secs < 0 { '-' } else { '+' };
+            let m = secs.unsigned_abs() / 60;
+            write!(f, "{sign}{:02}:{:02}", m / 60, m % 60)?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for MeterTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// What a COSEM date-time says, beyond the wall-clock time.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct CosemClock {
+    /// The time; `None` when the date or hour is not specified.
+    pub time: Option<MeterTime>,
+    /// Daylight saving active (status bit 0x80), when the status is given.
+    pub dst: Option<bool>,
+}
+
+/// Decodes the 12 bytes of a COSEM date-time (IEC 62056-62 4.1.6.1).
+///
+/// The deviation is minutes from local time to UTC (`-60` is UTC+1).
+/// `0x8000` means not specified; `0` is treated the same way, because
+/// Aidon sends 0 with Norwegian local time and no HAN market runs on UTC.
+pub fn cosem_datetime(b: &[u8]) -> Option<CosemClock> {
+    let b: &[u8; 12] = b.try_into().ok()?;
+    let year = u16::from_be_bytes([b[0], b[1]]);
+    let (month, day, hour, min, sec, hund) = (b[2], b[3], b[5], b[6], b[7], b[8]);
+    let deviation = i16::from_be_bytes([b[9], b[10]]);
+    let status = b[11];
+    let dst = (status != 0xFF).then_some(status & 0x80 != 0);
+    let specified = |v: u8| (v != 0xFF).then_some(v);
+    let time = (|| {
+        if year == 0xFFFF {
+            return None;
+        }
+        let date = NaiveDate::from_ymd_opt(i32::from(year), u32::from(month), u32::from(day))?;
+        let hund = specified(hund).filter(|h| *h < 100).unwrap_or(0);
+        let t = date.and_hms_milli_opt(
+            u32::from(specified(hour)?),
+            u32::from(specified(min).unwrap_or(0)),
+            u32::from(specified(sec).unwrap_or(0)),
+            u32::from(hund) * 10,
+        )?;
+        let offset = match deviation {
+            i16::MIN | 0 => None,
+            d if d.unsigned_abs() <= 900 => FixedOffset::east_opt(-i32::from(d) * 60),
+            _ => None,
+        };
+        Some(MeterTime { local: t, offset })
+    })();
+    Some(CosemClock { time, dst })
+}
+
+/// Decodes a DSMR timestamp `YYMMDDhhmmssX` (X = `S` summer, `W` winter,
+/// either case; some meters omit it). Returns the local time and the DST
+/// flag; `None` for placeholders that are not dates.
+pub fn dsmr_timestamp(s: &[u8]) -> Option<(NaiveDateTime, Option<bool>)> {
+    let (digits, flag) = match s.len() {
+        12 => (s, None),
+        13 => (s.get(..12)?, s.get(12)),
+        _ => return None,
+    };
+    let dst = match flag.map(u8::to_ascii_uppercase) {
+        None => None,
+        Some(b'S') => Some(true),
+        Some(b'W') => Some(false),
+        Some(_) => return None,
+    };
+    let mut f = [0u32; 6];
+    for (i, pair) in digits.chunks_exact(2).enumerate() {
+        let [h, l] = <[u8; 2]>::try_from(pair).ok()?;
+        if !h.is_ascii_digit() || !l.is_ascii_digit() {
+            return None;
+        }
+        *f.get_mut(i)? = u32::from(h - b'0') * 10 + u32::from(l - b'0');
+    }
+    let [yy, mo, dd, hh, mi, ss] = f;
+    let t = NaiveDate::from_ymd_opt(2000 + yy as i32, mo, dd)?.and_hms_opt(hh, mi, ss)?;
+    Some((t, dst))
+}
+
+/// The offset of a DSMR timestamp: from the caller's zone when given (the
+/// S/W flag settles the repeated autumn hour), else Central European Time,
+/// the zone of every P1 country but Ireland (pass `Europe/Dublin` there).
+pub fn dsmr_time(local: NaiveDateTime, dst: Option<bool>, tz: Option<&Tz>) -> MeterTime {
+    let t = MeterTime::naive(local);
+    match tz {
+        Some(tz) => t.with_zone(Some(tz), dst),
+        None => match dst {
+            Some(d) => MeterTime {
+                local,
+                offset: FixedOffset::east_opt(if d { 7200 } else { 3600 }),
+            },
+            None => t.with_zone(Some(&chrono_tz::Europe::Amsterdam), None),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cosem(hex: &str) -> Option<CosemClock> {
+        let b: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        cosem_datetime(&b)
+    }
+
+    #[test]
+    fn cosem_forms() {
+        // Too short: not a date-time at all.
+        assert!(cosem("07E6010207").is_none());
+        // Kaifa: deviation not specified -> naive local time.
+        let k = cosem("07E60102070E2514FF800000").unwrap();
+        assert_eq!(k.time.unwrap().to_string(), "2022-01-02T14:37:20");
+        // Deviation -120 with the DST bit -> +02:00.
+        let i = cosem("07E8050702150B11FFFF8880").unwrap();
+        assert_eq!(i.time.unwrap().to_string(), "2024-05-07T21:11:17+02:00");
+        assert_eq!(i.dst, Some(true));
+        // Date not specified -> no time.
+        assert_eq!(cosem("FFFFFFFFFF0A0B0CFF800000").unwrap().time, None);
+    }
+
+    #[test]
+    fn dsmr_placeholders_are_not_times() {
+        assert!(dsmr_timestamp(b"000000000000W").is_none());
+        assert!(dsmr_timestamp(b"632525252525S").is_none());
+        let (t, dst) = dsmr_timestamp(b"101209113020W").unwrap();
+        assert_eq!(MeterTime::naive(t).to_string(), "2010-12-09T11:30:20");
+        assert_eq!(dst, Some(false));
+        assert_eq!(dsmr_time(t, dst, None).to_string(), "2010-12-09T11:30:20+01:00");
+        let (t, dst) = dsmr_timestamp(b"190821210025s").unwrap();
+        assert_eq!(dsmr_time(t, dst, None).to_string(), "2019-08-21T21:00:25+02:00");
+    }
+
+    #[test]
+    fn ambiguous_autumn_hour_follows_the_flag() {
+        let (t, dst) = dsmr_timestamp(b"231029023000S").unwrap();
+        assert_eq!(dsmr_time(t, dst, Some(&chrono_tz::Europe::Amsterdam)).to_string(), "2023-10-29T02:30:00+02:00");
+        let (t, dst) = dsmr_timestamp(b"231029023000W").unwrap();
+        assert_eq!(dsmr_time(t, dst, Some(&chrono_tz::Europe::Amsterdam)).to_string(), "2023-10-29T02:30:00+01:00");
+    }
+}

@@ -1,0 +1,185 @@
+//! Values as meters send them: exact decimals, floats, text, bytes, times.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::ser::{Serialize, Serializer};
+
+use crate::time::MeterTime;
+
+/// An exact decimal `mantissa × 10^exponent`.
+///
+/// Meters send integers with a power-of-ten scaler (A-XDR) or decimal text
+/// (DSMR); keeping both parts avoids rounding until the value is printed or
+/// converted.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Decimal {
+    /// The integer the meter sent.
+    pub mantissa: i64,
+    /// The power of ten to scale it by.
+    pub exponent: i8,
+}
+
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+impl Decimal {
+    /// `mantissa × 10^exponent`.
+    pub const fn new(mantissa: i64, exponent: i8) -> Self {
+        Decimal { mantissa, exponent }
+    }
+
+    /// An integer.
+    pub const fn int(mantissa: i64) -> Self {
+        Decimal { mantissa, exponent: 0 }
+    }
+
+    /// The nearest `f64`. Dividing by an exact power of ten (rather than
+    /// multiplying by an inexact 0.1) makes `93 × 10^-1` print as `9.3`.
+    pub fn to_f64(self) -> f64 {
+        let m = self.mantissa as f64;
+        let p = POW10.get(usize::from(self.exponent.unsigned_abs())).copied();
+        match (self.exponent >= 0, p) {
+            (true, Some(p)) => m * p,
+            (false, Some(p)) => m / p,
+            (_, None) => m * 10f64.powi(i32::from(self.exponent)),
+        }
+    }
+
+    /// The value scaled by a further power of ten, exactly when it fits.
+    pub fn scaled(self, by: i8) -> Self {
+        Decimal { mantissa: self.mantissa, exponent: self.exponent.saturating_add(by) }
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.to_f64())
+    }
+}
+
+impl Serialize for Decimal {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.exponent >= 0 {
+            let p = 10i64.checked_pow(u32::from(self.exponent.unsigned_abs()));
+            if let Some(v) = p.and_then(|p| self.mantissa.checked_mul(p)) {
+                return s.serialize_i64(v);
+            }
+        }
+        s.serialize_f64(self.to_f64())
+    }
+}
+
+/// A unit as the meter gives it (`kWh`, `W`, `m3`, `var` ...).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Unit(pub Cow<'static, str>);
+
+impl Unit {
+    /// A unit known at compile time.
+    pub const fn known(s: &'static str) -> Self {
+        Unit(Cow::Borrowed(s))
+    }
+
+    /// The unit text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Unit {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One object's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A number, already scaled.
+    Number(Decimal),
+    /// A floating-point number (A-XDR float32/float64).
+    Float(f64),
+    /// Text as the meter sent it (visible strings, DSMR values without a unit,
+    /// DSMR hex-encoded ids as the hex text).
+    Text(String),
+    /// Binary octets that are not text; printed as hex.
+    Bytes(Vec<u8>),
+    /// A boolean.
+    Bool(bool),
+    /// A date and time (COSEM date-time value, DSMR timestamp).
+    Time(MeterTime),
+}
+
+impl Value {
+    /// The value as a number, when it is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(d) => Some(d.to_f64()),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The value as text, when it is text.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Number(d) => d.serialize(s),
+            Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
+            Value::Float(_) => s.serialize_none(),
+            Value::Text(t) => s.serialize_str(t),
+            Value::Bytes(b) => s.collect_str(&Hex(b)),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Time(t) => t.serialize(s),
+        }
+    }
+}
+
+/// Displays bytes as upper-case hex.
+#[derive(Debug)]
+pub struct Hex<'a>(pub &'a [u8]);
+
+impl fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02X}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_is_exact_where_it_matters() {
+        assert_eq!(Decimal::new(93, -1).to_f64(), 9.3);
+        assert_eq!(Decimal::new(2500, -1).to_f64(), 250.0);
+        assert_eq!(Decimal::new(10955225, 1).to_f64(), 109552250.0);
+        assert_eq!(Decimal::new(1234567, -3).to_f64().to_string(), "1234.567");
+        assert_eq!(Decimal::new(5, -30).to_f64(), 5e-30);
+    }
+}
