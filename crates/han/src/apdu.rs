@@ -1,1 +1,159 @@
-//! apdu
+//! DLMS APDUs that push ports send: data-notification, and the ciphered
+//! envelopes around it.
+
+use chrono_tz::Tz;
+
+use crate::axdr::{self, Node, Tree, ber_length};
+use crate::cipher::{self, Keys};
+use crate::error::Error;
+use crate::lists;
+use crate::reading::{Framing, Protocol, Reading};
+use crate::time::cosem_datetime;
+
+/// data-notification.
+pub const DATA_NOTIFICATION: u8 = 0x0F;
+/// general-glo-ciphering.
+pub const GLO_CIPHERING: u8 = 0xDB;
+/// general-ded-ciphering.
+pub const DED_CIPHERING: u8 = 0xDC;
+/// general-block-transfer.
+pub const BLOCK_TRANSFER: u8 = 0xE0;
+
+/// What an APDU decoder needs besides the bytes.
+#[derive(Debug)]
+pub(crate) struct Context<'a> {
+    pub keys: &'a Keys,
+    pub tz: Option<&'a Tz>,
+    /// A-XDR nodes, reused from message to message.
+    pub nodes: &'a mut Vec<Node>,
+}
+
+/// The outcome of an APDU: a reading, or a GBT block to assemble.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Reading(Box<Reading>),
+    /// The decrypted content is a General Block Transfer block (rare: GBT
+    /// normally wraps the ciphering, not the other way round).
+    Block(Vec<u8>),
+}
+
+/// Decodes a complete APDU.
+pub(crate) fn decode(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Result<Outcome, Error> {
+    match apdu.first() {
+        Some(&DATA_NOTIFICATION) => data_notification(apdu, framing, ctx).map(|r| Outcome::Reading(Box::new(r))),
+        Some(&GLO_CIPHERING) | Some(&DED_CIPHERING) => {
+            let (title, plain) = decipher(apdu, ctx.keys)?;
+            let mut out = match plain.first() {
+                Some(&DATA_NOTIFICATION) => Outcome::Reading(Box::new(data_notification(&plain, framing, ctx)?)),
+                Some(&b'/') => {
+                    let framing = if framing == Framing::Dsmr { Framing::DsmrEncrypted } else { framing };
+                    let t = frame_plaintext(&plain).ok_or(Error::WrongKey)?;
+                    let mut r = crate::dsmr::decode_telegram(t, ctx.tz)?;
+                    r.framing = framing;
+                    Outcome::Reading(Box::new(r))
+                }
+                Some(&BLOCK_TRANSFER) => Outcome::Block(plain),
+                _ => return Err(if ctx.keys.key.is_some() { Error::WrongKey } else { Error::MissingKey(0) }),
+            };
+            if let Outcome::Reading(r) = &mut out {
+                r.encrypted = true;
+                if r.manufacturer.is_none() {
+                    r.manufacturer = flag_manufacturer(&title);
+                }
+            }
+            Ok(out)
+        }
+        Some(&t) => Err(Error::UnsupportedApdu(t)),
+        None => Err(Error::UnsupportedApdu(0)),
+    }
+}
+
+/// `DB | 08 | system-title | len | SC | IC | content`: checks, deciphers,
+/// and returns the system title and the plaintext.
+fn decipher(apdu: &[u8], keys: &Keys) -> Result<([u8; 8], Vec<u8>), Error> {
+    let bad = |what| Error::Axdr { offset: 0, what };
+    let st_len = usize::from(*apdu.get(1).ok_or(bad("ciphered APDU too short"))?);
+    if st_len != 8 {
+        return Err(bad("system title is not 8 bytes"));
+    }
+    let title: [u8; 8] = apdu.get(2..10).and_then(|s| s.try_into().ok()).ok_or(bad("ciphered APDU too short"))?;
+    let mut pos = 10;
+    let len = ber_length(apdu, &mut pos).ok_or(bad("ciphered APDU length invalid"))?;
+    let body = pos.checked_add(len).and_then(|e| apdu.get(pos..e)).ok_or(Error::Truncated(apdu.len()))?;
+    let [sc, c0, c1, c2, c3, ..] = *body else { return Err(bad("ciphered APDU too short")) };
+    let content = body.get(5..).unwrap_or(&[]);
+    let plain = cipher::open(&title, sc, u32::from_be_bytes([c0, c1, c2, c3]), content, keys)?;
+    Ok((title, plain))
+}
+
+/// The manufacturer named by a system title's three-letter FLAG id.
+pub(crate) fn flag_manufacturer(title: &[u8]) -> Option<&'static str> {
+    Some(match title.get(..3)? {
+        b"KFM" => "Kaifa",
+        b"KAM" => "Kamstrup",
+        b"SAG" | b"SYS" => "Sagemcom",
+        b"LGZ" => "Landis+Gyr",
+        b"ISK" => "Iskraemeco",
+        b"AIDON" | b"ADN" => "Aidon",
+        b"ELG" | b"GAM" => "Elgama",
+        b"NES" | b"ECH" => "NES",
+        _ => return None,
+    })
+}
+
+/// `0F | long-invoke-id (4) | date-time | body`.
+fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Result<Reading, Error> {
+    let bad = |offset, what| Error::Axdr { offset, what };
+    if apdu.len() < 6 {
+        return Err(bad(0, "data-notification too short"));
+    }
+    // The date-time is an untagged octet string (`00` absent, `0C` + 12)
+    // but Kaifa writes it tagged (`09 0C` + 12).
+    let (header_time, body_at) = match (apdu.get(5), apdu.get(6)) {
+        (Some(0x00), _) => (None, 6),
+        (Some(0x0C), _) => (apdu.get(6..18), 18),
+        (Some(0x09), Some(0x0C)) => (apdu.get(7..19), 19),
+        _ => return Err(bad(5, "data-notification date-time invalid")),
+    };
+    let header_time = match header_time {
+        Some(t) => cosem_datetime(t),
+        None if body_at > 6 => return Err(bad(5, "data-notification date-time truncated")),
+        None => None,
+    };
+    axdr::decode_into(apdu, body_at, ctx.nodes)?;
+    let tree = Tree { bytes: apdu, nodes: ctx.nodes };
+    let mut r = Reading::new(Protocol::Han, framing);
+    lists::map(&tree, &mut r, ctx.tz)?;
+    if r.meter_time.is_none() {
+        r.meter_time = header_time.and_then(|c| c.time.map(|t| t.with_zone(ctx.tz, c.dst)));
+    }
+    crate::normalise::normalise(&mut r);
+    Ok(r)
+}
+
+/// The telegram inside a decrypted Smarty frame: `/` through its CRC.
+fn frame_plaintext(plain: &[u8]) -> Option<&[u8]> {
+    match crate::dsmr::scan(plain, true, plain.len()) {
+        crate::dsmr::Scan::Complete(n) => plain.get(..n),
+        _ => None,
+    }
+}
+
+/// Wraps a plaintext APDU in general-glo-ciphering the way a meter does
+/// (`DB 08 <title> <len> SC IC <ciphertext> [tag]`): for simulators and
+/// tests. `sc` 0x20 encrypts only, 0x30 also authenticates with `auth_key`.
+pub fn encrypt(system_title: &[u8; 8], sc: u8, ic: u32, plain: &[u8], key: &[u8; 16], auth_key: &[u8; 16]) -> Vec<u8> {
+    let sealed = cipher::seal(system_title, sc, ic, plain, key, auth_key);
+    let len = 5 + sealed.len();
+    let mut out = vec![GLO_CIPHERING, 8];
+    out.extend_from_slice(system_title);
+    match len {
+        0..=0x7F => out.push(len as u8),
+        0x80..=0xFF => out.extend_from_slice(&[0x81, len as u8]),
+        _ => out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]),
+    }
+    out.push(sc);
+    out.extend_from_slice(&ic.to_be_bytes());
+    out.extend_from_slice(&sealed);
+    out
+}

@@ -1,74 +1,616 @@
-//! The streaming decoder.
+//! The streaming decoder: bytes in any chunks, events out.
+//!
+//! It hunts for the start of a frame (HDLC `7E Ax`, M-Bus `68 L L 68`, DSMR
+//! `/XXX5`, a Smarty `DB 08` envelope), checks it, and on any failure moves
+//! one byte on and hunts again, so a frame right after garbage or inside a
+//! damaged one is still found. Segmented messages (HDLC S bit, M-Bus CI
+//! sequence, General Block Transfer) are reassembled before decoding.
+
+use std::collections::VecDeque;
+
 use chrono_tz::Tz;
-use crate::{Error, Reading};
+
+use crate::apdu::{self, BLOCK_TRANSFER, Context, DATA_NOTIFICATION, DED_CIPHERING, GLO_CIPHERING, Outcome};
+use crate::axdr::{self, Node, ber_length};
+use crate::cipher::Keys;
+use crate::error::Error;
+use crate::reading::{Framing, Reading};
+use crate::{dsmr, gbt, hdlc, mbus};
+
+/// Largest DSMR telegram accepted (text messages make them long).
+const MAX_TELEGRAM: usize = 16 * 1024;
+/// Largest reassembled or bare message.
+const MAX_MESSAGE: usize = 64 * 1024;
+/// LLC header of a response PDU.
+const LLC: [u8; 3] = [0xE6, 0xE7, 0x00];
 
 /// Which framing to look for.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub enum FramingMode {
-    /// Everything.
+    /// Every framing below, found by its start bytes.
     #[default]
     Auto,
-    /// HDLC only.
+    /// HDLC frames only.
     Hdlc,
-    /// M-Bus only.
+    /// Wired M-Bus long frames only.
     Mbus,
-    /// DSMR only.
+    /// DSMR P1 telegrams only (plain, or Smarty-encrypted).
     Dsmr,
-    /// Bare LLC.
+    /// Bare LLC PDUs (`E6 E7 00` + APDU), back to back.
     Llc,
-    /// Bare APDU.
+    /// Bare APDUs, back to back.
     Apdu,
 }
 
 /// Decoder settings.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Config {
-    /// Framing.
+    /// Which framing to look for.
     pub framing: FramingMode,
-    /// Encryption key.
+    /// AES-128 encryption key (GUEK) for encrypted meters.
     pub key: Option<[u8; 16]>,
-    /// Authentication key.
+    /// AES-128 authentication key (GAK), when the meter authenticates.
     pub auth_key: Option<[u8; 16]>,
-    /// Zone for clocks without offset.
+    /// Time zone for meter clocks that state no UTC offset.
     pub tz: Option<Tz>,
 }
 
-/// Counters.
-#[derive(Clone, Debug, Default)]
-pub struct Stats {}
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Keys never reach a log.
+        f.debug_struct("Config")
+            .field("framing", &self.framing)
+            .field("key", &self.key.map(|_| "<set>"))
+            .field("auth_key", &self.auth_key.map(|_| "<set>"))
+            .field("tz", &self.tz)
+            .finish()
+    }
+}
 
-/// An event.
+/// Counters since the decoder was made.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Readings produced.
+    pub readings: u64,
+    /// Frames rejected for a checksum (HCS, FCS, M-Bus sum, DSMR CRC).
+    pub bad_checksum: u64,
+    /// Frames with a good checksum whose content could not be decoded.
+    pub unparsed: u64,
+    /// Frames rejected for other reasons (framing, keys, truncation, length).
+    pub rejected_other: u64,
+    /// Times the decoder skipped bytes to find the next frame.
+    pub resyncs: u64,
+    /// Bytes skipped while hunting for a frame.
+    pub skipped_bytes: u64,
+    /// Frames without an information field (keep-alives), ignored.
+    pub empty_frames: u64,
+}
+
+/// What the decoder produced.
 #[derive(Debug)]
 pub enum Event {
-    /// A reading.
+    /// A decoded reading.
     Reading(Box<Reading>),
-    /// A rejected frame.
+    /// A frame or telegram that was rejected, with its bytes.
     Rejected {
         /// Why.
         error: Error,
-        /// The bytes.
+        /// The bytes (the frame as far as it could be delimited).
         bytes: Vec<u8>,
     },
 }
 
-/// The decoder.
+/// The streaming decoder. See the crate docs.
 #[derive(Debug)]
-pub struct Decoder {}
+pub struct Decoder {
+    cfg: Config,
+    keys: Keys,
+    buf: Vec<u8>,
+    start: usize,
+    eof: bool,
+    /// Bare messages are accepted only at the start of input or right after
+    /// another bare message: without a checksum, anywhere else is a guess.
+    bare_ok: bool,
+    nodes: Vec<Node>,
+    hdlc_segments: Option<Vec<u8>>,
+    mbus_segments: Option<(u8, Vec<u8>)>,
+    gbt_blocks: Option<(u16, Vec<u8>)>,
+    pending: VecDeque<Event>,
+    stats: Stats,
+}
+
+enum Step {
+    /// Need more bytes.
+    Wait,
+    /// Consumed this many bytes.
+    Advance(usize),
+}
 
 impl Decoder {
-    /// New.
-    pub fn new(_cfg: Config) -> Self {
-        Decoder {}
+    /// A decoder with these settings.
+    pub fn new(cfg: Config) -> Self {
+        let keys = Keys { key: cfg.key, auth_key: cfg.auth_key };
+        Decoder {
+            cfg,
+            keys,
+            buf: Vec::with_capacity(4096),
+            start: 0,
+            eof: false,
+            bare_ok: true,
+            nodes: Vec::with_capacity(256),
+            hdlc_segments: None,
+            mbus_segments: None,
+            gbt_blocks: None,
+            pending: VecDeque::new(),
+            stats: Stats::default(),
+        }
     }
-    /// Push.
-    pub fn push(&mut self, _b: &[u8]) {}
-    /// Next.
+
+    /// Appends received bytes.
+    pub fn push(&mut self, bytes: &[u8]) {
+        if self.start > 0 && self.start >= self.buf.len() / 2 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Marks the end of input: what is left is decoded as far as it can be,
+    /// and an unfinished frame is reported as truncated.
+    pub fn finish(&mut self) {
+        self.eof = true;
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Bytes received but not yet consumed (an unfinished frame).
+    pub fn buffered(&self) -> usize {
+        self.buf.len().saturating_sub(self.start)
+    }
+
+    /// The next reading or rejection, or `None` when more bytes are needed.
     pub fn next_event(&mut self) -> Option<Event> {
-        None
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                match &e {
+                    Event::Reading(_) => self.stats.readings += 1,
+                    Event::Rejected { error, .. } => match error.kind() {
+                        "checksum" => self.stats.bad_checksum += 1,
+                        "unparsed" => self.stats.unparsed += 1,
+                        _ => self.stats.rejected_other += 1,
+                    },
+                }
+                return Some(e);
+            }
+            if self.start >= self.buf.len() {
+                self.end_of_data();
+                return self.pending.pop_front();
+            }
+            match self.step() {
+                Step::Advance(n) => self.start += n.max(1),
+                Step::Wait => {
+                    if self.eof {
+                        let rest = self.buf.get(self.start..).unwrap_or(&[]).to_vec();
+                        self.start = self.buf.len();
+                        self.reject(Error::Truncated(rest.len()), rest);
+                        continue;
+                    }
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// At the end of the data: an unfinished reassembly is reported.
+    fn end_of_data(&mut self) {
+        if !self.eof {
+            return;
+        }
+        for (what, bytes) in [
+            ("input ended inside a segmented HDLC message", self.hdlc_segments.take()),
+            ("input ended inside an M-Bus segment sequence", self.mbus_segments.take().map(|s| s.1)),
+            ("input ended inside a block transfer", self.gbt_blocks.take().map(|s| s.1)),
+        ] {
+            if let Some(bytes) = bytes {
+                self.reject(Error::Segment(what), bytes);
+            }
+        }
+    }
+
+    fn reject(&mut self, error: Error, bytes: Vec<u8>) {
+        self.pending.push_back(Event::Rejected { error, bytes });
+    }
+
+    fn skip(&mut self, n: usize) -> Step {
+        self.stats.resyncs += 1;
+        self.stats.skipped_bytes += n as u64;
+        self.bare_ok = false;
+        Step::Advance(n)
+    }
+
+    /// One step at `start`: hunt, or check the frame that starts there.
+    fn step(&mut self) -> Step {
+        let avail = self.buf.get(self.start..).unwrap_or(&[]);
+        let mode = self.cfg.framing;
+        if self.bare_ok || matches!(mode, FramingMode::Llc | FramingMode::Apdu) {
+            match bare_len(avail, mode) {
+                Bare::Complete(n) => {
+                    let msg = avail.get(..n).unwrap_or(&[]).to_vec();
+                    self.bare_ok = true;
+                    let (framing, apdu) = match msg.strip_prefix(&LLC[..]) {
+                        Some(a) => (Framing::Llc, a),
+                        None => (Framing::Apdu, &msg[..]),
+                    };
+                    let (framing, apdu) = (framing, apdu.to_vec());
+                    self.on_apdu(&apdu, framing, &msg);
+                    return Step::Advance(n);
+                }
+                Bare::NeedMore if !self.eof => return Step::Wait,
+                Bare::NeedMore | Bare::No => {
+                    if matches!(mode, FramingMode::Llc | FramingMode::Apdu) {
+                        let rest = avail.to_vec();
+                        let n = rest.len();
+                        self.reject(Error::UnknownLayout("not a bare LLC PDU or APDU"), rest);
+                        return Step::Advance(n);
+                    }
+                    self.bare_ok = false;
+                }
+            }
+        }
+        let starts: &[u8] = match mode {
+            FramingMode::Auto => &[hdlc::FLAG, mbus::START, b'/', GLO_CIPHERING],
+            FramingMode::Hdlc => &[hdlc::FLAG],
+            FramingMode::Mbus => &[mbus::START],
+            FramingMode::Dsmr => &[b'/', GLO_CIPHERING],
+            FramingMode::Llc | FramingMode::Apdu => &[],
+        };
+        let Some(p) = avail.iter().position(|b| starts.contains(b)) else {
+            return self.skip(avail.len());
+        };
+        if p > 0 {
+            return self.skip(p);
+        }
+        match avail.first() {
+            Some(&hdlc::FLAG) => self.at_flag(),
+            Some(&mbus::START) => self.at_mbus(),
+            Some(&b'/') => self.at_slash(),
+            _ => self.at_envelope(),
+        }
+    }
+
+    fn at_flag(&mut self) -> Step {
+        let avail = self.buf.get(self.start..).unwrap_or(&[]);
+        match avail.get(1) {
+            // A closing flag at the very end is no frame.
+            None if self.eof => return Step::Advance(1),
+            None => return Step::Wait,
+            // Flags between frames; the last one opens the next frame.
+            Some(&hdlc::FLAG) => return Step::Advance(1),
+            Some(_) if !hdlc::is_start(avail) => return self.skip(1),
+            Some(_) => {}
+        }
+        match hdlc::parse(avail) {
+            hdlc::Parse::NeedMore => Step::Wait,
+            hdlc::Parse::Bad(error, n) => {
+                let bytes = avail.get(..n.min(avail.len())).unwrap_or(&[]).to_vec();
+                self.reject(error, bytes);
+                self.skip(1)
+            }
+            hdlc::Parse::Frame { frame, len } => {
+                let raw = avail.get(..len + 1).unwrap_or(&[]).to_vec();
+                let (segmented, info) = (frame.segmented, frame.info.to_vec());
+                self.on_hdlc(segmented, &info, &raw);
+                Step::Advance(len)
+            }
+        }
+    }
+
+    fn on_hdlc(&mut self, segmented: bool, info: &[u8], raw: &[u8]) {
+        if info.is_empty() {
+            self.stats.empty_frames += 1;
+            return;
+        }
+        let starts_message = info.starts_with(&LLC);
+        if starts_message {
+            if let Some(old) = self.hdlc_segments.take() {
+                self.reject(Error::Segment("segmented HDLC message broken off by a new one"), old);
+            }
+        }
+        let payload = match (self.hdlc_segments.take(), segmented) {
+            (Some(mut acc), seg) => {
+                acc.extend_from_slice(info);
+                if acc.len() > MAX_MESSAGE {
+                    self.reject(Error::TooLong(acc.len()), acc);
+                    return;
+                }
+                if seg {
+                    self.hdlc_segments = Some(acc);
+                    return;
+                }
+                acc
+            }
+            (None, true) => {
+                self.hdlc_segments = Some(info.to_vec());
+                return;
+            }
+            (None, false) => info.to_vec(),
+        };
+        let apdu = payload.strip_prefix(&LLC[..]).unwrap_or(&payload);
+        self.on_apdu(apdu, Framing::Hdlc, raw);
+    }
+
+    fn at_mbus(&mut self) -> Step {
+        let avail = self.buf.get(self.start..).unwrap_or(&[]);
+        if avail.len() < 4 && !self.eof {
+            return Step::Wait;
+        }
+        if !mbus::is_start(avail) {
+            return self.skip(1);
+        }
+        match mbus::parse(avail) {
+            mbus::Parse::NeedMore => Step::Wait,
+            mbus::Parse::Bad(error, n) => {
+                let bytes = avail.get(..n.min(avail.len())).unwrap_or(&[]).to_vec();
+                self.reject(error, bytes);
+                self.skip(1)
+            }
+            mbus::Parse::Frame { frame, len } => {
+                let raw = avail.get(..len).unwrap_or(&[]).to_vec();
+                if !frame.is_dlms_segment() {
+                    self.reject(Error::UnknownLayout("M-Bus CI field is not a DLMS segment"), raw);
+                    return Step::Advance(len);
+                }
+                let (seq, last, payload) = (frame.sequence(), frame.is_last(), frame.payload().to_vec());
+                self.on_mbus(seq, last, &payload, &raw);
+                Step::Advance(len)
+            }
+        }
+    }
+
+    fn on_mbus(&mut self, seq: u8, last: bool, payload: &[u8], raw: &[u8]) {
+        let mut acc = match self.mbus_segments.take() {
+            Some((next, acc)) if next == seq && seq != 0 => acc,
+            Some((_, old)) => {
+                self.reject(Error::Segment("M-Bus segment missing; message dropped"), old);
+                if seq != 0 {
+                    self.reject(Error::Segment("M-Bus segment without its first part"), raw.to_vec());
+                    return;
+                }
+                Vec::new()
+            }
+            None if seq != 0 => {
+                self.reject(Error::Segment("M-Bus segment without its first part"), raw.to_vec());
+                return;
+            }
+            None => Vec::new(),
+        };
+        acc.extend_from_slice(payload);
+        if !last {
+            if acc.len() > MAX_MESSAGE {
+                self.reject(Error::TooLong(acc.len()), acc);
+            } else {
+                self.mbus_segments = Some(((seq + 1) & 0x0F, acc));
+            }
+            return;
+        }
+        let apdu = acc.strip_prefix(&LLC[..]).unwrap_or(&acc).to_vec();
+        self.on_apdu(&apdu, Framing::Mbus, raw);
+    }
+
+    fn at_slash(&mut self) -> Step {
+        let avail = self.buf.get(self.start..).unwrap_or(&[]);
+        match dsmr_plausible(avail) {
+            None if !self.eof => return Step::Wait,
+            Some(true) => {}
+            _ => return self.skip(1),
+        }
+        match dsmr::scan(avail, self.eof, MAX_TELEGRAM) {
+            dsmr::Scan::NeedMore => Step::Wait,
+            dsmr::Scan::Complete(n) => {
+                let t = avail.get(..n).unwrap_or(&[]);
+                match dsmr::decode_telegram(t, self.cfg.tz.as_ref()) {
+                    Ok(r) => self.pending.push_back(Event::Reading(Box::new(r))),
+                    Err(e) => {
+                        let bytes = t.to_vec();
+                        self.reject(e, bytes);
+                    }
+                }
+                Step::Advance(n)
+            }
+            dsmr::Scan::Restart(off) => {
+                let bytes = avail.get(..off).unwrap_or(&[]).to_vec();
+                self.reject(Error::DsmrFormat("telegram broken off by the next one (no '!' end line)"), bytes);
+                Step::Advance(off)
+            }
+            dsmr::Scan::TooLong => {
+                let bytes = avail.get(..MAX_TELEGRAM.min(avail.len())).unwrap_or(&[]).to_vec();
+                self.reject(Error::TooLong(bytes.len()), bytes);
+                self.skip(1)
+            }
+        }
+    }
+
+    /// A raw ciphered APDU in the stream (Luxembourg Smarty P1).
+    fn at_envelope(&mut self) -> Step {
+        let avail = self.buf.get(self.start..).unwrap_or(&[]);
+        match envelope_len(avail) {
+            Bare::NeedMore if !self.eof => Step::Wait,
+            Bare::Complete(n) => {
+                let msg = avail.get(..n).unwrap_or(&[]).to_vec();
+                self.on_apdu(&msg, Framing::Dsmr, &msg);
+                Step::Advance(n)
+            }
+            _ => self.skip(1),
+        }
+    }
+
+    /// A complete APDU (after framing, segments and LLC).
+    fn on_apdu(&mut self, apdu: &[u8], framing: Framing, raw: &[u8]) {
+        if apdu.first() == Some(&BLOCK_TRANSFER) {
+            return self.on_block(apdu, framing, raw);
+        }
+        self.decode(apdu, framing, raw);
+    }
+
+    fn decode(&mut self, apdu: &[u8], framing: Framing, raw: &[u8]) {
+        let mut ctx = Context { keys: &self.keys, tz: self.cfg.tz.as_ref(), nodes: &mut self.nodes };
+        match apdu::decode(apdu, framing, &mut ctx) {
+            Ok(Outcome::Reading(r)) => self.pending.push_back(Event::Reading(r)),
+            Ok(Outcome::Block(b)) => self.on_block(&b, framing, raw),
+            Err(e) => self.reject(e, raw.to_vec()),
+        }
+    }
+
+    fn on_block(&mut self, apdu: &[u8], framing: Framing, raw: &[u8]) {
+        let block = match gbt::parse(apdu) {
+            Ok(b) => b,
+            Err(e) => return self.reject(e, raw.to_vec()),
+        };
+        let mut acc = match self.gbt_blocks.take() {
+            Some((next, acc)) if next == block.number => acc,
+            Some((_, old)) => {
+                self.reject(Error::Segment("block transfer block missing; message dropped"), old);
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        if acc.is_empty() && block.number > 1 {
+            return self.reject(Error::Segment("block transfer block without the blocks before it"), raw.to_vec());
+        }
+        acc.extend_from_slice(block.data);
+        if !block.last {
+            if acc.len() > MAX_MESSAGE {
+                self.reject(Error::TooLong(acc.len()), acc);
+            } else {
+                self.gbt_blocks = Some((block.number.wrapping_add(1), acc));
+            }
+            return;
+        }
+        if acc.first() == Some(&BLOCK_TRANSFER) {
+            return self.reject(Error::Segment("block transfer inside block transfer"), acc);
+        }
+        self.decode(&acc, framing, &acc);
     }
 }
 
-/// Decodes one message.
-pub fn decode_message(_b: &[u8], _cfg: &Config) -> Result<Reading, Error> {
-    Err(Error::UnknownLayout("stub"))
+/// Whether a bare message is complete at the start of the buffer.
+#[derive(Debug, PartialEq, Eq)]
+enum Bare {
+    Complete(usize),
+    NeedMore,
+    No,
+}
+
+/// The length of the bare LLC PDU / APDU at the start of `b`.
+fn bare_len(b: &[u8], mode: FramingMode) -> Bare {
+    let (skip, apdu) = match b.strip_prefix(&LLC[..]) {
+        Some(rest) => (3, rest),
+        None if b.len() < 3 && LLC.starts_with(b) && !b.is_empty() => return Bare::NeedMore,
+        None if mode == FramingMode::Llc => return Bare::No,
+        None => (0, b),
+    };
+    let inner = match apdu.first() {
+        None if skip > 0 => Bare::NeedMore,
+        None => Bare::No,
+        Some(&DATA_NOTIFICATION) => notification_len(apdu),
+        Some(&GLO_CIPHERING) | Some(&DED_CIPHERING) => envelope_len(apdu),
+        Some(&BLOCK_TRANSFER) => {
+            let mut pos = 6;
+            match (apdu.len() >= 7, ber_length(apdu, &mut pos)) {
+                (false, _) | (true, None) if apdu.len() < 9 => Bare::NeedMore,
+                (true, Some(n)) if pos + n <= apdu.len() => Bare::Complete(pos + n),
+                (true, Some(n)) if n <= MAX_MESSAGE => Bare::NeedMore,
+                _ => Bare::No,
+            }
+        }
+        Some(_) => Bare::No,
+    };
+    match inner {
+        Bare::Complete(n) => Bare::Complete(n + skip),
+        other => other,
+    }
+}
+
+/// Length of `0F | invoke-id | date-time | data` by walking its A-XDR.
+fn notification_len(b: &[u8]) -> Bare {
+    let body_at = match (b.get(5), b.get(6)) {
+        (None, _) => return Bare::NeedMore,
+        (Some(0x00), _) => 6,
+        (Some(0x0C), _) => 18,
+        (Some(0x09), Some(0x0C)) => 19,
+        (Some(0x09), None) => return Bare::NeedMore,
+        _ => return Bare::No,
+    };
+    let mut nodes = Vec::new();
+    match axdr::decode_into(b, body_at, &mut nodes) {
+        Ok(end) => Bare::Complete(end),
+        Err(e) if axdr::is_truncation(&e) && b.len() < MAX_MESSAGE => Bare::NeedMore,
+        Err(_) => Bare::No,
+    }
+}
+
+/// Length of `DB|DC 08 <title> <BER len> <content>`.
+fn envelope_len(b: &[u8]) -> Bare {
+    match b.get(1) {
+        None => return Bare::NeedMore,
+        Some(8) => {}
+        Some(_) => return Bare::No,
+    }
+    let mut pos = 10;
+    match ber_length(b, &mut pos) {
+        None if b.len() < 14 => Bare::NeedMore,
+        None => Bare::No,
+        // SC + IC at least, and a plausible security control byte.
+        Some(n) if n < 5 || n > MAX_MESSAGE => Bare::No,
+        Some(n) => match b.get(pos) {
+            None => Bare::NeedMore,
+            Some(sc) if sc & 0x8E != 0 || sc & 0x30 == 0 => Bare::No,
+            Some(_) if pos + n <= b.len() => Bare::Complete(pos + n),
+            Some(_) => Bare::NeedMore,
+        },
+    }
+}
+
+/// Whether `/` starts a DSMR telegram: `/XXX5` and a header line of text,
+/// then lines that begin like data lines. `None`: not enough bytes to tell.
+/// This keeps a `/` byte inside binary HAN data from holding up the stream.
+fn dsmr_plausible(b: &[u8]) -> Option<bool> {
+    let head = b.get(1..5);
+    match head {
+        None => {
+            let partial = b.get(1..).unwrap_or(&[]);
+            let ok = partial.iter().take(3).all(u8::is_ascii_alphabetic) && partial.get(3).is_none_or(u8::is_ascii_digit);
+            return if ok { None } else { Some(false) };
+        }
+        Some([x, y, z, d]) if x.is_ascii_alphabetic() && y.is_ascii_alphabetic() && z.is_ascii_alphabetic() && d.is_ascii_digit() => {}
+        Some(_) => return Some(false),
+    }
+    let header_end = b.iter().take(160).position(|&c| c == b'\n');
+    match header_end {
+        None if b.len() >= 160 => Some(false),
+        None => None,
+        Some(_) => Some(true),
+    }
+}
+
+/// Decodes one whole message (a file's content, an MQTT payload): any
+/// framing the decoder knows, or a bare LLC PDU / APDU. Returns the first
+/// reading, or the first error when there is none.
+pub fn decode_message(bytes: &[u8], cfg: &Config) -> Result<Reading, Error> {
+    let mut d = Decoder::new(cfg.clone());
+    d.push(bytes);
+    d.finish();
+    let mut first_err = None;
+    while let Some(e) = d.next_event() {
+        match e {
+            Event::Reading(r) => return Ok(*r),
+            Event::Rejected { error, .. } => {
+                first_err.get_or_insert(error);
+            }
+        }
+    }
+    Err(first_err.unwrap_or(Error::Truncated(bytes.len())))
 }

@@ -1,0 +1,269 @@
+//! From a data-notification body to OBIS objects: the list layouts.
+//!
+//! One walker reads every self-describing shape: `structure{OBIS, value[,
+//! scaler-unit]}` items (Aidon, Austrian Kaifa/Sagemcom), flat `OBIS, value
+//! [, scaler-unit]` runs (Kamstrup, Swedish Kaifa, Landis+Gyr), and capture
+//! object descriptor lists followed by values (Landis+Gyr E450). Values
+//! without any OBIS code are matched against the known positional layouts
+//! (`positional.rs`). Scalers a brand leaves implicit come from `implicit.rs`.
+
+mod implicit;
+mod positional;
+mod units;
+
+use chrono_tz::Tz;
+
+use crate::axdr::{Data, Tree};
+use crate::error::Error;
+use crate::obis::Obis;
+use crate::reading::{Object, Reading};
+use crate::time::cosem_datetime;
+use crate::value::{Decimal, Unit, Value};
+
+pub(crate) use implicit::Brand;
+
+/// The clock object.
+const CLOCK: Obis = Obis::new(0, 0, 1, 0, 0, 255);
+/// The list / version identifier.
+const LIST_ID: Obis = Obis::new(1, 1, 0, 2, 129, 255);
+/// The push setup whose list this is (value: its logical name).
+const PUSH_SETUP: Obis = Obis::new(0, 0, 25, 9, 0, 255);
+/// Meter id (GS1 / serial).
+const METER_ID: Obis = Obis::new(0, 0, 96, 1, 0, 255);
+/// Meter type / model.
+const METER_MODEL: Obis = Obis::new(0, 0, 96, 1, 7, 255);
+
+/// A value node with its scaler and unit, before it becomes an object.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Item {
+    pub node: usize,
+    pub scaler_unit: Option<(i8, u8)>,
+}
+
+/// Maps the tree's root to objects in `r`.
+pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>) -> Result<(), Error> {
+    let root = tree.node(0).ok_or(Error::UnknownLayout("empty body"))?;
+    let items: Vec<usize> = match root.data {
+        Data::Structure(_) | Data::Array(_) => tree.children(0).collect(),
+        _ => vec![0],
+    };
+    let mut coded: Vec<(Obis, Item)> = Vec::with_capacity(items.len());
+    let mut bare: Vec<usize> = Vec::new();
+    let described = descriptors(tree, &items);
+    match &described {
+        // Attribute 2 is a register's value; the push setup's own name
+        // (attribute 1) and other attributes are not readings.
+        Some(descr) => coded.extend(descr.iter().filter(|d| d.1 == 2).map(|d| (d.0, d.2))),
+        None => walk(tree, &items, &mut coded, &mut bare),
+    }
+    let mut brand = implicit::brand(tree, &coded, &bare);
+    // Only Landis+Gyr E450 sends its capture-object list with the values.
+    if described.is_some() && brand == Brand::Unknown {
+        brand = Brand::LandisGyr;
+    }
+    r.manufacturer = brand.name();
+    // Kamstrup's leading list id has no OBIS code: it is the list id.
+    let list_from_bare = match bare.split_first() {
+        Some((&first, rest)) if first == items.first().copied().unwrap_or(usize::MAX) => {
+            let id = text_of(tree, first).filter(|s| is_list_id(s) && !coded.is_empty());
+            if id.is_some() {
+                bare = rest.to_vec();
+            }
+            id
+        }
+        _ => None,
+    };
+    if !bare.is_empty() {
+        positional::assign(tree, brand, &bare, !coded.is_empty(), &mut coded)?;
+    }
+    if coded.is_empty() {
+        return Err(Error::UnknownLayout("no OBIS codes and no known positional layout"));
+    }
+    for (obis, item) in coded {
+        let code = standard_code(obis);
+        if code == PUSH_SETUP {
+            if let Some(name) = obis_at(tree, item.node) {
+                r.obis.push(Object::new(code, Value::Text(name.to_string()), None));
+            }
+            continue;
+        }
+        if let Some(o) = object(tree, code, item, brand, tz) {
+            if code == CLOCK {
+                if let Value::Time(t) = o.value {
+                    r.meter_time = Some(t);
+                }
+            }
+            r.obis.push(o);
+        }
+    }
+    if let Some(id) = list_from_bare {
+        r.obis.0.insert(0, Object::new(LIST_ID, Value::Text(id.clone()), None));
+    }
+    r.list = r.obis.get(LIST_ID).or_else(|| r.obis.get(PUSH_SETUP)).and_then(|o| o.value.as_str()).map(str::to_owned);
+    r.meter_id = r.obis.get(METER_ID).and_then(|o| text_value(&o.value));
+    r.meter_model = r.obis.get(METER_MODEL).and_then(|o| text_value(&o.value));
+    Ok(())
+}
+
+fn text_value(v: &Value) -> Option<String> {
+    match v {
+        Value::Text(s) => Some(s.clone()),
+        Value::Bytes(b) => Some(crate::value::Hex(b).to_string()),
+        _ => None,
+    }
+}
+
+fn is_list_id(s: &str) -> bool {
+    s.len() >= 4 && s.bytes().all(|b| b.is_ascii_graphic()) && s.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// The six bytes of an OBIS code, when the node is a 6-byte octet string.
+fn obis_at(tree: &Tree<'_>, i: usize) -> Option<Obis> {
+    match tree.node(i)?.data {
+        Data::Octets(_, 6) => Obis::from_slice(tree.bytes_of(i)?),
+        _ => None,
+    }
+}
+
+/// `structure{int8 scaler, enum unit}`.
+fn scaler_unit(tree: &Tree<'_>, i: usize) -> Option<(i8, u8)> {
+    let Data::Structure(2) = tree.node(i)?.data else { return None };
+    let mut c = tree.children(i);
+    let (s, u) = (tree.node(c.next()?)?, tree.node(c.next()?)?);
+    match (s.data, u.data) {
+        (Data::Int(s), Data::Enum(u)) => Some((i8::try_from(s).ok()?, u)),
+        _ => None,
+    }
+}
+
+/// The self-describing shapes; values with no code go to `bare`.
+fn walk(tree: &Tree<'_>, items: &[usize], coded: &mut Vec<(Obis, Item)>, bare: &mut Vec<usize>) {
+    let mut k = 0;
+    while let Some(&it) = items.get(k) {
+        // A push setup's own name (`x-x:25.9.0`) first names the list; the
+        // values after it are bare (Iskraemeco, Landis+Gyr in Austria).
+        if k == 0 && obis_at(tree, it).is_some_and(|o| o.c() == 25 && o.d() == 9) {
+            coded.push((PUSH_SETUP, Item { node: it, scaler_unit: None }));
+            k += 1;
+            continue;
+        }
+        // structure{OBIS, value[, scaler-unit]}
+        if let Some(Data::Structure(n)) = tree.node(it).map(|n| n.data) {
+            let mut c = tree.children(it);
+            if let (Some(o), Some(v)) = (c.next().and_then(|i| obis_at(tree, i)), c.next()) {
+                if n <= 3 {
+                    let su = c.next().and_then(|i| scaler_unit(tree, i));
+                    coded.push((o, Item { node: v, scaler_unit: su }));
+                    k += 1;
+                    continue;
+                }
+            }
+        }
+        // OBIS, value[, scaler-unit]
+        if let (Some(o), Some(&v)) = (obis_at(tree, it), items.get(k + 1)) {
+            let su = items.get(k + 2).and_then(|&i| scaler_unit(tree, i));
+            coded.push((o, Item { node: v, scaler_unit: su }));
+            k += if su.is_some() { 3 } else { 2 };
+            continue;
+        }
+        bare.push(it);
+        k += 1;
+    }
+}
+
+/// A capture-object list (`array of structure{class, OBIS, attribute,
+/// data index}`) first, then the values it describes, one per item.
+fn descriptors(tree: &Tree<'_>, items: &[usize]) -> Option<Vec<(Obis, i64, Item)>> {
+    let (&first, _) = items.split_first()?;
+    let Data::Array(n) = tree.node(first)?.data else { return None };
+    if n as usize != items.len() || n < 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (d, &value) in tree.children(first).zip(items) {
+        let Data::Structure(4) = tree.node(d)?.data else { return None };
+        let mut c = tree.children(d);
+        let (_class, obis, attr) = (c.next()?, c.next()?, c.next()?);
+        let obis = obis_at(tree, obis)?;
+        let Data::Int(attr) = tree.node(attr)?.data else { return None };
+        if value != first {
+            out.push((obis, attr, Item { node: value, scaler_unit: None }));
+        }
+    }
+    Some(out)
+}
+
+/// The standard form of a code: Kamstrup's `1-1:` electricity codes are
+/// `1-0:`, its meter id `1-1:0.0.5` and type `1-1:96.1.1` are `0-0:96.1.0`
+/// and `0-0:96.1.7`, its clock `0-1:1.0.0` is `0-0:1.0.0`; the list id is
+/// always `1-1:0.2.129`.
+fn standard_code(o: Obis) -> Obis {
+    match o.0 {
+        [1, _, 0, 2, 129, 255] => LIST_ID,
+        [1, 1, 0, 0, 5, 255] => METER_ID,
+        [1, 1, 96, 1, 1, 255] => METER_MODEL,
+        [0, 1, 1, 0, 0, 255] => CLOCK,
+        [1, 1, ..] => o.with_b(0),
+        _ => o,
+    }
+}
+
+fn text_of(tree: &Tree<'_>, i: usize) -> Option<String> {
+    let b = tree.bytes_of(i)?;
+    printable(b)
+}
+
+/// Bytes as text when every byte is printable ASCII (ids, list names).
+fn printable(b: &[u8]) -> Option<String> {
+    (!b.is_empty() && b.iter().all(|c| (0x20..0x7F).contains(c))).then(|| b.iter().map(|&c| char::from(c)).collect())
+}
+
+/// Turns a value node into an object: scaled number with unit, text, time.
+fn object(tree: &Tree<'_>, code: Obis, item: Item, brand: Brand, tz: Option<&Tz>) -> Option<Object> {
+    let node = tree.node(item.node)?;
+    let value = match node.data {
+        Data::Null => return None,
+        Data::Int(v) => return Some(number(code, Decimal::int(v), item, brand)),
+        Data::UInt(v) => {
+            let d = i64::try_from(v).map(Decimal::int).ok();
+            return Some(match d {
+                Some(d) => number(code, d, item, brand),
+                None => Object::new(code, Value::Float(v as f64), None),
+            });
+        }
+        Data::Float(f) => {
+            let (s, unit) = units::scale_and_unit(code, item.scaler_unit, brand);
+            return Some(Object::new(code, Value::Float(f * Decimal::new(1, s).to_f64()), unit));
+        }
+        Data::Enum(v) => Value::Number(Decimal::int(i64::from(v))),
+        Data::Bool(b) => Value::Bool(b),
+        Data::Bcd(v) => Value::Number(Decimal::int(i64::from(v))),
+        Data::DateTime(_) => time_value(tree.bytes_of(item.node)?, tz)?,
+        Data::Octets(..) => {
+            let b = tree.bytes_of(item.node)?;
+            if b.len() == 12 && (code == CLOCK || code.c() == 1 && code.d() == 0) {
+                time_value(b, tz)?
+            } else {
+                printable(b).map_or_else(|| Value::Bytes(b.to_vec()), Value::Text)
+            }
+        }
+        Data::Visible(..) | Data::Utf8(..) => Value::Text(String::from_utf8_lossy(tree.bytes_of(item.node)?).into_owned()),
+        _ => return None,
+    };
+    Some(Object::new(code, value, None))
+}
+
+fn time_value(b: &[u8], tz: Option<&Tz>) -> Option<Value> {
+    let c = cosem_datetime(b)?;
+    c.time.map(|t| Value::Time(t.with_zone(tz, c.dst)))
+}
+
+fn number(code: Obis, raw: Decimal, item: Item, brand: Brand) -> Object {
+    let (scaler, unit) = units::scale_and_unit(code, item.scaler_unit, brand);
+    Object::new(code, Value::Number(raw.scaled(scaler)), unit)
+}
+
+/// Re-exported for the positional layouts.
+pub(crate) fn unit(s: &'static str) -> Option<Unit> {
+    Some(Unit::known(s))
+}
