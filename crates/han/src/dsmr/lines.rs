@@ -111,13 +111,16 @@ pub(super) fn decimal(s: &[u8]) -> Option<Decimal> {
         return None;
     }
     let exponent = i8::try_from(exponent).ok()?;
-    Some(Decimal::new(if neg { -mantissa } else { mantissa }, exponent))
+    Some(Decimal::new(
+        if neg { -mantissa } else { mantissa },
+        exponent,
+    ))
 }
 
 /// Units meters send, kept static so that common telegrams allocate none.
 const KNOWN_UNITS: [&str; 24] = [
-    "kWh", "kW", "W", "Wh", "V", "A", "m3", "GJ", "s", "kvarh", "kvar", "kVArh", "kVAr", "varh", "var",
-    "kVA", "VA", "Hz", "MJ", "MWh", "kVAh", "VAh", "dm3", "l",
+    "kWh", "kW", "W", "Wh", "V", "A", "m3", "GJ", "s", "kvarh", "kvar", "kVArh", "kVAr", "varh",
+    "var", "kVA", "VA", "Hz", "MJ", "MWh", "kVAh", "VAh", "dm3", "l",
 ];
 
 /// A unit from the text after `*`; `None` when empty or not printable.
@@ -129,7 +132,9 @@ pub(super) fn unit(s: &[u8]) -> Option<Unit> {
     if let Some(k) = KNOWN_UNITS.iter().find(|k| k.as_bytes() == s) {
         return Some(Unit::known(k));
     }
-    std::str::from_utf8(s).ok().map(|t| Unit(Cow::Owned(t.to_owned())))
+    std::str::from_utf8(s)
+        .ok()
+        .map(|t| Unit(Cow::Owned(t.to_owned())))
 }
 
 /// Text as sent (bytes that are not UTF-8 are replaced, never rejected).
@@ -209,11 +214,18 @@ pub(super) fn hex_text(s: &[u8]) -> Option<String> {
 }
 
 fn hex_digit(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests {
     use super::*;
 
@@ -230,11 +242,20 @@ mod tests {
 
     #[test]
     fn values_and_units() {
-        assert_eq!(value(b"01.193*kW"), (Value::Number(Decimal::new(1193, -3)), Some(Unit::known("kW"))));
+        assert_eq!(
+            value(b"01.193*kW"),
+            (
+                Value::Number(Decimal::new(1193, -3)),
+                Some(Unit::known("kW"))
+            )
+        );
         assert_eq!(value(b"0002"), (Value::Text("0002".into()), None));
         assert_eq!(value(b"12*"), (Value::Text("12*".into()), None));
         assert_eq!(value(b"x*kWh"), (Value::Text("x*kWh".into()), None));
-        assert_eq!(value(b"1*furlong").1.map(|u| u.as_str().to_owned()), Some("furlong".to_owned()));
+        assert_eq!(
+            value(b"1*furlong").1.map(|u| u.as_str().to_owned()),
+            Some("furlong".to_owned())
+        );
     }
 
     #[test]
@@ -242,7 +263,15 @@ mod tests {
         let data = b"\r\n1-0:1.8.1(1*kWh)\r\n0-1:24.3.0(1)(m3)\r\n(00001.001)\r\n0-0:96.13.0(3031\r\n3233)\r\n1,0:2.7.0(1)\r\njunk\r\n";
         let r = records(data);
         let r: Vec<&[u8]> = r.iter().map(|c| c.as_ref()).collect();
-        assert_eq!(r, vec![&b"1-0:1.8.1(1*kWh)"[..], b"0-1:24.3.0(1)(m3)(00001.001)", b"0-0:96.13.0(30313233)", b"1,0:2.7.0(1)"]);
+        assert_eq!(
+            r,
+            vec![
+                &b"1-0:1.8.1(1*kWh)"[..],
+                b"0-1:24.3.0(1)(m3)(00001.001)",
+                b"0-0:96.13.0(30313233)",
+                b"1,0:2.7.0(1)"
+            ]
+        );
         assert!(split_record(b"1,0:2.7.0(1)").is_none());
         let (code, vals) = split_record(b"1-0:1.8.1 ( 1*kWh )(2)").unwrap();
         assert_eq!(code, Obis::new(1, 0, 1, 8, 1, 255));

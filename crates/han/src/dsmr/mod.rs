@@ -49,7 +49,11 @@ pub(crate) fn scan(buf: &[u8], eof: bool, max: usize) -> Scan {
         }
         if b == b'!' {
             let tail = buf.get(i + 1..).unwrap_or_default();
-            let digits = tail.iter().take(CRC_DIGITS).take_while(|d| d.is_ascii_hexdigit()).count();
+            let digits = tail
+                .iter()
+                .take(CRC_DIGITS)
+                .take_while(|d| d.is_ascii_hexdigit())
+                .count();
             let end = i + 1 + digits;
             let ended = digits == CRC_DIGITS || tail.len() > digits || eof;
             return match (ended, end <= max) {
@@ -60,7 +64,11 @@ pub(crate) fn scan(buf: &[u8], eof: bool, max: usize) -> Scan {
         }
         prev = b;
     }
-    if buf.len() >= max { Scan::TooLong } else { Scan::NeedMore }
+    if buf.len() >= max {
+        Scan::TooLong
+    } else {
+        Scan::NeedMore
+    }
 }
 
 /// The first complete telegram in `bytes` (`/` through the CRC digits), as
@@ -103,9 +111,20 @@ fn manufacturer(id: &[u8]) -> Option<&'static str> {
 
 /// The DSMR (`1-3:0.2.8`) or e-MUCS (`0-0:96.1.4`) version the telegram states.
 fn version(objects: &Objects) -> Option<String> {
-    [Obis::new(1, 3, 0, 2, 8, 255), Obis::new(0, 0, 96, 1, 4, 255)]
-        .iter()
-        .find_map(|c| objects.get(*c)?.value.as_str().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned))
+    [
+        Obis::new(1, 3, 0, 2, 8, 255),
+        Obis::new(0, 0, 96, 1, 4, 255),
+    ]
+    .iter()
+    .find_map(|c| {
+        objects
+            .get(*c)?
+            .value
+            .as_str()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    })
 }
 
 /// Whether the stated version is DSMR 4 or later (which must carry a CRC).
@@ -125,10 +144,17 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
     if telegram.first() != Some(&b'/') {
         return Err(Error::DsmrFormat("telegram does not start with '/'"));
     }
-    let bang = telegram.iter().position(|b| *b == b'!').ok_or(Error::DsmrFormat("no '!' end line"))?;
+    let bang = telegram
+        .iter()
+        .position(|b| *b == b'!')
+        .ok_or(Error::DsmrFormat("no '!' end line"))?;
     let body = telegram.get(..=bang).unwrap_or_default();
     let tail = telegram.get(bang + 1..).unwrap_or_default();
-    let digits = tail.iter().take(CRC_DIGITS).take_while(|d| d.is_ascii_hexdigit()).count();
+    let digits = tail
+        .iter()
+        .take(CRC_DIGITS)
+        .take_while(|d| d.is_ascii_hexdigit())
+        .count();
     let crc_text = tail.get(..digits).unwrap_or_default();
     if !crc_text.is_empty() {
         let given = crc_text
@@ -150,15 +176,22 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
     if flag.len() == 3 && flag.iter().all(u8::is_ascii_alphabetic) {
         reading.manufacturer = manufacturer(flag);
     }
-    let model: String =
-        header.get(4..).unwrap_or_default().iter().filter(|b| matches!(b, 0x20..=0x7E)).map(|b| char::from(*b)).collect();
+    let model: String = header
+        .get(4..)
+        .unwrap_or_default()
+        .iter()
+        .filter(|b| matches!(b, 0x20..=0x7E))
+        .map(|b| char::from(*b))
+        .collect();
     let model = model.trim();
     if !model.is_empty() {
         reading.meter_model = Some(model.to_owned());
     }
 
     for rec in lines::records(data) {
-        let Some((code, vals)) = lines::split_record(&rec) else { continue };
+        let Some((code, vals)) = lines::split_record(&rec) else {
+            continue;
+        };
         if let Some(t) = objects::push_record(&mut reading.obis, code, &vals, tz) {
             reading.meter_time = Some(t);
         }
@@ -176,5 +209,10 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod tests;
