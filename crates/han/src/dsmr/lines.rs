@@ -28,12 +28,22 @@ fn open(s: &[u8]) -> bool {
     opens > closes
 }
 
+/// A line that begins with an OBIS code and a `(`: a new record even after
+/// a line left open (a truncated line must not swallow the next one).
+fn is_record_start(line: &[u8]) -> bool {
+    line.iter()
+        .position(|b| *b == b'(')
+        .and_then(|p| line.get(..p))
+        .is_some_and(|code| parse_groups(trim(code)).is_some())
+}
+
 /// Splits the data lines (between the header and `!`) into records.
 ///
 /// A record starts on a line that begins with a digit (an OBIS code). A line
 /// that begins with `(` continues the record before it (the DSMR 2.2/3.0 gas
 /// profile puts its value on the next line), and so does any line that
-/// follows a record with an unclosed `(` (a data line broken in the middle).
+/// follows a record with an unclosed `(` (a data line broken in the middle)
+/// unless it starts a record itself.
 /// Any other line is noise and is skipped.
 pub(super) fn records(data: &[u8]) -> Vec<Cow<'_, [u8]>> {
     let mut out: Vec<Cow<'_, [u8]>> = Vec::new();
@@ -43,7 +53,7 @@ pub(super) fn records(data: &[u8]) -> Vec<Cow<'_, [u8]>> {
             continue;
         }
         let continues = match out.last() {
-            Some(prev) => line.first() == Some(&b'(') || open(prev),
+            Some(prev) => line.first() == Some(&b'(') || (open(prev) && !is_record_start(line)),
             None => false,
         };
         if continues {
@@ -273,6 +283,10 @@ mod tests {
             ]
         );
         assert!(split_record(b"1,0:2.7.0(1)").is_none());
+        // A truncated line does not swallow the record after it.
+        let r = records(b"1-0:1.8.1(00\r\n1-0:1.8.2(1*kWh)\r\n");
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[1].as_ref(), b"1-0:1.8.2(1*kWh)");
         let (code, vals) = split_record(b"1-0:1.8.1 ( 1*kWh )(2)").unwrap();
         assert_eq!(code, Obis::new(1, 0, 1, 8, 1, 255));
         assert_eq!(vals, vec![&b"1*kWh"[..], b"2"]);
