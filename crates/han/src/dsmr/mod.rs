@@ -109,6 +109,17 @@ fn manufacturer(id: &[u8]) -> Option<&'static str> {
     })
 }
 
+/// Whether the telegram opens with `/`, a three-letter manufacturer id and
+/// the baud-rate character (`/ISk5`, `/ADN9`).
+fn header_shape(telegram: &[u8]) -> bool {
+    match telegram.get(..5) {
+        Some([b'/', x, y, z, baud]) => {
+            [x, y, z].iter().all(|c| c.is_ascii_alphabetic()) && baud.is_ascii_alphanumeric()
+        }
+        _ => false,
+    }
+}
+
 /// The DSMR (`1-3:0.2.8`) or e-MUCS (`0-0:96.1.4`) version the telegram states.
 fn version(objects: &Objects) -> Option<String> {
     [
@@ -143,6 +154,9 @@ fn needs_crc(version: Option<&str>) -> bool {
 pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Error> {
     if telegram.first() != Some(&b'/') {
         return Err(Error::DsmrFormat("telegram does not start with '/'"));
+    }
+    if !header_shape(telegram) {
+        return Err(Error::DsmrFormat("no /XXXZ identification header"));
     }
     let bang = telegram
         .iter()
@@ -200,6 +214,10 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
     let version = version(&reading.obis);
     if crc_text.is_empty() && needs_crc(version.as_deref()) {
         return Err(Error::DsmrMissingCrc);
+    }
+    if crc_text.is_empty() && reading.obis.is_empty() {
+        // Nothing vouches for these bytes: binary noise between a '/' and a '!'.
+        return Err(Error::DsmrFormat("no CRC and no data lines"));
     }
     reading.list = version;
     reading.meter_id = objects::meter_id(&reading.obis);

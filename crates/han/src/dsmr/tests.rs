@@ -272,3 +272,20 @@ fn frames_the_first_telegram() {
     assert_eq!(frame_telegram(b"no telegram"), None);
     assert_eq!(frame_telegram(b"/ISk5\r\n1-0:1.8.1(1*kWh)\r\n"), None);
 }
+
+#[test]
+fn rejects_what_is_not_a_telegram() {
+    // Binary between a '/' and a '!' (ciphertext) is no telegram.
+    assert!(matches!(
+        decode_telegram(b"/\x86\xbf\xd1\x95\xcc6'!", None),
+        Err(Error::DsmrFormat(_))
+    ));
+    // A header but no CRC and no data lines: nothing vouches for it.
+    assert!(matches!(
+        decode_telegram(b"/ABC5\r\n\r\n!", None),
+        Err(Error::DsmrFormat(_))
+    ));
+    // With a CRC, an empty telegram is fine.
+    let t = telegram(&["/abc5", ""], "\r\n");
+    assert!(decode_telegram(&t, None).unwrap().obis.is_empty());
+}
