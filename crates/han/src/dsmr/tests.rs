@@ -289,3 +289,26 @@ fn rejects_what_is_not_a_telegram() {
     let t = telegram(&["/abc5", ""], "\r\n");
     assert!(decode_telegram(&t, None).unwrap().obis.is_empty());
 }
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(mut data in proptest::collection::vec(proptest::num::u8::ANY, 0..600), eof: bool, max in 0usize..700) {
+        let _ = decode_telegram(&data, None);
+        let _ = frame_telegram(&data);
+        data.insert(0, b'/');
+        let _ = scan(&data, eof, max);
+        let _ = decode_telegram(&data, None);
+    }
+
+    #[test]
+    fn telegram_like_lines_never_panic(lines in proptest::collection::vec("[0-9:\\-\\.*()!/A-Za-z ]{0,40}", 0..20)) {
+        let mut t = b"/ISk5\\2MT382-1000\r\n\r\n".to_vec();
+        for l in &lines {
+            t.extend_from_slice(l.as_bytes());
+            t.extend_from_slice(b"\r\n");
+        }
+        t.push(b'!');
+        let _ = decode_telegram(&t, None);
+        let _ = scan(&t, true, 4096);
+    }
+}
