@@ -327,7 +327,7 @@ mod tests {
         assert!(decode_into(&[0x06, 0x00, 0x01], 0, &mut out).is_err());
         assert!(decode_into(&[0x07], 0, &mut out).is_err());
         assert!(decode_into(&[], 0, &mut out).is_err());
-        let deep = vec![0x01u8, 0x01].repeat(40);
+        let deep = [0x01u8, 0x01].repeat(40);
         assert!(decode_into(&deep, 0, &mut out).is_err());
     }
 
@@ -335,12 +335,29 @@ mod tests {
     fn arb_data() -> impl Strategy<Value = Vec<u8>> {
         let leaf = prop_oneof![
             Just(vec![0x00]),
-            any::<u32>().prop_map(|v| { let mut b = vec![0x06]; b.extend(v.to_be_bytes()); b }),
-            any::<i16>().prop_map(|v| { let mut b = vec![0x10]; b.extend(v.to_be_bytes()); b }),
-            any::<u64>().prop_map(|v| { let mut b = vec![0x15]; b.extend(v.to_be_bytes()); b }),
+            any::<u32>().prop_map(|v| {
+                let mut b = vec![0x06];
+                b.extend(v.to_be_bytes());
+                b
+            }),
+            any::<i16>().prop_map(|v| {
+                let mut b = vec![0x10];
+                b.extend(v.to_be_bytes());
+                b
+            }),
+            any::<u64>().prop_map(|v| {
+                let mut b = vec![0x15];
+                b.extend(v.to_be_bytes());
+                b
+            }),
             proptest::collection::vec(any::<u8>(), 0..200).prop_map(|s| {
                 let mut b = vec![0x09];
-                if s.len() < 128 { b.push(s.len() as u8) } else { b.push(0x81); b.push(s.len() as u8) }
+                if s.len() < 128 {
+                    b.push(s.len() as u8)
+                } else {
+                    b.push(0x81);
+                    b.push(s.len() as u8)
+                }
                 b.extend(s);
                 b
             }),
@@ -348,7 +365,9 @@ mod tests {
         leaf.prop_recursive(5, 64, 8, |inner| {
             (proptest::bool::ANY, proptest::collection::vec(inner, 0..8)).prop_map(|(arr, kids)| {
                 let mut b = vec![if arr { 0x01 } else { 0x02 }, kids.len() as u8];
-                for k in kids { b.extend(k) }
+                for k in kids {
+                    b.extend(k)
+                }
                 b
             })
         })

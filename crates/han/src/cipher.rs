@@ -8,9 +8,9 @@
 
 use aes::Aes128;
 use aes::cipher::{BlockEncrypt, KeyInit, generic_array::GenericArray};
+use aes_gcm::AesGcm;
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::aead::consts::U12;
-use aes_gcm::AesGcm;
 
 use crate::error::Error;
 
@@ -109,7 +109,14 @@ pub(crate) fn open(system_title: &[u8; 8], sc: u8, ic: u32, content: &[u8], keys
 
 /// Encrypts a plaintext APDU the way a meter does (for tests and han-sim):
 /// returns `ciphertext [‖ tag]`.
-pub(crate) fn seal(system_title: &[u8; 8], sc: u8, ic: u32, plain: &[u8], key: &[u8; 16], auth_key: &[u8; 16]) -> Vec<u8> {
+pub(crate) fn seal(
+    system_title: &[u8; 8],
+    sc: u8,
+    ic: u32,
+    plain: &[u8],
+    key: &[u8; 16],
+    auth_key: &[u8; 16],
+) -> Vec<u8> {
     let iv = iv(system_title, ic);
     let mut out = plain.to_vec();
     if sc & 0x10 == 0 {

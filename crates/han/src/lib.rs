@@ -17,6 +17,7 @@
 //! assert!(matches!(dec.next_event(), Some(han::Event::Rejected { .. }) | None));
 //! ```
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![warn(missing_docs)]
 
 pub mod apdu;

@@ -126,10 +126,12 @@ pub(crate) fn normalise(reading: &mut Reading) {
     }
     // Energy totals a meter sends only per tariff are the sum of its tariffs.
     if q.energy_import_kwh.is_none() {
-        q.energy_import_kwh = sum(&[q.energy_import_t1_kwh, q.energy_import_t2_kwh, q.energy_import_t3_kwh, q.energy_import_t4_kwh]);
+        q.energy_import_kwh =
+            sum(&[q.energy_import_t1_kwh, q.energy_import_t2_kwh, q.energy_import_t3_kwh, q.energy_import_t4_kwh]);
     }
     if q.energy_export_kwh.is_none() {
-        q.energy_export_kwh = sum(&[q.energy_export_t1_kwh, q.energy_export_t2_kwh, q.energy_export_t3_kwh, q.energy_export_t4_kwh]);
+        q.energy_export_kwh =
+            sum(&[q.energy_export_t1_kwh, q.energy_export_t2_kwh, q.energy_export_t3_kwh, q.energy_export_t4_kwh]);
     }
     (q.gas_m3, q.gas_time) = newest(&reading.submeters, "gas", Base::M3);
     (q.water_m3, q.water_time) = newest(&reading.submeters, "water", Base::M3);

@@ -564,7 +564,7 @@ fn envelope_len(b: &[u8]) -> Bare {
         None if b.len() < 14 => Bare::NeedMore,
         None => Bare::No,
         // SC + IC at least, and a plausible security control byte.
-        Some(n) if n < 5 || n > MAX_MESSAGE => Bare::No,
+        Some(n) if !(5..=MAX_MESSAGE).contains(&n) => Bare::No,
         Some(n) => match b.get(pos) {
             None => Bare::NeedMore,
             Some(sc) if sc & 0x8E != 0 || sc & 0x30 == 0 => Bare::No,
@@ -582,10 +582,12 @@ fn dsmr_plausible(b: &[u8]) -> Option<bool> {
     match head {
         None => {
             let partial = b.get(1..).unwrap_or(&[]);
-            let ok = partial.iter().take(3).all(u8::is_ascii_alphabetic) && partial.get(3).is_none_or(u8::is_ascii_digit);
+            let ok =
+                partial.iter().take(3).all(u8::is_ascii_alphabetic) && partial.get(3).is_none_or(u8::is_ascii_digit);
             return if ok { None } else { Some(false) };
         }
-        Some([x, y, z, d]) if x.is_ascii_alphabetic() && y.is_ascii_alphabetic() && z.is_ascii_alphabetic() && d.is_ascii_digit() => {}
+        Some([x, y, z, d])
+            if x.is_ascii_alphabetic() && y.is_ascii_alphabetic() && z.is_ascii_alphabetic() && d.is_ascii_digit() => {}
         Some(_) => return Some(false),
     }
     let header_end = b.iter().take(160).position(|&c| c == b'\n');

@@ -156,10 +156,7 @@ pub fn dsmr_time(local: NaiveDateTime, dst: Option<bool>, tz: Option<&Tz>) -> Me
     match tz {
         Some(tz) => t.with_zone(Some(tz), dst),
         None => match dst {
-            Some(d) => MeterTime {
-                local,
-                offset: FixedOffset::east_opt(if d { 7200 } else { 3600 }),
-            },
+            Some(d) => MeterTime { local, offset: FixedOffset::east_opt(if d { 7200 } else { 3600 }) },
             None => t.with_zone(Some(&chrono_tz::Europe::Amsterdam), None),
         },
     }

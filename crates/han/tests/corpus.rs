@@ -8,7 +8,8 @@ use serde_json::Value as Json;
 
 /// Decodes a whole capture; returns readings as JSON and error kinds.
 fn decode_file(bytes: &[u8], entry: &Json) -> (Vec<Json>, Vec<String>) {
-    let cfg = Config { key: common::key(&entry["key"]), auth_key: common::key(&entry["auth_key"]), ..Config::default() };
+    let cfg =
+        Config { key: common::key(&entry["key"]), auth_key: common::key(&entry["auth_key"]), ..Config::default() };
     let mut d = Decoder::new(cfg);
     d.push(bytes);
     d.finish();

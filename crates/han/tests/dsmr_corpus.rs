@@ -18,15 +18,9 @@ fn corpus_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "CORPUS MISSING: no manifest.json in {} (set HAN_CORPUS)",
-            dir.display()
-        );
+        panic!("CORPUS MISSING: no manifest.json in {} (set HAN_CORPUS)", dir.display());
     }
-    eprintln!(
-        "warning: corpus not found at {} (set HAN_CORPUS); skipping the DSMR corpus test",
-        dir.display()
-    );
+    eprintln!("warning: corpus not found at {} (set HAN_CORPUS); skipping the DSMR corpus test", dir.display());
     None
 }
 
@@ -57,31 +51,18 @@ fn close(a: f64, b: f64) -> bool {
 /// Checks one expected value; returns a description of the mismatch.
 fn check(reading: &han::Reading, key: &str, want: &Json) -> Result<(), String> {
     let code: Obis = key.parse().map_err(|e| format!("bad key {key}: {e}"))?;
-    let obj = reading
-        .obis
-        .get(code)
-        .ok_or_else(|| format!("{key}: missing"))?;
+    let obj = reading.obis.get(code).ok_or_else(|| format!("{key}: missing"))?;
     match want {
         Json::String(s) => match &obj.value {
             Value::Text(t) if t == s => Ok(()),
             other => Err(format!("{key}: want text {s:?}, got {other:?}")),
         },
         Json::Array(pair) => {
-            let (Some(n), Some(u)) = (
-                pair.first().and_then(Json::as_f64),
-                pair.get(1).and_then(Json::as_str),
-            ) else {
+            let (Some(n), Some(u)) = (pair.first().and_then(Json::as_f64), pair.get(1).and_then(Json::as_str)) else {
                 return Err(format!("{key}: bad expectation {want}"));
             };
-            let got = obj
-                .value
-                .as_f64()
-                .ok_or_else(|| format!("{key}: want number, got {:?}", obj.value))?;
-            let got_unit = obj
-                .unit
-                .as_ref()
-                .map(|u| u.as_str())
-                .ok_or_else(|| format!("{key}: no unit"))?;
+            let got = obj.value.as_f64().ok_or_else(|| format!("{key}: want number, got {:?}", obj.value))?;
+            let got_unit = obj.unit.as_ref().map(|u| u.as_str()).ok_or_else(|| format!("{key}: no unit"))?;
             let (wb, wf) = base_unit(u);
             let (gb, gf) = base_unit(got_unit);
             if wb != gb {
@@ -99,9 +80,8 @@ fn check(reading: &han::Reading, key: &str, want: &Json) -> Result<(), String> {
 #[test]
 fn dsmr_corpus() {
     let Some(dir) = corpus_dir() else { return };
-    let manifest: Json =
-        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("read manifest"))
-            .expect("manifest is JSON");
+    let manifest: Json = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("read manifest"))
+        .expect("manifest is JSON");
     let entries = manifest.as_array().expect("manifest is a list");
     let mut failures = Vec::new();
     let mut checked = 0;
@@ -113,14 +93,10 @@ fn dsmr_corpus() {
         let bytes = std::fs::read(dir.join(file)).unwrap_or_else(|err| panic!("{file}: {err}"));
         let valid = e["valid"].as_bool().expect("valid");
         checked += 1;
-        let decoded =
-            han::dsmr::frame_telegram(&bytes).map(|t| han::dsmr::decode_telegram(t, None));
+        let decoded = han::dsmr::frame_telegram(&bytes).map(|t| han::dsmr::decode_telegram(t, None));
         if !valid {
             if let Some(Ok(r)) = decoded {
-                failures.push(format!(
-                    "{file}: invalid capture decoded ({} objects)",
-                    r.obis.len()
-                ));
+                failures.push(format!("{file}: invalid capture decoded ({} objects)", r.obis.len()));
             }
             continue;
         }
@@ -142,27 +118,17 @@ fn dsmr_corpus() {
                 }
             }
         }
-        let got_time = reading
-            .meter_time
-            .map(|t| t.local.format("%Y-%m-%dT%H:%M:%S").to_string());
+        let got_time = reading.meter_time.map(|t| t.local.format("%Y-%m-%dT%H:%M:%S").to_string());
         let want_time = e["meter_time"].as_str().map(str::to_owned);
         if got_time != want_time {
-            failures.push(format!(
-                "{file}: meter_time want {want_time:?}, got {got_time:?}"
-            ));
+            failures.push(format!("{file}: meter_time want {want_time:?}, got {got_time:?}"));
         }
         // A decoder must also survive every truncation of the capture.
         for cut in 0..bytes.len() {
-            let _ = han::dsmr::frame_telegram(&bytes[..cut])
-                .map(|t| han::dsmr::decode_telegram(t, None));
+            let _ = han::dsmr::frame_telegram(&bytes[..cut]).map(|t| han::dsmr::decode_telegram(t, None));
         }
     }
     eprintln!("dsmr corpus: {checked} captures checked");
     assert!(checked > 0, "no p1/dsmr entries in the manifest");
-    assert!(
-        failures.is_empty(),
-        "{} corpus mismatches:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} corpus mismatches:\n{}", failures.len(), failures.join("\n"));
 }

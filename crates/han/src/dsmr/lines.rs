@@ -121,16 +121,13 @@ pub(super) fn decimal(s: &[u8]) -> Option<Decimal> {
         return None;
     }
     let exponent = i8::try_from(exponent).ok()?;
-    Some(Decimal::new(
-        if neg { -mantissa } else { mantissa },
-        exponent,
-    ))
+    Some(Decimal::new(if neg { -mantissa } else { mantissa }, exponent))
 }
 
 /// Units meters send, kept static so that common telegrams allocate none.
 const KNOWN_UNITS: [&str; 24] = [
-    "kWh", "kW", "W", "Wh", "V", "A", "m3", "GJ", "s", "kvarh", "kvar", "kVArh", "kVAr", "varh",
-    "var", "kVA", "VA", "Hz", "MJ", "MWh", "kVAh", "VAh", "dm3", "l",
+    "kWh", "kW", "W", "Wh", "V", "A", "m3", "GJ", "s", "kvarh", "kvar", "kVArh", "kVAr", "varh", "var", "kVA", "VA",
+    "Hz", "MJ", "MWh", "kVAh", "VAh", "dm3", "l",
 ];
 
 /// A unit from the text after `*`; `None` when empty or not printable.
@@ -142,9 +139,7 @@ pub(super) fn unit(s: &[u8]) -> Option<Unit> {
     if let Some(k) = KNOWN_UNITS.iter().find(|k| k.as_bytes() == s) {
         return Some(Unit::known(k));
     }
-    std::str::from_utf8(s)
-        .ok()
-        .map(|t| Unit(Cow::Owned(t.to_owned())))
+    std::str::from_utf8(s).ok().map(|t| Unit(Cow::Owned(t.to_owned())))
 }
 
 /// Text as sent (bytes that are not UTF-8 are replaced, never rejected).
@@ -224,18 +219,11 @@ pub(super) fn hex_text(s: &[u8]) -> Option<String> {
 }
 
 fn hex_digit(b: u8) -> Option<u8> {
-    char::from(b)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
+    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -252,20 +240,11 @@ mod tests {
 
     #[test]
     fn values_and_units() {
-        assert_eq!(
-            value(b"01.193*kW"),
-            (
-                Value::Number(Decimal::new(1193, -3)),
-                Some(Unit::known("kW"))
-            )
-        );
+        assert_eq!(value(b"01.193*kW"), (Value::Number(Decimal::new(1193, -3)), Some(Unit::known("kW"))));
         assert_eq!(value(b"0002"), (Value::Text("0002".into()), None));
         assert_eq!(value(b"12*"), (Value::Text("12*".into()), None));
         assert_eq!(value(b"x*kWh"), (Value::Text("x*kWh".into()), None));
-        assert_eq!(
-            value(b"1*furlong").1.map(|u| u.as_str().to_owned()),
-            Some("furlong".to_owned())
-        );
+        assert_eq!(value(b"1*furlong").1.map(|u| u.as_str().to_owned()), Some("furlong".to_owned()));
     }
 
     #[test]
@@ -275,12 +254,7 @@ mod tests {
         let r: Vec<&[u8]> = r.iter().map(|c| c.as_ref()).collect();
         assert_eq!(
             r,
-            vec![
-                &b"1-0:1.8.1(1*kWh)"[..],
-                b"0-1:24.3.0(1)(m3)(00001.001)",
-                b"0-0:96.13.0(30313233)",
-                b"1,0:2.7.0(1)"
-            ]
+            vec![&b"1-0:1.8.1(1*kWh)"[..], b"0-1:24.3.0(1)(m3)(00001.001)", b"0-0:96.13.0(30313233)", b"1,0:2.7.0(1)"]
         );
         assert!(split_record(b"1,0:2.7.0(1)").is_none());
         // A truncated line does not swallow the record after it.

@@ -49,11 +49,7 @@ pub(crate) fn scan(buf: &[u8], eof: bool, max: usize) -> Scan {
         }
         if b == b'!' {
             let tail = buf.get(i + 1..).unwrap_or_default();
-            let digits = tail
-                .iter()
-                .take(CRC_DIGITS)
-                .take_while(|d| d.is_ascii_hexdigit())
-                .count();
+            let digits = tail.iter().take(CRC_DIGITS).take_while(|d| d.is_ascii_hexdigit()).count();
             let end = i + 1 + digits;
             let ended = digits == CRC_DIGITS || tail.len() > digits || eof;
             return match (ended, end <= max) {
@@ -64,11 +60,7 @@ pub(crate) fn scan(buf: &[u8], eof: bool, max: usize) -> Scan {
         }
         prev = b;
     }
-    if buf.len() >= max {
-        Scan::TooLong
-    } else {
-        Scan::NeedMore
-    }
+    if buf.len() >= max { Scan::TooLong } else { Scan::NeedMore }
 }
 
 /// The first complete telegram in `bytes` (`/` through the CRC digits), as
@@ -122,20 +114,9 @@ fn header_shape(telegram: &[u8]) -> bool {
 
 /// The DSMR (`1-3:0.2.8`) or e-MUCS (`0-0:96.1.4`) version the telegram states.
 fn version(objects: &Objects) -> Option<String> {
-    [
-        Obis::new(1, 3, 0, 2, 8, 255),
-        Obis::new(0, 0, 96, 1, 4, 255),
-    ]
-    .iter()
-    .find_map(|c| {
-        objects
-            .get(*c)?
-            .value
-            .as_str()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-    })
+    [Obis::new(1, 3, 0, 2, 8, 255), Obis::new(0, 0, 96, 1, 4, 255)]
+        .iter()
+        .find_map(|c| objects.get(*c)?.value.as_str().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned))
 }
 
 /// Whether the stated version is DSMR 4 or later (which must carry a CRC).
@@ -158,17 +139,10 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
     if !header_shape(telegram) {
         return Err(Error::DsmrFormat("no /XXXZ identification header"));
     }
-    let bang = telegram
-        .iter()
-        .position(|b| *b == b'!')
-        .ok_or(Error::DsmrFormat("no '!' end line"))?;
+    let bang = telegram.iter().position(|b| *b == b'!').ok_or(Error::DsmrFormat("no '!' end line"))?;
     let body = telegram.get(..=bang).unwrap_or_default();
     let tail = telegram.get(bang + 1..).unwrap_or_default();
-    let digits = tail
-        .iter()
-        .take(CRC_DIGITS)
-        .take_while(|d| d.is_ascii_hexdigit())
-        .count();
+    let digits = tail.iter().take(CRC_DIGITS).take_while(|d| d.is_ascii_hexdigit()).count();
     let crc_text = tail.get(..digits).unwrap_or_default();
     if !crc_text.is_empty() {
         let given = crc_text
@@ -227,10 +201,5 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests;

@@ -12,12 +12,7 @@ use crate::value::{Decimal, Value};
 /// Adds the objects one record yields (one, or two for a DSMR 2.2/3.0 gas
 /// profile) to `out`, and returns the meter clock when the record is
 /// `0-0:1.0.0`.
-pub(super) fn push_record(
-    out: &mut Objects,
-    code: Obis,
-    vals: &[&[u8]],
-    tz: Option<&Tz>,
-) -> Option<MeterTime> {
+pub(super) fn push_record(out: &mut Objects, code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Option<MeterTime> {
     let [a, b, c, d, e, _] = code.0;
     match (a, b, c, d, e) {
         (0, 0, 1, 0, 0) => {
@@ -71,21 +66,12 @@ fn plain(code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Object {
 /// text messages, the Luxembourg logical device name.
 fn is_hex_string(code: Obis) -> bool {
     let [a, b, c, d, e, _] = code.0;
-    a == 0
-        && matches!(
-            (b, c, d, e),
-            (_, 96, 1, 0..=2) | (0, 96, 13, _) | (0, 42, 0, 0)
-        )
+    a == 0 && matches!((b, c, d, e), (_, 96, 1, 0..=2) | (0, 96, 13, _) | (0, 42, 0, 0))
 }
 
 fn entry(time: Option<MeterTime>, peak_time: Option<MeterTime>, raw: &[u8]) -> Entry {
     let (v, unit) = number_or_text(raw);
-    Entry {
-        time,
-        peak_time,
-        value: Some(v),
-        unit,
-    }
+    Entry { time, peak_time, value: Some(v), unit }
 }
 
 /// A count: a number when it is one, else the text as sent.
@@ -113,19 +99,9 @@ fn failure_log(code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Object {
         .chunks(2)
         .map(|pair| match pair {
             [t, d] => entry(stamp(t, tz, true), None, d),
-            [x] if is_stamp(x) => Entry {
-                time: stamp(x, tz, true),
-                peak_time: None,
-                value: None,
-                unit: None,
-            },
+            [x] if is_stamp(x) => Entry { time: stamp(x, tz, true), peak_time: None, value: None, unit: None },
             [x] => entry(None, None, x),
-            _ => Entry {
-                time: None,
-                peak_time: None,
-                value: None,
-                unit: None,
-            },
+            _ => Entry { time: None, peak_time: None, value: None, unit: None },
         })
         .collect();
     o
@@ -225,8 +201,7 @@ pub(super) fn submeters(objects: &Objects) -> Vec<SubMeter> {
     }
     let mut out = Vec::new();
     for ch in channels {
-        let device_type =
-            text_of(objects, Obis::new(0, ch, 24, 1, 0, 255)).and_then(|t| t.parse::<u16>().ok());
+        let device_type = text_of(objects, Obis::new(0, ch, 24, 1, 0, 255)).and_then(|t| t.parse::<u16>().ok());
         let id = text_of(objects, Obis::new(0, ch, 96, 1, 0, 255))
             .or_else(|| text_of(objects, Obis::new(0, ch, 96, 1, 1, 255)));
         let reading = objects.iter().find(|o| {
@@ -283,12 +258,7 @@ pub(super) fn meter_id(objects: &Objects) -> Option<String> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
     use crate::value::Unit;
@@ -305,14 +275,9 @@ mod tests {
         let o = &one("1-0:99.97.0(0)(0-0:96.7.19)")[0];
         assert_eq!(o.value, Value::Number(Decimal::int(0)));
         assert!(o.entries.is_empty());
-        let o = &one(
-            "1-0:99.97.0(2)(0-0:96.7.19)(101208152415W)(0000000240*s)(101208151004W)(0000000301*s)",
-        )[0];
+        let o = &one("1-0:99.97.0(2)(0-0:96.7.19)(101208152415W)(0000000240*s)(101208151004W)(0000000301*s)")[0];
         assert_eq!(o.entries.len(), 2);
-        assert_eq!(
-            o.entries[0].time.unwrap().to_string(),
-            "2010-12-08T15:24:15+01:00"
-        );
+        assert_eq!(o.entries[0].time.unwrap().to_string(), "2010-12-08T15:24:15+01:00");
         assert_eq!(o.entries[1].value, Some(Value::Number(Decimal::int(301))));
         assert_eq!(o.entries[1].unit, Some(Unit::known("s")));
         let o = &one(
@@ -332,14 +297,8 @@ mod tests {
         )[0];
         assert_eq!(o.value, Value::Number(Decimal::int(3)));
         assert_eq!(o.entries.len(), 3);
-        assert_eq!(
-            o.entries[0].peak_time.unwrap().local.to_string(),
-            "2020-04-23 19:25:38"
-        );
-        assert_eq!(
-            o.entries[1].value,
-            Some(Value::Number(Decimal::new(5980, -3)))
-        );
+        assert_eq!(o.entries[0].peak_time.unwrap().local.to_string(), "2020-04-23 19:25:38");
+        assert_eq!(o.entries[1].value, Some(Value::Number(Decimal::new(5980, -3))));
         assert!(o.entries[2].time.is_none());
         let o = &one("0-0:98.1.0(230701000000S)(000040.777*kWh)(03.564*kW)")[0];
         assert_eq!(o.entries.len(), 2);
@@ -359,15 +318,9 @@ mod tests {
         assert_eq!(objs[1].code, Obis::new(0, 1, 24, 2, 1, 255));
         assert_eq!(objs[1].value, Value::Number(Decimal::new(1001, -3)));
         assert_eq!(objs[1].unit, Some(Unit::known("m3")));
-        assert_eq!(
-            objs[1].time.unwrap().local.to_string(),
-            "2016-11-07 19:00:00"
-        );
+        assert_eq!(objs[1].time.unwrap().local.to_string(), "2016-11-07 19:00:00");
         // Without its value line: kept, nothing captured.
-        assert_eq!(
-            one("0-1:24.3.0(161107190000)(00)(60)(1)(0-1:24.2.1)(m3)").len(),
-            1
-        );
+        assert_eq!(one("0-1:24.3.0(161107190000)(00)(60)(1)(0-1:24.2.1)(m3)").len(), 1);
     }
 
     #[test]

@@ -76,17 +76,12 @@ fn scan_restart_on_new_header() {
     s.extend_from_slice(&telegram(LINES, "\r\n"));
     assert_eq!(scan(&s, false, 4096), Scan::Restart(off));
     // A '/' inside a line is no header.
-    assert_eq!(
-        scan(b"/A\r\n0-0:96.13.0(a/b)\r\n", false, 4096),
-        Scan::NeedMore
-    );
+    assert_eq!(scan(b"/A\r\n0-0:96.13.0(a/b)\r\n", false, 4096), Scan::NeedMore);
 }
 
 #[test]
 fn scan_junk_after_bang() {
-    let mut s =
-        b"/ESY5Q3DB1024 V3.04\r\n\r\n1-0:1.8.0*255(00052185.7825309*kWh)\r\n!\r\n  25803103\r\n"
-            .to_vec();
+    let mut s = b"/ESY5Q3DB1024 V3.04\r\n\r\n1-0:1.8.0*255(00052185.7825309*kWh)\r\n!\r\n  25803103\r\n".to_vec();
     s.extend_from_slice(&[0xFF; 33]);
     let end = s.iter().position(|b| *b == b'!').unwrap() + 1;
     assert_eq!(scan(&s, false, 4096), Scan::Complete(end));
@@ -117,26 +112,17 @@ fn decodes_a_telegram() {
     assert_eq!(r.manufacturer, Some("Iskra"));
     assert_eq!(r.meter_model.as_deref(), Some("\\2MT382-1000"));
     assert_eq!(r.meter_id.as_deref(), Some("K8EG004046395507"));
-    assert_eq!(
-        r.meter_time.unwrap().to_string(),
-        "2010-12-09T11:30:20+01:00"
-    );
+    assert_eq!(r.meter_time.unwrap().to_string(), "2010-12-09T11:30:20+01:00");
     let o = r.obis.get(Obis::new(1, 0, 1, 8, 1, 255)).unwrap();
     assert_eq!(o.value, Value::Number(Decimal::new(123456789, -3)));
     assert_eq!(o.unit, Some(Unit::known("kWh")));
-    assert_eq!(
-        r.obis.get(Obis::new(0, 0, 96, 14, 0, 255)).unwrap().value,
-        Value::Text("0002".into())
-    );
+    assert_eq!(r.obis.get(Obis::new(0, 0, 96, 14, 0, 255)).unwrap().value, Value::Text("0002".into()));
     assert_eq!(r.quantities.tariff, Some(2));
     assert_eq!(r.quantities.power_import_w, Some(1193.0));
     assert_eq!(r.quantities.gas_m3, Some(12785.123));
     assert_eq!(r.submeters.len(), 1);
     assert_eq!(r.submeters[0].kind, "gas");
-    assert_eq!(
-        r.submeters[0].time.unwrap().local.to_string(),
-        "2010-12-09 11:25:00"
-    );
+    assert_eq!(r.submeters[0].time.unwrap().local.to_string(), "2010-12-09 11:25:00");
     // Object order is kept.
     let codes: Vec<String> = r.obis.iter().map(|o| o.code.to_string()).collect();
     assert_eq!(codes.first().map(String::as_str), Some("1-3:0.2.8"));
@@ -148,16 +134,10 @@ fn crc_errors() {
     let mut t = telegram(LINES, "\r\n");
     let n = t.len();
     t[n - 1] = if t[n - 1] == b'0' { b'1' } else { b'0' };
-    assert!(matches!(
-        decode_telegram(&t, None),
-        Err(Error::DsmrCrc { .. })
-    ));
+    assert!(matches!(decode_telegram(&t, None), Err(Error::DsmrCrc { .. })));
     // DSMR 5 without a CRC.
     let bang = t.iter().position(|b| *b == b'!').unwrap();
-    assert_eq!(
-        decode_telegram(&t[..=bang], None),
-        Err(Error::DsmrMissingCrc)
-    );
+    assert_eq!(decode_telegram(&t[..=bang], None), Err(Error::DsmrMissingCrc));
     // Lower-case CRC digits.
     let t = telegram(LINES, "\r\n").to_ascii_lowercase();
     let mut ok = telegram(LINES, "\r\n");
@@ -187,28 +167,12 @@ fn tolerant_lines() {
     );
     let r = decode_telegram(&t, None).unwrap();
     assert!(r.meter_time.is_none());
-    assert_eq!(
-        r.obis.get(Obis::new(1, 0, 1, 8, 1, 255)).unwrap().value,
-        Value::Number(Decimal::new(1000, -3))
-    );
+    assert_eq!(r.obis.get(Obis::new(1, 0, 1, 8, 1, 255)).unwrap().value, Value::Number(Decimal::new(1000, -3)));
     // The duplicate is kept under the next free F group.
-    assert_eq!(
-        r.obis.get(Obis::new(1, 0, 1, 8, 1, 0)).unwrap().value,
-        Value::Number(Decimal::new(2000, -3))
-    );
+    assert_eq!(r.obis.get(Obis::new(1, 0, 1, 8, 1, 0)).unwrap().value, Value::Number(Decimal::new(2000, -3)));
     assert!(r.obis.get(Obis::new(1, 0, 2, 7, 0, 255)).is_none());
-    assert_eq!(
-        r.obis.get(Obis::new(9, 9, 9, 9, 9, 255)).unwrap().value,
-        Value::Text("abc".into())
-    );
-    assert_eq!(
-        r.obis
-            .get(Obis::new(0, 0, 96, 13, 0, 255))
-            .unwrap()
-            .text
-            .as_deref(),
-        Some("012345")
-    );
+    assert_eq!(r.obis.get(Obis::new(9, 9, 9, 9, 9, 255)).unwrap().value, Value::Text("abc".into()));
+    assert_eq!(r.obis.get(Obis::new(0, 0, 96, 13, 0, 255)).unwrap().text.as_deref(), Some("012345"));
     // A dead channel gives no sub-meter.
     assert!(r.submeters.is_empty());
     assert!(r.quantities.gas_m3.is_none());
@@ -276,15 +240,9 @@ fn frames_the_first_telegram() {
 #[test]
 fn rejects_what_is_not_a_telegram() {
     // Binary between a '/' and a '!' (ciphertext) is no telegram.
-    assert!(matches!(
-        decode_telegram(b"/\x86\xbf\xd1\x95\xcc6'!", None),
-        Err(Error::DsmrFormat(_))
-    ));
+    assert!(matches!(decode_telegram(b"/\x86\xbf\xd1\x95\xcc6'!", None), Err(Error::DsmrFormat(_))));
     // A header but no CRC and no data lines: nothing vouches for it.
-    assert!(matches!(
-        decode_telegram(b"/ABC5\r\n\r\n!", None),
-        Err(Error::DsmrFormat(_))
-    ));
+    assert!(matches!(decode_telegram(b"/ABC5\r\n\r\n!", None), Err(Error::DsmrFormat(_))));
     // With a CRC, an empty telegram is fine.
     let t = telegram(&["/abc5", ""], "\r\n");
     assert!(decode_telegram(&t, None).unwrap().obis.is_empty());

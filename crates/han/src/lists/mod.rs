@@ -247,7 +247,9 @@ fn object(tree: &Tree<'_>, code: Obis, item: Item, brand: Brand, tz: Option<&Tz>
                 printable(b).map_or_else(|| Value::Bytes(b.to_vec()), Value::Text)
             }
         }
-        Data::Visible(..) | Data::Utf8(..) => Value::Text(String::from_utf8_lossy(tree.bytes_of(item.node)?).into_owned()),
+        Data::Visible(..) | Data::Utf8(..) => {
+            Value::Text(String::from_utf8_lossy(tree.bytes_of(item.node)?).into_owned())
+        }
         _ => return None,
     };
     Some(Object::new(code, value, None))
@@ -264,6 +266,7 @@ fn number(code: Obis, raw: Decimal, item: Item, brand: Brand) -> Object {
 }
 
 /// Re-exported for the positional layouts.
+#[allow(dead_code)]
 pub(crate) fn unit(s: &'static str) -> Option<Unit> {
     Some(Unit::known(s))
 }

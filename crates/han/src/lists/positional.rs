@@ -86,7 +86,13 @@ fn tags(tree: &Tree<'_>, bare: &[usize]) -> Vec<u8> {
 }
 
 /// Assigns codes to bare values by position.
-pub(crate) fn assign(tree: &Tree<'_>, brand: Brand, bare: &[usize], mixed: bool, coded: &mut Vec<(Obis, Item)>) -> Result<(), Error> {
+pub(crate) fn assign(
+    tree: &Tree<'_>,
+    brand: Brand,
+    bare: &[usize],
+    mixed: bool,
+    coded: &mut Vec<(Obis, Item)>,
+) -> Result<(), Error> {
     let t = tags(tree, bare);
     let layout: Option<&[Obis]> = match (brand, bare.len()) {
         // Bare values between coded ones follow no known layout.
@@ -101,7 +107,9 @@ pub(crate) fn assign(tree: &Tree<'_>, brand: Brand, bare: &[usize], mixed: bool,
         _ => None,
     };
     match layout {
-        Some(codes) => coded.extend(codes.iter().zip(bare).map(|(&o, &node)| (o, Item { node, scaler_unit: scaler_of(brand, o) }))),
+        Some(codes) => {
+            coded.extend(codes.iter().zip(bare).map(|(&o, &node)| (o, Item { node, scaler_unit: scaler_of(brand, o) })))
+        }
         None => keep_unknown(tree, bare, coded),
     }
     if coded.is_empty() {
@@ -125,8 +133,9 @@ fn scaler_of(brand: Brand, o: Obis) -> Option<(i8, u8)> {
 fn keep_unknown(tree: &Tree<'_>, bare: &[usize], coded: &mut Vec<(Obis, Item)>) {
     let mut id_taken = false;
     for (n, &node) in bare.iter().enumerate() {
-        let is_id = matches!(tree.node(node).map(|x| x.data), Some(Data::Octets(_, 8..=16)) | Some(Data::Visible(_, 8..=16)))
-            && tree.bytes_of(node).is_some_and(|b| b.iter().all(u8::is_ascii_digit));
+        let is_id =
+            matches!(tree.node(node).map(|x| x.data), Some(Data::Octets(_, 8..=16)) | Some(Data::Visible(_, 8..=16)))
+                && tree.bytes_of(node).is_some_and(|b| b.iter().all(u8::is_ascii_digit));
         let code = if is_id && !id_taken {
             id_taken = true;
             METER_ID

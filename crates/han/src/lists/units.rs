@@ -67,7 +67,7 @@ pub(crate) fn default_unit(code: Obis) -> Option<&'static str> {
     };
     Some(match (phase_base, code.d()) {
         (1 | 2, 4..=7) | (15 | 16, 7) => "W",
-        (3 | 4 | 5 | 6 | 7 | 8, 7) => "var",
+        (3..=8, 7) => "var",
         (9 | 10, 7) => "VA",
         (1 | 2 | 15 | 16, 8) => "Wh",
         (3..=8, 8) => "varh",

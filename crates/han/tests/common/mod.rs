@@ -8,9 +8,9 @@ use serde_json::Value as Json;
 /// The corpus directory: `$HAN_CORPUS`, else `../shared/corpus` beside the
 /// workspace. `None` (after saying so loudly) when it is absent outside CI.
 pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("HAN_CORPUS").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-    });
+    let dir = std::env::var_os("HAN_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
     if dir.join("manifest.json").is_file() {
         return Some(dir);
     }
