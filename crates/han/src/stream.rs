@@ -412,13 +412,18 @@ impl Decoder {
             dsmr::Scan::Complete(n) => {
                 let t = avail.get(..n).unwrap_or(&[]);
                 match dsmr::decode_telegram(t, self.cfg.tz.as_ref()) {
-                    Ok(r) => self.pending.push_back(Event::Reading(Box::new(r))),
+                    Ok(r) => {
+                        self.pending.push_back(Event::Reading(Box::new(r)));
+                        Step::Advance(n)
+                    }
                     Err(e) => {
                         let bytes = t.to_vec();
                         self.reject(e, bytes);
+                        // A false start in noise may run into a real frame:
+                        // look again from the next byte.
+                        self.skip(1)
                     }
                 }
-                Step::Advance(n)
             }
             dsmr::Scan::Restart(off) => {
                 let bytes = avail.get(..off).unwrap_or(&[]).to_vec();

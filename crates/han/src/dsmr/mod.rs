@@ -47,7 +47,9 @@ pub(crate) fn scan(buf: &[u8], eof: bool, max: usize) -> Scan {
         if b == b'/' && prev == b'\n' {
             return Scan::Restart(i);
         }
-        if b == b'!' {
+        // The end line starts with '!': a '!' inside a line is damage (a
+        // flipped bit), not the end of a telegram without CRC.
+        if b == b'!' && prev == b'\n' {
             let tail = buf.get(i + 1..).unwrap_or_default();
             let digits = tail.iter().take(CRC_DIGITS).take_while(|d| d.is_ascii_hexdigit()).count();
             let end = i + 1 + digits;
@@ -139,7 +141,11 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
     if !header_shape(telegram) {
         return Err(Error::DsmrFormat("no /XXXZ identification header"));
     }
-    let bang = telegram.iter().position(|b| *b == b'!').ok_or(Error::DsmrFormat("no '!' end line"))?;
+    // The end line is the last '!' (CRC digits hold none), at a line start.
+    let bang = telegram.iter().rposition(|b| *b == b'!').ok_or(Error::DsmrFormat("no '!' end line"))?;
+    if bang == 0 || telegram.get(bang - 1) != Some(&b'\n') {
+        return Err(Error::DsmrFormat("'!' end marker is not at the start of a line"));
+    }
     let body = telegram.get(..=bang).unwrap_or_default();
     let tail = telegram.get(bang + 1..).unwrap_or_default();
     let digits = tail.iter().take(CRC_DIGITS).take_while(|d| d.is_ascii_hexdigit()).count();
