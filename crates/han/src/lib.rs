@@ -25,6 +25,7 @@ pub mod axdr;
 mod cipher;
 pub mod crc;
 pub mod dsmr;
+pub mod encode;
 mod error;
 mod gbt;
 pub mod hdlc;
