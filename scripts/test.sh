@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what the tests need on a Debian machine (only
+# what is missing; quick when everything is there), then runs every test of
+# the workspace, the corpus tests included. CI=true makes a missing corpus a
+# failure instead of a loud skip.
+#
+# Usage: scripts/test.sh [extra cargo test args]
+# Env:   HAN_CORPUS  the corpus directory (default ../shared/corpus beside the repo)
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+# System packages: a C toolchain (the linker cargo calls) and pkg-config.
+missing=()
+command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+if [ ${#missing[@]} -gt 0 ]; then
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "error: missing ${missing[*]} and no apt-get: install them by hand" >&2
+        exit 1
+    fi
+    if [ "$(id -u)" -eq 0 ]; then
+        sudo=()
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo=(sudo)
+    else
+        echo "error: missing ${missing[*]}; run as root or install sudo" >&2
+        exit 1
+    fi
+    echo "installing ${missing[*]} ..." >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+need_cargo
+find_corpus
+export CI=true
+
+cd "$root"
+echo "corpus: $HAN_CORPUS" >&2
+cargo test --workspace --locked "$@"
