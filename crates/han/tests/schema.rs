@@ -133,7 +133,8 @@ fn the_sample_line_is_valid() {
 #[test]
 fn the_schema_rejects_broken_lines() {
     let schema = compile(&schema_json());
-    let broken: Vec<(&str, Box<dyn Fn(&mut Json)>)> = vec![
+    type Breaks = Box<dyn Fn(&mut Json)>;
+    let broken: Vec<(&str, Breaks)> = vec![
         ("missing protocol", Box::new(|d| drop(d.as_object_mut().map(|m| m.remove("protocol"))))),
         ("missing obis", Box::new(|d| drop(d.as_object_mut().map(|m| m.remove("obis"))))),
         ("wrong version", Box::new(|d| d["v"] = json!(2))),
