@@ -110,5 +110,22 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, bench_parts);
 criterion_main!(benches);
+
+fn bench_parts(c: &mut Criterion) {
+    let frame = aidon_list2(0);
+    let mut g = c.benchmark_group("parts");
+    g.throughput(Throughput::Bytes(frame.len() as u64));
+    g.bench_function("crc_x25_frame", |b| b.iter(|| han::crc::x25(black_box(&frame))));
+    g.bench_function("hdlc_parse", |b| {
+        b.iter(|| matches!(han::hdlc::parse(black_box(&frame)), han::hdlc::Parse::Frame { .. }))
+    });
+    let apdu = &frame[12..frame.len() - 3];
+    let mut nodes = Vec::new();
+    g.bench_function("axdr_decode", |b| b.iter(|| han::axdr::decode_into(black_box(apdu), 6, &mut nodes).is_ok()));
+    g.bench_function("decode_message", |b| {
+        b.iter(|| han::decode_message(black_box(&frame), &Config::default()).is_ok())
+    });
+    g.finish();
+}

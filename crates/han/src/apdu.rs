@@ -26,6 +26,8 @@ pub(crate) struct Context<'a> {
     pub tz: Option<&'a Tz>,
     /// A-XDR nodes, reused from message to message.
     pub nodes: &'a mut Vec<Node>,
+    /// The list mapper's buffers, reused likewise.
+    pub scratch: &'a mut lists::Scratch,
 }
 
 /// The outcome of an APDU: a reading, or a GBT block to assemble.
@@ -123,7 +125,7 @@ fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
     axdr::decode_into(apdu, body_at, ctx.nodes)?;
     let tree = Tree { bytes: apdu, nodes: ctx.nodes };
     let mut r = Reading::new(Protocol::Han, framing);
-    lists::map(&tree, &mut r, ctx.tz)?;
+    lists::map(&tree, &mut r, ctx.tz, ctx.scratch)?;
     if r.meter_time.is_none() {
         r.meter_time = header_time.and_then(|c| c.time.map(|t| t.with_zone(ctx.tz, c.dst)));
     }

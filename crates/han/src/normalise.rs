@@ -66,8 +66,9 @@ fn number(value: &Value, unit: Option<&str>, base: Base) -> Option<f64> {
 
 /// Fills `reading.quantities` from its objects and sub-meters.
 pub(crate) fn normalise(reading: &mut Reading) {
-    let mut q = Quantities::default();
-    for o in reading.obis.iter() {
+    let Reading { obis, quantities: q, submeters, .. } = reading;
+    *q = Quantities::default();
+    for o in obis.iter() {
         let [a, _b, c, d, e, f] = o.code.0;
         if f != 255 {
             continue;
@@ -133,10 +134,9 @@ pub(crate) fn normalise(reading: &mut Reading) {
         q.energy_export_kwh =
             sum(&[q.energy_export_t1_kwh, q.energy_export_t2_kwh, q.energy_export_t3_kwh, q.energy_export_t4_kwh]);
     }
-    (q.gas_m3, q.gas_time) = newest(&reading.submeters, "gas", Base::M3);
-    (q.water_m3, q.water_time) = newest(&reading.submeters, "water", Base::M3);
-    (q.heat_gj, q.heat_time) = newest(&reading.submeters, "heat", Base::Gj);
-    reading.quantities = q;
+    (q.gas_m3, q.gas_time) = newest(submeters, "gas", Base::M3);
+    (q.water_m3, q.water_time) = newest(submeters, "water", Base::M3);
+    (q.heat_gj, q.heat_time) = newest(submeters, "heat", Base::Gj);
 }
 
 fn sum(parts: &[Option<f64>]) -> Option<f64> {

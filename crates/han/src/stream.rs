@@ -112,6 +112,7 @@ pub struct Decoder {
     /// another bare message: without a checksum, anywhere else is a guess.
     bare_ok: bool,
     nodes: Vec<Node>,
+    scratch: crate::lists::Scratch,
     hdlc_segments: Option<Vec<u8>>,
     mbus_segments: Option<(u8, Vec<u8>)>,
     gbt_blocks: Option<(u16, Vec<u8>)>,
@@ -138,6 +139,7 @@ impl Decoder {
             eof: false,
             bare_ok: true,
             nodes: Vec::with_capacity(256),
+            scratch: crate::lists::Scratch::default(),
             hdlc_segments: None,
             mbus_segments: None,
             gbt_blocks: None,
@@ -232,20 +234,27 @@ impl Decoder {
     }
 
     /// One step at `start`: hunt, or check the frame that starts there.
+    /// The buffer is taken out for the step, so frames are decoded where
+    /// they lie instead of being copied.
     fn step(&mut self) -> Step {
-        let avail = self.buf.get(self.start..).unwrap_or(&[]);
+        let buf = std::mem::take(&mut self.buf);
+        let step = self.step_on(buf.get(self.start..).unwrap_or(&[]));
+        self.buf = buf;
+        step
+    }
+
+    fn step_on(&mut self, avail: &[u8]) -> Step {
         let mode = self.cfg.framing;
         if self.bare_ok || matches!(mode, FramingMode::Llc | FramingMode::Apdu) {
             match bare_len(avail, mode) {
                 Bare::Complete(n) => {
-                    let msg = avail.get(..n).unwrap_or(&[]).to_vec();
+                    let msg = avail.get(..n).unwrap_or(&[]);
                     self.bare_ok = true;
                     let (framing, apdu) = match msg.strip_prefix(&LLC[..]) {
                         Some(a) => (Framing::Llc, a),
-                        None => (Framing::Apdu, &msg[..]),
+                        None => (Framing::Apdu, msg),
                     };
-                    let (framing, apdu) = (framing, apdu.to_vec());
-                    self.on_apdu(&apdu, framing, &msg);
+                    self.on_apdu(apdu, framing, msg);
                     return Step::Advance(n);
                 }
                 Bare::NeedMore if !self.eof => return Step::Wait,
@@ -274,15 +283,14 @@ impl Decoder {
             return self.skip(p);
         }
         match avail.first() {
-            Some(&hdlc::FLAG) => self.at_flag(),
-            Some(&mbus::START) => self.at_mbus(),
-            Some(&b'/') => self.at_slash(),
-            _ => self.at_envelope(),
+            Some(&hdlc::FLAG) => self.at_flag(avail),
+            Some(&mbus::START) => self.at_mbus(avail),
+            Some(&b'/') => self.at_slash(avail),
+            _ => self.at_envelope(avail),
         }
     }
 
-    fn at_flag(&mut self) -> Step {
-        let avail = self.buf.get(self.start..).unwrap_or(&[]);
+    fn at_flag(&mut self, avail: &[u8]) -> Step {
         match avail.get(1) {
             // A closing flag at the very end is no frame.
             None if self.eof => return Step::Advance(1),
@@ -300,9 +308,7 @@ impl Decoder {
                 self.skip(1)
             }
             hdlc::Parse::Frame { frame, len } => {
-                let raw = avail.get(..len + 1).unwrap_or(&[]).to_vec();
-                let (segmented, info) = (frame.segmented, frame.info.to_vec());
-                self.on_hdlc(segmented, &info, &raw);
+                self.on_hdlc(frame.segmented, frame.info, avail.get(..len + 1).unwrap_or(&[]));
                 Step::Advance(len)
             }
         }
@@ -319,31 +325,24 @@ impl Decoder {
                 self.reject(Error::Segment("segmented HDLC message broken off by a new one"), old);
             }
         }
-        let payload = match (self.hdlc_segments.take(), segmented) {
+        match (self.hdlc_segments.take(), segmented) {
             (Some(mut acc), seg) => {
                 acc.extend_from_slice(info);
                 if acc.len() > MAX_MESSAGE {
                     self.reject(Error::TooLong(acc.len()), acc);
-                    return;
-                }
-                if seg {
+                } else if seg {
                     self.hdlc_segments = Some(acc);
-                    return;
+                } else {
+                    let apdu = acc.strip_prefix(&LLC[..]).unwrap_or(&acc);
+                    self.on_apdu(apdu, Framing::Hdlc, &acc);
                 }
-                acc
             }
-            (None, true) => {
-                self.hdlc_segments = Some(info.to_vec());
-                return;
-            }
-            (None, false) => info.to_vec(),
-        };
-        let apdu = payload.strip_prefix(&LLC[..]).unwrap_or(&payload);
-        self.on_apdu(apdu, Framing::Hdlc, raw);
+            (None, true) => self.hdlc_segments = Some(info.to_vec()),
+            (None, false) => self.on_apdu(info.strip_prefix(&LLC[..]).unwrap_or(info), Framing::Hdlc, raw),
+        }
     }
 
-    fn at_mbus(&mut self) -> Step {
-        let avail = self.buf.get(self.start..).unwrap_or(&[]);
+    fn at_mbus(&mut self, avail: &[u8]) -> Step {
         if avail.len() < 4 && !self.eof {
             return Step::Wait;
         }
@@ -358,13 +357,12 @@ impl Decoder {
                 self.skip(1)
             }
             mbus::Parse::Frame { frame, len } => {
-                let raw = avail.get(..len).unwrap_or(&[]).to_vec();
+                let raw = avail.get(..len).unwrap_or(&[]);
                 if !frame.is_dlms_segment() {
-                    self.reject(Error::UnknownLayout("M-Bus CI field is not a DLMS segment"), raw);
+                    self.reject(Error::UnknownLayout("M-Bus CI field is not a DLMS segment"), raw.to_vec());
                     return Step::Advance(len);
                 }
-                let (seq, last, payload) = (frame.sequence(), frame.is_last(), frame.payload().to_vec());
-                self.on_mbus(seq, last, &payload, &raw);
+                self.on_mbus(frame.sequence(), frame.is_last(), frame.payload(), raw);
                 Step::Advance(len)
             }
         }
@@ -396,12 +394,11 @@ impl Decoder {
             }
             return;
         }
-        let apdu = acc.strip_prefix(&LLC[..]).unwrap_or(&acc).to_vec();
-        self.on_apdu(&apdu, Framing::Mbus, raw);
+        let apdu = acc.strip_prefix(&LLC[..]).unwrap_or(&acc);
+        self.on_apdu(apdu, Framing::Mbus, raw);
     }
 
-    fn at_slash(&mut self) -> Step {
-        let avail = self.buf.get(self.start..).unwrap_or(&[]);
+    fn at_slash(&mut self, avail: &[u8]) -> Step {
         match dsmr_plausible(avail) {
             None if !self.eof => return Step::Wait,
             Some(true) => {}
@@ -439,13 +436,12 @@ impl Decoder {
     }
 
     /// A raw ciphered APDU in the stream (Luxembourg Smarty P1).
-    fn at_envelope(&mut self) -> Step {
-        let avail = self.buf.get(self.start..).unwrap_or(&[]);
+    fn at_envelope(&mut self, avail: &[u8]) -> Step {
         match envelope_len(avail) {
             Bare::NeedMore if !self.eof => Step::Wait,
             Bare::Complete(n) => {
-                let msg = avail.get(..n).unwrap_or(&[]).to_vec();
-                self.on_apdu(&msg, Framing::Dsmr, &msg);
+                let msg = avail.get(..n).unwrap_or(&[]);
+                self.on_apdu(msg, Framing::Dsmr, msg);
                 Step::Advance(n)
             }
             _ => self.skip(1),
@@ -461,7 +457,8 @@ impl Decoder {
     }
 
     fn decode(&mut self, apdu: &[u8], framing: Framing, raw: &[u8]) {
-        let mut ctx = Context { keys: &self.keys, tz: self.cfg.tz.as_ref(), nodes: &mut self.nodes };
+        let mut ctx =
+            Context { keys: &self.keys, tz: self.cfg.tz.as_ref(), nodes: &mut self.nodes, scratch: &mut self.scratch };
         match apdu::decode(apdu, framing, &mut ctx) {
             Ok(Outcome::Reading(r)) => self.pending.push_back(Event::Reading(r)),
             Ok(Outcome::Block(b)) => self.on_block(&b, framing, raw),

@@ -1,6 +1,5 @@
 //! Which brand sent a list, and the scalers it leaves out.
 
-use super::{LIST_ID, text_of};
 use crate::axdr::Tree;
 use crate::obis::Obis;
 
@@ -30,17 +29,17 @@ impl Brand {
     }
 }
 
-fn brand_of_text(s: &str) -> Option<Brand> {
-    let u = s.to_ascii_uppercase();
-    Some(if u.starts_with("AIDON") {
+fn brand_of_text(s: &[u8]) -> Option<Brand> {
+    let starts = |p: &[u8]| s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    Some(if starts(b"AIDON") {
         Brand::Aidon
-    } else if u.starts_with("KFM") || u.starts_with("KAIFA") {
+    } else if starts(b"KFM") || starts(b"KAIFA") {
         Brand::Kaifa
-    } else if u.starts_with("KAMSTRUP") {
+    } else if starts(b"KAMSTRUP") {
         Brand::Kamstrup
-    } else if u.starts_with("EMBRIQ") || u.starts_with("LGZ") {
+    } else if starts(b"EMBRIQ") || starts(b"LGZ") {
         Brand::LandisGyr
-    } else if u.starts_with("ISK") {
+    } else if starts(b"ISK") {
         Brand::Iskra
     } else {
         return None;
@@ -50,14 +49,12 @@ fn brand_of_text(s: &str) -> Option<Brand> {
 /// The brand from the list id (coded or the leading bare string) or the
 /// first text that names one.
 pub(crate) fn brand(tree: &Tree<'_>, coded: &[(Obis, Item)], bare: &[usize]) -> Brand {
-    let coded_id = coded
-        .iter()
-        .find(|(o, _)| matches!(o.0, [1, _, 0, 2, 129, 255]) || *o == LIST_ID)
-        .and_then(|(_, it)| text_of(tree, it.node));
+    let coded_id = coded.iter().find(|(o, _)| matches!(o.0, [1, _, 0, 2, 129, 255])).map(|(_, it)| it.node);
     coded_id
         .into_iter()
-        .chain(bare.iter().filter_map(|&i| text_of(tree, i)))
-        .find_map(|s| brand_of_text(&s))
+        .chain(bare.iter().copied())
+        .filter_map(|i| tree.bytes_of(i))
+        .find_map(brand_of_text)
         .unwrap_or(Brand::Unknown)
 }
 

@@ -40,46 +40,57 @@ pub(crate) struct Item {
     pub scaler_unit: Option<(i8, u8)>,
 }
 
+/// Buffers `map` reuses from message to message.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    items: Vec<usize>,
+    coded: Vec<(Obis, Item)>,
+    bare: Vec<usize>,
+}
+
 /// Maps the tree's root to objects in `r`.
-pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>) -> Result<(), Error> {
+pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &mut Scratch) -> Result<(), Error> {
+    let Scratch { items, coded, bare } = scratch;
+    items.clear();
+    coded.clear();
+    bare.clear();
     let root = tree.node(0).ok_or(Error::UnknownLayout("empty body"))?;
-    let items: Vec<usize> = match root.data {
-        Data::Structure(_) | Data::Array(_) => tree.children(0).collect(),
-        _ => vec![0],
-    };
-    let mut coded: Vec<(Obis, Item)> = Vec::with_capacity(items.len());
-    let mut bare: Vec<usize> = Vec::new();
-    let described = descriptors(tree, &items);
+    match root.data {
+        Data::Structure(_) | Data::Array(_) => items.extend(tree.children(0)),
+        _ => items.push(0),
+    }
+    let described = descriptors(tree, items);
     match &described {
         // Attribute 2 is a register's value; the push setup's own name
         // (attribute 1) and other attributes are not readings.
         Some(descr) => coded.extend(descr.iter().filter(|d| d.1 == 2).map(|d| (d.0, d.2))),
-        None => walk(tree, &items, &mut coded, &mut bare),
+        None => walk(tree, items, coded, bare),
     }
-    let mut brand = implicit::brand(tree, &coded, &bare);
+    let mut brand = implicit::brand(tree, coded, bare);
     // Only Landis+Gyr E450 sends its capture-object list with the values.
     if described.is_some() && brand == Brand::Unknown {
         brand = Brand::LandisGyr;
     }
     r.manufacturer = brand.name();
     // Kamstrup's leading list id has no OBIS code: it is the list id.
-    let list_from_bare = match bare.split_first() {
-        Some((&first, rest)) if first == items.first().copied().unwrap_or(usize::MAX) => {
-            let id = text_of(tree, first).filter(|s| is_list_id(s) && !coded.is_empty());
+    let list_from_bare = match bare.first() {
+        Some(&first) if Some(&first) == items.first() && !coded.is_empty() => {
+            let id = text_of(tree, first).filter(|s| is_list_id(s));
             if id.is_some() {
-                bare = rest.to_vec();
+                bare.remove(0);
             }
             id
         }
         _ => None,
     };
     if !bare.is_empty() {
-        positional::assign(tree, brand, &bare, !coded.is_empty(), &mut coded)?;
+        positional::assign(tree, brand, bare, !coded.is_empty(), coded)?;
     }
     if coded.is_empty() {
         return Err(Error::UnknownLayout("no OBIS codes and no known positional layout"));
     }
-    for (obis, item) in coded {
+    r.obis.0.reserve(coded.len() + 1);
+    for &(obis, item) in coded.iter() {
         let code = standard_code(obis);
         if code == PUSH_SETUP {
             if let Some(name) = obis_at(tree, item.node) {
@@ -97,7 +108,7 @@ pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>) -> Result<(
         }
     }
     if let Some(id) = list_from_bare {
-        r.obis.0.insert(0, Object::new(LIST_ID, Value::Text(id.clone()), None));
+        r.obis.0.insert(0, Object::new(LIST_ID, Value::Text(id), None));
     }
     r.list = r.obis.get(LIST_ID).or_else(|| r.obis.get(PUSH_SETUP)).and_then(|o| o.value.as_str()).map(str::to_owned);
     r.meter_id = r.obis.get(METER_ID).and_then(|o| text_value(&o.value));
@@ -215,7 +226,10 @@ fn text_of(tree: &Tree<'_>, i: usize) -> Option<String> {
 
 /// Bytes as text when every byte is printable ASCII (ids, list names).
 fn printable(b: &[u8]) -> Option<String> {
-    (!b.is_empty() && b.iter().all(|c| (0x20..0x7F).contains(c))).then(|| b.iter().map(|&c| char::from(c)).collect())
+    if b.is_empty() || !b.iter().all(|c| (0x20..0x7F).contains(c)) {
+        return None;
+    }
+    std::str::from_utf8(b).ok().map(str::to_owned)
 }
 
 /// Turns a value node into an object: scaled number with unit, text, time.
