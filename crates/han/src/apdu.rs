@@ -42,11 +42,11 @@ pub(crate) enum Outcome {
 /// Decodes a complete APDU.
 pub(crate) fn decode(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Result<Outcome, Error> {
     match apdu.first() {
-        Some(&DATA_NOTIFICATION) => data_notification(apdu, framing, ctx).map(|r| Outcome::Reading(Box::new(r))),
+        Some(&DATA_NOTIFICATION) => data_notification(apdu, framing, ctx).map(Outcome::Reading),
         Some(&GLO_CIPHERING) | Some(&DED_CIPHERING) => {
             let (title, plain) = decipher(apdu, ctx.keys)?;
             let mut out = match plain.first() {
-                Some(&DATA_NOTIFICATION) => Outcome::Reading(Box::new(data_notification(&plain, framing, ctx)?)),
+                Some(&DATA_NOTIFICATION) => Outcome::Reading(data_notification(&plain, framing, ctx)?),
                 Some(&b'/') => {
                     let framing = if framing == Framing::Dsmr { Framing::DsmrEncrypted } else { framing };
                     let t = frame_plaintext(&plain).ok_or(Error::WrongKey)?;
@@ -104,7 +104,7 @@ pub(crate) fn flag_manufacturer(title: &[u8]) -> Option<&'static str> {
 }
 
 /// `0F | long-invoke-id (4) | date-time | body`.
-fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Result<Reading, Error> {
+fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Result<Box<Reading>, Error> {
     let bad = |offset, what| Error::Axdr { offset, what };
     if apdu.len() < 6 {
         return Err(bad(0, "data-notification too short"));
@@ -124,7 +124,9 @@ fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
     };
     axdr::decode_into(apdu, body_at, ctx.nodes)?;
     let tree = Tree { bytes: apdu, nodes: ctx.nodes };
-    let mut r = Reading::new(Protocol::Han, framing);
+    // Boxed from the start: a reading is ~1 KiB and would otherwise be
+    // copied on its way out.
+    let mut r = Box::new(Reading::new(Protocol::Han, framing));
     lists::map(&tree, &mut r, ctx.tz, ctx.scratch)?;
     if r.meter_time.is_none() {
         r.meter_time = header_time.and_then(|c| c.time.map(|t| t.with_zone(ctx.tz, c.dst)));

@@ -101,9 +101,9 @@ fn take<'a>(b: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], Error> {
     Ok(s)
 }
 
-fn fixed<const N: usize>(b: &[u8], pos: &mut usize) -> Result<[u8; N], Error> {
-    let at = *pos;
-    take(b, pos, N)?.try_into().map_err(|_| err(at, PAST_END))
+#[inline(always)]
+fn be<const N: usize>(b: &[u8], at: usize) -> Option<[u8; N]> {
+    b.get(at..at.checked_add(N)?)?.try_into().ok()
 }
 
 /// Offsets stay below 2^32 because inputs are bounded far below that.
@@ -127,28 +127,17 @@ pub fn decode_into(b: &[u8], start: usize, out: &mut Vec<Node>) -> Result<usize,
         let at = pos;
         let tag = *b.get(pos).ok_or_else(|| err(pos, ENDS_EARLY))?;
         pos += 1;
+        // Fixed-size values: read N bytes big-endian or report the end.
+        macro_rules! fixed {
+            ($n:literal) => {{
+                let v: [u8; $n] = be::<$n>(b, pos).ok_or_else(|| err(pos, PAST_END))?;
+                pos += $n;
+                v
+            }};
+        }
         let data = match tag {
-            0x00 => Data::Null,
-            0x01 | 0x02 => {
-                let n = ber_length(b, &mut pos).ok_or_else(|| err(at, "bad element count"))?;
-                // Every element takes at least one byte: a count beyond the
-                // input is a lie, not a reason to wait or allocate.
-                if n > b.len().saturating_sub(pos) {
-                    return Err(err(at, COUNT_EXCEEDS));
-                }
-                let n = off(n);
-                if tag == 1 { Data::Array(n) } else { Data::Structure(n) }
-            }
-            0x03 => Data::Bool(fixed::<1>(b, &mut pos)?[0] != 0),
-            0x04 => {
-                let bits = ber_length(b, &mut pos).ok_or_else(|| err(at, "bad bit-string length"))?;
-                let bytes = bits.div_ceil(8);
-                let s = pos;
-                take(b, &mut pos, bytes)?;
-                Data::BitString(off(bits), off(s), off(bytes))
-            }
-            0x05 => Data::Int(i64::from(i32::from_be_bytes(fixed(b, &mut pos)?))),
-            0x06 => Data::UInt(u64::from(u32::from_be_bytes(fixed(b, &mut pos)?))),
+            0x06 => Data::UInt(u64::from(u32::from_be_bytes(fixed!(4)))),
+            0x12 => Data::UInt(u64::from(u16::from_be_bytes(fixed!(2)))),
             0x09 | 0x0A | 0x0C => {
                 let n = ber_length(b, &mut pos).ok_or_else(|| err(at, "bad string length"))?;
                 let s = pos;
@@ -159,11 +148,30 @@ pub fn decode_into(b: &[u8], start: usize, out: &mut Vec<Node>) -> Result<usize,
                     _ => Data::Utf8(off(s), off(n)),
                 }
             }
-            0x0D => Data::Bcd(fixed::<1>(b, &mut pos)?[0]),
-            0x0F => Data::Int(i64::from(i8::from_be_bytes(fixed(b, &mut pos)?))),
-            0x10 => Data::Int(i64::from(i16::from_be_bytes(fixed(b, &mut pos)?))),
-            0x11 => Data::UInt(u64::from(fixed::<1>(b, &mut pos)?[0])),
-            0x12 => Data::UInt(u64::from(u16::from_be_bytes(fixed(b, &mut pos)?))),
+            0x01 | 0x02 => {
+                let n = ber_length(b, &mut pos).ok_or_else(|| err(at, "bad element count"))?;
+                // Every element takes at least one byte: a count beyond the
+                // input is a lie, not a reason to wait or allocate.
+                if n > b.len().saturating_sub(pos) {
+                    return Err(err(at, COUNT_EXCEEDS));
+                }
+                let n = off(n);
+                if tag == 1 { Data::Array(n) } else { Data::Structure(n) }
+            }
+            0x00 => Data::Null,
+            0x03 => Data::Bool(fixed!(1)[0] != 0),
+            0x04 => {
+                let bits = ber_length(b, &mut pos).ok_or_else(|| err(at, "bad bit-string length"))?;
+                let bytes = bits.div_ceil(8);
+                let s = pos;
+                take(b, &mut pos, bytes)?;
+                Data::BitString(off(bits), off(s), off(bytes))
+            }
+            0x05 => Data::Int(i64::from(i32::from_be_bytes(fixed!(4)))),
+            0x0D => Data::Bcd(fixed!(1)[0]),
+            0x0F => Data::Int(i64::from(i8::from_be_bytes(fixed!(1)))),
+            0x10 => Data::Int(i64::from(i16::from_be_bytes(fixed!(2)))),
+            0x11 => Data::UInt(u64::from(fixed!(1)[0])),
             0x13 => {
                 // compact-array: type description then BER length of contents.
                 // Push ports do not use it; keep the bytes, skip it safely.
@@ -173,21 +181,21 @@ pub fn decode_into(b: &[u8], start: usize, out: &mut Vec<Node>) -> Result<usize,
                 take(b, &mut pos, n)?;
                 Data::CompactArray(off(desc_start), off(pos - desc_start))
             }
-            0x14 => Data::Int(i64::from_be_bytes(fixed(b, &mut pos)?)),
-            0x15 => Data::UInt(u64::from_be_bytes(fixed(b, &mut pos)?)),
-            0x16 => Data::Enum(fixed::<1>(b, &mut pos)?[0]),
-            0x17 => Data::Float(f64::from(f32::from_be_bytes(fixed(b, &mut pos)?))),
-            0x18 => Data::Float(f64::from_be_bytes(fixed(b, &mut pos)?)),
+            0x14 => Data::Int(i64::from_be_bytes(fixed!(8))),
+            0x15 => Data::UInt(u64::from_be_bytes(fixed!(8))),
+            0x16 => Data::Enum(fixed!(1)[0]),
+            0x17 => Data::Float(f64::from(f32::from_be_bytes(fixed!(4)))),
+            0x18 => Data::Float(f64::from_be_bytes(fixed!(8))),
             0x19 => {
-                take(b, &mut pos, 12)?;
+                fixed!(12);
                 Data::DateTime(off(at + 1))
             }
             0x1A => {
-                take(b, &mut pos, 5)?;
+                fixed!(5);
                 Data::Date(off(at + 1))
             }
             0x1B => {
-                take(b, &mut pos, 4)?;
+                fixed!(4);
                 Data::Time(off(at + 1))
             }
             _ => return Err(err(at, "unknown data tag")),

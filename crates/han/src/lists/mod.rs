@@ -262,7 +262,8 @@ fn object(tree: &Tree<'_>, code: Obis, item: Item, brand: Brand, tz: Option<&Tz>
             }
         }
         Data::Visible(..) | Data::Utf8(..) => {
-            Value::Text(String::from_utf8_lossy(tree.bytes_of(item.node)?).into_owned())
+            let b = tree.bytes_of(item.node)?;
+            Value::Text(std::str::from_utf8(b).map_or_else(|_| String::from_utf8_lossy(b).into_owned(), str::to_owned))
         }
         _ => return None,
     };
