@@ -48,7 +48,7 @@ pub(crate) fn decode(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
             let mut out = match plain.first() {
                 Some(&DATA_NOTIFICATION) => Outcome::Reading(data_notification(&plain, framing, ctx)?),
                 Some(&b'/') => {
-                    let framing = if framing == Framing::Dsmr { Framing::DsmrEncrypted } else { framing };
+                    let framing = if matches!(framing, Framing::Dsmr | Framing::Apdu) { Framing::DsmrEncrypted } else { framing };
                     let t = frame_plaintext(&plain).ok_or(Error::WrongKey)?;
                     let mut r = crate::dsmr::decode_telegram(t, ctx.tz)?;
                     r.framing = framing;
@@ -95,7 +95,7 @@ pub(crate) fn flag_manufacturer(title: &[u8]) -> Option<&'static str> {
         b"KAM" => "Kamstrup",
         b"SAG" | b"SYS" => "Sagemcom",
         b"LGZ" => "Landis+Gyr",
-        b"ISK" => "Iskraemeco",
+        b"ISK" => "Iskra",
         b"AIDON" | b"ADN" => "Aidon",
         b"ELG" | b"GAM" => "Elgama",
         b"NES" | b"ECH" => "NES",

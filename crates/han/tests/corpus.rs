@@ -47,6 +47,13 @@ fn every_capture_decodes_as_the_manifest_says() {
             if r["protocol"] != entry["protocol"] {
                 problems.push(format!("protocol {} want {}", r["protocol"], entry["protocol"]));
             }
+            let want_framing = match entry["framing"].as_str() {
+                Some("hdlc-segmented") => "hdlc",
+                other => other.unwrap_or(""),
+            };
+            if r["framing"] != want_framing {
+                problems.push(format!("framing {} want {want_framing}", r["framing"]));
+            }
             for (code, want) in entry["expect"].as_object().expect("expect") {
                 if let Err(e) = common::compare(want, r["obis"].get(code)) {
                     problems.push(format!("{code}: {e}"));

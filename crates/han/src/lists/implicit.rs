@@ -23,7 +23,7 @@ impl Brand {
             Brand::Kaifa => "Kaifa",
             Brand::Kamstrup => "Kamstrup",
             Brand::LandisGyr => "Landis+Gyr",
-            Brand::Iskra => "Iskraemeco",
+            Brand::Iskra => "Iskra",
             Brand::Unknown => return None,
         })
     }
