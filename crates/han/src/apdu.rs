@@ -48,7 +48,8 @@ pub(crate) fn decode(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
             let mut out = match plain.first() {
                 Some(&DATA_NOTIFICATION) => Outcome::Reading(data_notification(&plain, framing, ctx)?),
                 Some(&b'/') => {
-                    let framing = if matches!(framing, Framing::Dsmr | Framing::Apdu) { Framing::DsmrEncrypted } else { framing };
+                    let framing =
+                        if matches!(framing, Framing::Dsmr | Framing::Apdu) { Framing::DsmrEncrypted } else { framing };
                     let t = frame_plaintext(&plain).ok_or(Error::WrongKey)?;
                     let mut r = crate::dsmr::decode_telegram(t, ctx.tz)?;
                     r.framing = framing;

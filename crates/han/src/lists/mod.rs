@@ -285,3 +285,44 @@ fn number(code: Obis, raw: Decimal, item: Item, brand: Brand) -> Object {
 pub(crate) fn unit(s: &'static str) -> Option<Unit> {
     Some(Unit::known(s))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::encode::{Axdr, data_notification, hdlc_push};
+    use crate::{Config, Obis, decode_message};
+
+    fn kamstrup_hourly(meter_type: &str) -> Vec<u8> {
+        let mut a = Axdr::new();
+        a.structure(7).visible("Kamstrup_V0001");
+        a.obis(Obis::new(1, 1, 96, 1, 1, 255)).visible(meter_type);
+        a.obis(Obis::new(1, 1, 1, 8, 0, 255)).u32(8_582_328);
+        a.obis(Obis::new(1, 1, 13, 7, 0, 255)).u16(98);
+        hdlc_push(&data_notification(0, None, &a.0))
+    }
+
+    fn energy_wh(frame: &[u8]) -> f64 {
+        let r = decode_message(frame, &Config::default()).unwrap();
+        assert_eq!(r.quantities.power_factor, Some(0.98));
+        r.obis.get(Obis::new(1, 0, 1, 8, 0, 255)).and_then(|o| o.value.as_f64()).unwrap()
+    }
+
+    #[test]
+    fn kamstrup_energy_scale_by_country_variant() {
+        assert_eq!(energy_wh(&kamstrup_hourly("6841131BN243101040")), 85_823_280.0);
+        assert_eq!(energy_wh(&kamstrup_hourly("6841131BN245101092")), 8_582_328.0);
+    }
+
+    #[test]
+    fn kaifa_positional_lists_by_length() {
+        let mut a = Axdr::new();
+        a.structure(9).octets(b"KFM_001").octets(b"7340157010120038").octets(b"MA105H2E");
+        for v in [1200, 0, 10, 0, 5_432, 2_301] {
+            a.u32(v);
+        }
+        let r = decode_message(&hdlc_push(&data_notification(0x4000_0000, None, &a.0)), &Config::default()).unwrap();
+        let q = &r.quantities;
+        assert_eq!((q.power_import_w, q.current_l1_a, q.voltage_l1_v), (Some(1200.0), Some(5.432), Some(230.1)));
+        assert_eq!((q.current_l2_a, q.voltage_l2_v), (None, None), "1-phase: absent, never zero");
+        assert_eq!(r.meter_model.as_deref(), Some("MA105H2E"));
+    }
+}
