@@ -19,6 +19,9 @@ const CLOCK: Obis = Obis::new(0, 0, 1, 0, 0, 255);
 /// Logical device name (Iskraemeco sends it first).
 const DEVICE_NAME: Obis = Obis::new(0, 0, 42, 0, 0, 255);
 
+/// NEK list 1: active power import only.
+const LIST1: [Obis; 1] = [e(1, 7, 0)];
+
 /// Kaifa KFM_001 (NEK list 2/3 contents), 3-phase.
 const KAIFA_3P: [Obis; 18] = [
     LIST_ID,
@@ -98,7 +101,7 @@ pub(crate) fn assign(
         // Bare values between coded ones follow no known layout.
         _ if mixed => None,
         // List 1: active power import only.
-        (_, 1) if t == [0x06] => Some(&[e(1, 7, 0)]),
+        (_, 1) if t == [0x06] => Some(&LIST1),
         (Brand::Kaifa, 13) => KAIFA_3P.get(..13),
         (Brand::Kaifa, 18) => Some(&KAIFA_3P),
         (Brand::Kaifa, 9) => KAIFA_1P.get(..9),
