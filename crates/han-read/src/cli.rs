@@ -1,0 +1,119 @@
+//! Command-line flags.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  han-read /dev/ttyUSB0                      auto-detect the line settings, print readings
+  han-read --baud 2400 --parity even /dev/ttyUSB0
+  han-read tcp://192.168.1.50:3001           ser2net or an ESP bridge
+  han-read capture.bin                       decode a capture file
+  han-read --realtime capture.bin            ... at the meter's own pace
+  HAN_KEY=0123...CDEF han-read /dev/ttyAMA0  an encrypted meter (or --key)
+  han-read --once /dev/ttyUSB0 | jq .power_import_w
+  han-sim --meter kaifa-no | han-read        the simulator through a pipe
+  han-read --hexdump capture.bin             annotated frames, for a new meter
+
+Exit status: 0 done (also when stdout is closed), 1 input or output failed,
+2 bad usage, 3 --once and no reading came.";
+
+/// Reads a smart electricity meter and writes each reading as one JSON line.
+#[derive(Debug, Parser)]
+#[command(name = "han-read", version, about, after_help = EXAMPLES)]
+pub struct Args {
+    /// Where to read: a serial device, tcp://HOST:PORT, a capture file, or - for stdin (the default).
+    pub input: Option<String>,
+
+    /// Serial line speed: a number, or auto to try 2400 8E1, 2400 8N1, 115200 8N1 and 9600 7E1.
+    #[arg(long, default_value = "auto")]
+    pub baud: String,
+    /// Serial parity (with a fixed --baud).
+    #[arg(long, value_enum)]
+    pub parity: Option<Parity>,
+    /// Serial data bits (with a fixed --baud).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(7..=8))]
+    pub data_bits: Option<u8>,
+    /// Serial stop bits (with a fixed --baud).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub stop_bits: Option<u8>,
+
+    /// Encryption key (32 hex digits), for encrypted meters. Also $HAN_KEY.
+    #[arg(long, env = "HAN_KEY", hide_env_values = true)]
+    pub key: Option<String>,
+    /// Authentication key (32 hex digits), when the meter authenticates. Also $HAN_AUTH_KEY.
+    #[arg(long, env = "HAN_AUTH_KEY", hide_env_values = true)]
+    pub auth_key: Option<String>,
+
+    /// Which framing to look for.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub framing: FramingArg,
+    /// Time zone of meters whose clock states no UTC offset (e.g. Europe/Oslo).
+    #[arg(long)]
+    pub tz: Option<String>,
+
+    /// Exit after the first good reading (for cron and scripts).
+    #[arg(long)]
+    pub once: bool,
+    /// Replay a capture file at the meter's own pace instead of as fast as possible.
+    #[arg(long)]
+    pub realtime: bool,
+
+    /// Append every received byte to FILE (a capture that replays later).
+    #[arg(long, value_name = "FILE")]
+    pub raw_log: Option<PathBuf>,
+    /// Append every rejected frame, with a time stamp and its reason, to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub bad_frames: Option<PathBuf>,
+    /// Print annotated frames (flag, length, addresses, HCS, payload, FCS) instead of JSON.
+    #[arg(long, conflicts_with = "structure")]
+    pub hexdump: bool,
+    /// Print the decoded A-XDR / telegram structure instead of JSON.
+    #[arg(long)]
+    pub structure: bool,
+    /// Say less on stderr: no per-frame rejections, only the counters at exit.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Serial parity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Parity {
+    /// No parity bit.
+    None,
+    /// Even parity.
+    Even,
+    /// Odd parity.
+    Odd,
+}
+
+/// `--framing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FramingArg {
+    /// Find every framing by its start bytes.
+    Auto,
+    /// HDLC frames (HAN).
+    Hdlc,
+    /// Wired M-Bus long frames (Austria, Poland).
+    Mbus,
+    /// DSMR P1 telegrams.
+    Dsmr,
+    /// Bare LLC PDUs.
+    Llc,
+    /// Bare DLMS APDUs.
+    Apdu,
+}
+
+impl From<FramingArg> for han::FramingMode {
+    fn from(f: FramingArg) -> Self {
+        match f {
+            FramingArg::Auto => han::FramingMode::Auto,
+            FramingArg::Hdlc => han::FramingMode::Hdlc,
+            FramingArg::Mbus => han::FramingMode::Mbus,
+            FramingArg::Dsmr => han::FramingMode::Dsmr,
+            FramingArg::Llc => han::FramingMode::Llc,
+            FramingArg::Apdu => han::FramingMode::Apdu,
+        }
+    }
+}

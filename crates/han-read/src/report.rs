@@ -1,0 +1,87 @@
+//! Everything han-read says on stderr, and the bad-frames file: rejected
+//! frames rate-limited so a bad cable does not flood the journal.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+/// Rejections shown per minute before the rest are only counted.
+const PER_MINUTE: u32 = 10;
+/// Bytes of a rejected frame shown on stderr.
+const SHOW_BYTES: usize = 64;
+
+pub struct Reporter {
+    quiet: bool,
+    window: Instant,
+    shown: u32,
+    suppressed: u32,
+    bad_frames: Option<BufWriter<File>>,
+}
+
+impl Reporter {
+    pub fn new(quiet: bool, bad_frames: Option<&Path>) -> Result<Reporter> {
+        let bad_frames = match bad_frames {
+            Some(p) => Some(BufWriter::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .with_context(|| format!("cannot open --bad-frames file {}", p.display()))?,
+            )),
+            None => None,
+        };
+        Ok(Reporter { quiet, window: Instant::now(), shown: 0, suppressed: 0, bad_frames })
+    }
+
+    /// A fact worth a line (a link opened, settings found).
+    pub fn note(&mut self, msg: &str) {
+        if !self.quiet {
+            eprintln!("han-read: {msg}");
+        }
+    }
+
+    /// Something wrong that han-read works around.
+    pub fn warn(&mut self, msg: &str) {
+        eprintln!("han-read: {msg}");
+    }
+
+    /// A rejected frame: to the bad-frames file always, to stderr within the rate limit.
+    pub fn rejected(&mut self, error: &han::Error, bytes: &[u8]) {
+        if let Some(f) = &mut self.bad_frames {
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            // A full disk must not stop the readings: the error is reported once by flush.
+            let _ = writeln!(f, "{now} {}: {error} {}", error.kind(), han::Hex(bytes));
+            let _ = f.flush();
+        }
+        if self.quiet {
+            return;
+        }
+        if self.window.elapsed() > Duration::from_secs(60) {
+            if self.suppressed > 0 {
+                eprintln!("han-read: {} more rejected frames in the last minute not shown", self.suppressed);
+            }
+            self.window = Instant::now();
+            self.shown = 0;
+            self.suppressed = 0;
+        }
+        if self.shown >= PER_MINUTE {
+            self.suppressed += 1;
+            return;
+        }
+        self.shown += 1;
+        let shown = bytes.get(..SHOW_BYTES).unwrap_or(bytes);
+        let more = if bytes.len() > SHOW_BYTES { format!(" ... ({} bytes)", bytes.len()) } else { String::new() };
+        eprintln!("han-read: rejected ({}): {error}: {}{more}", error.kind(), han::Hex(shown));
+    }
+
+    /// The counters, at exit or on SIGUSR1.
+    pub fn counters(s: &han::Stats) {
+        eprintln!(
+            "han-read: readings {}, bad checksum {}, unparsed {}, other rejected {}, resyncs {} ({} bytes skipped)",
+            s.readings, s.bad_checksum, s.unparsed, s.rejected_other, s.resyncs, s.skipped_bytes
+        );
+    }
+}

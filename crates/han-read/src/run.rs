@@ -1,0 +1,254 @@
+//! The read loop: bytes from the input into the decoder, readings out as
+//! JSON lines.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use han::{Config, Decoder, Event, Reading, Stats};
+
+use crate::cli::Args;
+use crate::input::{self, AUTO, Kind, Live};
+use crate::report::Reporter;
+
+/// How long `--baud auto` listens to one setting: Kamstrup and list-2
+/// meters push every 10 s.
+const PROBE: Duration = Duration::from_secs(12);
+
+/// Exit status when `--once` saw no reading before the input ended.
+const NO_READING: u8 = 3;
+/// Exit status for bad usage (as clap's own).
+const USAGE: u8 = 2;
+
+fn parse_key(name: &str, hex: &str) -> Result<[u8; 16]> {
+    let hex: String = hex.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
+    let hex = hex.strip_prefix("0x").unwrap_or(&hex);
+    let mut k = [0u8; 16];
+    if hex.len() != 32 {
+        return Err(anyhow!("{name} must be 32 hex digits (16 bytes), got {} characters", hex.len()));
+    }
+    for (i, b) in k.iter_mut().enumerate() {
+        let pair = hex.get(2 * i..2 * i + 2).unwrap_or("");
+        *b = u8::from_str_radix(pair, 16).map_err(|_| anyhow!("{name}: {pair:?} is not a hex byte"))?;
+    }
+    Ok(k)
+}
+
+fn config(args: &Args) -> Result<Config> {
+    let tz = match &args.tz {
+        Some(z) => {
+            Some(z.parse::<han::Tz>().map_err(|_| anyhow!("--tz {z:?}: not a time zone name (e.g. Europe/Oslo)"))?)
+        }
+        None => None,
+    };
+    Ok(Config {
+        framing: args.framing.into(),
+        key: args.key.as_deref().map(|k| parse_key("--key", k)).transpose()?,
+        auth_key: args.auth_key.as_deref().map(|k| parse_key("--auth-key", k)).transpose()?,
+        tz,
+    })
+}
+
+fn append(path: &std::path::Path, what: &str) -> Result<File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {what} {}", path.display()))
+}
+
+/// Writes readings as JSON lines.
+struct Output {
+    out: BufWriter<io::Stdout>,
+    once: bool,
+    readings: u64,
+    pace: Option<Pace>,
+}
+
+/// `--realtime`: readings leave at the pace of the meter's clock.
+struct Pace {
+    start: Instant,
+    first: Option<chrono::NaiveDateTime>,
+}
+
+impl Output {
+    fn reading(&mut self, mut r: Box<Reading>) -> Result<()> {
+        if let Some(p) = &mut self.pace {
+            match (r.meter_time, p.first) {
+                (Some(t), Some(first)) => {
+                    let due = (t.local - first).to_std().unwrap_or_default();
+                    if let Some(wait) = due.checked_sub(p.start.elapsed()) {
+                        self.out.flush()?;
+                        std::thread::sleep(wait.min(Duration::from_secs(3600)));
+                    }
+                }
+                (Some(t), None) => p.first = Some(t.local),
+                // No meter clock: one reading a second, as DSMR 5 sends.
+                (None, _) => {
+                    self.out.flush()?;
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+        }
+        r.received = Some(chrono::Utc::now());
+        serde_json::to_writer(&mut self.out, &*r).map_err(io::Error::from)?;
+        self.out.write_all(b"\n")?;
+        self.readings += 1;
+        if self.once {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Lines leave once per input chunk: within the same read for a live
+    /// link, in large writes for a file.
+    fn flush(&mut self) -> Result<()> {
+        self.out.flush().context("cannot write to stdout")
+    }
+}
+
+/// Drains the decoder; `true` when `--once` is satisfied.
+fn drain(dec: &mut Decoder, out: &mut Output, rep: &mut Reporter) -> Result<bool> {
+    while let Some(ev) = dec.next_event() {
+        match ev {
+            Event::Reading(r) => {
+                out.reading(r)?;
+                if out.once {
+                    return Ok(true);
+                }
+            }
+            Event::Rejected { error, bytes } => rep.rejected(&error, &bytes),
+        }
+    }
+    out.flush()?;
+    Ok(false)
+}
+
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let cfg = match config(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("han-read: {e:#}");
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    let kind = Kind::of(args.input.as_deref());
+    let settings = match input::line_settings(args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("han-read: {e:#}");
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    let mut rep = Reporter::new(args.quiet, args.bad_frames.as_deref())?;
+    let mut raw = args.raw_log.as_deref().map(|p| append(p, "--raw-log file")).transpose()?;
+    let pace = (args.realtime && !kind.is_live()).then(|| Pace { start: Instant::now(), first: None });
+    let mut out = Output { out: BufWriter::with_capacity(64 * 1024, io::stdout()), once: args.once, readings: 0, pace };
+    let shared = Arc::new(Mutex::new(Stats::default()));
+    counters_on_signal(Arc::clone(&shared));
+
+    let mut dec = Decoder::new(cfg.clone());
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut done = false;
+    let result = (|| -> Result<()> {
+        match &kind {
+            Kind::Stdin | Kind::File(_) => {
+                let mut src: Box<dyn Read> = match &kind {
+                    Kind::File(p) => Box::new(File::open(p).with_context(|| format!("cannot open {p}"))?),
+                    _ => Box::new(io::stdin().lock()),
+                };
+                loop {
+                    let n = match src.read(&mut buf) {
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e).context("cannot read the input"),
+                    };
+                    let chunk = buf.get(..n).unwrap_or(&[]);
+                    if n == 0 {
+                        dec.finish();
+                    } else {
+                        log_raw(&mut raw, chunk, &mut rep);
+                        dec.push(chunk);
+                    }
+                    done = drain(&mut dec, &mut out, &mut rep)?;
+                    publish(&shared, &dec);
+                    if done || n == 0 {
+                        return Ok(());
+                    }
+                }
+            }
+            Kind::Serial(_) | Kind::Tcp(_) => {
+                let auto = matches!(kind, Kind::Serial(_)) && settings.is_none();
+                let mut live = Live::new(kind.clone(), settings);
+                let mut probe = auto.then(|| (0usize, Instant::now()));
+                if auto {
+                    rep.note(&format!("trying {} (--baud auto)", AUTO[0]));
+                }
+                loop {
+                    let n = live.read(&mut buf, &mut rep);
+                    let chunk = buf.get(..n).unwrap_or(&[]);
+                    log_raw(&mut raw, chunk, &mut rep);
+                    dec.push(chunk);
+                    done = drain(&mut dec, &mut out, &mut rep)?;
+                    publish(&shared, &dec);
+                    if done {
+                        return Ok(());
+                    }
+                    if let Some((i, since)) = probe {
+                        if dec.stats().readings > 0 {
+                            rep.note(&format!(
+                                "line settings {} give valid frames; keeping them",
+                                AUTO[i % AUTO.len()]
+                            ));
+                            probe = None;
+                        } else if since.elapsed() > PROBE {
+                            let next = AUTO[(i + 1) % AUTO.len()];
+                            rep.note(&format!("no valid frame at {}; trying {next}", AUTO[i % AUTO.len()]));
+                            live.set_settings(next);
+                            dec = Decoder::new(cfg.clone());
+                            probe = Some((i + 1, Instant::now()));
+                        }
+                    }
+                }
+            }
+        }
+    })();
+    Reporter::counters(dec.stats());
+    result?;
+    if args.once && !done {
+        eprintln!("han-read: the input ended without a reading");
+        return Ok(ExitCode::from(NO_READING));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn log_raw(raw: &mut Option<File>, chunk: &[u8], rep: &mut Reporter) {
+    if let Some(f) = raw {
+        if let Err(e) = f.write_all(chunk) {
+            // A full disk stops the capture, not the readings.
+            rep.warn(&format!("--raw-log: {e}; no longer logging raw bytes"));
+            *raw = None;
+        }
+    }
+}
+
+fn publish(shared: &Mutex<Stats>, dec: &Decoder) {
+    if let Ok(mut s) = shared.lock() {
+        s.clone_from(dec.stats());
+    }
+}
+
+/// SIGUSR1 prints the counters, without stopping anything.
+fn counters_on_signal(shared: Arc<Mutex<Stats>>) {
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGUSR1]) else { return };
+    std::thread::spawn(move || {
+        for _ in signals.forever() {
+            if let Ok(s) = shared.lock() {
+                Reporter::counters(&s);
+            }
+        }
+    });
+}

@@ -1,0 +1,189 @@
+//! han-read as a user runs it: every corpus capture through the binary,
+//! a concatenated stream with garbage, a TCP link that drops, exit codes.
+
+#[path = "../../han/tests/common/mod.rs"]
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_han-read");
+
+fn hex(k: &Json) -> Option<String> {
+    k.as_str().map(str::to_owned)
+}
+
+fn readings(stdout: &[u8]) -> Vec<Json> {
+    String::from_utf8_lossy(stdout).lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect()
+}
+
+#[test]
+fn every_capture_prints_what_the_manifest_says() {
+    let Some(dir) = common::corpus_dir() else { return };
+    let mut failures = Vec::new();
+    for e in common::manifest(&dir) {
+        let file = e["file"].as_str().expect("file");
+        if file.starts_with("prices/") {
+            continue;
+        }
+        let mut cmd = Command::new(BIN);
+        cmd.arg(dir.join(file)).arg("--quiet").env_remove("HAN_KEY").env_remove("HAN_AUTH_KEY");
+        if let Some(k) = hex(&e["key"]) {
+            cmd.arg("--key").arg(k);
+        }
+        if let Some(k) = hex(&e["auth_key"]) {
+            cmd.arg("--auth-key").arg(k);
+        }
+        let out = cmd.output().expect("han-read runs");
+        let got = readings(&out.stdout);
+        let mut problems = Vec::new();
+        if !out.status.success() {
+            problems.push(format!("exit {:?}", out.status.code()));
+        }
+        if got.len() as u64 != e["readings"].as_u64().unwrap_or(0) {
+            problems.push(format!("{} readings, want {}", got.len(), e["readings"]));
+        }
+        if let Some(r) = got.first() {
+            for (code, want) in e["expect"].as_object().expect("expect") {
+                if let Err(msg) = common::compare(want, r["obis"].get(code)) {
+                    problems.push(format!("{code}: {msg}"));
+                }
+            }
+            let t = r["meter_time"].as_str().map(|t| t.get(..19).unwrap_or(t).to_owned());
+            if t.as_deref() != e["meter_time"].as_str() {
+                problems.push(format!("meter_time {t:?} want {}", e["meter_time"]));
+            }
+            if r["received"].as_str().is_none_or(|s| !s.ends_with('Z')) {
+                problems.push("no received time".into());
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{file}: {}", problems.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The valid unencrypted framed captures, concatenated with garbage.
+fn garbage_stream() -> Option<(Vec<u8>, usize)> {
+    let dir = common::corpus_dir()?;
+    let (mut s, mut n, mut x) = (Vec::new(), 0, 12345u32);
+    for e in common::manifest(&dir) {
+        let framing = e["framing"].as_str().unwrap_or("");
+        if e["valid"] != Json::Bool(true) || !e["key"].is_null() || ["llc", "apdu"].contains(&framing) {
+            continue;
+        }
+        for _ in 0..(x % 97) {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            s.push((x >> 16) as u8);
+        }
+        s.extend(std::fs::read(dir.join(e["file"].as_str()?)).ok()?);
+        n += e["readings"].as_u64()? as usize;
+    }
+    Some((s, n))
+}
+
+#[test]
+fn a_concatenated_stream_with_garbage_from_stdin() {
+    let Some((stream, n)) = garbage_stream() else { return };
+    let mut child = Command::new(BIN).arg("-q").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&stream));
+    let out = child.wait_with_output().expect("ends");
+    writer.join().expect("writer").expect("written");
+    assert!(out.status.success());
+    assert_eq!(readings(&out.stdout).len(), n);
+}
+
+#[test]
+fn tcp_link_that_drops_is_reconnected() {
+    let Some(dir) = common::corpus_dir() else { return };
+    let a = std::fs::read(dir.join("han/aidon-6534-list3-01.bin")).expect("capture");
+    let b = std::fs::read(dir.join("p1/dsmr50-iskra-am550-01.txt")).expect("capture");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = std::thread::spawn(move || {
+        // First connection: one frame and half of the next, then the link drops.
+        let (mut c, _) = listener.accept().expect("accept 1");
+        c.write_all(&a).expect("write");
+        c.write_all(&b[..b.len() / 2]).expect("write");
+        drop(c);
+        // Second connection: the rest arrives after a reconnect.
+        let (mut c, _) = listener.accept().expect("accept 2");
+        c.write_all(&b).expect("write");
+        c.write_all(&a).expect("write");
+        std::thread::sleep(Duration::from_millis(500));
+    });
+    let mut child = Command::new(BIN)
+        .arg(format!("tcp://{addr}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let start = Instant::now();
+    let mut text = String::new();
+    let mut buf = [0u8; 4096];
+    while text.lines().count() < 3 && start.elapsed() < Duration::from_secs(20) {
+        match stdout.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => text.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+    }
+    child.kill().ok();
+    child.wait().ok();
+    let mut err = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut err).ok();
+    server.join().expect("server");
+    let lines: Vec<Json> = text.lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    let protocols: Vec<&str> = lines.iter().filter_map(|r| r["protocol"].as_str()).collect();
+    assert_eq!(protocols, ["han", "p1", "han"], "stderr: {err}");
+    assert!(err.contains("reconnecting") || err.contains("closed"), "stderr: {err}");
+}
+
+#[test]
+fn exit_codes_and_closed_stdout() {
+    let Some(dir) = common::corpus_dir() else { return };
+    let bad = Command::new(BIN).args(["--key", "1234", "-"]).output().expect("runs");
+    assert_eq!(bad.status.code(), Some(2), "a bad key is bad usage");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("32 hex digits"));
+    let none = Command::new(BIN)
+        .arg("--once")
+        .arg(dir.join("han/kamstrup-omnipower-no-list1-crcerr-01.bin"))
+        .output()
+        .expect("runs");
+    assert_eq!(none.status.code(), Some(3), "--once without a reading");
+    let missing = Command::new(BIN).arg("/nonexistent/capture.bin").output().expect("runs");
+    assert_eq!(missing.status.code(), Some(1));
+    // A reader that stops reading: han-read ends quietly with 0.
+    let (stream, _) = garbage_stream().expect("corpus");
+    let big: Vec<u8> = stream.iter().copied().cycle().take(stream.len() * 20).collect();
+    let mut child = Command::new(BIN)
+        .arg("-q")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&big);
+    });
+    let mut first = [0u8; 10];
+    child.stdout.take().expect("stdout").read_exact(&mut first).expect("some output");
+    // stdout is dropped here: the pipe is closed.
+    let status = child.wait().expect("ends");
+    writer.join().ok();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn help_has_examples() {
+    let out = Command::new(BIN).arg("--help").output().expect("runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && help.contains("Examples:") && help.contains("Exit status"));
+}
