@@ -9,10 +9,12 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-# System packages: a C toolchain (the linker cargo calls) and pkg-config.
+# System packages: a C toolchain (the linker cargo calls), pkg-config, socat.
 missing=()
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+# socat makes the pty pairs of han-read's serial tests.
+command -v socat >/dev/null 2>&1 || missing+=(socat)
 if [ ${#missing[@]} -gt 0 ]; then
     if ! command -v apt-get >/dev/null 2>&1; then
         echo "error: missing ${missing[*]} and no apt-get: install them by hand" >&2
