@@ -634,6 +634,22 @@ mod tests {
         std::iter::from_fn(|| d.next_event()).collect()
     }
 
+    /// A bare data-notification pushed a byte at a time: the decoder must
+    /// wait when a chunk ends inside the array's element count, not reject.
+    #[test]
+    fn bare_notification_split_inside_a_length() {
+        let msg = [0x0F, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x01, 0x06, 0x00, 0x00, 0x01, 0x2C];
+        let mut d = Decoder::new(Config { framing: FramingMode::Apdu, ..Config::default() });
+        let mut ev = Vec::new();
+        for b in msg.chunks(1) {
+            d.push(b);
+            ev.extend(std::iter::from_fn(|| d.next_event()));
+        }
+        d.finish();
+        ev.extend(std::iter::from_fn(|| d.next_event()));
+        assert!(matches!(&ev[..], [Event::Reading(_)]), "{ev:?}");
+    }
+
     /// General block transfer around an unencrypted (SC 0) ciphered APDU
     /// around another block transfer: rejected. Nested like this as deep as
     /// 64 KiB allow, it recursed ~2,200 times and overflowed the stack.
