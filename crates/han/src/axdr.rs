@@ -95,6 +95,12 @@ fn err(offset: usize, what: &'static str) -> Error {
     Error::Axdr { offset, what }
 }
 
+/// A BER length inside a value: one cut off by the end of the data is a
+/// truncation (more bytes may complete it), anything else is `what`.
+fn length(b: &[u8], pos: &mut usize, at: usize, what: &'static str) -> Result<usize, Error> {
+    ber_length(b, pos).ok_or_else(|| err(at, if *pos >= b.len() { ENDS_EARLY } else { what }))
+}
+
 fn take<'a>(b: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], Error> {
     let s = pos.checked_add(n).and_then(|end| b.get(*pos..end)).ok_or_else(|| err(*pos, PAST_END))?;
     *pos += n;
@@ -139,7 +145,7 @@ pub fn decode_into(b: &[u8], start: usize, out: &mut Vec<Node>) -> Result<usize,
             0x06 => Data::UInt(u64::from(u32::from_be_bytes(fixed!(4)))),
             0x12 => Data::UInt(u64::from(u16::from_be_bytes(fixed!(2)))),
             0x09 | 0x0A | 0x0C => {
-                let n = ber_length(b, &mut pos).ok_or_else(|| err(at, "bad string length"))?;
+                let n = length(b, &mut pos, at, "bad string length")?;
                 let s = pos;
                 take(b, &mut pos, n)?;
                 match tag {
@@ -149,7 +155,7 @@ pub fn decode_into(b: &[u8], start: usize, out: &mut Vec<Node>) -> Result<usize,
                 }
             }
             0x01 | 0x02 => {
-                let n = ber_length(b, &mut pos).ok_or_else(|| err(at, "bad element count"))?;
+                let n = length(b, &mut pos, at, "bad element count")?;
                 // Every element takes at least one byte: a count beyond the
                 // input is a lie, not a reason to wait or allocate.
                 if n > b.len().saturating_sub(pos) {
@@ -161,7 +167,7 @@ pub fn decode_into(b: &[u8], start: usize, out: &mut Vec<Node>) -> Result<usize,
             0x00 => Data::Null,
             0x03 => Data::Bool(fixed!(1)[0] != 0),
             0x04 => {
-                let bits = ber_length(b, &mut pos).ok_or_else(|| err(at, "bad bit-string length"))?;
+                let bits = length(b, &mut pos, at, "bad bit-string length")?;
                 let bytes = bits.div_ceil(8);
                 let s = pos;
                 take(b, &mut pos, bytes)?;
@@ -177,7 +183,7 @@ pub fn decode_into(b: &[u8], start: usize, out: &mut Vec<Node>) -> Result<usize,
                 // Push ports do not use it; keep the bytes, skip it safely.
                 let desc_start = pos;
                 skip_type_description(b, &mut pos, 0)?;
-                let n = ber_length(b, &mut pos).ok_or_else(|| err(at, "bad compact-array length"))?;
+                let n = length(b, &mut pos, at, "bad compact-array length")?;
                 take(b, &mut pos, n)?;
                 Data::CompactArray(off(desc_start), off(pos - desc_start))
             }
@@ -235,7 +241,7 @@ fn skip_type_description(b: &[u8], pos: &mut usize, depth: usize) -> Result<(), 
         return Err(err(*pos, "nested too deep"));
     }
     let at = *pos;
-    let tag = *b.get(*pos).ok_or_else(|| err(at, "type description ends early"))?;
+    let tag = *b.get(*pos).ok_or_else(|| err(at, ENDS_EARLY))?;
     *pos += 1;
     match tag {
         0x01 => {
@@ -243,7 +249,7 @@ fn skip_type_description(b: &[u8], pos: &mut usize, depth: usize) -> Result<(), 
             skip_type_description(b, pos, depth + 1)
         }
         0x02 => {
-            let n = ber_length(b, pos).ok_or_else(|| err(at, "bad count"))?;
+            let n = length(b, pos, at, "bad count")?;
             for _ in 0..n {
                 skip_type_description(b, pos, depth + 1)?;
             }
@@ -326,6 +332,23 @@ mod tests {
         assert_eq!(out[4].data, Data::Enum(27));
         assert_eq!(out[5].data, Data::UInt(258));
         assert_eq!(out[0].end, 6);
+    }
+
+    /// A length cut off by the end of the data is a truncation, like a value
+    /// cut off: the streaming decoder then waits for more bytes instead of
+    /// rejecting a bare message split inside a length.
+    #[test]
+    fn cut_length_is_truncation() {
+        let mut out = Vec::new();
+        for cut in [&[0x01][..], &[0x01, 0x82, 0x01], &[0x09, 0x81], &[0x04, 0x82], &[0x13, 0x02, 0x01], &[0x13]] {
+            let e = decode_into(cut, 0, &mut out).unwrap_err();
+            assert!(is_truncation(&e), "{cut:02X?}: {e:?}");
+        }
+        // Lengths that can never be valid stay errors of their own.
+        for bad in [&[0x01, 0x80, 0x00][..], &[0x09, 0x85, 0, 0, 0, 0, 1]] {
+            let e = decode_into(bad, 0, &mut out).unwrap_err();
+            assert!(!is_truncation(&e), "{bad:02X?}: {e:?}");
+        }
     }
 
     #[test]

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Seeds fuzz/corpus/<target>/ from the real captures in ../shared/corpus.
+# The captures are only read, never modified, and corpus/ is git-ignored:
+# never commit them. Run from anywhere; re-running is harmless.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=${1:-"$here/../../shared/corpus"}
+out="$here/corpus"
+[ -d "$src/han" ] && [ -d "$src/p1" ] || { echo "no captures under $src" >&2; exit 1; }
+mkdir -p "$out/han_stream" "$out/axdr" "$out/p1"
+
+# han_stream header (see fuzz_targets/han_stream.rs): flags, then chunking.
+# Encrypted captures get the flags that select their published test key.
+flags_for() {
+    case "$(basename "$1")" in
+        iskra-am550-at-enc-*) echo '\x01' ;;
+        kaifa-ma309-pl-enc-*) echo '\x03' ;;
+        landisgyr-e450-at-enc-*) echo '\x05' ;;
+        landisgyr-e450-gbt-enc-*) echo '\x07' ;;
+        lu-smarty-encrypted-*) echo '\x09' ;;
+        *) echo '\x00' ;;
+    esac
+}
+
+stream_seeds() {
+    local f=$1 name flags
+    name=$(basename "$f")
+    flags=$(flags_for "$f")
+    # One push; then in chunks of 1, 7 and 64 bytes.
+    { printf "$flags"'\x00'; cat "$f"; } > "$out/han_stream/$name.whole"
+    { printf "$flags"'\x03\x01\x07\x40'; cat "$f"; } > "$out/han_stream/$name.chunked"
+}
+
+for f in "$src"/han/*.bin; do
+    stream_seeds "$f"
+    cp "$f" "$out/axdr/$(basename "$f")"
+    # A-XDR starts somewhere inside the frame: also seed the suffixes that
+    # begin with an array/structure tag and a small count (at most 6 a file).
+    n=0
+    for off in $(od -An -v -tu1 -w1 "$f" | awk 'NR>1 && (p==1 || p==2) && $1 < 64 { print NR-2 } { p=$1 }'); do
+        tail -c "+$((off + 1))" "$f" > "$out/axdr/$(basename "$f").at$off"
+        n=$((n + 1))
+        [ "$n" -lt 6 ] || break
+    done
+done
+
+for f in "$src"/p1/*; do
+    cp "$f" "$out/p1/$(basename "$f")"
+    stream_seeds "$f"
+done
+
+for t in han_stream axdr p1; do
+    echo "$t: $(ls "$out/$t" | wc -l) seeds"
+done
