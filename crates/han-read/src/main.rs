@@ -1,6 +1,7 @@
 //! han-read: a smart electricity meter in, JSON lines out. See `--help`.
 
 mod cli;
+mod dump;
 mod input;
 mod report;
 mod run;

@@ -60,12 +60,14 @@ fn append(path: &std::path::Path, what: &str) -> Result<File> {
         .with_context(|| format!("cannot open {what} {}", path.display()))
 }
 
-/// Writes readings as JSON lines.
+/// Writes readings as JSON lines (or, with `--hexdump`/`--structure`, the
+/// dumps the decoder's observer collected).
 struct Output {
     out: BufWriter<io::Stdout>,
     once: bool,
     readings: u64,
     pace: Option<Pace>,
+    dumps: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 /// `--realtime`: readings leave at the pace of the meter's clock.
@@ -75,7 +77,24 @@ struct Pace {
 }
 
 impl Output {
+    /// Writes what the observer collected so far.
+    fn dumps(&mut self) -> Result<()> {
+        let Some(d) = &self.dumps else { return Ok(()) };
+        let taken = d.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default();
+        for s in taken {
+            self.out.write_all(s.as_bytes())?;
+        }
+        Ok(())
+    }
+
     fn reading(&mut self, mut r: Box<Reading>) -> Result<()> {
+        if self.dumps.is_some() {
+            self.dumps()?;
+            let t = r.meter_time.map(|t| t.to_string()).unwrap_or_else(|| "no meter clock".into());
+            writeln!(self.out, "=> reading: {} objects, {t}\n", r.obis.len())?;
+            self.readings += 1;
+            return Ok(());
+        }
         if let Some(p) = &mut self.pace {
             match (r.meter_time, p.first) {
                 (Some(t), Some(first)) => {
@@ -113,6 +132,21 @@ impl Output {
 /// Drains the decoder; `true` when `--once` is satisfied.
 fn drain(dec: &mut Decoder, out: &mut Output, rep: &mut Reporter) -> Result<bool> {
     while let Some(ev) = dec.next_event() {
+        if out.dumps.is_some() {
+            if let Event::Rejected { error, bytes } = &ev {
+                out.dumps()?;
+                let framing = match bytes.first() {
+                    Some(0x68) => han::Framing::Mbus,
+                    Some(b'/') => han::Framing::Dsmr,
+                    Some(0x7E) => han::Framing::Hdlc,
+                    _ => han::Framing::Apdu,
+                };
+                writeln!(out.out, "=> REJECTED ({}): {error}", error.kind())?;
+                out.out.write_all(crate::dump::frame(framing, bytes).as_bytes())?;
+                writeln!(out.out)?;
+                continue;
+            }
+        }
         match ev {
             Event::Reading(r) => {
                 out.reading(r)?;
@@ -123,6 +157,7 @@ fn drain(dec: &mut Decoder, out: &mut Output, rep: &mut Reporter) -> Result<bool
             Event::Rejected { error, bytes } => rep.rejected(&error, &bytes),
         }
     }
+    out.dumps()?;
     out.flush()?;
     Ok(false)
 }
@@ -146,11 +181,31 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let mut rep = Reporter::new(args.quiet, args.bad_frames.as_deref())?;
     let mut raw = args.raw_log.as_deref().map(|p| append(p, "--raw-log file")).transpose()?;
     let pace = (args.realtime && !kind.is_live()).then(|| Pace { start: Instant::now(), first: None });
-    let mut out = Output { out: BufWriter::with_capacity(64 * 1024, io::stdout()), once: args.once, readings: 0, pace };
+    let dumps = (args.hexdump || args.structure).then(|| Arc::new(Mutex::new(Vec::new())));
+    let mut out = Output {
+        out: BufWriter::with_capacity(64 * 1024, io::stdout()),
+        once: args.once,
+        readings: 0,
+        pace,
+        dumps: dumps.clone(),
+    };
     let shared = Arc::new(Mutex::new(Stats::default()));
     counters_on_signal(Arc::clone(&shared));
 
-    let mut dec = Decoder::new(cfg.clone());
+    let make_decoder = || {
+        let mut d = Decoder::new(cfg.clone());
+        if let Some(sink) = &dumps {
+            let (sink, structure) = (Arc::clone(sink), args.structure);
+            d.observe(Box::new(move |seen| {
+                let text = if structure { crate::dump::structure(seen) } else { crate::dump::hexdump(seen) };
+                if let (Some(t), Ok(mut v)) = (text, sink.lock()) {
+                    v.push(t);
+                }
+            }));
+        }
+        d
+    };
+    let mut dec = make_decoder();
     let mut buf = vec![0u8; 64 * 1024];
     let mut done = false;
     let result = (|| -> Result<()> {
@@ -208,7 +263,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                             let next = AUTO[(i + 1) % AUTO.len()];
                             rep.note(&format!("no valid frame at {}; trying {next}", AUTO[i % AUTO.len()]));
                             live.set_settings(next);
-                            dec = Decoder::new(cfg.clone());
+                            dec = make_decoder();
                             probe = Some((i + 1, Instant::now()));
                         }
                     }

@@ -187,3 +187,39 @@ fn help_has_examples() {
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && help.contains("Examples:") && help.contains("Exit status"));
 }
+
+#[test]
+fn hexdump_and_structure_show_a_new_meter() {
+    let Some(dir) = common::corpus_dir() else { return };
+    let run = |flag: &str, file: &str, extra: &[&str]| {
+        let out = Command::new(BIN).arg(flag).arg("-q").args(extra).arg(dir.join(file)).output().expect("runs");
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let hd = run("--hexdump", "han/kaifa-ma304h3e-list2-01.bin", &[]);
+    for want in [
+        "HDLC frame, 124 bytes",
+        "format     A0 79",
+        "HCS        80 93",
+        "LLC        E6 E7 00",
+        "FCS        5A 4F",
+        "=> reading: 13 objects",
+    ] {
+        assert!(hd.contains(want), "missing {want:?} in\n{hd}");
+    }
+    let st = run("--structure", "han/kaifa-ma304h3e-list2-01.bin", &[]);
+    assert!(st.contains("date-time (tagged)") && st.contains("Structure(13)") && st.contains("\"KFM_001\""), "{st}");
+    // Encrypted frames show their plaintext structure once deciphered.
+    let enc = run(
+        "--structure",
+        "han/landisgyr-e450-gbt-enc-02.bin",
+        &["--key", "5FDE26FE7A1A36B6E1C0BA048FA9A023", "--auth-key", "7DA42A44E00BD0AF5E1A911E3CCA64FD"],
+    );
+    assert!(enc.contains("data-notification") && enc.contains("OBIS 1-0:1.8.0.255"), "{enc}");
+    let bad = run("--hexdump", "han/kamstrup-omnipower-no-list1-crcerr-01.bin", &[]);
+    assert!(bad.contains("REJECTED (checksum)") && bad.contains("FCS"), "{bad}");
+    let p1 = run("--structure", "p1/dsmr50-iskra-am550-01.txt", &[]);
+    assert!(p1.contains("DSMR telegram") && p1.contains("1-0:1.8.1("), "{p1}");
+    // No JSON in these modes.
+    assert!(!hd.contains("\"obis\""));
+}

@@ -28,6 +28,8 @@ pub(crate) struct Context<'a> {
     pub nodes: &'a mut Vec<Node>,
     /// The list mapper's buffers, reused likewise.
     pub scratch: &'a mut lists::Scratch,
+    /// Who wants to see each APDU.
+    pub observer: &'a mut crate::stream::ObserverSlot,
 }
 
 /// The outcome of an APDU: a reading, or a GBT block to assemble.
@@ -42,15 +44,22 @@ pub(crate) enum Outcome {
 /// Decodes a complete APDU.
 pub(crate) fn decode(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Result<Outcome, Error> {
     match apdu.first() {
-        Some(&DATA_NOTIFICATION) => data_notification(apdu, framing, ctx).map(Outcome::Reading),
+        Some(&DATA_NOTIFICATION) => {
+            ctx.observer.see(crate::stream::Seen::Apdu(apdu));
+            data_notification(apdu, framing, ctx).map(Outcome::Reading)
+        }
         Some(&GLO_CIPHERING) | Some(&DED_CIPHERING) => {
             let (title, plain) = decipher(apdu, ctx.keys)?;
+            if plain.first() != Some(&b'/') {
+                ctx.observer.see(crate::stream::Seen::Apdu(&plain));
+            }
             let mut out = match plain.first() {
                 Some(&DATA_NOTIFICATION) => Outcome::Reading(data_notification(&plain, framing, ctx)?),
                 Some(&b'/') => {
                     let framing =
                         if matches!(framing, Framing::Dsmr | Framing::Apdu) { Framing::DsmrEncrypted } else { framing };
                     let t = frame_plaintext(&plain).ok_or(Error::WrongKey)?;
+                    ctx.observer.see(crate::stream::Seen::Frame { framing: Framing::Dsmr, bytes: t });
                     let mut r = crate::dsmr::decode_telegram(t, ctx.tz)?;
                     r.framing = framing;
                     Outcome::Reading(Box::new(r))

@@ -41,7 +41,7 @@ mod value;
 pub use error::Error;
 pub use obis::Obis;
 pub use reading::{Entry, Framing, Object, Objects, Protocol, Quantities, Reading, STREAM_VERSION, SubMeter};
-pub use stream::{Config, Decoder, Event, FramingMode, Stats, decode_message};
+pub use stream::{Config, Decoder, Event, FramingMode, Observer, Seen, Stats, decode_message};
 pub use time::MeterTime;
 pub use value::{Decimal, Hex, Unit, Value};
 

@@ -100,6 +100,43 @@ pub enum Event {
     },
 }
 
+/// What the decoder saw on its way to a reading, for tools that show
+/// frames (`han-read --hexdump`, `--structure`).
+#[derive(Debug, Clone, Copy)]
+pub enum Seen<'a> {
+    /// A frame whose checksum held (HDLC, M-Bus), a complete DSMR telegram
+    /// (before its CRC is checked), or a bare message.
+    Frame {
+        /// How it was framed.
+        framing: Framing,
+        /// Its bytes, flags and checksums included.
+        bytes: &'a [u8],
+    },
+    /// A complete APDU, after reassembly and decryption.
+    Apdu(&'a [u8]),
+}
+
+/// A callback for [`Seen`] events.
+pub type Observer = Box<dyn FnMut(Seen<'_>) + Send>;
+
+/// Holds the observer; a box of a closure has no `Debug` of its own.
+#[derive(Default)]
+pub(crate) struct ObserverSlot(pub Option<Observer>);
+
+impl std::fmt::Debug for ObserverSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(observer)" } else { "None" })
+    }
+}
+
+impl ObserverSlot {
+    pub(crate) fn see(&mut self, seen: Seen<'_>) {
+        if let Some(f) = &mut self.0 {
+            f(seen);
+        }
+    }
+}
+
 /// The streaming decoder. See the crate docs.
 #[derive(Debug)]
 pub struct Decoder {
@@ -118,6 +155,7 @@ pub struct Decoder {
     gbt_blocks: Option<(u16, Vec<u8>)>,
     pending: VecDeque<Event>,
     stats: Stats,
+    observer: ObserverSlot,
 }
 
 enum Step {
@@ -145,6 +183,7 @@ impl Decoder {
             gbt_blocks: None,
             pending: VecDeque::new(),
             stats: Stats::default(),
+            observer: ObserverSlot::default(),
         }
     }
 
@@ -161,6 +200,12 @@ impl Decoder {
     /// and an unfinished frame is reported as truncated.
     pub fn finish(&mut self) {
         self.eof = true;
+    }
+
+    /// Calls `f` with every frame and APDU the decoder sees (for dumps; it
+    /// costs nothing when unset).
+    pub fn observe(&mut self, f: Observer) {
+        self.observer.0 = Some(f);
     }
 
     /// The counters so far.
@@ -254,6 +299,7 @@ impl Decoder {
                         Some(a) => (Framing::Llc, a),
                         None => (Framing::Apdu, msg),
                     };
+                    self.observer.see(Seen::Frame { framing, bytes: msg });
                     self.on_apdu(apdu, framing, msg);
                     return Step::Advance(n);
                 }
@@ -308,6 +354,7 @@ impl Decoder {
                 self.skip(1)
             }
             hdlc::Parse::Frame { frame, len } => {
+                self.observer.see(Seen::Frame { framing: Framing::Hdlc, bytes: avail.get(..len + 1).unwrap_or(&[]) });
                 self.on_hdlc(frame.segmented, frame.info, avail.get(..len + 1).unwrap_or(&[]));
                 Step::Advance(len)
             }
@@ -358,6 +405,7 @@ impl Decoder {
             }
             mbus::Parse::Frame { frame, len } => {
                 let raw = avail.get(..len).unwrap_or(&[]);
+                self.observer.see(Seen::Frame { framing: Framing::Mbus, bytes: raw });
                 if !frame.is_dlms_segment() {
                     self.reject(Error::UnknownLayout("M-Bus CI field is not a DLMS segment"), raw.to_vec());
                     return Step::Advance(len);
@@ -408,6 +456,7 @@ impl Decoder {
             dsmr::Scan::NeedMore => Step::Wait,
             dsmr::Scan::Complete(n) => {
                 let t = avail.get(..n).unwrap_or(&[]);
+                self.observer.see(Seen::Frame { framing: Framing::Dsmr, bytes: t });
                 match dsmr::decode_telegram(t, self.cfg.tz.as_ref()) {
                     Ok(r) => {
                         self.pending.push_back(Event::Reading(Box::new(r)));
@@ -441,6 +490,7 @@ impl Decoder {
             Bare::NeedMore if !self.eof => Step::Wait,
             Bare::Complete(n) => {
                 let msg = avail.get(..n).unwrap_or(&[]);
+                self.observer.see(Seen::Frame { framing: Framing::DsmrEncrypted, bytes: msg });
                 self.on_apdu(msg, Framing::Dsmr, msg);
                 Step::Advance(n)
             }
@@ -460,8 +510,13 @@ impl Decoder {
     /// not decipher to another block (that would recurse once per nesting,
     /// as deep as the message is long, and overflow the stack).
     fn decode(&mut self, apdu: &[u8], framing: Framing, raw: &[u8], in_block: bool) {
-        let mut ctx =
-            Context { keys: &self.keys, tz: self.cfg.tz.as_ref(), nodes: &mut self.nodes, scratch: &mut self.scratch };
+        let mut ctx = Context {
+            keys: &self.keys,
+            tz: self.cfg.tz.as_ref(),
+            nodes: &mut self.nodes,
+            scratch: &mut self.scratch,
+            observer: &mut self.observer,
+        };
         match apdu::decode(apdu, framing, &mut ctx) {
             Ok(Outcome::Reading(r)) => self.pending.push_back(Event::Reading(r)),
             Ok(Outcome::Block(_)) if in_block => {
