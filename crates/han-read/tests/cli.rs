@@ -21,9 +21,21 @@ fn readings(stdout: &[u8]) -> Vec<Json> {
     String::from_utf8_lossy(stdout).lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect()
 }
 
+/// The stream contract's schema, compiled.
+fn schema() -> jsonschema::JSONSchema {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/stream.schema.json");
+    let text = std::fs::read_to_string(path).expect("docs/stream.schema.json");
+    let json: Json = serde_json::from_str(&text).expect("schema is JSON");
+    jsonschema::JSONSchema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .compile(&json)
+        .unwrap_or_else(|e| panic!("schema compiles: {e}"))
+}
+
 #[test]
 fn every_capture_prints_what_the_manifest_says() {
     let Some(dir) = common::corpus_dir() else { return };
+    let schema = schema();
     let mut failures = Vec::new();
     for e in common::manifest(&dir) {
         let file = e["file"].as_str().expect("file");
@@ -46,6 +58,11 @@ fn every_capture_prints_what_the_manifest_says() {
         }
         if got.len() as u64 != e["readings"].as_u64().unwrap_or(0) {
             problems.push(format!("{} readings, want {}", got.len(), e["readings"]));
+        }
+        for r in &got {
+            if let Err(errs) = schema.validate(r) {
+                problems.push(format!("schema: {}", errs.map(|e| e.to_string()).collect::<Vec<_>>().join(", ")));
+            }
         }
         if let Some(r) = got.first() {
             for (code, want) in e["expect"].as_object().expect("expect") {
