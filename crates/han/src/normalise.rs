@@ -67,7 +67,8 @@ fn number(value: &Value, unit: Option<&str>, base: Base) -> Option<f64> {
 /// Fills `reading.quantities` from its objects and sub-meters.
 pub(crate) fn normalise(reading: &mut Reading) {
     let Reading { obis, quantities: q, submeters, .. } = reading;
-    *q = Quantities::default();
+    // A reading is normalised once, when its quantities are still all absent.
+    debug_assert!(*q == Quantities::default());
     for o in obis.iter() {
         let [a, _b, c, d, e, f] = o.code.0;
         if f != 255 {
