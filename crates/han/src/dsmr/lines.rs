@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use chrono_tz::Tz;
 
-use crate::obis::{Obis, parse_groups};
+use crate::obis::Obis;
 use crate::time::{MeterTime, dsmr_time, dsmr_timestamp};
 use crate::value::{Decimal, Unit, Value};
 
@@ -21,23 +21,52 @@ pub(super) fn trim(s: &[u8]) -> &[u8] {
     s.get(start..end).unwrap_or_default()
 }
 
-/// More `(` than `)`: the value continues on the next line.
-fn open(s: &[u8]) -> bool {
-    let opens = s.iter().filter(|b| **b == b'(').count();
-    let closes = s.iter().filter(|b| **b == b')').count();
-    opens > closes
+/// An OBIS code in text, exactly as [`crate::obis::parse_groups`] reads it
+/// (`A-B:C.D.E`, `.F` or `*F` optional, groups of 1–3 digits up to 255), in
+/// one pass.
+pub(super) fn parse_groups(s: &[u8]) -> Option<Obis> {
+    let mut groups = [0u8, 0, 0, 0, 0, 255];
+    let mut i = 0;
+    for (k, group) in groups.iter_mut().enumerate() {
+        let mut v: u16 = 0;
+        let mut n = 0;
+        while let Some(&b) = s.get(i) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            if n == 3 {
+                return None;
+            }
+            v = v * 10 + u16::from(b - b'0');
+            n += 1;
+            i += 1;
+        }
+        if n == 0 {
+            return None;
+        }
+        *group = u8::try_from(v).ok()?;
+        match (s.get(i), k) {
+            (None, 4 | 5) => return Some(Obis(groups)),
+            (Some(b'-'), 0) | (Some(b':'), 1) | (Some(b'.'), 2..=4) | (Some(b'*'), 4) => i += 1,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// `(` minus `)` in a line.
+fn depth(s: &[u8]) -> isize {
+    s.iter().map(|b| isize::from(*b == b'(') - isize::from(*b == b')')).sum()
 }
 
 /// A line that begins with an OBIS code and a `(`: a new record even after
 /// a line left open (a truncated line must not swallow the next one).
 fn is_record_start(line: &[u8]) -> bool {
-    line.iter()
-        .position(|b| *b == b'(')
-        .and_then(|p| line.get(..p))
-        .is_some_and(|code| parse_groups(trim(code)).is_some())
+    memchr::memchr(b'(', line).and_then(|p| line.get(..p)).is_some_and(|code| parse_groups(trim(code)).is_some())
 }
 
-/// Splits the data lines (between the header and `!`) into records.
+/// The records of the data lines (between the header and `!`), one at a
+/// time.
 ///
 /// A record starts on a line that begins with a digit (an OBIS code). A line
 /// that begins with `(` continues the record before it (the DSMR 2.2/3.0 gas
@@ -45,51 +74,105 @@ fn is_record_start(line: &[u8]) -> bool {
 /// follows a record with an unclosed `(` (a data line broken in the middle)
 /// unless it starts a record itself.
 /// Any other line is noise and is skipped.
-pub(super) fn records(data: &[u8]) -> Vec<Cow<'_, [u8]>> {
-    let mut out: Vec<Cow<'_, [u8]>> = Vec::new();
-    for raw in data.split(|b| *b == b'\n') {
-        let line = trim(raw);
-        if line.is_empty() {
-            continue;
-        }
-        let continues = match out.last() {
-            Some(prev) => line.first() == Some(&b'(') || (open(prev) && !is_record_start(line)),
-            None => false,
-        };
-        if continues {
-            if let Some(prev) = out.last_mut() {
-                if prev.len().saturating_add(line.len()) <= MAX_RECORD {
-                    prev.to_mut().extend_from_slice(line);
-                }
+///
+/// A record is borrowed from the data unless continuation lines were joined
+/// to it.
+#[derive(Debug)]
+pub(super) struct Records<'a> {
+    /// The data not split into lines yet; `None` after the last line.
+    rest: Option<&'a [u8]>,
+    /// The record being collected (the last one started).
+    current: Option<Cow<'a, [u8]>>,
+    /// `(` minus `)` in `current`: above zero, it was left open.
+    open: isize,
+}
+
+impl<'a> Records<'a> {
+    pub(super) fn new(data: &'a [u8]) -> Self {
+        Records { rest: Some(data), current: None, open: 0 }
+    }
+
+    fn next_line(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest?;
+        match memchr::memchr(b'\n', rest) {
+            Some(p) => {
+                self.rest = rest.get(p + 1..);
+                rest.get(..p)
             }
-        } else if line.first().is_some_and(u8::is_ascii_digit) {
-            out.push(Cow::Borrowed(line));
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
         }
     }
-    out
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Cow<'a, [u8]>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let Some(raw) = self.next_line() else {
+                return self.current.take();
+            };
+            let line = trim(raw);
+            let Some(&first) = line.first() else {
+                continue;
+            };
+            if let Some(prev) = &mut self.current {
+                if first == b'(' || (self.open > 0 && !is_record_start(line)) {
+                    if prev.len().saturating_add(line.len()) <= MAX_RECORD {
+                        prev.to_mut().extend_from_slice(line);
+                        self.open += depth(line);
+                    }
+                    continue;
+                }
+            }
+            if first.is_ascii_digit() {
+                self.open = depth(line);
+                if let Some(done) = self.current.replace(Cow::Borrowed(line)) {
+                    return Some(done);
+                }
+            }
+        }
+    }
+}
+
+/// All records of the data lines at once.
+#[cfg(test)]
+pub(super) fn records(data: &[u8]) -> Vec<Cow<'_, [u8]>> {
+    Records::new(data).collect()
 }
 
 /// Splits a record into its OBIS code and its values (the bytes inside each
 /// pair of parentheses, trimmed). `None` when it is not an OBIS line.
+#[cfg(test)]
 pub(super) fn split_record(rec: &[u8]) -> Option<(Obis, Vec<&[u8]>)> {
+    let mut values = Vec::new();
+    split_record_into(rec, &mut values).map(|code| (code, values))
+}
+
+/// Like [`split_record`], into `values` (cleared first) so that one buffer
+/// serves every record. `values` may hold junk when it returns `None`.
+pub(super) fn split_record_into<'r>(rec: &'r [u8], values: &mut Vec<&'r [u8]>) -> Option<Obis> {
+    values.clear();
     if rec.len() > MAX_RECORD {
         return None;
     }
-    let first = rec.iter().position(|b| *b == b'(')?;
+    let first = memchr::memchr(b'(', rec)?;
     let code = parse_groups(trim(rec.get(..first)?))?;
     let mut rest = rec.get(first..)?;
-    let mut values = Vec::new();
     loop {
         rest = trim(rest);
         if rest.first() != Some(&b'(') {
             // End of the line, or trailing bytes that are not a value.
             break;
         }
-        let close = rest.iter().position(|b| *b == b')')?;
+        let close = memchr::memchr(b')', rest)?;
         values.push(trim(rest.get(1..close)?));
         rest = rest.get(close + 1..)?;
     }
-    Some((code, values))
+    Some(code)
 }
 
 /// An exact decimal from text: optional sign, digits, optional `.` and
@@ -124,27 +207,56 @@ pub(super) fn decimal(s: &[u8]) -> Option<Decimal> {
     Some(Decimal::new(if neg { -mantissa } else { mantissa }, exponent))
 }
 
-/// Units meters send, kept static so that common telegrams allocate none.
-const KNOWN_UNITS: [&str; 24] = [
-    "kWh", "kW", "W", "Wh", "V", "A", "m3", "GJ", "s", "kvarh", "kvar", "kVArh", "kVAr", "varh", "var", "kVA", "VA",
-    "Hz", "MJ", "MWh", "kVAh", "VAh", "dm3", "l",
-];
+/// A unit meters commonly send, as a static string so that common
+/// telegrams allocate none.
+fn known_unit(s: &[u8]) -> Option<&'static str> {
+    Some(match s {
+        b"kWh" => "kWh",
+        b"kW" => "kW",
+        b"W" => "W",
+        b"Wh" => "Wh",
+        b"V" => "V",
+        b"A" => "A",
+        b"m3" => "m3",
+        b"GJ" => "GJ",
+        b"s" => "s",
+        b"kvarh" => "kvarh",
+        b"kvar" => "kvar",
+        b"kVArh" => "kVArh",
+        b"kVAr" => "kVAr",
+        b"varh" => "varh",
+        b"var" => "var",
+        b"kVA" => "kVA",
+        b"VA" => "VA",
+        b"Hz" => "Hz",
+        b"MJ" => "MJ",
+        b"MWh" => "MWh",
+        b"kVAh" => "kVAh",
+        b"VAh" => "VAh",
+        b"dm3" => "dm3",
+        b"l" => "l",
+        _ => return None,
+    })
+}
 
 /// A unit from the text after `*`; `None` when empty or not printable.
 pub(super) fn unit(s: &[u8]) -> Option<Unit> {
     let s = trim(s);
+    if let Some(k) = known_unit(s) {
+        return Some(Unit::known(k));
+    }
     if s.is_empty() || !s.iter().all(u8::is_ascii_graphic) {
         return None;
-    }
-    if let Some(k) = KNOWN_UNITS.iter().find(|k| k.as_bytes() == s) {
-        return Some(Unit::known(k));
     }
     std::str::from_utf8(s).ok().map(|t| Unit(Cow::Owned(t.to_owned())))
 }
 
 /// Text as sent (bytes that are not UTF-8 are replaced, never rejected).
 pub(super) fn text(s: &[u8]) -> String {
-    String::from_utf8_lossy(s).into_owned()
+    match std::str::from_utf8(s) {
+        Ok(t) => t.to_owned(),
+        Err(_) => String::from_utf8_lossy(s).into_owned(),
+    }
 }
 
 /// One value: `number*unit` becomes a number with its unit; anything else
@@ -265,6 +377,44 @@ mod tests {
         assert_eq!(code, Obis::new(1, 0, 1, 8, 1, 255));
         assert_eq!(vals, vec![&b"1*kWh"[..], b"2"]);
         assert!(split_record(b"1-0:1.8.1(1*kWh").is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn obis_as_the_crate_parses_it(s in "[0-9]{0,4}([-:.*][0-9]{0,4}){0,6}[x.]?") {
+            proptest::prop_assert_eq!(parse_groups(s.as_bytes()), crate::obis::parse_groups(s.as_bytes()));
+        }
+
+        #[test]
+        fn obis_on_any_bytes(s in proptest::collection::vec(proptest::num::u8::ANY, 0..24)) {
+            proptest::prop_assert_eq!(parse_groups(&s), crate::obis::parse_groups(&s));
+        }
+    }
+
+    #[test]
+    fn obis_forms() {
+        for s in [
+            "1-0:1.8.1",
+            "1-0:1.8.1.255",
+            "1-0:1.8.1*255",
+            "1-0:1.8.1.7",
+            "",
+            "1-0:1.8",
+            "1-0:1.8.1.",
+            "1-0:256.8.1",
+            "1,0:1.8.1",
+            "1-0:1.8.1x",
+            "a-0:1.8.1",
+            "1-0:1.8.1.2.3",
+            "1-0:1.8.1*",
+            "1-0:1.8.1.0001",
+            "001-0:1.8.1",
+            "1-0:1.8.1.256",
+            "1-0:1.8.1:2",
+            "1-0:1.8*1",
+        ] {
+            assert_eq!(parse_groups(s.as_bytes()), crate::obis::parse_groups(s.as_bytes()), "{s}");
+        }
     }
 
     #[test]

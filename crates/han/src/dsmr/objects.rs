@@ -3,16 +3,74 @@
 
 use chrono_tz::Tz;
 
-use super::lines::{decimal, hex_text, is_stamp, number_or_text, stamp, text, unit, value};
-use crate::obis::{Obis, parse_groups};
+use super::lines::{decimal, hex_text, is_stamp, number_or_text, parse_groups, stamp, text, unit, value};
+use crate::obis::Obis;
 use crate::reading::{Entry, Object, Objects, SubMeter};
 use crate::time::MeterTime;
 use crate::value::{Decimal, Value};
 
+/// The objects of a telegram as they are decoded: [`Objects::push`], with
+/// a 256-bit filter of the codes so far that lets most objects skip its
+/// search for a duplicate code.
+#[derive(Debug)]
+pub(super) struct Sink {
+    objects: Objects,
+    seen: [u64; 4],
+}
+
+/// The filter bit of a code.
+fn bit(code: Obis) -> (usize, u64) {
+    let mut b = [0u8; 8];
+    if let Some(head) = b.get_mut(..6) {
+        head.copy_from_slice(&code.0);
+    }
+    let h = u64::from_le_bytes(b).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
+    (usize::try_from(h >> 6).unwrap_or(0), 1u64 << (h & 63))
+}
+
+impl Sink {
+    /// A sink with room for one object per line of `data`.
+    pub(super) fn new(data: &[u8]) -> Self {
+        // Counted in chunks of 255 bytes with a byte-wide counter (which the
+        // compiler vectorises).
+        let lines: usize = data
+            .chunks(255)
+            .map(|c| usize::from(c.iter().fold(0u8, |n, b| n.wrapping_add(u8::from(*b == b'\n')))))
+            .sum();
+        Sink { objects: Objects(Vec::with_capacity(lines.min(1024))), seen: [0; 4] }
+    }
+
+    #[inline]
+    fn push(&mut self, o: Object) {
+        let (word, mask) = bit(o.code);
+        let maybe_seen = self.seen.get(word).is_some_and(|w| w & mask != 0);
+        if maybe_seen {
+            // Possibly a duplicate: the full search (which may move it to
+            // another F group).
+            self.objects.push(o);
+            if let Some(last) = self.objects.0.last() {
+                let (word, mask) = bit(last.code);
+                if let Some(w) = self.seen.get_mut(word) {
+                    *w |= mask;
+                }
+            }
+        } else {
+            if let Some(w) = self.seen.get_mut(word) {
+                *w |= mask;
+            }
+            self.objects.0.push(o);
+        }
+    }
+
+    pub(super) fn into_objects(self) -> Objects {
+        self.objects
+    }
+}
+
 /// Adds the objects one record yields (one, or two for a DSMR 2.2/3.0 gas
 /// profile) to `out`, and returns the meter clock when the record is
 /// `0-0:1.0.0`.
-pub(super) fn push_record(out: &mut Objects, code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Option<MeterTime> {
+pub(super) fn push_record(out: &mut Sink, code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Option<MeterTime> {
     let [a, b, c, d, e, _] = code.0;
     match (a, b, c, d, e) {
         (0, 0, 1, 0, 0) => {
@@ -38,28 +96,26 @@ pub(super) fn push_record(out: &mut Objects, code: Obis, vals: &[&[u8]], tz: Opt
 
 /// One value, a time-stamped value `(TST)(v*unit)`, or several values (the
 /// first is the value, the others become entries).
+#[inline]
 fn plain(code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Object {
-    let mut o = match vals {
-        [] => Object::new(code, Value::Text(String::new()), None),
+    // Built from its parts in one go: an object is large, and every
+    // intermediate one is a copy.
+    let (value, unit, time, entries) = match vals {
+        [] => (Value::Text(String::new()), None, None, Vec::new()),
         [t, v] if is_stamp(t) => {
             let (value, unit) = value(v);
-            let mut o = Object::new(code, value, unit);
-            o.time = stamp(t, tz, true);
-            o
+            (value, unit, stamp(t, tz, true), Vec::new())
         }
         [first, rest @ ..] => {
             let (value, unit) = value(first);
-            let mut o = Object::new(code, value, unit);
-            o.entries = rest.iter().map(|r| entry(None, None, r)).collect();
-            o
+            (value, unit, None, rest.iter().map(|r| entry(None, None, r)).collect())
         }
     };
-    if is_hex_string(code) {
-        if let Value::Text(t) = &o.value {
-            o.text = hex_text(t.as_bytes());
-        }
-    }
-    o
+    let text = match &value {
+        Value::Text(t) if is_hex_string(code) => hex_text(t.as_bytes()),
+        _ => None,
+    };
+    Object { code, value, unit, time, text, entries }
 }
 
 /// Objects whose values are hex-encoded octet strings: equipment ids,
@@ -265,9 +321,9 @@ mod tests {
 
     fn one(line: &str) -> Vec<Object> {
         let (code, vals) = super::super::lines::split_record(line.as_bytes()).unwrap();
-        let mut out = Objects::default();
+        let mut out = Sink::new(b"");
         push_record(&mut out, code, &vals, None);
-        out.0
+        out.into_objects().0
     }
 
     #[test]
