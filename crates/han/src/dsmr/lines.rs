@@ -54,16 +54,59 @@ pub(super) fn parse_groups(s: &[u8]) -> Option<Obis> {
     None
 }
 
-/// `(` minus `)` in a line.
+/// `(` minus `)` in a line, eight bytes at a time.
 fn depth(s: &[u8]) -> isize {
-    s.iter().map(|b| isize::from(*b == b'(') - isize::from(*b == b')')).sum()
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    fn load(c: &[u8]) -> u64 {
+        <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes)
+    }
+    /// Parentheses and closing ones among the bytes of `w`, as 0/1 per byte.
+    fn word(w: u64) -> (u64, u64) {
+        // '(' is 0x28 and ')' 0x29: a byte is one of them when it is 0x28
+        // with its low bit cleared. Zero bytes of `x` are the matches (the
+        // test is exact: no carries cross bytes); padding zeros never match.
+        let x = (w & !ONES) ^ (ONES * 0x28);
+        let nonzero = ((x & LOW7).wrapping_add(LOW7) | x) & !LOW7;
+        let parens = (!nonzero & !LOW7) >> 7;
+        (parens, parens & w)
+    }
+    /// The sum of the bytes of a word of 0/1 bytes.
+    fn sum(v: u64) -> isize {
+        isize::try_from(v.wrapping_mul(ONES) >> 56).unwrap_or(0)
+    }
+    if s.len() < 8 {
+        return s.iter().map(|b| isize::from(*b == b'(') - isize::from(*b == b')')).sum();
+    }
+    let mut chunks = s.chunks_exact(8);
+    let mut n = 0;
+    for c in &mut chunks {
+        let (parens, closes) = word(load(c));
+        n += sum(parens) - 2 * sum(closes);
+    }
+    let rest = chunks.remainder().len();
+    if rest > 0 {
+        // The last eight bytes, shifted so that only the `rest` not counted
+        // yet remain (zeros come in). A load, not a copy into a buffer: a
+        // wide load of narrow stores stalls.
+        let last = s.get(s.len() - 8..).map_or(0, load);
+        let (parens, closes) = word(last >> (8 * (8 - rest)));
+        n += sum(parens) - 2 * sum(closes);
+    }
+    n
 }
 
 /// A line that begins with an OBIS code and a `(`: a new record even after
-/// a line left open (a truncated line must not swallow the next one).
-fn is_record_start(line: &[u8]) -> bool {
-    memchr::memchr(b'(', line).and_then(|p| line.get(..p)).is_some_and(|code| parse_groups(trim(code)).is_some())
+/// a line left open (a truncated line must not swallow the next one). The
+/// code and the offset of the `(`.
+fn record_start(line: &[u8]) -> Option<(Obis, usize)> {
+    let p = memchr::memchr(b'(', line)?;
+    Some((parse_groups(trim(line.get(..p)?))?, p))
 }
+
+/// One record: its bytes, and its code and the offset of its first `(`
+/// when it is one line that was already found to start a record.
+pub(super) type Record<'a> = (Cow<'a, [u8]>, Option<(Obis, usize)>);
 
 /// The records of the data lines (between the header and `!`), one at a
 /// time.
@@ -82,14 +125,12 @@ pub(super) struct Records<'a> {
     /// The data not split into lines yet; `None` after the last line.
     rest: Option<&'a [u8]>,
     /// The record being collected (the last one started).
-    current: Option<Cow<'a, [u8]>>,
-    /// `(` minus `)` in `current`: above zero, it was left open.
-    open: isize,
+    current: Option<Record<'a>>,
 }
 
 impl<'a> Records<'a> {
     pub(super) fn new(data: &'a [u8]) -> Self {
-        Records { rest: Some(data), current: None, open: 0 }
+        Records { rest: Some(data), current: None }
     }
 
     fn next_line(&mut self) -> Option<&'a [u8]> {
@@ -108,7 +149,7 @@ impl<'a> Records<'a> {
 }
 
 impl<'a> Iterator for Records<'a> {
-    type Item = Cow<'a, [u8]>;
+    type Item = Record<'a>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -119,18 +160,20 @@ impl<'a> Iterator for Records<'a> {
             let Some(&first) = line.first() else {
                 continue;
             };
-            if let Some(prev) = &mut self.current {
-                if first == b'(' || (self.open > 0 && !is_record_start(line)) {
+            // Only a line that begins with a digit can start a record.
+            let start = if first.is_ascii_digit() { record_start(line) } else { None };
+            if let Some((prev, code)) = &mut self.current {
+                // More '(' than ')' so far: the record was left open.
+                if first == b'(' || (start.is_none() && depth(prev) > 0) {
                     if prev.len().saturating_add(line.len()) <= MAX_RECORD {
                         prev.to_mut().extend_from_slice(line);
-                        self.open += depth(line);
+                        *code = None;
                     }
                     continue;
                 }
             }
             if first.is_ascii_digit() {
-                self.open = depth(line);
-                if let Some(done) = self.current.replace(Cow::Borrowed(line)) {
+                if let Some(done) = self.current.replace((Cow::Borrowed(line), start)) {
                     return Some(done);
                 }
             }
@@ -141,7 +184,7 @@ impl<'a> Iterator for Records<'a> {
 /// All records of the data lines at once.
 #[cfg(test)]
 pub(super) fn records(data: &[u8]) -> Vec<Cow<'_, [u8]>> {
-    Records::new(data).collect()
+    Records::new(data).map(|(rec, _)| rec).collect()
 }
 
 /// Splits a record into its OBIS code and its values (the bytes inside each
@@ -149,18 +192,26 @@ pub(super) fn records(data: &[u8]) -> Vec<Cow<'_, [u8]>> {
 #[cfg(test)]
 pub(super) fn split_record(rec: &[u8]) -> Option<(Obis, Vec<&[u8]>)> {
     let mut values = Vec::new();
-    split_record_into(rec, &mut values).map(|code| (code, values))
+    split_record_into(rec, None, &mut values).map(|code| (code, values))
 }
 
 /// Like [`split_record`], into `values` (cleared first) so that one buffer
-/// serves every record. `values` may hold junk when it returns `None`.
-pub(super) fn split_record_into<'r>(rec: &'r [u8], values: &mut Vec<&'r [u8]>) -> Option<Obis> {
+/// serves every record; `start` is the code and the offset of the first `(`
+/// when they are known already. `values` may hold junk when it returns
+/// `None`.
+pub(super) fn split_record_into<'r>(
+    rec: &'r [u8],
+    start: Option<(Obis, usize)>,
+    values: &mut Vec<&'r [u8]>,
+) -> Option<Obis> {
     values.clear();
     if rec.len() > MAX_RECORD {
         return None;
     }
-    let first = memchr::memchr(b'(', rec)?;
-    let code = parse_groups(trim(rec.get(..first)?))?;
+    let (code, first) = match start {
+        Some(known) => known,
+        None => record_start(rec)?,
+    };
     let mut rest = rec.get(first..)?;
     loop {
         rest = trim(rest);
@@ -168,7 +219,7 @@ pub(super) fn split_record_into<'r>(rec: &'r [u8], values: &mut Vec<&'r [u8]>) -
             // End of the line, or trailing bytes that are not a value.
             break;
         }
-        let close = memchr::memchr(b')', rest)?;
+        let close = rest.iter().position(|b| *b == b')')?;
         values.push(trim(rest.get(1..close)?));
         rest = rest.get(close + 1..)?;
     }
@@ -261,6 +312,7 @@ pub(super) fn text(s: &[u8]) -> String {
 
 /// One value: `number*unit` becomes a number with its unit; anything else
 /// (numbers without a unit included) stays text exactly as sent.
+#[inline(always)]
 pub(super) fn value(raw: &[u8]) -> (Value, Option<Unit>) {
     if let Some(star) = raw.iter().position(|b| *b == b'*') {
         let num = raw.get(..star).and_then(|n| decimal(trim(n)));
@@ -388,6 +440,22 @@ mod tests {
         #[test]
         fn obis_on_any_bytes(s in proptest::collection::vec(proptest::num::u8::ANY, 0..24)) {
             proptest::prop_assert_eq!(parse_groups(&s), crate::obis::parse_groups(&s));
+        }
+    }
+
+    #[test]
+    fn depth_counts_parens() {
+        for s in ["", "(", ")", "()()(", "1-0:1.8.1(000123.456*kWh)", "((((((((()", "0-0:96.13.0(a(b)c)d)e(f)(g"] {
+            let want = s.matches('(').count() as isize - s.matches(')').count() as isize;
+            assert_eq!(depth(s.as_bytes()), want, "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn depth_on_any_bytes(s in proptest::collection::vec(proptest::num::u8::ANY, 0..80)) {
+            let want = s.iter().filter(|b| **b == b'(').count() as isize - s.iter().filter(|b| **b == b')').count() as isize;
+            proptest::prop_assert_eq!(depth(&s), want);
         }
     }
 

@@ -189,15 +189,15 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
 
     let mut sink = objects::Sink::new(data);
     let mut vals: Vec<&[u8]> = Vec::with_capacity(16);
-    for rec in lines::Records::new(data) {
+    for (rec, start) in lines::Records::new(data) {
         let t = match rec {
-            Cow::Borrowed(rec) => match lines::split_record_into(rec, &mut vals) {
+            Cow::Borrowed(rec) => match lines::split_record_into(rec, start, &mut vals) {
                 Some(code) => objects::push_record(&mut sink, code, &vals, tz),
                 None => continue,
             },
             Cow::Owned(rec) => {
                 let mut vals = Vec::new();
-                match lines::split_record_into(&rec, &mut vals) {
+                match lines::split_record_into(&rec, start, &mut vals) {
                     Some(code) => objects::push_record(&mut sink, code, &vals, tz),
                     None => continue,
                 }

@@ -98,24 +98,36 @@ pub(super) fn push_record(out: &mut Sink, code: Obis, vals: &[&[u8]], tz: Option
 /// first is the value, the others become entries).
 #[inline]
 fn plain(code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Object {
-    // Built from its parts in one go: an object is large, and every
+    // Each shape builds its object in one go: an object is large, and every
     // intermediate one is a copy.
-    let (value, unit, time, entries) = match vals {
-        [] => (Value::Text(String::new()), None, None, Vec::new()),
+    match vals {
+        [] => Object::new(code, Value::Text(String::new()), None),
         [t, v] if is_stamp(t) => {
             let (value, unit) = value(v);
-            (value, unit, stamp(t, tz, true), Vec::new())
+            let text = hex_text_of(code, &value);
+            Object { code, value, unit, time: stamp(t, tz, true), text, entries: Vec::new() }
+        }
+        [first] => {
+            let (value, unit) = value(first);
+            let text = hex_text_of(code, &value);
+            Object { code, value, unit, time: None, text, entries: Vec::new() }
         }
         [first, rest @ ..] => {
             let (value, unit) = value(first);
-            (value, unit, None, rest.iter().map(|r| entry(None, None, r)).collect())
+            let text = hex_text_of(code, &value);
+            let entries = rest.iter().map(|r| entry(None, None, r)).collect();
+            Object { code, value, unit, time: None, text, entries }
         }
-    };
-    let text = match &value {
+    }
+}
+
+/// The decoded text of a hex-encoded octet string value.
+#[inline]
+fn hex_text_of(code: Obis, value: &Value) -> Option<String> {
+    match value {
         Value::Text(t) if is_hex_string(code) => hex_text(t.as_bytes()),
         _ => None,
-    };
-    Object { code, value, unit, time, text, entries }
+    }
 }
 
 /// Objects whose values are hex-encoded octet strings: equipment ids,

@@ -373,3 +373,62 @@ proptest::proptest! {
         same(&t);
     }
 }
+
+/// The bench's DSMR 5 telegram (`benches/decode.rs`).
+fn bench_dsmr5(i: u32) -> Vec<u8> {
+    let body = format!(
+        "/ISk5\\2MT382-1000\r\n\r\n1-3:0.2.8(50)\r\n0-0:1.0.0(101209113020W)\r\n\
+0-0:96.1.1(4B384547303034303436333935353037)\r\n1-0:1.8.1(123456.789*kWh)\r\n1-0:1.8.2(123456.789*kWh)\r\n\
+1-0:2.8.1(123456.789*kWh)\r\n1-0:2.8.2(123456.789*kWh)\r\n0-0:96.14.0(0002)\r\n1-0:1.7.0(01.{:03}*kW)\r\n\
+1-0:2.7.0(00.000*kW)\r\n0-0:96.7.21(00004)\r\n0-0:96.7.9(00002)\r\n\
+1-0:99.97.0(2)(0-0:96.7.19)(101208152415W)(0000000240*s)(101208151004W)(0000000301*s)\r\n\
+1-0:32.32.0(00002)\r\n1-0:52.32.0(00001)\r\n1-0:72.32.0(00000)\r\n1-0:32.36.0(00000)\r\n1-0:52.36.0(00003)\r\n\
+1-0:72.36.0(00000)\r\n0-0:96.13.0(303132333435363738393A3B3C3D3E3F303132333435363738393A3B3C3D3E3F)\r\n\
+1-0:32.7.0(220.1*V)\r\n1-0:52.7.0(220.2*V)\r\n1-0:72.7.0(220.3*V)\r\n1-0:31.7.0(001*A)\r\n1-0:51.7.0(002*A)\r\n\
+1-0:71.7.0(003*A)\r\n1-0:21.7.0(01.111*kW)\r\n1-0:41.7.0(02.222*kW)\r\n1-0:61.7.0(03.333*kW)\r\n\
+1-0:22.7.0(04.444*kW)\r\n1-0:42.7.0(05.555*kW)\r\n1-0:62.7.0(06.666*kW)\r\n0-1:24.1.0(003)\r\n\
+0-1:96.1.0(3232323241424344313233343536373839)\r\n0-1:24.2.1(101209112500W)(12785.123*m3)\r\n",
+        i % 1000
+    );
+    crate::encode::dsmr_telegram(&body)
+}
+
+/// CPU time of this thread in ns (`/proc/thread-self/schedstat`), which a
+/// busy machine does not inflate the way it does wall time.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Telegrams per CPU second through the stream decoder, as the bench feeds
+/// them. Run in an optimised build:
+/// `cargo test -p han --profile bench --lib -- --ignored --nocapture dsmr_cpu_throughput`.
+#[test]
+#[ignore]
+fn dsmr_cpu_throughput() {
+    let stream: Vec<u8> = (0..1000u32).flat_map(bench_dsmr5).collect();
+    let mut d = crate::Decoder::new(crate::Config::default());
+    let run = |d: &mut crate::Decoder| {
+        d.push(&stream);
+        let mut n = 0;
+        while let Some(ev) = d.next_event() {
+            if let crate::Event::Reading(r) = ev {
+                n += 1;
+                std::hint::black_box(r);
+            }
+        }
+        n
+    };
+    assert_eq!(run(&mut d), 1000);
+    let t0 = thread_cpu_ns();
+    let w0 = std::time::Instant::now();
+    let mut n = 0u64;
+    while thread_cpu_ns() - t0 < 3_000_000_000 {
+        n += run(&mut d) as u64;
+    }
+    let cpu = (thread_cpu_ns() - t0) as f64 / 1e9;
+    let wall = w0.elapsed().as_secs_f64();
+    println!("{n} telegrams: {:.0}/s of CPU time, {:.0}/s of wall time", n as f64 / cpu, n as f64 / wall);
+}
