@@ -303,6 +303,9 @@ pub(super) fn unit(s: &[u8]) -> Option<Unit> {
 }
 
 /// Text as sent (bytes that are not UTF-8 are replaced, never rejected).
+// Inlined: a `String` returned through memory is then reread at odd
+// offsets into a `Value`, which stalls the store forwarding.
+#[inline(always)]
 pub(super) fn text(s: &[u8]) -> String {
     match std::str::from_utf8(s) {
         Ok(t) => t.to_owned(),

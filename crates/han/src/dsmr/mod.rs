@@ -129,8 +129,13 @@ fn version(objects: &Objects) -> Option<String> {
 /// Whether the stated version is DSMR 4 or later (which must carry a CRC).
 fn needs_crc(version: Option<&str>) -> bool {
     let Some(v) = version else { return false };
-    let digits: String = v.chars().take_while(char::is_ascii_digit).take(9).collect();
-    digits.parse::<u32>().is_ok_and(|n| n >= 40)
+    // The leading digits (at most nine), as a number.
+    let digits = v.bytes().take_while(u8::is_ascii_digit).take(9);
+    let mut n = None;
+    for d in digits {
+        n = Some(n.unwrap_or(0u32) * 10 + u32::from(d - b'0'));
+    }
+    n.is_some_and(|n| n >= 40)
 }
 
 /// Decodes one complete telegram, `/` through the CRC digits.
@@ -182,9 +187,11 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
         .filter(|b| matches!(b, 0x20..=0x7E))
         .map(|b| char::from(*b))
         .collect();
-    let model = model.trim();
-    if !model.is_empty() {
-        reading.meter_model = Some(model.to_owned());
+    let trimmed = model.trim();
+    if trimmed.len() == model.len() {
+        reading.meter_model = (!model.is_empty()).then_some(model);
+    } else if !trimmed.is_empty() {
+        reading.meter_model = Some(trimmed.to_owned());
     }
 
     let mut sink = objects::Sink::new(data);

@@ -40,6 +40,26 @@ impl Sink {
         Sink { objects: Objects(Vec::with_capacity(lines.min(1024))), seen: [0; 4] }
     }
 
+    /// Whether no object has `code` yet for sure; then it is marked as
+    /// taken, and the object must be pushed with [`Sink::push_new`].
+    #[inline]
+    fn take_new(&mut self, code: Obis) -> bool {
+        let (word, mask) = bit(code);
+        match self.seen.get_mut(word) {
+            Some(w) if *w & mask == 0 => {
+                *w |= mask;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Pushes an object whose code [`Sink::take_new`] found new.
+    #[inline]
+    fn push_new(&mut self, o: Object) {
+        self.objects.0.push(o);
+    }
+
     #[inline]
     fn push(&mut self, o: Object) {
         let (word, mask) = bit(o.code);
@@ -89,9 +109,34 @@ pub(super) fn push_record(out: &mut Sink, code: Obis, vals: &[&[u8]], tz: Option
                 out.push(o);
             }
         }
+        _ if out.take_new(code) => plain_into(out, code, vals, tz),
         _ => out.push(plain(code, vals, tz)),
     }
     None
+}
+
+/// [`plain`] for a code that is new: each shape pushes its object as it
+/// builds it (an object is large, and every intermediate one is a copy).
+fn plain_into(out: &mut Sink, code: Obis, vals: &[&[u8]], tz: Option<&Tz>) {
+    match vals {
+        [] => out.push_new(Object::new(code, Value::Text(String::new()), None)),
+        [t, v] if is_stamp(t) => {
+            let (value, unit) = value(v);
+            let text = hex_text_of(code, &value);
+            out.push_new(Object { code, value, unit, time: stamp(t, tz, true), text, entries: Vec::new() });
+        }
+        [first] => {
+            let (value, unit) = value(first);
+            let text = hex_text_of(code, &value);
+            out.push_new(Object { code, value, unit, time: None, text, entries: Vec::new() });
+        }
+        [first, rest @ ..] => {
+            let (value, unit) = value(first);
+            let text = hex_text_of(code, &value);
+            let entries = rest.iter().map(|r| entry(None, None, r)).collect();
+            out.push_new(Object { code, value, unit, time: None, text, entries });
+        }
+    }
 }
 
 /// One value, a time-stamped value `(TST)(v*unit)`, or several values (the
