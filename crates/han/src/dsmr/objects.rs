@@ -305,16 +305,29 @@ fn text_of(objects: &Objects, code: Obis) -> Option<String> {
 /// One sub-meter per M-Bus channel that has a device type, an id or a
 /// reading (`0-n:24.2.x`); a dead channel keeps no value, unit or time.
 pub(super) fn submeters(objects: &Objects) -> Vec<SubMeter> {
-    let mut channels: Vec<u8> = Vec::new();
+    // The channels in the order they first appear (at most 255), without
+    // allocating.
+    let mut order = [0u8; 255];
+    let mut count = 0;
+    let mut seen = [false; 256];
     for o in objects.iter() {
         let [a, b, c, d, ..] = o.code.0;
-        if a == 0 && b > 0 && c == 24 && matches!(d, 1..=3) && !channels.contains(&b) {
-            channels.push(b);
+        if a == 0 && b > 0 && c == 24 && matches!(d, 1..=3) {
+            let new = seen.get_mut(usize::from(b)).is_some_and(|s| !std::mem::replace(s, true));
+            if let (true, Some(slot)) = (new, order.get_mut(count)) {
+                *slot = b;
+                count += 1;
+            }
         }
     }
     let mut out = Vec::new();
-    for ch in channels {
-        let device_type = text_of(objects, Obis::new(0, ch, 24, 1, 0, 255)).and_then(|t| t.parse::<u16>().ok());
+    for &ch in order.get(..count).unwrap_or_default() {
+        let device_type = objects
+            .get(Obis::new(0, ch, 24, 1, 0, 255))
+            .and_then(|o| o.value.as_str())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .and_then(|t| t.parse::<u16>().ok());
         let id = text_of(objects, Obis::new(0, ch, 96, 1, 0, 255))
             .or_else(|| text_of(objects, Obis::new(0, ch, 96, 1, 1, 255)));
         let reading = objects.iter().find(|o| {
