@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use chrono_tz::Tz;
 
-use crate::obis::{Obis, parse_groups};
+use crate::obis::Obis;
 use crate::time::{MeterTime, dsmr_time, dsmr_timestamp};
 use crate::value::{Decimal, Unit, Value};
 
@@ -21,23 +21,95 @@ pub(super) fn trim(s: &[u8]) -> &[u8] {
     s.get(start..end).unwrap_or_default()
 }
 
-/// More `(` than `)`: the value continues on the next line.
-fn open(s: &[u8]) -> bool {
-    let opens = s.iter().filter(|b| **b == b'(').count();
-    let closes = s.iter().filter(|b| **b == b')').count();
-    opens > closes
+/// An OBIS code in text, exactly as [`crate::obis::parse_groups`] reads it
+/// (`A-B:C.D.E`, `.F` or `*F` optional, groups of 1–3 digits up to 255), in
+/// one pass.
+pub(super) fn parse_groups(s: &[u8]) -> Option<Obis> {
+    let mut groups = [0u8, 0, 0, 0, 0, 255];
+    let mut i = 0;
+    for (k, group) in groups.iter_mut().enumerate() {
+        let mut v: u16 = 0;
+        let mut n = 0;
+        while let Some(&b) = s.get(i) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            if n == 3 {
+                return None;
+            }
+            v = v * 10 + u16::from(b - b'0');
+            n += 1;
+            i += 1;
+        }
+        if n == 0 {
+            return None;
+        }
+        *group = u8::try_from(v).ok()?;
+        match (s.get(i), k) {
+            (None, 4 | 5) => return Some(Obis(groups)),
+            (Some(b'-'), 0) | (Some(b':'), 1) | (Some(b'.'), 2..=4) | (Some(b'*'), 4) => i += 1,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// `(` minus `)` in a line, eight bytes at a time.
+fn depth(s: &[u8]) -> isize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    fn load(c: &[u8]) -> u64 {
+        <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes)
+    }
+    /// Parentheses and closing ones among the bytes of `w`, as 0/1 per byte.
+    fn word(w: u64) -> (u64, u64) {
+        // '(' is 0x28 and ')' 0x29: a byte is one of them when it is 0x28
+        // with its low bit cleared. Zero bytes of `x` are the matches (the
+        // test is exact: no carries cross bytes); padding zeros never match.
+        let x = (w & !ONES) ^ (ONES * 0x28);
+        let nonzero = ((x & LOW7).wrapping_add(LOW7) | x) & !LOW7;
+        let parens = (!nonzero & !LOW7) >> 7;
+        (parens, parens & w)
+    }
+    /// The sum of the bytes of a word of 0/1 bytes.
+    fn sum(v: u64) -> isize {
+        isize::try_from(v.wrapping_mul(ONES) >> 56).unwrap_or(0)
+    }
+    if s.len() < 8 {
+        return s.iter().map(|b| isize::from(*b == b'(') - isize::from(*b == b')')).sum();
+    }
+    let mut chunks = s.chunks_exact(8);
+    let mut n = 0;
+    for c in &mut chunks {
+        let (parens, closes) = word(load(c));
+        n += sum(parens) - 2 * sum(closes);
+    }
+    let rest = chunks.remainder().len();
+    if rest > 0 {
+        // The last eight bytes, shifted so that only the `rest` not counted
+        // yet remain (zeros come in). A load, not a copy into a buffer: a
+        // wide load of narrow stores stalls.
+        let last = s.get(s.len() - 8..).map_or(0, load);
+        let (parens, closes) = word(last >> (8 * (8 - rest)));
+        n += sum(parens) - 2 * sum(closes);
+    }
+    n
 }
 
 /// A line that begins with an OBIS code and a `(`: a new record even after
-/// a line left open (a truncated line must not swallow the next one).
-fn is_record_start(line: &[u8]) -> bool {
-    line.iter()
-        .position(|b| *b == b'(')
-        .and_then(|p| line.get(..p))
-        .is_some_and(|code| parse_groups(trim(code)).is_some())
+/// a line left open (a truncated line must not swallow the next one). The
+/// code and the offset of the `(`.
+fn record_start(line: &[u8]) -> Option<(Obis, usize)> {
+    let p = memchr::memchr(b'(', line)?;
+    Some((parse_groups(trim(line.get(..p)?))?, p))
 }
 
-/// Splits the data lines (between the header and `!`) into records.
+/// One record: its bytes, and its code and the offset of its first `(`
+/// when it is one line that was already found to start a record.
+pub(super) type Record<'a> = (Cow<'a, [u8]>, Option<(Obis, usize)>);
+
+/// The records of the data lines (between the header and `!`), one at a
+/// time.
 ///
 /// A record starts on a line that begins with a digit (an OBIS code). A line
 /// that begins with `(` continues the record before it (the DSMR 2.2/3.0 gas
@@ -45,40 +117,102 @@ fn is_record_start(line: &[u8]) -> bool {
 /// follows a record with an unclosed `(` (a data line broken in the middle)
 /// unless it starts a record itself.
 /// Any other line is noise and is skipped.
-pub(super) fn records(data: &[u8]) -> Vec<Cow<'_, [u8]>> {
-    let mut out: Vec<Cow<'_, [u8]>> = Vec::new();
-    for raw in data.split(|b| *b == b'\n') {
-        let line = trim(raw);
-        if line.is_empty() {
-            continue;
-        }
-        let continues = match out.last() {
-            Some(prev) => line.first() == Some(&b'(') || (open(prev) && !is_record_start(line)),
-            None => false,
-        };
-        if continues {
-            if let Some(prev) = out.last_mut() {
-                if prev.len().saturating_add(line.len()) <= MAX_RECORD {
-                    prev.to_mut().extend_from_slice(line);
-                }
+///
+/// A record is borrowed from the data unless continuation lines were joined
+/// to it.
+#[derive(Debug)]
+pub(super) struct Records<'a> {
+    /// The data not split into lines yet; `None` after the last line.
+    rest: Option<&'a [u8]>,
+    /// The record being collected (the last one started).
+    current: Option<Record<'a>>,
+}
+
+impl<'a> Records<'a> {
+    pub(super) fn new(data: &'a [u8]) -> Self {
+        Records { rest: Some(data), current: None }
+    }
+
+    fn next_line(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest?;
+        match memchr::memchr(b'\n', rest) {
+            Some(p) => {
+                self.rest = rest.get(p + 1..);
+                rest.get(..p)
             }
-        } else if line.first().is_some_and(u8::is_ascii_digit) {
-            out.push(Cow::Borrowed(line));
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
         }
     }
-    out
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Record<'a>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let Some(raw) = self.next_line() else {
+                return self.current.take();
+            };
+            let line = trim(raw);
+            let Some(&first) = line.first() else {
+                continue;
+            };
+            // Only a line that begins with a digit can start a record.
+            let start = if first.is_ascii_digit() { record_start(line) } else { None };
+            if let Some((prev, code)) = &mut self.current {
+                // More '(' than ')' so far: the record was left open.
+                if first == b'(' || (start.is_none() && depth(prev) > 0) {
+                    if prev.len().saturating_add(line.len()) <= MAX_RECORD {
+                        prev.to_mut().extend_from_slice(line);
+                        *code = None;
+                    }
+                    continue;
+                }
+            }
+            if first.is_ascii_digit() {
+                if let Some(done) = self.current.replace((Cow::Borrowed(line), start)) {
+                    return Some(done);
+                }
+            }
+        }
+    }
+}
+
+/// All records of the data lines at once.
+#[cfg(test)]
+pub(super) fn records(data: &[u8]) -> Vec<Cow<'_, [u8]>> {
+    Records::new(data).map(|(rec, _)| rec).collect()
 }
 
 /// Splits a record into its OBIS code and its values (the bytes inside each
 /// pair of parentheses, trimmed). `None` when it is not an OBIS line.
+#[cfg(test)]
 pub(super) fn split_record(rec: &[u8]) -> Option<(Obis, Vec<&[u8]>)> {
+    let mut values = Vec::new();
+    split_record_into(rec, None, &mut values).map(|code| (code, values))
+}
+
+/// Like [`split_record`], into `values` (cleared first) so that one buffer
+/// serves every record; `start` is the code and the offset of the first `(`
+/// when they are known already. `values` may hold junk when it returns
+/// `None`.
+pub(super) fn split_record_into<'r>(
+    rec: &'r [u8],
+    start: Option<(Obis, usize)>,
+    values: &mut Vec<&'r [u8]>,
+) -> Option<Obis> {
+    values.clear();
     if rec.len() > MAX_RECORD {
         return None;
     }
-    let first = rec.iter().position(|b| *b == b'(')?;
-    let code = parse_groups(trim(rec.get(..first)?))?;
+    let (code, first) = match start {
+        Some(known) => known,
+        None => record_start(rec)?,
+    };
     let mut rest = rec.get(first..)?;
-    let mut values = Vec::new();
     loop {
         rest = trim(rest);
         if rest.first() != Some(&b'(') {
@@ -89,7 +223,7 @@ pub(super) fn split_record(rec: &[u8]) -> Option<(Obis, Vec<&[u8]>)> {
         values.push(trim(rest.get(1..close)?));
         rest = rest.get(close + 1..)?;
     }
-    Some((code, values))
+    Some(code)
 }
 
 /// An exact decimal from text: optional sign, digits, optional `.` and
@@ -124,31 +258,64 @@ pub(super) fn decimal(s: &[u8]) -> Option<Decimal> {
     Some(Decimal::new(if neg { -mantissa } else { mantissa }, exponent))
 }
 
-/// Units meters send, kept static so that common telegrams allocate none.
-const KNOWN_UNITS: [&str; 24] = [
-    "kWh", "kW", "W", "Wh", "V", "A", "m3", "GJ", "s", "kvarh", "kvar", "kVArh", "kVAr", "varh", "var", "kVA", "VA",
-    "Hz", "MJ", "MWh", "kVAh", "VAh", "dm3", "l",
-];
+/// A unit meters commonly send, as a static string so that common
+/// telegrams allocate none.
+fn known_unit(s: &[u8]) -> Option<&'static str> {
+    Some(match s {
+        b"kWh" => "kWh",
+        b"kW" => "kW",
+        b"W" => "W",
+        b"Wh" => "Wh",
+        b"V" => "V",
+        b"A" => "A",
+        b"m3" => "m3",
+        b"GJ" => "GJ",
+        b"s" => "s",
+        b"kvarh" => "kvarh",
+        b"kvar" => "kvar",
+        b"kVArh" => "kVArh",
+        b"kVAr" => "kVAr",
+        b"varh" => "varh",
+        b"var" => "var",
+        b"kVA" => "kVA",
+        b"VA" => "VA",
+        b"Hz" => "Hz",
+        b"MJ" => "MJ",
+        b"MWh" => "MWh",
+        b"kVAh" => "kVAh",
+        b"VAh" => "VAh",
+        b"dm3" => "dm3",
+        b"l" => "l",
+        _ => return None,
+    })
+}
 
 /// A unit from the text after `*`; `None` when empty or not printable.
 pub(super) fn unit(s: &[u8]) -> Option<Unit> {
     let s = trim(s);
+    if let Some(k) = known_unit(s) {
+        return Some(Unit::known(k));
+    }
     if s.is_empty() || !s.iter().all(u8::is_ascii_graphic) {
         return None;
-    }
-    if let Some(k) = KNOWN_UNITS.iter().find(|k| k.as_bytes() == s) {
-        return Some(Unit::known(k));
     }
     std::str::from_utf8(s).ok().map(|t| Unit(Cow::Owned(t.to_owned())))
 }
 
 /// Text as sent (bytes that are not UTF-8 are replaced, never rejected).
+// Inlined: a `String` returned through memory is then reread at odd
+// offsets into a `Value`, which stalls the store forwarding.
+#[inline(always)]
 pub(super) fn text(s: &[u8]) -> String {
-    String::from_utf8_lossy(s).into_owned()
+    match std::str::from_utf8(s) {
+        Ok(t) => t.to_owned(),
+        Err(_) => String::from_utf8_lossy(s).into_owned(),
+    }
 }
 
 /// One value: `number*unit` becomes a number with its unit; anything else
 /// (numbers without a unit included) stays text exactly as sent.
+#[inline(always)]
 pub(super) fn value(raw: &[u8]) -> (Value, Option<Unit>) {
     if let Some(star) = raw.iter().position(|b| *b == b'*') {
         let num = raw.get(..star).and_then(|n| decimal(trim(n)));
@@ -265,6 +432,60 @@ mod tests {
         assert_eq!(code, Obis::new(1, 0, 1, 8, 1, 255));
         assert_eq!(vals, vec![&b"1*kWh"[..], b"2"]);
         assert!(split_record(b"1-0:1.8.1(1*kWh").is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn obis_as_the_crate_parses_it(s in "[0-9]{0,4}([-:.*][0-9]{0,4}){0,6}[x.]?") {
+            proptest::prop_assert_eq!(parse_groups(s.as_bytes()), crate::obis::parse_groups(s.as_bytes()));
+        }
+
+        #[test]
+        fn obis_on_any_bytes(s in proptest::collection::vec(proptest::num::u8::ANY, 0..24)) {
+            proptest::prop_assert_eq!(parse_groups(&s), crate::obis::parse_groups(&s));
+        }
+    }
+
+    #[test]
+    fn depth_counts_parens() {
+        for s in ["", "(", ")", "()()(", "1-0:1.8.1(000123.456*kWh)", "((((((((()", "0-0:96.13.0(a(b)c)d)e(f)(g"] {
+            let want = s.matches('(').count() as isize - s.matches(')').count() as isize;
+            assert_eq!(depth(s.as_bytes()), want, "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn depth_on_any_bytes(s in proptest::collection::vec(proptest::num::u8::ANY, 0..80)) {
+            let want = s.iter().filter(|b| **b == b'(').count() as isize - s.iter().filter(|b| **b == b')').count() as isize;
+            proptest::prop_assert_eq!(depth(&s), want);
+        }
+    }
+
+    #[test]
+    fn obis_forms() {
+        for s in [
+            "1-0:1.8.1",
+            "1-0:1.8.1.255",
+            "1-0:1.8.1*255",
+            "1-0:1.8.1.7",
+            "",
+            "1-0:1.8",
+            "1-0:1.8.1.",
+            "1-0:256.8.1",
+            "1,0:1.8.1",
+            "1-0:1.8.1x",
+            "a-0:1.8.1",
+            "1-0:1.8.1.2.3",
+            "1-0:1.8.1*",
+            "1-0:1.8.1.0001",
+            "001-0:1.8.1",
+            "1-0:1.8.1.256",
+            "1-0:1.8.1:2",
+            "1-0:1.8*1",
+        ] {
+            assert_eq!(parse_groups(s.as_bytes()), crate::obis::parse_groups(s.as_bytes()), "{s}");
+        }
     }
 
     #[test]

@@ -8,6 +8,8 @@
 mod lines;
 mod objects;
 
+use std::borrow::Cow;
+
 use chrono_tz::Tz;
 
 use crate::error::Error;
@@ -39,28 +41,31 @@ const CRC_DIGITS: usize = 4;
 /// the start of a line before any `!` means this telegram was cut short and
 /// a new one begins there.
 pub(crate) fn scan(buf: &[u8], eof: bool, max: usize) -> Scan {
-    let mut prev = 0u8;
-    for (i, &b) in buf.iter().enumerate().skip(1) {
-        if i >= max {
-            return Scan::TooLong;
+    // Only a '/' or '!' right after a '\n' matters (and never at offset 1:
+    // the byte before it is the start '/'), so jump from one to the next.
+    let limit = buf.len().min(max);
+    let mut from = 1;
+    while let Some(window) = buf.get(from..limit) {
+        let Some(p) = memchr::memchr2(b'/', b'!', window) else { break };
+        let i = from + p;
+        from = i + 1;
+        if i < 2 || buf.get(i - 1) != Some(&b'\n') {
+            continue;
         }
-        if b == b'/' && prev == b'\n' {
+        if buf.get(i) == Some(&b'/') {
             return Scan::Restart(i);
         }
         // The end line starts with '!': a '!' inside a line is damage (a
         // flipped bit), not the end of a telegram without CRC.
-        if b == b'!' && prev == b'\n' {
-            let tail = buf.get(i + 1..).unwrap_or_default();
-            let digits = tail.iter().take(CRC_DIGITS).take_while(|d| d.is_ascii_hexdigit()).count();
-            let end = i + 1 + digits;
-            let ended = digits == CRC_DIGITS || tail.len() > digits || eof;
-            return match (ended, end <= max) {
-                (true, true) => Scan::Complete(end),
-                (_, false) => Scan::TooLong,
-                (false, true) => Scan::NeedMore,
-            };
-        }
-        prev = b;
+        let tail = buf.get(i + 1..).unwrap_or_default();
+        let digits = tail.iter().take(CRC_DIGITS).take_while(|d| d.is_ascii_hexdigit()).count();
+        let end = i + 1 + digits;
+        let ended = digits == CRC_DIGITS || tail.len() > digits || eof;
+        return match (ended, end <= max) {
+            (true, true) => Scan::Complete(end),
+            (_, false) => Scan::TooLong,
+            (false, true) => Scan::NeedMore,
+        };
     }
     if buf.len() >= max { Scan::TooLong } else { Scan::NeedMore }
 }
@@ -124,8 +129,13 @@ fn version(objects: &Objects) -> Option<String> {
 /// Whether the stated version is DSMR 4 or later (which must carry a CRC).
 fn needs_crc(version: Option<&str>) -> bool {
     let Some(v) = version else { return false };
-    let digits: String = v.chars().take_while(char::is_ascii_digit).take(9).collect();
-    digits.parse::<u32>().is_ok_and(|n| n >= 40)
+    // The leading digits (at most nine), as a number.
+    let digits = v.bytes().take_while(u8::is_ascii_digit).take(9);
+    let mut n = None;
+    for d in digits {
+        n = Some(n.unwrap_or(0u32) * 10 + u32::from(d - b'0'));
+    }
+    n.is_some_and(|n| n >= 40)
 }
 
 /// Decodes one complete telegram, `/` through the CRC digits.
@@ -177,19 +187,34 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
         .filter(|b| matches!(b, 0x20..=0x7E))
         .map(|b| char::from(*b))
         .collect();
-    let model = model.trim();
-    if !model.is_empty() {
-        reading.meter_model = Some(model.to_owned());
+    let trimmed = model.trim();
+    if trimmed.len() == model.len() {
+        reading.meter_model = (!model.is_empty()).then_some(model);
+    } else if !trimmed.is_empty() {
+        reading.meter_model = Some(trimmed.to_owned());
     }
 
-    for rec in lines::records(data) {
-        let Some((code, vals)) = lines::split_record(&rec) else {
-            continue;
+    let mut sink = objects::Sink::new(data);
+    let mut vals: Vec<&[u8]> = Vec::with_capacity(16);
+    for (rec, start) in lines::Records::new(data) {
+        let t = match rec {
+            Cow::Borrowed(rec) => match lines::split_record_into(rec, start, &mut vals) {
+                Some(code) => objects::push_record(&mut sink, code, &vals, tz),
+                None => continue,
+            },
+            Cow::Owned(rec) => {
+                let mut vals = Vec::new();
+                match lines::split_record_into(&rec, start, &mut vals) {
+                    Some(code) => objects::push_record(&mut sink, code, &vals, tz),
+                    None => continue,
+                }
+            }
         };
-        if let Some(t) = objects::push_record(&mut reading.obis, code, &vals, tz) {
+        if let Some(t) = t {
             reading.meter_time = Some(t);
         }
     }
+    reading.obis = sink.into_objects();
 
     let version = version(&reading.obis);
     if crc_text.is_empty() && needs_crc(version.as_deref()) {
@@ -209,3 +234,7 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+mod reference;

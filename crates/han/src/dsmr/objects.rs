@@ -3,16 +3,94 @@
 
 use chrono_tz::Tz;
 
-use super::lines::{decimal, hex_text, is_stamp, number_or_text, stamp, text, unit, value};
-use crate::obis::{Obis, parse_groups};
+use super::lines::{decimal, hex_text, is_stamp, number_or_text, parse_groups, stamp, text, unit, value};
+use crate::obis::Obis;
 use crate::reading::{Entry, Object, Objects, SubMeter};
 use crate::time::MeterTime;
 use crate::value::{Decimal, Value};
 
+/// The objects of a telegram as they are decoded: [`Objects::push`], with
+/// a 256-bit filter of the codes so far that lets most objects skip its
+/// search for a duplicate code.
+#[derive(Debug)]
+pub(super) struct Sink {
+    objects: Objects,
+    seen: [u64; 4],
+}
+
+/// The filter bit of a code.
+fn bit(code: Obis) -> (usize, u64) {
+    let mut b = [0u8; 8];
+    if let Some(head) = b.get_mut(..6) {
+        head.copy_from_slice(&code.0);
+    }
+    let h = u64::from_le_bytes(b).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
+    (usize::try_from(h >> 6).unwrap_or(0), 1u64 << (h & 63))
+}
+
+impl Sink {
+    /// A sink with room for one object per line of `data`.
+    pub(super) fn new(data: &[u8]) -> Self {
+        // Counted in chunks of 255 bytes with a byte-wide counter (which the
+        // compiler vectorises).
+        let lines: usize = data
+            .chunks(255)
+            .map(|c| usize::from(c.iter().fold(0u8, |n, b| n.wrapping_add(u8::from(*b == b'\n')))))
+            .sum();
+        Sink { objects: Objects(Vec::with_capacity(lines.min(1024))), seen: [0; 4] }
+    }
+
+    /// Whether no object has `code` yet for sure; then it is marked as
+    /// taken, and the object must be pushed with [`Sink::push_new`].
+    #[inline]
+    fn take_new(&mut self, code: Obis) -> bool {
+        let (word, mask) = bit(code);
+        match self.seen.get_mut(word) {
+            Some(w) if *w & mask == 0 => {
+                *w |= mask;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Pushes an object whose code [`Sink::take_new`] found new.
+    #[inline]
+    fn push_new(&mut self, o: Object) {
+        self.objects.0.push(o);
+    }
+
+    #[inline]
+    fn push(&mut self, o: Object) {
+        let (word, mask) = bit(o.code);
+        let maybe_seen = self.seen.get(word).is_some_and(|w| w & mask != 0);
+        if maybe_seen {
+            // Possibly a duplicate: the full search (which may move it to
+            // another F group).
+            self.objects.push(o);
+            if let Some(last) = self.objects.0.last() {
+                let (word, mask) = bit(last.code);
+                if let Some(w) = self.seen.get_mut(word) {
+                    *w |= mask;
+                }
+            }
+        } else {
+            if let Some(w) = self.seen.get_mut(word) {
+                *w |= mask;
+            }
+            self.objects.0.push(o);
+        }
+    }
+
+    pub(super) fn into_objects(self) -> Objects {
+        self.objects
+    }
+}
+
 /// Adds the objects one record yields (one, or two for a DSMR 2.2/3.0 gas
 /// profile) to `out`, and returns the meter clock when the record is
 /// `0-0:1.0.0`.
-pub(super) fn push_record(out: &mut Objects, code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Option<MeterTime> {
+pub(super) fn push_record(out: &mut Sink, code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Option<MeterTime> {
     let [a, b, c, d, e, _] = code.0;
     match (a, b, c, d, e) {
         (0, 0, 1, 0, 0) => {
@@ -31,35 +109,70 @@ pub(super) fn push_record(out: &mut Objects, code: Obis, vals: &[&[u8]], tz: Opt
                 out.push(o);
             }
         }
+        _ if out.take_new(code) => plain_into(out, code, vals, tz),
         _ => out.push(plain(code, vals, tz)),
     }
     None
 }
 
-/// One value, a time-stamped value `(TST)(v*unit)`, or several values (the
-/// first is the value, the others become entries).
-fn plain(code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Object {
-    let mut o = match vals {
-        [] => Object::new(code, Value::Text(String::new()), None),
+/// [`plain`] for a code that is new: each shape pushes its object as it
+/// builds it (an object is large, and every intermediate one is a copy).
+fn plain_into(out: &mut Sink, code: Obis, vals: &[&[u8]], tz: Option<&Tz>) {
+    match vals {
+        [] => out.push_new(Object::new(code, Value::Text(String::new()), None)),
         [t, v] if is_stamp(t) => {
             let (value, unit) = value(v);
-            let mut o = Object::new(code, value, unit);
-            o.time = stamp(t, tz, true);
-            o
+            let text = hex_text_of(code, &value);
+            out.push_new(Object { code, value, unit, time: stamp(t, tz, true), text, entries: Vec::new() });
+        }
+        [first] => {
+            let (value, unit) = value(first);
+            let text = hex_text_of(code, &value);
+            out.push_new(Object { code, value, unit, time: None, text, entries: Vec::new() });
         }
         [first, rest @ ..] => {
             let (value, unit) = value(first);
-            let mut o = Object::new(code, value, unit);
-            o.entries = rest.iter().map(|r| entry(None, None, r)).collect();
-            o
-        }
-    };
-    if is_hex_string(code) {
-        if let Value::Text(t) = &o.value {
-            o.text = hex_text(t.as_bytes());
+            let text = hex_text_of(code, &value);
+            let entries = rest.iter().map(|r| entry(None, None, r)).collect();
+            out.push_new(Object { code, value, unit, time: None, text, entries });
         }
     }
-    o
+}
+
+/// One value, a time-stamped value `(TST)(v*unit)`, or several values (the
+/// first is the value, the others become entries).
+#[inline]
+fn plain(code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Object {
+    // Each shape builds its object in one go: an object is large, and every
+    // intermediate one is a copy.
+    match vals {
+        [] => Object::new(code, Value::Text(String::new()), None),
+        [t, v] if is_stamp(t) => {
+            let (value, unit) = value(v);
+            let text = hex_text_of(code, &value);
+            Object { code, value, unit, time: stamp(t, tz, true), text, entries: Vec::new() }
+        }
+        [first] => {
+            let (value, unit) = value(first);
+            let text = hex_text_of(code, &value);
+            Object { code, value, unit, time: None, text, entries: Vec::new() }
+        }
+        [first, rest @ ..] => {
+            let (value, unit) = value(first);
+            let text = hex_text_of(code, &value);
+            let entries = rest.iter().map(|r| entry(None, None, r)).collect();
+            Object { code, value, unit, time: None, text, entries }
+        }
+    }
+}
+
+/// The decoded text of a hex-encoded octet string value.
+#[inline]
+fn hex_text_of(code: Obis, value: &Value) -> Option<String> {
+    match value {
+        Value::Text(t) if is_hex_string(code) => hex_text(t.as_bytes()),
+        _ => None,
+    }
 }
 
 /// Objects whose values are hex-encoded octet strings: equipment ids,
@@ -192,16 +305,29 @@ fn text_of(objects: &Objects, code: Obis) -> Option<String> {
 /// One sub-meter per M-Bus channel that has a device type, an id or a
 /// reading (`0-n:24.2.x`); a dead channel keeps no value, unit or time.
 pub(super) fn submeters(objects: &Objects) -> Vec<SubMeter> {
-    let mut channels: Vec<u8> = Vec::new();
+    // The channels in the order they first appear (at most 255), without
+    // allocating.
+    let mut order = [0u8; 255];
+    let mut count = 0;
+    let mut seen = [false; 256];
     for o in objects.iter() {
         let [a, b, c, d, ..] = o.code.0;
-        if a == 0 && b > 0 && c == 24 && matches!(d, 1..=3) && !channels.contains(&b) {
-            channels.push(b);
+        if a == 0 && b > 0 && c == 24 && matches!(d, 1..=3) {
+            let new = seen.get_mut(usize::from(b)).is_some_and(|s| !std::mem::replace(s, true));
+            if let (true, Some(slot)) = (new, order.get_mut(count)) {
+                *slot = b;
+                count += 1;
+            }
         }
     }
     let mut out = Vec::new();
-    for ch in channels {
-        let device_type = text_of(objects, Obis::new(0, ch, 24, 1, 0, 255)).and_then(|t| t.parse::<u16>().ok());
+    for &ch in order.get(..count).unwrap_or_default() {
+        let device_type = objects
+            .get(Obis::new(0, ch, 24, 1, 0, 255))
+            .and_then(|o| o.value.as_str())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .and_then(|t| t.parse::<u16>().ok());
         let id = text_of(objects, Obis::new(0, ch, 96, 1, 0, 255))
             .or_else(|| text_of(objects, Obis::new(0, ch, 96, 1, 1, 255)));
         let reading = objects.iter().find(|o| {
@@ -265,9 +391,9 @@ mod tests {
 
     fn one(line: &str) -> Vec<Object> {
         let (code, vals) = super::super::lines::split_record(line.as_bytes()).unwrap();
-        let mut out = Objects::default();
+        let mut out = Sink::new(b"");
         push_record(&mut out, code, &vals, None);
-        out.0
+        out.into_objects().0
     }
 
     #[test]

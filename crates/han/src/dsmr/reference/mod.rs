@@ -1,0 +1,191 @@
+//! The implementation before the speed-ups, kept for tests only: the new
+//! decoder must give the same answers on every input.
+#![allow(dead_code, clippy::all)]
+
+mod lines;
+mod objects;
+
+use chrono_tz::Tz;
+
+use super::Scan;
+use crate::error::Error;
+use crate::obis::Obis;
+use crate::reading::{Framing, Objects, Protocol, Reading};
+
+/// The most CRC digits after `!`.
+const CRC_DIGITS: usize = 4;
+
+/// Finds the end of the telegram at the start of `buf` (which starts with `/`).
+///
+/// The end is the first `!` plus up to four hex digits. Fewer than four
+/// digits end the telegram only once a byte that is not hex follows (or the
+/// input ends, `eof`), since more digits may still be on their way. A `/` at
+/// the start of a line before any `!` means this telegram was cut short and
+/// a new one begins there.
+pub(crate) fn scan(buf: &[u8], eof: bool, max: usize) -> Scan {
+    let mut prev = 0u8;
+    for (i, &b) in buf.iter().enumerate().skip(1) {
+        if i >= max {
+            return Scan::TooLong;
+        }
+        if b == b'/' && prev == b'\n' {
+            return Scan::Restart(i);
+        }
+        // The end line starts with '!': a '!' inside a line is damage (a
+        // flipped bit), not the end of a telegram without CRC.
+        if b == b'!' && prev == b'\n' {
+            let tail = buf.get(i + 1..).unwrap_or_default();
+            let digits = tail.iter().take(CRC_DIGITS).take_while(|d| d.is_ascii_hexdigit()).count();
+            let end = i + 1 + digits;
+            let ended = digits == CRC_DIGITS || tail.len() > digits || eof;
+            return match (ended, end <= max) {
+                (true, true) => Scan::Complete(end),
+                (_, false) => Scan::TooLong,
+                (false, true) => Scan::NeedMore,
+            };
+        }
+        prev = b;
+    }
+    if buf.len() >= max { Scan::TooLong } else { Scan::NeedMore }
+}
+
+/// The first complete telegram in `bytes` (`/` through the CRC digits), as
+/// a stream decoder would frame it when the input ends there; `None` when
+/// there is no `/` or no end marker.
+pub(crate) fn frame_telegram(bytes: &[u8]) -> Option<&[u8]> {
+    let mut start = bytes.iter().position(|b| *b == b'/')?;
+    loop {
+        let buf = bytes.get(start..)?;
+        match scan(buf, true, usize::MAX) {
+            Scan::Complete(n) => return buf.get(..n),
+            Scan::Restart(off) => start += off,
+            Scan::NeedMore | Scan::TooLong => return None,
+        }
+    }
+}
+
+/// The manufacturer behind a three-letter FLAG id of a header.
+fn manufacturer(id: &[u8]) -> Option<&'static str> {
+    let mut up = [0u8; 3];
+    for (u, b) in up.iter_mut().zip(id) {
+        *u = b.to_ascii_uppercase();
+    }
+    Some(match &up {
+        b"ISK" => "Iskra",
+        b"KFM" => "Kaifa",
+        b"XMX" | b"LGZ" | b"LGF" => "Landis+Gyr",
+        b"KMP" | b"KAM" => "Kamstrup",
+        b"FLU" => "Fluvius",
+        b"LUX" | b"SAG" | b"EST" | b"ENE" => "Sagemcom",
+        b"ADN" => "Aidon",
+        b"MCS" => "MCS",
+        b"ESY" => "EasyMeter",
+        b"ELS" => "Elster",
+        b"EMH" => "EMH",
+        b"ZIV" => "ZIV",
+        _ => return None,
+    })
+}
+
+/// Whether the telegram opens with `/`, a three-letter manufacturer id and
+/// the baud-rate character (`/ISk5`, `/ADN9`).
+fn header_shape(telegram: &[u8]) -> bool {
+    match telegram.get(..5) {
+        Some([b'/', x, y, z, baud]) => {
+            [x, y, z].iter().all(|c| c.is_ascii_alphabetic()) && baud.is_ascii_alphanumeric()
+        }
+        _ => false,
+    }
+}
+
+/// The DSMR (`1-3:0.2.8`) or e-MUCS (`0-0:96.1.4`) version the telegram states.
+fn version(objects: &Objects) -> Option<String> {
+    [Obis::new(1, 3, 0, 2, 8, 255), Obis::new(0, 0, 96, 1, 4, 255)]
+        .iter()
+        .find_map(|c| objects.get(*c)?.value.as_str().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned))
+}
+
+/// Whether the stated version is DSMR 4 or later (which must carry a CRC).
+fn needs_crc(version: Option<&str>) -> bool {
+    let Some(v) = version else { return false };
+    let digits: String = v.chars().take_while(char::is_ascii_digit).take(9).collect();
+    digits.parse::<u32>().is_ok_and(|n| n >= 40)
+}
+
+/// Decodes one complete telegram, `/` through the CRC digits.
+///
+/// Bytes after the CRC digits (a line end, gateway junk) are ignored. The
+/// CRC is checked when present; a telegram without one is accepted only
+/// when it does not state DSMR 4 or later. Lines that do not parse are
+/// skipped; unknown OBIS codes are kept.
+pub(crate) fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Error> {
+    if telegram.first() != Some(&b'/') {
+        return Err(Error::DsmrFormat("telegram does not start with '/'"));
+    }
+    if !header_shape(telegram) {
+        return Err(Error::DsmrFormat("no /XXXZ identification header"));
+    }
+    // The end line is the last '!' (CRC digits hold none), at a line start.
+    let bang = telegram.iter().rposition(|b| *b == b'!').ok_or(Error::DsmrFormat("no '!' end line"))?;
+    if bang == 0 || telegram.get(bang - 1) != Some(&b'\n') {
+        return Err(Error::DsmrFormat("'!' end marker is not at the start of a line"));
+    }
+    let body = telegram.get(..=bang).unwrap_or_default();
+    let tail = telegram.get(bang + 1..).unwrap_or_default();
+    let digits = tail.iter().take(CRC_DIGITS).take_while(|d| d.is_ascii_hexdigit()).count();
+    let crc_text = tail.get(..digits).unwrap_or_default();
+    if !crc_text.is_empty() {
+        let given = crc_text
+            .iter()
+            .filter_map(|d| char::from(*d).to_digit(16))
+            .fold(0u16, |acc, d| (acc << 4) | u16::try_from(d).unwrap_or(0));
+        let computed = crate::crc::arc(body);
+        if given != computed {
+            return Err(Error::DsmrCrc { given, computed });
+        }
+    }
+
+    let header_end = body.iter().position(|b| *b == b'\n').unwrap_or(bang);
+    let header = lines::trim(body.get(1..header_end).unwrap_or_default());
+    let data = body.get(header_end..bang).unwrap_or_default();
+
+    let mut reading = Reading::new(Protocol::P1, Framing::Dsmr);
+    let flag = header.get(..3).unwrap_or_default();
+    if flag.len() == 3 && flag.iter().all(u8::is_ascii_alphabetic) {
+        reading.manufacturer = manufacturer(flag);
+    }
+    let model: String = header
+        .get(4..)
+        .unwrap_or_default()
+        .iter()
+        .filter(|b| matches!(b, 0x20..=0x7E))
+        .map(|b| char::from(*b))
+        .collect();
+    let model = model.trim();
+    if !model.is_empty() {
+        reading.meter_model = Some(model.to_owned());
+    }
+
+    for rec in lines::records(data) {
+        let Some((code, vals)) = lines::split_record(&rec) else {
+            continue;
+        };
+        if let Some(t) = objects::push_record(&mut reading.obis, code, &vals, tz) {
+            reading.meter_time = Some(t);
+        }
+    }
+
+    let version = version(&reading.obis);
+    if crc_text.is_empty() && needs_crc(version.as_deref()) {
+        return Err(Error::DsmrMissingCrc);
+    }
+    if crc_text.is_empty() && reading.obis.is_empty() {
+        // Nothing vouches for these bytes: binary noise between a '/' and a '!'.
+        return Err(Error::DsmrFormat("no CRC and no data lines"));
+    }
+    reading.list = version;
+    reading.meter_id = objects::meter_id(&reading.obis);
+    reading.submeters = objects::submeters(&reading.obis);
+    crate::normalise::normalise(&mut reading);
+    Ok(reading)
+}
