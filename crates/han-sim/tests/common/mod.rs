@@ -1,0 +1,56 @@
+//! Helpers shared by the han-sim tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use han::{Config, Decoder, Event, Reading};
+
+/// A start time as UTC.
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+/// Decodes a byte stream; panics on any rejected frame.
+pub fn decode_all(bytes: &[u8], cfg: Config) -> Vec<Reading> {
+    let mut dec = Decoder::new(cfg);
+    let mut out = Vec::new();
+    // Odd chunk sizes, as a serial port delivers them.
+    for chunk in bytes.chunks(97) {
+        dec.push(chunk);
+        drain(&mut dec, &mut out);
+    }
+    dec.finish();
+    drain(&mut dec, &mut out);
+    out
+}
+
+fn drain(dec: &mut Decoder, out: &mut Vec<Reading>) {
+    while let Some(e) = dec.next_event() {
+        match e {
+            Event::Reading(r) => out.push(*r),
+            Event::Rejected { error, bytes } => {
+                panic!("rejected: {error} ({} bytes: {:02X?})", bytes.len(), &bytes[..bytes.len().min(64)])
+            }
+        }
+    }
+}
+
+/// The corpus folder, or `None` (with a loud warning) when it is absent
+/// outside CI; in CI (`CI=true`) its absence fails the test.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("HAN_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus")));
+    if dir.join("manifest.json").is_file() {
+        return Some(dir);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("corpus not found at {} (set HAN_CORPUS)", dir.display());
+    }
+    eprintln!(
+        "\n!!!!!!!! WARNING: corpus not found at {}: layout checks SKIPPED (set HAN_CORPUS) !!!!!!!!\n",
+        dir.display()
+    );
+    None
+}
