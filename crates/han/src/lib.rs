@@ -43,7 +43,7 @@ pub use obis::Obis;
 pub use reading::{Entry, Framing, Object, Objects, Protocol, Quantities, Reading, STREAM_VERSION, SubMeter};
 pub use stream::{Config, Decoder, Event, FramingMode, Observer, Seen, Stats, decode_message};
 pub use time::MeterTime;
-pub use value::{Decimal, Hex, Unit, Value};
+pub use value::{Decimal, Hex, Text, Unit, Value};
 
 /// Re-exported so callers can name a zone for meters whose clock has no offset.
 pub use chrono_tz::Tz;

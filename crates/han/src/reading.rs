@@ -7,7 +7,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::obis::Obis;
 use crate::time::MeterTime;
-use crate::value::{Unit, Value};
+use crate::value::{Text, Unit, Value};
 
 /// The version of the stream contract this crate writes (`"v"`).
 pub const STREAM_VERSION: u32 = 1;
@@ -71,7 +71,7 @@ pub struct Object {
     /// readings, peak demand).
     pub time: Option<MeterTime>,
     /// The text a hex-encoded DSMR octet string decodes to, when printable.
-    pub text: Option<String>,
+    pub text: Option<Text>,
     /// List entries (power failure log, monthly peak history).
     pub entries: Vec<Entry>,
 }
@@ -322,11 +322,11 @@ pub struct Reading {
     /// The manufacturer, when the frame tells (list id, FLAG id, header).
     pub manufacturer: Option<&'static str>,
     /// The meter's id (serial / GS1 number) as sent.
-    pub meter_id: Option<String>,
+    pub meter_id: Option<Text>,
     /// The meter's model / type as sent.
-    pub meter_model: Option<String>,
+    pub meter_model: Option<Text>,
     /// The list / version identifier (`AIDON_V0001`, `KFM_001`, DSMR `50`).
-    pub list: Option<String>,
+    pub list: Option<Text>,
     /// Every object of the frame.
     pub obis: Objects,
     /// The common quantities under fixed names and units.

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 
 use crate::obis::Obis;
 use crate::time::{MeterTime, dsmr_time, dsmr_timestamp};
-use crate::value::{Decimal, Unit, Value};
+use crate::value::{Decimal, Text, Unit, Value};
 
 /// The longest record (an OBIS line with its continuations) decoded; a
 /// 2048-character text message is 4096 hex digits plus the OBIS code.
@@ -306,10 +306,10 @@ pub(super) fn unit(s: &[u8]) -> Option<Unit> {
 // Inlined: a `String` returned through memory is then reread at odd
 // offsets into a `Value`, which stalls the store forwarding.
 #[inline(always)]
-pub(super) fn text(s: &[u8]) -> String {
+pub(super) fn text(s: &[u8]) -> Text {
     match std::str::from_utf8(s) {
-        Ok(t) => t.to_owned(),
-        Err(_) => String::from_utf8_lossy(s).into_owned(),
+        Ok(t) => Text::new(t),
+        Err(_) => Text::new(&String::from_utf8_lossy(s)),
     }
 }
 
@@ -366,7 +366,7 @@ pub(super) fn stamp(s: &[u8], tz: Option<&Tz>, strict: bool) -> Option<MeterTime
 
 /// The text a hex-encoded octet string decodes to, when it is printable
 /// ASCII (tabs and line breaks allowed inside text messages).
-pub(super) fn hex_text(s: &[u8]) -> Option<String> {
+pub(super) fn hex_text(s: &[u8]) -> Option<Text> {
     if s.is_empty() || s.len() % 2 != 0 {
         return None;
     }
@@ -382,7 +382,7 @@ pub(super) fn hex_text(s: &[u8]) -> Option<String> {
         }
         out.push(char::from(c));
     }
-    Some(out)
+    Some(Text::new(&out))
 }
 
 fn hex_digit(b: u8) -> Option<u8> {

@@ -15,6 +15,7 @@ use chrono_tz::Tz;
 use crate::error::Error;
 use crate::obis::Obis;
 use crate::reading::{Framing, Objects, Protocol, Reading};
+use crate::value::Text;
 
 /// What the stream framer found in a buffer that starts with `/`.
 #[derive(Debug, PartialEq, Eq)]
@@ -189,9 +190,9 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
         .collect();
     let trimmed = model.trim();
     if trimmed.len() == model.len() {
-        reading.meter_model = (!model.is_empty()).then_some(model);
+        reading.meter_model = (!model.is_empty()).then(|| Text::new(&model));
     } else if !trimmed.is_empty() {
-        reading.meter_model = Some(trimmed.to_owned());
+        reading.meter_model = Some(Text::new(trimmed));
     }
 
     let mut sink = objects::Sink::new(data);
@@ -224,7 +225,7 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
         // Nothing vouches for these bytes: binary noise between a '/' and a '!'.
         return Err(Error::DsmrFormat("no CRC and no data lines"));
     }
-    reading.list = version;
+    reading.list = version.map(Text::from);
     reading.meter_id = objects::meter_id(&reading.obis);
     reading.submeters = objects::submeters(&reading.obis);
     crate::normalise::normalise(&mut reading);
@@ -234,7 +235,3 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests;
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
-mod reference;

@@ -7,7 +7,7 @@ use super::lines::{decimal, hex_text, is_stamp, number_or_text, parse_groups, st
 use crate::obis::Obis;
 use crate::reading::{Entry, Object, Objects, SubMeter};
 use crate::time::MeterTime;
-use crate::value::{Decimal, Value};
+use crate::value::{Decimal, Text, Value};
 
 /// The objects of a telegram as they are decoded: [`Objects::push`], with
 /// a 256-bit filter of the codes so far that lets most objects skip its
@@ -119,7 +119,7 @@ pub(super) fn push_record(out: &mut Sink, code: Obis, vals: &[&[u8]], tz: Option
 /// builds it (an object is large, and every intermediate one is a copy).
 fn plain_into(out: &mut Sink, code: Obis, vals: &[&[u8]], tz: Option<&Tz>) {
     match vals {
-        [] => out.push_new(Object::new(code, Value::Text(String::new()), None)),
+        [] => out.push_new(Object::new(code, Value::Text(Text::default()), None)),
         [t, v] if is_stamp(t) => {
             let (value, unit) = value(v);
             let text = hex_text_of(code, &value);
@@ -146,7 +146,7 @@ fn plain(code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Object {
     // Each shape builds its object in one go: an object is large, and every
     // intermediate one is a copy.
     match vals {
-        [] => Object::new(code, Value::Text(String::new()), None),
+        [] => Object::new(code, Value::Text(Text::default()), None),
         [t, v] if is_stamp(t) => {
             let (value, unit) = value(v);
             let text = hex_text_of(code, &value);
@@ -168,7 +168,7 @@ fn plain(code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Object {
 
 /// The decoded text of a hex-encoded octet string value.
 #[inline]
-fn hex_text_of(code: Obis, value: &Value) -> Option<String> {
+fn hex_text_of(code: Obis, value: &Value) -> Option<Text> {
     match value {
         Value::Text(t) if is_hex_string(code) => hex_text(t.as_bytes()),
         _ => None,
@@ -366,7 +366,7 @@ pub(super) fn submeters(objects: &Objects) -> Vec<SubMeter> {
 
 /// The meter's id: `0-0:96.1.1`, else `0-0:96.1.0`, else `1-0:0.0.0`, else
 /// `0-0:42.0.0`; the decoded text when the hex decodes to printable text.
-pub(super) fn meter_id(objects: &Objects) -> Option<String> {
+pub(super) fn meter_id(objects: &Objects) -> Option<Text> {
     let codes = [
         Obis::new(0, 0, 96, 1, 1, 255),
         Obis::new(0, 0, 96, 1, 0, 255),
@@ -379,7 +379,7 @@ pub(super) fn meter_id(objects: &Objects) -> Option<String> {
         if t.is_empty() {
             return None;
         }
-        Some(o.text.clone().unwrap_or_else(|| t.to_owned()))
+        Some(o.text.clone().unwrap_or_else(|| Text::new(t)))
     })
 }
 
@@ -432,7 +432,7 @@ mod tests {
         let o = &one("0-0:98.1.0(12)")[0];
         assert_eq!(o.value, Value::Number(Decimal::int(12)));
         let o = &one("0-0:98.1.0()")[0];
-        assert_eq!(o.value, Value::Text(String::new()));
+        assert_eq!(o.value, Value::Text(Text::default()));
         let o = &one("0-0:98.1.0(1)(1-0:1.6.0)(1-0:1.6.0)(2005)")[0];
         assert_eq!(o.entries.len(), 1);
     }

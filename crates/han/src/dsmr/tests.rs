@@ -271,128 +271,6 @@ proptest::proptest! {
     }
 }
 
-// The decoder must answer exactly as the implementation before the speed-ups
-// (kept in `reference`) on every input: the corpus, its prefixes and
-// mutations, and arbitrary bytes.
-
-fn same(input: &[u8]) {
-    assert_eq!(decode_telegram(input, None), super::reference::decode_telegram(input, None), "{input:?}");
-    let tz: chrono_tz::Tz = chrono_tz::Europe::Amsterdam;
-    assert_eq!(decode_telegram(input, Some(&tz)), super::reference::decode_telegram(input, Some(&tz)));
-    assert_eq!(frame_telegram(input), super::reference::frame_telegram(input), "{input:?}");
-    if input.first() == Some(&b'/') {
-        for max in [0, 1, 2, 5, 40, input.len().saturating_sub(1), input.len(), input.len() + 1, 4096, usize::MAX] {
-            for eof in [false, true] {
-                assert_eq!(scan(input, eof, max), super::reference::scan(input, eof, max), "{input:?} {max} {eof}");
-            }
-        }
-    }
-}
-
-fn corpus_files() -> Vec<Vec<u8>> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/p1");
-    let Ok(rd) = std::fs::read_dir(&dir) else { return Vec::new() };
-    let mut files: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    files.sort();
-    files.iter().filter_map(|p| std::fs::read(p).ok()).collect()
-}
-
-fn bench_like(i: u32) -> Vec<u8> {
-    let body = format!(
-        "/ISk5\\2MT382-1000\r\n\r\n1-3:0.2.8(50)\r\n0-0:1.0.0(101209113020W)\r\n\
-0-0:96.1.1(4B384547303034303436333935353037)\r\n1-0:1.8.1(123456.789*kWh)\r\n0-0:96.14.0(0002)\r\n\
-1-0:1.7.0(01.{:03}*kW)\r\n0-0:96.7.21(00004)\r\n\
-1-0:99.97.0(2)(0-0:96.7.19)(101208152415W)(0000000240*s)(101208151004W)(0000000301*s)\r\n\
-0-0:96.13.0(303132333435363738393A3B3C3D3E3F)\r\n1-0:32.7.0(220.1*V)\r\n1-0:31.7.0(001*A)\r\n\
-0-0:98.1.0(3)(1-0:1.6.0)(1-0:1.6.0)(200501000000S)(200423192538S)(03.695*kW)(200401000000S)(200305122139S)(05.980*kW)\r\n\
-0-1:24.1.0(003)\r\n0-1:96.1.0(3232323241424344313233343536373839)\r\n0-1:24.2.1(101209112500W)(12785.123*m3)\r\n\
-0-2:24.3.0(161107190000)(00)(60)(1)(0-2:24.2.1)(m3)\r\n(00001.001)\r\n1-0:1.8.1(1*kWh)\r\n1-0:2.7.0(1\r\n2*kW)\r\n",
-        i % 1000
-    );
-    crate::encode::dsmr_telegram(&body)
-}
-
-#[test]
-fn same_as_reference_on_corpus_and_mutations() {
-    let mut inputs = corpus_files();
-    inputs.push(bench_like(7));
-    inputs.push(telegram(LINES, "\r\n"));
-    inputs.push(telegram(LINES, "\n"));
-    let mut x: u32 = 99;
-    for input in &inputs {
-        let start = input.iter().position(|b| *b == b'/').unwrap_or(0);
-        let t = &input[start..];
-        same(input);
-        same(t);
-        for cut in 0..t.len().min(3000) {
-            same(&t[..cut]);
-        }
-        for _ in 0..300 {
-            let mut m = t.to_vec();
-            if m.is_empty() {
-                break;
-            }
-            for _ in 0..2 {
-                x = x.wrapping_mul(1103515245).wrapping_add(12345);
-                let i = (x as usize >> 8) % m.len();
-                let pick = b"()*!/\n\r.:-0123456789 Wk\xff\xc3";
-                m[i] = if x & 0x8000_0000 != 0 { pick[(x as usize >> 4) % pick.len()] } else { (x >> 16) as u8 };
-            }
-            same(&m);
-            // Mutated bytes also under a fixed CRC, so that the lines are decoded.
-            if let Some(bang) = m.iter().rposition(|b| *b == b'!') {
-                let mut f = m[..=bang].to_vec();
-                let crc = crate::crc::arc(&f);
-                f.extend_from_slice(format!("{crc:04X}\r\n").as_bytes());
-                same(&f);
-            }
-        }
-    }
-}
-
-proptest::proptest! {
-    #[test]
-    fn same_as_reference_on_arbitrary_bytes(mut data in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
-        same(&data);
-        data.insert(0, b'/');
-        same(&data);
-    }
-
-    #[test]
-    fn same_as_reference_on_telegram_like_lines(lines in proptest::collection::vec("[0-9:\\-\\.*()!/A-Za-z \r\n]{0,40}", 0..20), crc: bool) {
-        let mut t = b"/ISk5\\2MT382-1000\r\n\r\n".to_vec();
-        for l in &lines {
-            t.extend_from_slice(l.as_bytes());
-            t.extend_from_slice(b"\r\n");
-        }
-        t.push(b'!');
-        if crc {
-            let c = crate::crc::arc(&t);
-            t.extend_from_slice(format!("{c:04X}").as_bytes());
-        }
-        same(&t);
-    }
-}
-
-/// The bench's DSMR 5 telegram (`benches/decode.rs`).
-fn bench_dsmr5(i: u32) -> Vec<u8> {
-    let body = format!(
-        "/ISk5\\2MT382-1000\r\n\r\n1-3:0.2.8(50)\r\n0-0:1.0.0(101209113020W)\r\n\
-0-0:96.1.1(4B384547303034303436333935353037)\r\n1-0:1.8.1(123456.789*kWh)\r\n1-0:1.8.2(123456.789*kWh)\r\n\
-1-0:2.8.1(123456.789*kWh)\r\n1-0:2.8.2(123456.789*kWh)\r\n0-0:96.14.0(0002)\r\n1-0:1.7.0(01.{:03}*kW)\r\n\
-1-0:2.7.0(00.000*kW)\r\n0-0:96.7.21(00004)\r\n0-0:96.7.9(00002)\r\n\
-1-0:99.97.0(2)(0-0:96.7.19)(101208152415W)(0000000240*s)(101208151004W)(0000000301*s)\r\n\
-1-0:32.32.0(00002)\r\n1-0:52.32.0(00001)\r\n1-0:72.32.0(00000)\r\n1-0:32.36.0(00000)\r\n1-0:52.36.0(00003)\r\n\
-1-0:72.36.0(00000)\r\n0-0:96.13.0(303132333435363738393A3B3C3D3E3F303132333435363738393A3B3C3D3E3F)\r\n\
-1-0:32.7.0(220.1*V)\r\n1-0:52.7.0(220.2*V)\r\n1-0:72.7.0(220.3*V)\r\n1-0:31.7.0(001*A)\r\n1-0:51.7.0(002*A)\r\n\
-1-0:71.7.0(003*A)\r\n1-0:21.7.0(01.111*kW)\r\n1-0:41.7.0(02.222*kW)\r\n1-0:61.7.0(03.333*kW)\r\n\
-1-0:22.7.0(04.444*kW)\r\n1-0:42.7.0(05.555*kW)\r\n1-0:62.7.0(06.666*kW)\r\n0-1:24.1.0(003)\r\n\
-0-1:96.1.0(3232323241424344313233343536373839)\r\n0-1:24.2.1(101209112500W)(12785.123*m3)\r\n",
-        i % 1000
-    );
-    crate::encode::dsmr_telegram(&body)
-}
-
 /// CPU time of this thread in ns (`/proc/thread-self/schedstat`), which a
 /// busy machine does not inflate the way it does wall time.
 fn thread_cpu_ns() -> u64 {
@@ -408,7 +286,7 @@ fn thread_cpu_ns() -> u64 {
 #[test]
 #[ignore]
 fn dsmr_cpu_throughput() {
-    let stream: Vec<u8> = (0..1000u32).flat_map(bench_dsmr5).collect();
+    let stream: Vec<u8> = (0..1000u32).flat_map(crate::encode::samples::dsmr5).collect();
     let mut d = crate::Decoder::new(crate::Config::default());
     let run = |d: &mut crate::Decoder| {
         d.push(&stream);

@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::obis::Obis;
 use crate::reading::{Object, Reading};
 use crate::time::cosem_datetime;
-use crate::value::{Decimal, Unit, Value};
+use crate::value::{Decimal, Text, Unit, Value};
 
 pub(crate) use implicit::Brand;
 
@@ -94,7 +94,7 @@ pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &m
         let code = standard_code(obis);
         if code == PUSH_SETUP {
             if let Some(name) = obis_at(tree, item.node) {
-                r.obis.push(Object::new(code, Value::Text(name.to_string()), None));
+                r.obis.push(Object::new(code, Value::Text(Text::new(&name.to_string())), None));
             }
             continue;
         }
@@ -110,16 +110,16 @@ pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &m
     if let Some(id) = list_from_bare {
         r.obis.0.insert(0, Object::new(LIST_ID, Value::Text(id), None));
     }
-    r.list = r.obis.get(LIST_ID).or_else(|| r.obis.get(PUSH_SETUP)).and_then(|o| o.value.as_str()).map(str::to_owned);
+    r.list = r.obis.get(LIST_ID).or_else(|| r.obis.get(PUSH_SETUP)).and_then(|o| text_value(&o.value));
     r.meter_id = r.obis.get(METER_ID).and_then(|o| text_value(&o.value));
     r.meter_model = r.obis.get(METER_MODEL).and_then(|o| text_value(&o.value));
     Ok(())
 }
 
-fn text_value(v: &Value) -> Option<String> {
+fn text_value(v: &Value) -> Option<Text> {
     match v {
         Value::Text(s) => Some(s.clone()),
-        Value::Bytes(b) => Some(crate::value::Hex(b).to_string()),
+        Value::Bytes(b) => Some(Text::new(&crate::value::Hex(b).to_string())),
         _ => None,
     }
 }
@@ -219,17 +219,17 @@ fn standard_code(o: Obis) -> Obis {
     }
 }
 
-fn text_of(tree: &Tree<'_>, i: usize) -> Option<String> {
+fn text_of(tree: &Tree<'_>, i: usize) -> Option<Text> {
     let b = tree.bytes_of(i)?;
     printable(b)
 }
 
 /// Bytes as text when every byte is printable ASCII (ids, list names).
-fn printable(b: &[u8]) -> Option<String> {
+fn printable(b: &[u8]) -> Option<Text> {
     if b.is_empty() || !b.iter().all(|c| (0x20..0x7F).contains(c)) {
         return None;
     }
-    std::str::from_utf8(b).ok().map(str::to_owned)
+    std::str::from_utf8(b).ok().map(Text::new)
 }
 
 /// Turns a value node into an object: scaled number with unit, text, time.
@@ -258,12 +258,12 @@ fn object(tree: &Tree<'_>, code: Obis, item: Item, brand: Brand, tz: Option<&Tz>
             if b.len() == 12 && (code == CLOCK || code.c() == 1 && code.d() == 0) {
                 time_value(b, tz)?
             } else {
-                printable(b).map_or_else(|| Value::Bytes(b.to_vec()), Value::Text)
+                printable(b).map_or_else(|| Value::Bytes(b.into()), Value::Text)
             }
         }
         Data::Visible(..) | Data::Utf8(..) => {
             let b = tree.bytes_of(item.node)?;
-            Value::Text(std::str::from_utf8(b).map_or_else(|_| String::from_utf8_lossy(b).into_owned(), str::to_owned))
+            Value::Text(std::str::from_utf8(b).map_or_else(|_| Text::new(&String::from_utf8_lossy(b)), Text::new))
         }
         _ => return None,
     };
