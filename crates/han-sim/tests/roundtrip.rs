@@ -143,6 +143,19 @@ fn integral_wh(times: &[i64], watts: &[f64], t: i64) -> f64 {
     e / 3_600_000.0
 }
 
+/// When a frame states the import register, and its value in Wh.
+fn energy_at(meter: Meter, f: &Frame, r: &Reading) -> Option<(i64, f64)> {
+    let t = f.time.timestamp_millis();
+    let total = || r.quantities.energy_import_kwh.unwrap() * 1000.0;
+    match meter {
+        // Hourly snapshots: the energy at the whole hour the clock item states.
+        Meter::AidonNo | Meter::KaifaNo => (f.list == List::List3).then(|| (t - t % 3_600_000, total())),
+        Meter::KamstrupNo => (f.list == List::List2).then(|| (t, total())),
+        Meter::AidonSe => Some((t, num(r, "1-0:1.8.0").unwrap())),
+        _ => Some((t, (num(r, "1-0:1.8.1").unwrap() + num(r, "1-0:1.8.2").unwrap()) * 1000.0)),
+    }
+}
+
 struct Case {
     meter: Meter,
     start: &'static str,
@@ -240,34 +253,13 @@ fn run(c: &Case) {
     // Energy registers integrate the power exactly (within one register step).
     let times: Vec<i64> = frames.iter().map(|f| f.time.timestamp_millis()).collect();
     let watts: Vec<f64> = readings.iter().map(|r| r.quantities.power_import_w.unwrap()).collect();
-    let (res_wh, energy_at): (f64, Box<dyn Fn(&Frame, &Reading) -> Option<(i64, f64)>>) = match meter {
-        // Hourly snapshots: the energy at the whole hour the clock item states.
-        Meter::AidonNo | Meter::KaifaNo => (
-            if meter == Meter::AidonNo { 10.0 } else { 1.0 },
-            Box::new(|f: &Frame, r: &Reading| {
-                let t = f.time.timestamp_millis();
-                (f.list == List::List3).then(|| (t - t % 3_600_000, r.quantities.energy_import_kwh.unwrap() * 1000.0))
-            }),
-        ),
-        Meter::KamstrupNo => (
-            10.0,
-            Box::new(|f: &Frame, r: &Reading| {
-                (f.list == List::List2)
-                    .then(|| (f.time.timestamp_millis(), r.quantities.energy_import_kwh.unwrap() * 1000.0))
-            }),
-        ),
-        Meter::AidonSe => {
-            (1.0, Box::new(|f: &Frame, r: &Reading| Some((f.time.timestamp_millis(), num(r, "1-0:1.8.0").unwrap()))))
-        }
-        _ => (
-            2.0,
-            Box::new(|f: &Frame, r: &Reading| {
-                let e = num(r, "1-0:1.8.1").unwrap() + num(r, "1-0:1.8.2").unwrap();
-                Some((f.time.timestamp_millis(), e * 1000.0))
-            }),
-        ),
+    let res_wh = match meter {
+        Meter::AidonNo | Meter::KamstrupNo => 10.0,
+        Meter::KaifaNo | Meter::AidonSe => 1.0,
+        // Two tariff registers, each rounded down.
+        _ => 2.0,
     };
-    let regs: Vec<(i64, f64)> = frames.iter().zip(&readings).filter_map(|(f, r)| energy_at(f, r)).collect();
+    let regs: Vec<(i64, f64)> = frames.iter().zip(&readings).filter_map(|(f, r)| energy_at(meter, f, r)).collect();
     let min_regs = if matches!(meter, Meter::AidonNo | Meter::KaifaNo | Meter::KamstrupNo) { 2 } else { 100 };
     assert!(regs.len() >= min_regs, "{name}: only {} register readings", regs.len());
     for w in regs.windows(2) {
