@@ -27,6 +27,14 @@ enum Base {
 /// rather than guessed).
 fn exponent_to(base: Base, unit: Option<&str>) -> Option<i8> {
     let u = unit?;
+    // The units meters actually send, exactly: no case folding needed.
+    match (base, u) {
+        (Base::W, "W") | (Base::Var, "var") | (Base::V, "V") | (Base::A, "A") | (Base::Kwh, "kWh") => return Some(0),
+        (Base::W, "kW") | (Base::Var, "kvar" | "kVAr") => return Some(3),
+        (Base::Kwh, "Wh") | (Base::Kvarh, "varh") => return Some(-3),
+        (Base::Kvarh, "kvarh" | "kVArh") | (Base::M3, "m3") | (Base::Hz, "Hz") => return Some(0),
+        _ => {}
+    }
     let eq = |s: &str| u.eq_ignore_ascii_case(s);
     match base {
         Base::W if eq("W") => Some(0),
