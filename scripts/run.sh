@@ -1,44 +1,32 @@
 #!/usr/bin/env bash
-# The main job: meter data in, stream lines (docs/stream.md) out on stdout,
-# one JSON object per decoded frame; rejected frames are reported on stderr.
+# The main job: a meter in, stream lines (docs/stream.md) out on stdout, one
+# JSON object per reading, as it arrives. Diagnostics go to stderr.
 #
-# For now the "meter" is the corpus of real captures, decoded one by one with
-# the han library's decode_file example. When han-sim (replays captures as a
-# meter would send them) and han-read (the reader) exist, this becomes
-#     han-sim --corpus "$HAN_CORPUS" | han-read
-# and nothing downstream changes: the lines are the same contract.
+#   scripts/run.sh                 no meter attached: han-sim's simulated meter
+#                                  (Kaifa, Norway) at its real cadence, piped
+#                                  into han-read
+#   scripts/run.sh /dev/ttyUSB0    a real meter: han-read on the device (auto
+#                                  line settings), or tcp://HOST:PORT
 #
-# Env: HAN_CORPUS  the corpus directory (default ../shared/corpus beside the repo)
+# Env: HAN_SIM_METER  the simulated meter (default kaifa-no; han-sim --help
+#                     lists them), HAN_KEY / HAN_AUTH_KEY for encrypted meters.
+# Stop it with Ctrl-C.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_cargo
-find_corpus
-
 cd "$root"
-cargo build --release --locked -q -p han --example decode_file
-decode=$root/target/release/examples/decode_file
+cargo build --release --locked -q -p han-read -p han-sim
+bin=$root/target/release
 
-# file, key and auth_key of each manifest entry (keys for encrypted captures),
-# one entry per line: FILE KEY AUTH_KEY, "-" where there is none.
-entries() {
-    sed -n -E 's/^ *"(file|key|auth_key)": *("([^"]*)"|null),?$/\1 \3/p' "$HAN_CORPUS/manifest.json" |
-        awk '$1 == "file" { f = $2; k = "-"; a = "-" }
-             $1 == "key" && $2 != "" { k = $2 }
-             $1 == "auth_key" { if ($2 != "") a = $2; print f, k, a }'
-}
-
-entries | while read -r file key auth; do
-    args=("$HAN_CORPUS/$file")
-    if [ "$key" != "-" ]; then
-        args+=("$key")
-        if [ "$auth" != "-" ]; then args+=("$auth"); fi
+if [ $# -gt 0 ]; then
+    exec "$bin/han-read" "$@"
+fi
+for dev in /dev/ttyUSB0 /dev/ttyAMA0; do
+    if [ -c "$dev" ] && [ -z "${HAN_SIM_METER:-}" ]; then
+        echo "run.sh: reading the meter on $dev (set HAN_SIM_METER to use the simulator)" >&2
+        exec "$bin/han-read" "$dev"
     fi
-    # decode_file prints readings as JSON and rejections as "REJECTED ...":
-    # only the JSON goes to stdout.
-    "$decode" "${args[@]}" | while IFS= read -r line; do
-        case $line in
-            "{"*) printf '%s\n' "$line" ;;
-            *) printf '%s: %s\n' "$file" "$line" >&2 ;;
-        esac
-    done
 done
+meter=${HAN_SIM_METER:-kaifa-no}
+echo "run.sh: no meter attached: simulating $meter at its real cadence (Ctrl-C stops)" >&2
+"$bin/han-sim" --meter "$meter" --realtime | "$bin/han-read"
