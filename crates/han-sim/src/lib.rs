@@ -19,7 +19,9 @@ mod household;
 mod p1;
 mod rng;
 
-use chrono::{DateTime, Datelike, NaiveDateTime, TimeZone, Timelike, Utc, Weekday};
+use std::cell::Cell;
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Offset, TimeZone, Timelike, Utc, Weekday};
 use chrono_tz::{OffsetComponents, Tz};
 
 pub use household::{Household, Sample};
@@ -281,6 +283,8 @@ pub struct Simulator {
     ids: Ids,
     ic: u32,
     frames: u64,
+    /// (UTC hour, offset s, summer time) of the last zone lookup.
+    zone_cache: Cell<(i64, i64, bool)>,
 }
 
 impl Simulator {
@@ -336,6 +340,7 @@ impl Simulator {
             ids,
             ic,
             frames: 0,
+            zone_cache: Cell::new((i64::MIN, 0, false)),
             opts,
         }
     }
@@ -345,14 +350,30 @@ impl Simulator {
         &self.opts
     }
 
+    /// The zone's offset (s) and summer time flag at `t_ms`, looked up once
+    /// per UTC hour (these zones change offset only on whole hours).
+    fn offset(&self, t_ms: i64) -> (i64, bool) {
+        let hour = t_ms.div_euclid(HOUR);
+        let (h, off, dst) = self.zone_cache.get();
+        if h == hour {
+            return (off, dst);
+        }
+        let (off, dst) = self.tz.timestamp_millis_opt(hour * HOUR).single().map_or((0, false), |t| {
+            (i64::from(t.offset().fix().local_minus_utc()), !t.offset().dst_offset().is_zero())
+        });
+        self.zone_cache.set((hour, off, dst));
+        (off, dst)
+    }
+
     /// The meter's wall clock at `t_ms`.
     pub fn local(&self, t_ms: i64) -> NaiveDateTime {
-        self.tz.timestamp_millis_opt(t_ms).single().map(|t| t.naive_local()).unwrap_or_default()
+        let (off, _) = self.offset(t_ms);
+        DateTime::from_timestamp_millis(t_ms + off * 1000).map(|t| t.naive_utc()).unwrap_or_default()
     }
 
     /// Whether summer time is in force at `t_ms`.
     pub(crate) fn is_dst(&self, t_ms: i64) -> bool {
-        self.tz.timestamp_millis_opt(t_ms).single().is_some_and(|t| !t.offset().dst_offset().is_zero())
+        self.offset(t_ms).1
     }
 
     /// Frames made so far.
