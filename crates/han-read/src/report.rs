@@ -52,9 +52,12 @@ impl Reporter {
     pub fn rejected(&mut self, error: &han::Error, bytes: &[u8]) {
         if let Some(f) = &mut self.bad_frames {
             let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            // A full disk must not stop the readings: the error is reported once by flush.
-            let _ = writeln!(f, "{now} {}: {error} {}", error.kind(), han::Hex(bytes));
-            let _ = f.flush();
+            let written = writeln!(f, "{now} {}: {error} {}", error.kind(), han::Hex(bytes)).and_then(|()| f.flush());
+            if let Err(e) = written {
+                // A full disk must not stop the readings: say so once, then stop logging.
+                eprintln!("han-read: --bad-frames: {e}; no longer logging rejected frames");
+                self.bad_frames = None;
+            }
         }
         if self.quiet {
             return;

@@ -240,3 +240,34 @@ fn hexdump_and_structure_show_a_new_meter() {
     // No JSON in these modes.
     assert!(!hd.contains("\"obis\""));
 }
+
+#[test]
+fn a_full_disk_for_the_logs_loses_no_reading() {
+    let Some(dir) = common::corpus_dir() else { return };
+    // /dev/full answers every write with ENOSPC, like a full disk.
+    let out = Command::new(BIN)
+        .args(["--raw-log", "/dev/full", "--bad-frames", "/dev/full"])
+        .arg(dir.join("han/kamstrup-omnipower-no-list1-crcerr-01.bin"))
+        .arg(dir.join("han/aidon-6534-list3-01.bin"))
+        .output()
+        .expect("runs");
+    // Two inputs are not allowed: use one file of both.
+    assert_eq!(out.status.code(), Some(2));
+    let both: Vec<u8> = [
+        std::fs::read(dir.join("han/kamstrup-omnipower-no-list1-crcerr-01.bin")).expect("capture"),
+        std::fs::read(dir.join("han/aidon-6534-list3-01.bin")).expect("capture"),
+    ]
+    .concat();
+    let tmp = std::env::temp_dir().join(format!("han-read-full-{}.bin", std::process::id()));
+    std::fs::write(&tmp, both).expect("tmp written");
+    let out = Command::new(BIN)
+        .args(["--raw-log", "/dev/full", "--bad-frames", "/dev/full"])
+        .arg(&tmp)
+        .output()
+        .expect("runs");
+    std::fs::remove_file(&tmp).ok();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(readings(&out.stdout).len(), 1);
+    assert!(err.contains("--raw-log") && err.contains("--bad-frames"), "the failures are reported: {err}");
+}
