@@ -177,4 +177,56 @@ mod tests {
         let f = encode(&[0x01], &[0x02, 0x01], false, &[]);
         assert!(matches!(parse(&f), Parse::Frame { frame, .. } if frame.info.is_empty()));
     }
+
+    use proptest::prelude::*;
+
+    fn addr() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            any::<u8>().prop_map(|a| vec![a | 1]),
+            (any::<u8>(), any::<u8>()).prop_map(|(a, b)| vec![a & 0xFE, b | 1]),
+            proptest::collection::vec(any::<u8>(), 3).prop_map(|v| vec![v[0] & 0xFE, v[1] & 0xFE, v[2] & 0xFE, 1]),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn roundtrip_any_frame(dst in addr(), src in addr(), seg: bool,
+                               info in proptest::collection::vec(any::<u8>(), 1..1500)) {
+            let f = encode(&dst, &src, seg, &info);
+            match parse(&f) {
+                Parse::Frame { frame, len } => {
+                    prop_assert_eq!(frame.info, &info[..]);
+                    prop_assert_eq!(frame.dst, &dst[..]);
+                    prop_assert_eq!(frame.src, &src[..]);
+                    prop_assert_eq!(frame.segmented, seg);
+                    prop_assert_eq!(len, f.len() - 1);
+                }
+                other => prop_assert!(false, "{:?}", other),
+            }
+            // Any strict prefix is incomplete or bad, never a frame.
+            for cut in [1, f.len() / 3, f.len() / 2, f.len() - 1] {
+                let is_frame = matches!(parse(&f[..cut]), Parse::Frame { .. });
+                prop_assert!(!is_frame);
+            }
+        }
+
+        #[test]
+        fn a_flipped_bit_is_never_a_frame(info in proptest::collection::vec(any::<u8>(), 1..300),
+                                          at in any::<proptest::sample::Index>(), bit in 0u8..8) {
+            let mut f = encode(&[0x41], &[0x08, 0x83], false, &info);
+            let i = at.index(f.len());
+            f[i] ^= 1 << bit;
+            // The CRCs catch every single-bit error; a flipped length or flag
+            // makes the frame incomplete or bad.
+            let is_frame = matches!(parse(&f), Parse::Frame { .. });
+            prop_assert!(!is_frame, "flip at {}", i);
+        }
+
+        #[test]
+        fn never_panics(b in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let mut b = b;
+            b.insert(0, FLAG);
+            let _ = parse(&b);
+        }
+    }
 }

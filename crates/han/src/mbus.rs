@@ -130,4 +130,27 @@ mod tests {
         bad[6] ^= 0x40;
         assert!(matches!(parse(&bad), Parse::Bad(Error::MbusChecksum, _)));
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn roundtrip_and_flips(ci in 0u8..0x20, data in proptest::collection::vec(any::<u8>(), 0..240),
+                               at in any::<proptest::sample::Index>(), bit in 0u8..8) {
+            let f = encode(ci, &data);
+            match parse(&f) {
+                Parse::Frame { frame, len } => {
+                    prop_assert_eq!(frame.payload(), &data[..]);
+                    prop_assert_eq!(len, f.len());
+                }
+                other => prop_assert!(false, "{:?}", other),
+            }
+            let mut g = f.clone();
+            let i = at.index(g.len());
+            g[i] ^= 1 << bit;
+            // An 8-bit sum catches every single-bit error in the body.
+            let is_frame = matches!(parse(&g), Parse::Frame { .. });
+            prop_assert!(!is_frame, "flip at {}", i);
+        }
+    }
 }
