@@ -72,6 +72,8 @@ struct Appliance {
     three_phase: bool,
     /// Switch-ons per hour at a local hour of day (0..24, fractional).
     rate: fn(f64) -> f64,
+    /// Heats water: only where water is heated electrically (Norway, Sweden).
+    water: bool,
 }
 
 fn between(h: f64, a: f64, b: f64) -> bool {
@@ -85,15 +87,16 @@ const APPLIANCES: &[Appliance] = &[
         minutes: (2.0, 4.0),
         q: 0.0,
         three_phase: false,
+        water: false,
         rate: |h| {
             if between(h, 6.0, 9.0) {
-                1.5
+                0.8
             } else if between(h, 16.0, 22.0) {
-                0.7
+                0.4
             } else if between(h, 9.0, 16.0) {
-                0.3
+                0.15
             } else {
-                0.03
+                0.02
             }
         },
     },
@@ -103,6 +106,7 @@ const APPLIANCES: &[Appliance] = &[
         minutes: (1.0, 5.0),
         q: 0.15,
         three_phase: false,
+        water: false,
         rate: |h| if between(h, 7.0, 9.0) || between(h, 11.5, 13.0) || between(h, 17.0, 20.0) { 0.4 } else { 0.04 },
     },
     // Hob.
@@ -111,11 +115,12 @@ const APPLIANCES: &[Appliance] = &[
         minutes: (12.0, 40.0),
         q: 0.02,
         three_phase: false,
+        water: false,
         rate: |h| {
             if between(h, 16.5, 19.0) {
-                0.9
+                0.5
             } else if between(h, 11.5, 13.0) || between(h, 7.0, 8.0) {
-                0.25
+                0.15
             } else {
                 0.01
             }
@@ -127,7 +132,8 @@ const APPLIANCES: &[Appliance] = &[
         minutes: (30.0, 70.0),
         q: 0.02,
         three_phase: true,
-        rate: |h| if between(h, 16.5, 19.0) { 0.25 } else { 0.01 },
+        water: false,
+        rate: |h| if between(h, 16.5, 19.0) { 0.12 } else { 0.005 },
     },
     // Washing machine (heating phase).
     Appliance {
@@ -135,7 +141,8 @@ const APPLIANCES: &[Appliance] = &[
         minutes: (20.0, 40.0),
         q: 0.1,
         three_phase: false,
-        rate: |h| if between(h, 8.0, 21.0) { 0.06 } else { 0.0 },
+        water: false,
+        rate: |h| if between(h, 8.0, 21.0) { 0.04 } else { 0.0 },
     },
     // Tumble dryer.
     Appliance {
@@ -143,7 +150,8 @@ const APPLIANCES: &[Appliance] = &[
         minutes: (40.0, 80.0),
         q: 0.08,
         three_phase: false,
-        rate: |h| if between(h, 10.0, 22.0) { 0.04 } else { 0.0 },
+        water: false,
+        rate: |h| if between(h, 10.0, 22.0) { 0.02 } else { 0.0 },
     },
     // Dishwasher.
     Appliance {
@@ -151,7 +159,8 @@ const APPLIANCES: &[Appliance] = &[
         minutes: (30.0, 60.0),
         q: 0.05,
         three_phase: false,
-        rate: |h| if between(h, 19.0, 23.0) { 0.25 } else { 0.02 },
+        water: false,
+        rate: |h| if between(h, 19.0, 23.0) { 0.15 } else { 0.01 },
     },
     // Water heater reheating after showers.
     Appliance {
@@ -159,6 +168,7 @@ const APPLIANCES: &[Appliance] = &[
         minutes: (20.0, 50.0),
         q: 0.0,
         three_phase: false,
+        water: true,
         rate: |h| {
             if between(h, 6.0, 9.0) {
                 0.6
@@ -175,19 +185,21 @@ const APPLIANCES: &[Appliance] = &[
         minutes: (10.0, 30.0),
         q: 0.2,
         three_phase: false,
+        water: false,
         rate: |h| if between(h, 9.0, 20.0) { 0.05 } else { 0.0 },
     },
-    // Electric car, 16 A on one phase, mostly overnight.
+    // Electric car, 16 A on one phase, mostly overnight, every few days.
     Appliance {
         watts: (3600.0, 3700.0),
         minutes: (90.0, 300.0),
         q: 0.03,
         three_phase: false,
+        water: false,
         rate: |h| {
             if between(h, 21.0, 24.0) {
-                0.12
+                0.025
             } else if between(h, 0.0, 2.0) || between(h, 16.0, 18.0) {
-                0.05
+                0.005
             } else {
                 0.0
             }
@@ -221,6 +233,7 @@ const HEATING: [f64; 12] = [0.75, 0.7, 0.55, 0.35, 0.15, 0.0, 0.0, 0.0, 0.1, 0.3
 pub struct Household {
     rng: Rng,
     base_w: f64,
+    electric_water: bool,
     split: [f64; 3],
     fridge_offset_ms: i64,
     capacitive_var: f64,
@@ -235,9 +248,9 @@ pub struct Household {
 impl Household {
     /// A household for `seed`; `heating_kw` is the electric space heating
     /// at full demand (Norway ~3 kW, the Netherlands ~0.3 kW: gas heats
-    /// there); `profile` replaces the model with watts per minute from
-    /// `start_ms` on.
-    pub fn new(seed: u64, heating_kw: f64, profile: Option<Vec<i32>>, start_ms: i64) -> Self {
+    /// there), `electric_water` whether a water heater runs on it;
+    /// `profile` replaces the model with watts per minute from `start_ms` on.
+    pub fn new(seed: u64, heating_kw: f64, electric_water: bool, profile: Option<Vec<i32>>, start_ms: i64) -> Self {
         let mut rng = Rng::new(seed, 0x686f_7573);
         let base_w = rng.range(220.0, 330.0);
         let a = rng.range(0.3, 0.45);
@@ -256,6 +269,7 @@ impl Household {
             fridge_offset_ms: rng.below(2_700_000) as i64,
             capacitive_var: rng.range(40.0, 120.0),
             base_w,
+            electric_water,
             split,
             running: Vec::new(),
             heaters,
@@ -310,16 +324,16 @@ impl Household {
         }
         // Lighting and electronics.
         let lights = if between(h, 17.0, 23.0) {
-            250.0
+            170.0
         } else if between(h, 6.0, 8.5) {
-            120.0
+            90.0
         } else if between(h, 8.5, 17.0) {
-            60.0
+            35.0
         } else {
-            15.0
+            10.0
         };
         add(2, lights, 0.1);
-        add(0, lights * 0.5, 0.1);
+        add(0, lights * 0.3, 0.1);
         // Space heating: panel heaters cycling to meet the demand.
         let shape = if between(h, 6.0, 9.0) || between(h, 16.0, 22.0) {
             1.0
@@ -346,7 +360,7 @@ impl Household {
             let dt_h = dt_ms as f64 / 3_600_000.0;
             for (kind, a) in APPLIANCES.iter().enumerate() {
                 let rate = (a.rate)(h);
-                if rate <= 0.0 || self.running.iter().any(|r| r.kind == kind) {
+                if rate <= 0.0 || (a.water && !self.electric_water) || self.running.iter().any(|r| r.kind == kind) {
                     continue;
                 }
                 if self.rng.chance(1.0 - (-rate * dt_h).exp()) {
@@ -405,7 +419,7 @@ mod tests {
 
     #[test]
     fn a_day_looks_like_a_household() {
-        let mut h = Household::new(3, 3.0, None, 0);
+        let mut h = Household::new(3, 3.0, true, None, 0);
         let day = NaiveDate::from_ymd_opt(2025, 1, 15).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default();
         let mut total_wh = 0.0;
         let mut night = Vec::new();
@@ -431,7 +445,7 @@ mod tests {
 
     #[test]
     fn profile_is_followed() {
-        let mut h = Household::new(1, 0.0, Some(vec![1000, -600]), 0);
+        let mut h = Household::new(1, 0.0, false, Some(vec![1000, -600]), 0);
         let t = NaiveDate::from_ymd_opt(2025, 6, 1).and_then(|d| d.and_hms_opt(12, 0, 0)).unwrap_or_default();
         assert_eq!(h.sample(0, t).net_w(), 1000);
         assert_eq!(h.sample(60_000, t).export_w(), 600);

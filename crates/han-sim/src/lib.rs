@@ -327,7 +327,7 @@ impl Simulator {
         };
         let demand = initial_demand(&mut rng, tz, first);
         let ic = rng.below(1 << 24) as u32;
-        let house = Household::new(opts.seed, meter.heating_kw(), opts.profile.clone(), first);
+        let house = Household::new(opts.seed, meter.heating_kw(), !meter.is_p1(), opts.profile.clone(), first);
         Simulator {
             hour_snap: (floor(HOUR), reg),
             next_ms: first,
