@@ -23,7 +23,8 @@ Exit status: 0 done (also when stdout is closed), 1 input or output failed,
 #[derive(Debug, Parser)]
 #[command(name = "han-read", version, about, after_help = EXAMPLES)]
 pub struct Args {
-    /// Where to read: a serial device, tcp://HOST:PORT, a capture file, or - for stdin (the default).
+    /// Where to read: a serial device, tcp://HOST:PORT, a capture file, or - for stdin (the default;
+    /// or `input` in the config file).
     pub input: Option<String>,
 
     /// Serial line speed: a number, or auto to try 2400 8E1, 2400 8N1, 115200 8N1 and 9600 7E1.
@@ -39,10 +40,10 @@ pub struct Args {
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
     pub stop_bits: Option<u8>,
 
-    /// Encryption key (32 hex digits), for encrypted meters. Also $HAN_KEY.
+    /// Encryption key (32 hex digits), for encrypted meters. Also $HAN_KEY, or `key` in the config file.
     #[arg(long, env = "HAN_KEY", hide_env_values = true)]
     pub key: Option<String>,
-    /// Authentication key (32 hex digits), when the meter authenticates. Also $HAN_AUTH_KEY.
+    /// Authentication key (32 hex digits), when the meter authenticates. Also $HAN_AUTH_KEY, or `auth_key`.
     #[arg(long, env = "HAN_AUTH_KEY", hide_env_values = true)]
     pub auth_key: Option<String>,
 
@@ -72,6 +73,10 @@ pub struct Args {
     /// Print the decoded A-XDR / telegram structure instead of JSON.
     #[arg(long)]
     pub structure: bool,
+    /// The config file (default $HAN_TOOLS_CONFIG, else /etc/han-tools/config.toml if it exists):
+    /// its [han-read] section may set input, key, auth_key and tz.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Say less on stderr: no per-frame rejections, only the counters at exit.
     #[arg(short, long)]
     pub quiet: bool,

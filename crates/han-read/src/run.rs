@@ -37,19 +37,27 @@ fn parse_key(name: &str, hex: &str) -> Result<[u8; 16]> {
     Ok(k)
 }
 
-fn config(args: &Args) -> Result<Config> {
-    let tz = match &args.tz {
+/// Settings from flags, the environment (through clap) and, for what neither
+/// gives, the config file's `[han-read]` section.
+fn config(args: &Args, file: &han_common::Config) -> Result<(Config, Option<String>)> {
+    const SECTION: &str = "han-read";
+    let tz = args.tz.clone().or(file.string(SECTION, "tz")?);
+    let key = args.key.clone().or(file.string(SECTION, "key")?);
+    let auth_key = args.auth_key.clone().or(file.string(SECTION, "auth_key")?);
+    let input = args.input.clone().or(file.string(SECTION, "input")?);
+    let tz = match &tz {
         Some(z) => {
             Some(z.parse::<han::Tz>().map_err(|_| anyhow!("--tz {z:?}: not a time zone name (e.g. Europe/Oslo)"))?)
         }
         None => None,
     };
-    Ok(Config {
+    let cfg = Config {
         framing: args.framing.into(),
-        key: args.key.as_deref().map(|k| parse_key("--key", k)).transpose()?,
-        auth_key: args.auth_key.as_deref().map(|k| parse_key("--auth-key", k)).transpose()?,
+        key: key.as_deref().map(|k| parse_key("--key", k)).transpose()?,
+        auth_key: auth_key.as_deref().map(|k| parse_key("--auth-key", k)).transpose()?,
         tz,
-    })
+    };
+    Ok((cfg, input))
 }
 
 fn append(path: &std::path::Path, what: &str) -> Result<File> {
@@ -163,14 +171,24 @@ fn drain(dec: &mut Decoder, out: &mut Output, rep: &mut Reporter) -> Result<bool
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
-    let cfg = match config(args) {
+    let file = match han_common::Config::load(args.config.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("han-read: {e}");
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    if let Some(w) = &file.warning {
+        eprintln!("han-read: warning: {w}");
+    }
+    let (cfg, input) = match config(args, &file) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("han-read: {e:#}");
             return Ok(ExitCode::from(USAGE));
         }
     };
-    let kind = Kind::of(args.input.as_deref());
+    let kind = Kind::of(input.as_deref());
     let settings = match input::line_settings(args) {
         Ok(s) => s,
         Err(e) => {

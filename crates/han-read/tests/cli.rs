@@ -271,3 +271,35 @@ fn a_full_disk_for_the_logs_loses_no_reading() {
     assert_eq!(readings(&out.stdout).len(), 1);
     assert!(err.contains("--raw-log") && err.contains("--bad-frames"), "the failures are reported: {err}");
 }
+
+#[test]
+fn keys_and_input_from_the_config_file() {
+    let Some(dir) = common::corpus_dir() else { return };
+    let tmp = std::env::temp_dir().join(format!("han-read-config-{}.toml", std::process::id()));
+    let capture = dir.join("han/landisgyr-e450-gbt-enc-02.bin");
+    std::fs::write(
+        &tmp,
+        format!(
+            "[han-read]\ninput = {:?}\nkey = \"5FDE26FE7A1A36B6E1C0BA048FA9A023\"\nauth_key = \"7DA42A44E00BD0AF5E1A911E3CCA64FD\"\ntz = \"Europe/Zurich\"\n",
+            capture.display().to_string()
+        ),
+    )
+    .expect("config written");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&tmp)
+        .env_remove("HAN_KEY")
+        .env_remove("HAN_AUTH_KEY")
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let got = readings(&out.stdout);
+    assert_eq!(got.len(), 1, "{err}");
+    assert_eq!(got[0]["meter_time"], "2023-11-10T10:58:50+01:00", "the zone from the config gives the offset");
+    assert!(err.contains("chmod 600"), "a world-readable file with keys is warned about: {err}");
+    let bad = Command::new(BIN).arg("--config").arg(dir.join("missing.toml")).output().expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    std::fs::remove_file(&tmp).ok();
+}

@@ -1,0 +1,162 @@
+//! The config file: TOML, a section per tool (`[han-read]`, `[han-log]` ...).
+//!
+//! Every setting also has a flag, and no tool needs the file; a missing
+//! default file is not an error, a missing named one is. Secrets (keys,
+//! passwords, tokens) may live here, so a file that others can read earns a
+//! warning.
+
+use std::path::{Path, PathBuf};
+
+use toml::{Table, Value};
+
+use crate::paths;
+
+/// A config file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML.
+    #[error("config file {path} is not valid TOML: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A setting has the wrong type.
+    #[error("config file {path}: [{section}] {key} must be {expected}")]
+    Type {
+        /// The file.
+        path: PathBuf,
+        /// The section.
+        section: String,
+        /// The key.
+        key: String,
+        /// What it must be.
+        expected: &'static str,
+    },
+}
+
+/// A loaded config file (empty when there is none).
+#[derive(Debug, Default, Clone)]
+pub struct Config {
+    path: Option<PathBuf>,
+    table: Table,
+    /// Set when the file holds secrets and others may read it.
+    pub warning: Option<String>,
+}
+
+impl Config {
+    /// Loads `explicit`, else `$HAN_TOOLS_CONFIG`, else the default file if
+    /// it exists. A file named explicitly or by the environment must exist.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let named = explicit.map(Path::to_path_buf).or_else(|| std::env::var_os(paths::CONFIG_ENV).map(PathBuf::from));
+        let (path, must_exist) = match named {
+            Some(p) => (p, true),
+            None => (PathBuf::from(paths::CONFIG), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if !must_exist && e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        let mut c = Config::parse(&text, &path)?;
+        c.warning = readable_by_others(&path).filter(|_| c.has_secrets()).map(|mode| {
+            format!("config file {} holds secrets but others can read it (mode {mode:o}); chmod 600 it", path.display())
+        });
+        Ok(c)
+    }
+
+    /// Parses config text (`path` names it in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let table: Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        Ok(Config { path: Some(path.to_owned()), table, warning: None })
+    }
+
+    fn section(&self, section: &str) -> Option<&Table> {
+        self.table.get(section).and_then(Value::as_table)
+    }
+
+    fn type_error(&self, section: &str, key: &str, expected: &'static str) -> ConfigError {
+        ConfigError::Type {
+            path: self.path.clone().unwrap_or_default(),
+            section: section.to_owned(),
+            key: key.to_owned(),
+            expected,
+        }
+    }
+
+    /// A string setting of a section.
+    pub fn string(&self, section: &str, key: &str) -> Result<Option<String>, ConfigError> {
+        match self.section(section).and_then(|t| t.get(key)) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(self.type_error(section, key, "a string")),
+        }
+    }
+
+    /// A whole-number setting of a section.
+    pub fn integer(&self, section: &str, key: &str) -> Result<Option<i64>, ConfigError> {
+        match self.section(section).and_then(|t| t.get(key)) {
+            None => Ok(None),
+            Some(Value::Integer(i)) => Ok(Some(*i)),
+            Some(_) => Err(self.type_error(section, key, "a whole number")),
+        }
+    }
+
+    /// Whether any section has a key that names a secret.
+    fn has_secrets(&self) -> bool {
+        self.table.values().filter_map(Value::as_table).flat_map(|t| t.keys()).any(|k| {
+            let k = k.to_ascii_lowercase();
+            k.contains("key") || k.contains("password") || k.contains("token") || k.contains("secret")
+        })
+    }
+}
+
+/// The file's mode when group or others may read it.
+fn readable_by_others(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o044 != 0).then_some(mode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_types_and_errors() {
+        let c = Config::parse("[han-read]\nkey = \"00\"\nbaud = 2400\n", Path::new("t.toml")).unwrap();
+        assert_eq!(c.string("han-read", "key").unwrap().as_deref(), Some("00"));
+        assert_eq!(c.integer("han-read", "baud").unwrap(), Some(2400));
+        assert_eq!(c.string("han-log", "dir").unwrap(), None);
+        let e = c.string("han-read", "baud").unwrap_err().to_string();
+        assert!(e.contains("[han-read] baud must be a string"), "{e}");
+        let e = Config::parse("[han-read\n", Path::new("bad.toml")).unwrap_err().to_string();
+        assert!(e.contains("bad.toml is not valid TOML"), "{e}");
+    }
+
+    #[test]
+    fn secrets_readable_by_others_are_warned_about() {
+        let dir = std::env::temp_dir().join(format!("han-common-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("config.toml");
+        std::fs::write(&p, "[han-read]\nkey = \"0123\"\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(Config::load(Some(&p)).unwrap().warning.is_some_and(|w| w.contains("chmod 600")));
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(Config::load(Some(&p)).unwrap().warning.is_none());
+        assert!(Config::load(Some(&dir.join("missing.toml"))).is_err(), "a named file must exist");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
