@@ -95,7 +95,7 @@ impl Output {
         Ok(())
     }
 
-    fn reading(&mut self, mut r: Box<Reading>) -> Result<()> {
+    fn reading(&mut self, r: &mut Reading) -> Result<()> {
         if self.dumps.is_some() {
             self.dumps()?;
             let t = r.meter_time.map(|t| t.to_string()).unwrap_or_else(|| "no meter clock".into());
@@ -156,8 +156,9 @@ fn drain(dec: &mut Decoder, out: &mut Output, rep: &mut Reporter) -> Result<bool
             }
         }
         match ev {
-            Event::Reading(r) => {
-                out.reading(r)?;
+            Event::Reading(mut r) => {
+                out.reading(&mut r)?;
+                dec.recycle(r);
                 if out.once {
                     return Ok(true);
                 }

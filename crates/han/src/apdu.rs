@@ -30,6 +30,9 @@ pub(crate) struct Context<'a> {
     pub scratch: &'a mut lists::Scratch,
     /// Who wants to see each APDU.
     pub observer: &'a mut crate::stream::ObserverSlot,
+    /// Readings handed back for reuse (boxed: they leave as boxed events).
+    #[allow(clippy::vec_box)]
+    pub spare: &'a mut Vec<Box<Reading>>,
 }
 
 /// The outcome of an APDU: a reading, or a GBT block to assemble.
@@ -135,8 +138,14 @@ fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
     axdr::decode_into(apdu, body_at, ctx.nodes)?;
     let tree = Tree { bytes: apdu, nodes: ctx.nodes };
     // Boxed from the start: a reading is ~1 KiB and would otherwise be
-    // copied on its way out.
-    let mut r = Box::new(Reading::new(Protocol::Han, framing));
+    // copied on its way out; a recycled one keeps its object list.
+    let mut r = match ctx.spare.pop() {
+        Some(mut r) => {
+            r.reset(Protocol::Han, framing);
+            r
+        }
+        None => Box::new(Reading::new(Protocol::Han, framing)),
+    };
     lists::map(&tree, &mut r, ctx.tz, ctx.scratch)?;
     if r.meter_time.is_none() {
         r.meter_time = header_time.and_then(|c| c.time.map(|t| t.with_zone(ctx.tz, c.dst)));

@@ -353,6 +353,17 @@ impl Reading {
             submeters: Vec::new(),
         }
     }
+
+    /// Empties a reading for reuse, keeping its allocations (the object
+    /// list's capacity), so that a decoder fed back its readings
+    /// ([`crate::Decoder::recycle`]) allocates almost nothing per frame.
+    pub fn reset(&mut self, protocol: Protocol, framing: Framing) {
+        let mut obis = std::mem::take(&mut self.obis.0);
+        obis.clear();
+        let mut submeters = std::mem::take(&mut self.submeters);
+        submeters.clear();
+        *self = Reading { obis: Objects(obis), submeters, ..Reading::new(protocol, framing) };
+    }
 }
 
 impl Serialize for Reading {

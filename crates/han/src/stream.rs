@@ -156,6 +156,9 @@ pub struct Decoder {
     pending: VecDeque<Event>,
     stats: Stats,
     observer: ObserverSlot,
+    /// Readings handed back for reuse (boxed: they leave as boxed events).
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<Reading>>,
 }
 
 enum Step {
@@ -184,6 +187,7 @@ impl Decoder {
             pending: VecDeque::new(),
             stats: Stats::default(),
             observer: ObserverSlot::default(),
+            spare: Vec::new(),
         }
     }
 
@@ -206,6 +210,14 @@ impl Decoder {
     /// costs nothing when unset).
     pub fn observe(&mut self, f: Observer) {
         self.observer.0 = Some(f);
+    }
+
+    /// Hands a reading back once it has been used (written out), so the
+    /// next one reuses its memory instead of allocating. Optional.
+    pub fn recycle(&mut self, reading: Box<Reading>) {
+        if self.spare.len() < 4 {
+            self.spare.push(reading);
+        }
     }
 
     /// The counters so far.
@@ -326,6 +338,10 @@ impl Decoder {
             return self.skip(avail.len());
         };
         if p > 0 {
+            // The CR LF ending a DSMR telegram's CRC line is not noise.
+            if avail.get(..p).is_some_and(|gap| gap.iter().all(|b| matches!(b, b'\r' | b'\n'))) {
+                return Step::Advance(p);
+            }
             return self.skip(p);
         }
         match avail.first() {
@@ -516,6 +532,7 @@ impl Decoder {
             nodes: &mut self.nodes,
             scratch: &mut self.scratch,
             observer: &mut self.observer,
+            spare: &mut self.spare,
         };
         match apdu::decode(apdu, framing, &mut ctx) {
             Ok(Outcome::Reading(r)) => self.pending.push_back(Event::Reading(r)),
