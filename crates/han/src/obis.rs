@@ -61,14 +61,46 @@ impl Obis {
     }
 }
 
+/// Room for the longest key, `255-255:255.255.255.254`.
+pub(crate) type KeyBuf = [u8; 24];
+
+impl Obis {
+    /// Writes the key form into `buf` without the formatting machinery (the
+    /// stream writes one per object, tens of thousands a second).
+    pub(crate) fn write_key(self, buf: &mut KeyBuf) -> &str {
+        let mut n = 0;
+        let mut put = |byte: u8| {
+            if let Some(slot) = buf.get_mut(n) {
+                *slot = byte;
+                n += 1;
+            }
+        };
+        let groups = self.0;
+        for (i, (&g, sep)) in groups.iter().zip([b'-', b':', b'.', b'.', b'.', 0]).enumerate() {
+            if i == 5 && g == 255 {
+                break;
+            }
+            if i == 5 {
+                put(b'.');
+            }
+            if g >= 100 {
+                put(b'0' + g / 100);
+            }
+            if g >= 10 {
+                put(b'0' + g / 10 % 10);
+            }
+            put(b'0' + g % 10);
+            if i < 4 {
+                put(sep);
+            }
+        }
+        std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("")
+    }
+}
+
 impl fmt::Display for Obis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let [a, b, c, d, e, g] = self.0;
-        write!(f, "{a}-{b}:{c}.{d}.{e}")?;
-        if g != 255 {
-            write!(f, ".{g}")?;
-        }
-        Ok(())
+        f.write_str(self.write_key(&mut [0; 24]))
     }
 }
 

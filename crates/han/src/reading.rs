@@ -1,7 +1,7 @@
 //! The reading: what one frame or telegram says, in the stream contract's
 //! shape (docs/stream.md).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
@@ -149,8 +149,9 @@ impl Objects {
 impl Serialize for Objects {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(self.0.len()))?;
+        let mut key = [0u8; 24];
         for o in &self.0 {
-            m.serialize_key(&o.code.to_string())?;
+            m.serialize_key(o.code.write_key(&mut key))?;
             m.serialize_value(o)?;
         }
         m.end()
@@ -371,7 +372,13 @@ impl Serialize for Reading {
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("v", &STREAM_VERSION)?;
         if let Some(r) = &self.received {
-            m.serialize_entry("received", &r.to_rfc3339_opts(SecondsFormat::Millis, true))?;
+            struct Received<'a>(&'a DateTime<Utc>);
+            impl Serialize for Received<'_> {
+                fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    crate::time::serialize_utc_millis(self.0, s)
+                }
+            }
+            m.serialize_entry("received", &Received(r))?;
         }
         if let Some(t) = &self.meter_time {
             m.serialize_entry("meter_time", t)?;

@@ -43,36 +43,93 @@ impl MeterTime {
     }
 }
 
-impl fmt::Display for MeterTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let l = self.local;
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            l.year(),
-            l.month(),
-            l.day(),
-            l.hour(),
-            l.minute(),
-            l.second()
-        )?;
-        let ms = l.nanosecond() / 1_000_000;
-        if ms != 0 {
-            write!(f, ".{:02}", ms / 10)?;
+/// Writes timestamps digit by digit: the stream writes several per reading,
+/// and `write!` costs ten times more.
+struct Digits<'a> {
+    buf: &'a mut [u8; 32],
+    n: usize,
+}
+
+impl Digits<'_> {
+    fn put(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.n) {
+            *slot = b;
+            self.n += 1;
+        }
+    }
+
+    fn two(&mut self, v: u32) {
+        self.put(b'0' + (v / 10 % 10) as u8);
+        self.put(b'0' + (v % 10) as u8);
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS`.
+    fn date_time(&mut self, l: NaiveDateTime) {
+        let year = l.year().clamp(0, 9999) as u32;
+        self.two(year / 100);
+        self.two(year % 100);
+        self.put(b'-');
+        self.two(l.month());
+        self.put(b'-');
+        self.two(l.day());
+        self.put(b'T');
+        self.two(l.hour());
+        self.put(b':');
+        self.two(l.minute());
+        self.put(b':');
+        self.two(l.second());
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.buf.get(..self.n).unwrap_or(&[])).unwrap_or("")
+    }
+}
+
+impl MeterTime {
+    /// `YYYY-MM-DDTHH:MM:SS[.hh][+HH:MM]`.
+    fn write<'a>(&self, buf: &'a mut [u8; 32]) -> Digits<'a> {
+        let mut d = Digits { buf, n: 0 };
+        d.date_time(self.local);
+        let hundredths = self.local.nanosecond() / 10_000_000;
+        if hundredths != 0 {
+            d.put(b'.');
+            d.two(hundredths);
         }
         if let Some(o) = self.offset {
             let secs = o.local_minus_utc();
-            let sign = if secs < 0 { '-' } else { '+' };
+            d.put(if secs < 0 { b'-' } else { b'+' });
             let m = secs.unsigned_abs() / 60;
-            write!(f, "{sign}{:02}:{:02}", m / 60, m % 60)?;
+            d.two(m / 60);
+            d.put(b':');
+            d.two(m % 60);
         }
-        Ok(())
+        d
+    }
+}
+
+/// A UTC time as RFC 3339 with milliseconds and `Z` (the stream's `received`).
+pub(crate) fn serialize_utc_millis<S: Serializer>(t: &chrono::DateTime<chrono::Utc>, s: S) -> Result<S::Ok, S::Error> {
+    let mut buf = [0u8; 32];
+    let mut d = Digits { buf: &mut buf, n: 0 };
+    let l = t.naive_utc();
+    d.date_time(l);
+    let ms = l.nanosecond() / 1_000_000 % 1000;
+    d.put(b'.');
+    d.put(b'0' + (ms / 100) as u8);
+    d.two(ms % 100);
+    d.put(b'Z');
+    s.serialize_str(d.as_str())
+}
+
+impl fmt::Display for MeterTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.write(&mut [0; 32]).as_str())
     }
 }
 
 impl Serialize for MeterTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        s.serialize_str(self.write(&mut [0; 32]).as_str())
     }
 }
 
@@ -184,6 +241,15 @@ mod tests {
         assert_eq!(i.dst, Some(true));
         // Date not specified -> no time.
         assert_eq!(cosem("FFFFFFFFFF0A0B0CFF800000").unwrap().time, None);
+    }
+
+    #[test]
+    fn received_is_utc_with_millis() {
+        use chrono::TimeZone;
+        let t = chrono::Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).unwrap() + chrono::Duration::milliseconds(78);
+        let mut out = Vec::new();
+        serialize_utc_millis(&t, &mut serde_json::Serializer::new(&mut out)).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "\"2025-01-02T03:04:05.078Z\"");
     }
 
     #[test]
