@@ -76,6 +76,8 @@ struct Output {
     readings: u64,
     pace: Option<Pace>,
     dumps: Option<Arc<Mutex<Vec<String>>>>,
+    /// One line, reused.
+    line: Vec<u8>,
 }
 
 /// `--realtime`: readings leave at the pace of the meter's clock.
@@ -121,8 +123,9 @@ impl Output {
             }
         }
         r.received = Some(chrono::Utc::now());
-        serde_json::to_writer(&mut self.out, &*r).map_err(io::Error::from)?;
-        self.out.write_all(b"\n")?;
+        self.line.clear();
+        r.write_json_line(&mut self.line);
+        self.out.write_all(&self.line)?;
         self.readings += 1;
         if self.once {
             self.out.flush()?;
@@ -207,6 +210,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         readings: 0,
         pace,
         dumps: dumps.clone(),
+        line: Vec::with_capacity(4096),
     };
     let shared = Arc::new(Mutex::new(Stats::default()));
     counters_on_signal(Arc::clone(&shared));

@@ -29,6 +29,7 @@ pub mod encode;
 mod error;
 mod gbt;
 pub mod hdlc;
+mod json;
 mod lists;
 pub mod mbus;
 mod normalise;

@@ -12,6 +12,30 @@ use crate::value::{Text, Unit, Value};
 /// The version of the stream contract this crate writes (`"v"`).
 pub const STREAM_VERSION: u32 = 1;
 
+impl Protocol {
+    /// The name in the stream.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Han => "han",
+            Protocol::P1 => "p1",
+        }
+    }
+}
+
+impl Framing {
+    /// The name in the stream.
+    pub fn name(self) -> &'static str {
+        match self {
+            Framing::Hdlc => "hdlc",
+            Framing::Mbus => "mbus",
+            Framing::Llc => "llc",
+            Framing::Apdu => "apdu",
+            Framing::Dsmr => "dsmr",
+            Framing::DsmrEncrypted => "dsmr-encrypted",
+        }
+    }
+}
+
 /// Which of the two meter worlds a reading came from.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -196,6 +220,11 @@ macro_rules! quantities {
             fn serialize_into<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
                 $( if let Some(v) = &self.$name { m.serialize_entry(stringify!($name), v)?; } )*
                 Ok(())
+            }
+
+            /// Writes the quantities that are present into a stream line.
+            pub(crate) fn write_json(&self, line: &mut crate::json::Line<'_>, first: &mut bool) {
+                $( if let Some(v) = &self.$name { crate::json::quantity(line, first, stringify!($name), v); } )*
             }
 
             /// The names of all quantities, for documentation and schema checks.

@@ -45,7 +45,7 @@ impl MeterTime {
 
 /// Writes timestamps digit by digit: the stream writes several per reading,
 /// and `write!` costs ten times more.
-struct Digits<'a> {
+pub(crate) struct Digits<'a> {
     buf: &'a mut [u8; 32],
     n: usize,
 }
@@ -80,14 +80,14 @@ impl Digits<'_> {
         self.two(l.second());
     }
 
-    fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         std::str::from_utf8(self.buf.get(..self.n).unwrap_or(&[])).unwrap_or("")
     }
 }
 
 impl MeterTime {
     /// `YYYY-MM-DDTHH:MM:SS[.hh][+HH:MM]`.
-    fn write<'a>(&self, buf: &'a mut [u8; 32]) -> Digits<'a> {
+    pub(crate) fn write<'a>(&self, buf: &'a mut [u8; 32]) -> Digits<'a> {
         let mut d = Digits { buf, n: 0 };
         d.date_time(self.local);
         let hundredths = self.local.nanosecond() / 10_000_000;
@@ -108,9 +108,8 @@ impl MeterTime {
 }
 
 /// A UTC time as RFC 3339 with milliseconds and `Z` (the stream's `received`).
-pub(crate) fn serialize_utc_millis<S: Serializer>(t: &chrono::DateTime<chrono::Utc>, s: S) -> Result<S::Ok, S::Error> {
-    let mut buf = [0u8; 32];
-    let mut d = Digits { buf: &mut buf, n: 0 };
+pub(crate) fn utc_millis<'a>(t: &chrono::DateTime<chrono::Utc>, buf: &'a mut [u8; 32]) -> &'a str {
+    let mut d = Digits { buf, n: 0 };
     let l = t.naive_utc();
     d.date_time(l);
     let ms = l.nanosecond() / 1_000_000 % 1000;
@@ -118,7 +117,13 @@ pub(crate) fn serialize_utc_millis<S: Serializer>(t: &chrono::DateTime<chrono::U
     d.put(b'0' + (ms / 100) as u8);
     d.two(ms % 100);
     d.put(b'Z');
-    s.serialize_str(d.as_str())
+    let n = d.n;
+    std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("")
+}
+
+/// Serialises a UTC time as [`utc_millis`] writes it.
+pub(crate) fn serialize_utc_millis<S: Serializer>(t: &chrono::DateTime<chrono::Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(utc_millis(t, &mut [0; 32]))
 }
 
 impl fmt::Display for MeterTime {
