@@ -35,8 +35,9 @@ impl Line<'_> {
                     c if (c as u32) < 0x20 => {
                         let v = c as u32;
                         self.raw("\\u00");
-                        self.0.push(HEX[(v >> 4) as usize & 0xF]);
-                        self.0.push(HEX[v as usize & 0xF]);
+                        let hex = |n: u32| HEX.get(n as usize & 0xF).copied().unwrap_or(b'0');
+                        self.0.push(hex(v >> 4));
+                        self.0.push(hex(v));
                     }
                     c => {
                         let mut tmp = [0u8; 4];
