@@ -109,39 +109,15 @@ pub(super) fn push_record(out: &mut Sink, code: Obis, vals: &[&[u8]], tz: Option
                 out.push(o);
             }
         }
-        _ if out.take_new(code) => plain_into(out, code, vals, tz),
+        _ if out.take_new(code) => out.push_new(plain(code, vals, tz)),
         _ => out.push(plain(code, vals, tz)),
     }
     None
 }
 
-/// [`plain`] for a code that is new: each shape pushes its object as it
-/// builds it (an object is large, and every intermediate one is a copy).
-fn plain_into(out: &mut Sink, code: Obis, vals: &[&[u8]], tz: Option<&Tz>) {
-    match vals {
-        [] => out.push_new(Object::new(code, Value::Text(Text::default()), None)),
-        [t, v] if is_stamp(t) => {
-            let (value, unit) = value(v);
-            let text = hex_text_of(code, &value);
-            out.push_new(Object { code, value, unit, time: stamp(t, tz, true), text, entries: Vec::new() });
-        }
-        [first] => {
-            let (value, unit) = value(first);
-            let text = hex_text_of(code, &value);
-            out.push_new(Object { code, value, unit, time: None, text, entries: Vec::new() });
-        }
-        [first, rest @ ..] => {
-            let (value, unit) = value(first);
-            let text = hex_text_of(code, &value);
-            let entries = rest.iter().map(|r| entry(None, None, r)).collect();
-            out.push_new(Object { code, value, unit, time: None, text, entries });
-        }
-    }
-}
-
 /// One value, a time-stamped value `(TST)(v*unit)`, or several values (the
 /// first is the value, the others become entries).
-#[inline]
+#[inline(always)]
 fn plain(code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Object {
     // Each shape builds its object in one go: an object is large, and every
     // intermediate one is a copy.
