@@ -1,7 +1,7 @@
 //! HAN frames: DLMS/COSEM data-notifications in HDLC, laid out as each
 //! brand's captures in the corpus show them.
 
-use chrono::{Datelike, NaiveDateTime, Timelike};
+use chrono::NaiveDateTime;
 use han::Obis;
 use han::encode::{Axdr, data_notification};
 
@@ -28,22 +28,14 @@ const V: u8 = 35;
 
 /// A COSEM date-time with the bytes each brand sets its own way.
 fn clock(t: NaiveDateTime, dow: Option<u8>, deviation: u16, status: u8) -> [u8; 12] {
-    let y = (t.year().clamp(0, 0xFFFE) as u16).to_be_bytes();
-    let d = deviation.to_be_bytes();
-    [
-        y[0],
-        y[1],
-        t.month() as u8,
-        t.day() as u8,
-        dow.unwrap_or(t.weekday().number_from_monday() as u8),
-        t.hour() as u8,
-        t.minute() as u8,
-        t.second() as u8,
-        0xFF,
-        d[0],
-        d[1],
-        status,
-    ]
+    // The decoder's encoder writes the fields; the brands differ only in the
+    // day of week (Aidon sends 0) and the raw status byte.
+    let mut c = han::encode::cosem_datetime(t, Some(deviation as i16), false);
+    if let Some(d) = dow {
+        c[4] = d;
+    }
+    c[11] = status;
+    c
 }
 
 fn sat_u16(v: f64) -> u16 {
