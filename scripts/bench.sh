@@ -32,8 +32,10 @@ run() {
 import sys
 name, lines, size, wall, user, sys_, rss = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *map(float, sys.argv[4:8])
 cpu = user + sys_
+wall = max(wall, 0.01)
+per_cpu = f"{lines / cpu:10.0f}" if cpu >= 0.05 else "  too short"
 print(f"{name:10} {lines:8d} readings  {lines / wall:10.0f} frames/s  {size / wall / 1e6:6.1f} MB/s"
-      f"  cpu {cpu:5.2f} s ({lines / max(cpu, 1e-9):10.0f} frames per CPU-s)  peak RSS {rss / 1024:5.1f} MB")
+      f"  cpu {cpu:5.2f} s ({per_cpu} frames per CPU-s)  peak RSS {rss / 1024:5.1f} MB")
 PY
 }
 echo "han-read end to end, JSON lines to a file:"
