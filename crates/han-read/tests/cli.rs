@@ -303,3 +303,46 @@ fn keys_and_input_from_the_config_file() {
     assert_eq!(bad.status.code(), Some(2));
     std::fs::remove_file(&tmp).ok();
 }
+
+#[test]
+fn the_shipped_samples_decode() {
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples"));
+    let key = "000102030405060708090A0B0C0D0E0F";
+    for (file, keys, want) in [
+        ("aidon-no.bin", &[][..], 96),
+        ("kaifa-no.bin", &[], 120),
+        ("kamstrup-no.bin", &[], 25),
+        ("aidon-se.bin", &[], 24),
+        ("dsmr5.txt", &[], 20),
+        ("dsmr4.txt", &[], 5),
+        ("fluvius.txt", &[], 20),
+        ("kamstrup-no-encrypted.bin", &["--key", key, "--auth-key", "101112131415161718191A1B1C1D1E1F"], 6),
+        ("smarty-encrypted.bin", &["--key", key], 5),
+    ] {
+        let out = Command::new(BIN).args(keys).arg(dir.join(file)).output().expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{file}: {err}");
+        assert_eq!(readings(&out.stdout).len(), want, "{file}: {err}");
+        assert!(err.contains("bad checksum 0, unparsed 0, other rejected 0"), "{file}: {err}");
+    }
+}
+
+#[test]
+fn counters_on_sigusr1() {
+    let Some(dir) = common::corpus_dir() else { return };
+    let frame = std::fs::read(dir.join("han/aidon-6534-list3-01.bin")).expect("capture");
+    let mut child =
+        Command::new(BIN).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(&frame).expect("written");
+    let mut line = [0u8; 1];
+    child.stdout.take().expect("stdout").read_exact(&mut line).expect("a reading came");
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-USR1", &pid]).status().expect("kill runs").success());
+    std::thread::sleep(Duration::from_millis(300));
+    drop(stdin);
+    let out = child.wait_with_output().expect("ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Once on the signal (the process still running), once at exit.
+    assert_eq!(err.matches("readings 1,").count(), 2, "{err}");
+}
