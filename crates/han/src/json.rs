@@ -78,6 +78,30 @@ impl Line<'_> {
 
     /// A float as serde_json writes it (`null` when not finite).
     fn float(&mut self, f: f64) {
+        // Quantities come from meter decimals with at most three places:
+        // written from their digits when that is exactly the same number
+        // (a correctly rounded quotient equals the parse of its decimal).
+        if f.abs() < 1e12 {
+            let milli = (f * 1000.0).round();
+            if milli / 1000.0 == f {
+                let m = milli as i64;
+                if m < 0 || (m == 0 && f.is_sign_negative()) {
+                    self.0.push(b'-');
+                }
+                let m = m.unsigned_abs();
+                self.uint(m / 1000);
+                self.0.push(b'.');
+                let frac = m % 1000;
+                if frac == 0 {
+                    self.0.push(b'0');
+                } else {
+                    let digits = [b'0' + (frac / 100) as u8, b'0' + (frac / 10 % 10) as u8, b'0' + (frac % 10) as u8];
+                    let keep = if frac % 100 == 0 { 1 } else if frac % 10 == 0 { 2 } else { 3 };
+                    self.0.extend_from_slice(digits.get(..keep).unwrap_or(&[]));
+                }
+                return;
+            }
+        }
         if f.is_finite() {
             // serde_json's own formatting keeps the two paths identical.
             let _ = serde_json::to_writer(&mut *self.0, &f);
@@ -319,5 +343,51 @@ impl Reading {
             l.object(o);
         }
         l.raw("}}\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn float_text(f: f64) -> String {
+        let mut v = Vec::new();
+        Line(&mut v).float(f);
+        String::from_utf8(v).unwrap()
+    }
+
+    fn decimal_text(d: Decimal) -> String {
+        let mut v = Vec::new();
+        Line(&mut v).decimal(d);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn fixed_cases() {
+        assert_eq!(float_text(1362.0), "1362.0");
+        assert_eq!(float_text(6466.961), "6466.961");
+        assert_eq!(float_text(-0.5), "-0.5");
+        assert_eq!(float_text(0.30000000000000004), "0.30000000000000004");
+        assert_eq!(float_text(f64::NAN), "null");
+        assert_eq!(decimal_text(Decimal::new(-5, -1)), "-0.5");
+        assert_eq!(decimal_text(Decimal::new(10, -3)), "0.010");
+        assert_eq!(decimal_text(Decimal::new(42, 2)), "4200");
+    }
+
+    proptest! {
+        #[test]
+        fn floats_parse_back_exactly(f in proptest::num::f64::NORMAL | proptest::num::f64::ZERO) {
+            let t = float_text(f);
+            prop_assert_eq!(t.parse::<f64>().ok(), Some(f), "{}", t);
+        }
+
+        #[test]
+        fn meter_decimals_parse_back_exactly(m in -10_000_000_000i64..10_000_000_000, e in -6i8..4) {
+            let d = Decimal::new(m, e);
+            let f = d.to_f64();
+            prop_assert_eq!(float_text(f).parse::<f64>().ok(), Some(f));
+            prop_assert_eq!(decimal_text(d).parse::<f64>().ok(), Some(f));
+        }
     }
 }
