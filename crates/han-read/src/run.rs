@@ -2,7 +2,7 @@
 //! JSON lines.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -71,13 +71,39 @@ fn append(path: &std::path::Path, what: &str) -> Result<File> {
 /// Writes readings as JSON lines (or, with `--hexdump`/`--structure`, the
 /// dumps the decoder's observer collected).
 struct Output {
-    out: BufWriter<io::Stdout>,
+    out: Pending,
     once: bool,
     readings: u64,
     pace: Option<Pace>,
     dumps: Option<Arc<Mutex<Vec<String>>>>,
-    /// One line, reused.
-    line: Vec<u8>,
+}
+
+/// stdout with a buffer that lines are written into directly.
+struct Pending {
+    buf: Vec<u8>,
+    stdout: io::Stdout,
+}
+
+impl Pending {
+    /// Bytes gathered before they must go out.
+    const LIMIT: usize = 64 * 1024;
+}
+
+impl Write for Pending {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            let mut out = self.stdout.lock();
+            out.write_all(&self.buf)?;
+            out.flush()?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
 }
 
 /// `--realtime`: readings leave at the pace of the meter's clock.
@@ -123,9 +149,11 @@ impl Output {
             }
         }
         r.received = Some(chrono::Utc::now());
-        self.line.clear();
-        r.write_json_line(&mut self.line);
-        self.out.write_all(&self.line)?;
+        // Lines are built right in the output buffer: no copy per line.
+        r.write_json_line(&mut self.out.buf);
+        if self.out.buf.len() >= Pending::LIMIT {
+            self.out.flush()?;
+        }
         self.readings += 1;
         if self.once {
             self.out.flush()?;
@@ -205,12 +233,11 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let pace = (args.realtime && !kind.is_live()).then(|| Pace { start: Instant::now(), first: None });
     let dumps = (args.hexdump || args.structure).then(|| Arc::new(Mutex::new(Vec::new())));
     let mut out = Output {
-        out: BufWriter::with_capacity(64 * 1024, io::stdout()),
+        out: Pending { buf: Vec::with_capacity(Pending::LIMIT + 8192), stdout: io::stdout() },
         once: args.once,
         readings: 0,
         pace,
         dumps: dumps.clone(),
-        line: Vec::with_capacity(4096),
     };
     let shared = Arc::new(Mutex::new(Stats::default()));
     counters_on_signal(Arc::clone(&shared));

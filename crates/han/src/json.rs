@@ -96,7 +96,13 @@ impl Line<'_> {
                     self.0.push(b'0');
                 } else {
                     let digits = [b'0' + (frac / 100) as u8, b'0' + (frac / 10 % 10) as u8, b'0' + (frac % 10) as u8];
-                    let keep = if frac % 100 == 0 { 1 } else if frac % 10 == 0 { 2 } else { 3 };
+                    let keep = if frac % 100 == 0 {
+                        1
+                    } else if frac % 10 == 0 {
+                        2
+                    } else {
+                        3
+                    };
                     self.0.extend_from_slice(digits.get(..keep).unwrap_or(&[]));
                 }
                 return;

@@ -117,13 +117,20 @@ impl Serialize for Unit {
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Text(Arc<str>);
 
-/// How many recent strings each thread keeps for reuse.
-const INTERNED: usize = 64;
+/// How many recent strings each thread keeps for reuse (a direct-mapped
+/// cache: a string's hash picks its one slot).
+const INTERNED: usize = 128;
 /// Longer strings (text messages) are not worth keeping.
 const INTERN_MAX_LEN: usize = 64;
 
 thread_local! {
-    static RECENT: RefCell<Vec<Arc<str>>> = const { RefCell::new(Vec::new()) };
+    static RECENT: RefCell<Vec<Option<Arc<str>>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// FNV-1a over the bytes: cheap, and good enough to spread ids.
+fn slot(s: &str) -> usize {
+    let h = s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    (h >> 32) as usize % INTERNED
 }
 
 impl Text {
@@ -135,15 +142,18 @@ impl Text {
         }
         RECENT.with(|r| {
             let Ok(mut r) = r.try_borrow_mut() else { return Text(Arc::from(s)) };
-            if let Some(a) = r.iter().find(|a| ***a == *s) {
-                return Text(Arc::clone(a));
+            if r.is_empty() {
+                r.resize(INTERNED, None);
             }
-            let a: Arc<str> = Arc::from(s);
-            if r.len() >= INTERNED {
-                r.remove(0);
+            let Some(entry) = r.get_mut(slot(s)) else { return Text(Arc::from(s)) };
+            match entry {
+                Some(a) if **a == *s => Text(Arc::clone(a)),
+                _ => {
+                    let a: Arc<str> = Arc::from(s);
+                    *entry = Some(Arc::clone(&a));
+                    Text(a)
+                }
             }
-            r.push(Arc::clone(&a));
-            Text(a)
         })
     }
 
