@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::obis::Obis;
 use crate::reading::{Object, Reading};
 use crate::time::cosem_datetime;
-use crate::value::{Decimal, Text, Unit, Value};
+use crate::value::{Decimal, Text, Value};
 
 pub(crate) use implicit::Brand;
 
@@ -278,12 +278,6 @@ fn time_value(b: &[u8], tz: Option<&Tz>) -> Option<Value> {
 fn number(code: Obis, raw: Decimal, item: Item, brand: Brand) -> Object {
     let (scaler, unit) = units::scale_and_unit(code, item.scaler_unit, brand);
     Object::new(code, Value::Number(raw.scaled(scaler)), unit)
-}
-
-/// Re-exported for the positional layouts.
-#[allow(dead_code)]
-pub(crate) fn unit(s: &'static str) -> Option<Unit> {
-    Some(Unit::known(s))
 }
 
 #[cfg(test)]
