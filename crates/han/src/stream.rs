@@ -14,7 +14,7 @@ use crate::apdu::{self, BLOCK_TRANSFER, Context, DATA_NOTIFICATION, DED_CIPHERIN
 use crate::axdr::{self, Node, ber_length};
 use crate::cipher::Keys;
 use crate::error::Error;
-use crate::reading::{Framing, Reading};
+use crate::reading::{Framing, Protocol, Reading};
 use crate::{dsmr, gbt, hdlc, mbus};
 
 /// Largest DSMR telegram accepted (text messages make them long).
@@ -473,9 +473,10 @@ impl Decoder {
             dsmr::Scan::Complete(n) => {
                 let t = avail.get(..n).unwrap_or(&[]);
                 self.observer.see(Seen::Frame { framing: Framing::Dsmr, bytes: t });
-                match dsmr::decode_telegram(t, self.cfg.tz.as_ref()) {
-                    Ok(r) => {
-                        self.pending.push_back(Event::Reading(Box::new(r)));
+                let mut r = self.spare.pop().unwrap_or_else(|| Box::new(Reading::new(Protocol::P1, Framing::Dsmr)));
+                match dsmr::decode_telegram_into(t, self.cfg.tz.as_ref(), &mut r) {
+                    Ok(()) => {
+                        self.pending.push_back(Event::Reading(r));
                         Step::Advance(n)
                     }
                     Err(e) => {

@@ -157,6 +157,11 @@ impl Text {
         })
     }
 
+    /// Whether both are the very same shared text (cheaper than comparing).
+    pub fn same(&self, other: &Text) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
         &self.0

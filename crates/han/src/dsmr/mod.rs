@@ -146,6 +146,15 @@ fn needs_crc(version: Option<&str>) -> bool {
 /// when it does not state DSMR 4 or later. Lines that do not parse are
 /// skipped; unknown OBIS codes are kept.
 pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Error> {
+    let mut reading = Reading::new(Protocol::P1, Framing::Dsmr);
+    decode_telegram_into(telegram, tz, &mut reading)?;
+    Ok(reading)
+}
+
+/// [`decode_telegram`] into a reading that is reused ([`Reading::reset`]
+/// first), keeping its object list's memory.
+pub(crate) fn decode_telegram_into(telegram: &[u8], tz: Option<&Tz>, reading: &mut Reading) -> Result<(), Error> {
+    reading.reset(Protocol::P1, Framing::Dsmr);
     if telegram.first() != Some(&b'/') {
         return Err(Error::DsmrFormat("telegram does not start with '/'"));
     }
@@ -176,26 +185,22 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
     let header = lines::trim(body.get(1..header_end).unwrap_or_default());
     let data = body.get(header_end..bang).unwrap_or_default();
 
-    let mut reading = Reading::new(Protocol::P1, Framing::Dsmr);
     let flag = header.get(..3).unwrap_or_default();
     if flag.len() == 3 && flag.iter().all(u8::is_ascii_alphabetic) {
         reading.manufacturer = manufacturer(flag);
     }
-    let model: String = header
-        .get(4..)
-        .unwrap_or_default()
-        .iter()
-        .filter(|b| matches!(b, 0x20..=0x7E))
-        .map(|b| char::from(*b))
-        .collect();
-    let trimmed = model.trim();
-    if trimmed.len() == model.len() {
-        reading.meter_model = (!model.is_empty()).then(|| Text::new(&model));
-    } else if !trimmed.is_empty() {
-        reading.meter_model = Some(Text::new(trimmed));
-    }
+    // The printable bytes of the identification, without a copy when it is
+    // all printable (it nearly always is).
+    let ident = header.get(4..).unwrap_or_default();
+    let printable: std::borrow::Cow<'_, [u8]> = if ident.iter().all(|b| matches!(b, 0x20..=0x7E)) {
+        std::borrow::Cow::Borrowed(ident)
+    } else {
+        std::borrow::Cow::Owned(ident.iter().copied().filter(|b| matches!(b, 0x20..=0x7E)).collect())
+    };
+    let model = std::str::from_utf8(&printable).unwrap_or_default().trim();
+    reading.meter_model = (!model.is_empty()).then(|| Text::new(model));
 
-    let mut sink = objects::Sink::new(data);
+    let mut sink = objects::Sink::new(std::mem::take(&mut reading.obis.0), data);
     let mut vals: Vec<&[u8]> = Vec::with_capacity(16);
     for (rec, start) in lines::Records::new(data) {
         let t = match rec {
@@ -228,8 +233,8 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
     reading.list = version.map(Text::from);
     reading.meter_id = objects::meter_id(&reading.obis);
     reading.submeters = objects::submeters(&reading.obis);
-    crate::normalise::normalise(&mut reading);
-    Ok(reading)
+    crate::normalise::normalise(reading);
+    Ok(())
 }
 
 #[cfg(test)]

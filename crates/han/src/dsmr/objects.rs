@@ -29,15 +29,18 @@ fn bit(code: Obis) -> (usize, u64) {
 }
 
 impl Sink {
-    /// A sink with room for one object per line of `data`.
-    pub(super) fn new(data: &[u8]) -> Self {
+    /// A sink into `list` (emptied) with room for one object per line of
+    /// `data`.
+    pub(super) fn new(mut list: Vec<Object>, data: &[u8]) -> Self {
         // Counted in chunks of 255 bytes with a byte-wide counter (which the
         // compiler vectorises).
         let lines: usize = data
             .chunks(255)
             .map(|c| usize::from(c.iter().fold(0u8, |n, b| n.wrapping_add(u8::from(*b == b'\n')))))
             .sum();
-        Sink { objects: Objects(Vec::with_capacity(lines.min(1024))), seen: [0; 4] }
+        list.clear();
+        list.reserve(lines.min(1024));
+        Sink { objects: Objects(list), seen: [0; 4] }
     }
 
     /// Whether no object has `code` yet for sure; then it is marked as
@@ -146,9 +149,30 @@ fn plain(code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Object {
 #[inline]
 fn hex_text_of(code: Obis, value: &Value) -> Option<Text> {
     match value {
-        Value::Text(t) if is_hex_string(code) => hex_text(t.as_bytes()),
+        Value::Text(t) if is_hex_string(code) => decoded(t),
         _ => None,
     }
+}
+
+thread_local! {
+    /// The last few hex texts decoded: a meter sends the same ids in every
+    /// telegram, and an interned text is the same `Text` each time.
+    static DECODED: std::cell::RefCell<Vec<(Text, Option<Text>)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn decoded(hex: &Text) -> Option<Text> {
+    DECODED.with(|c| {
+        let Ok(mut c) = c.try_borrow_mut() else { return hex_text(hex.as_bytes()) };
+        if let Some((_, d)) = c.iter().find(|(h, _)| h.same(hex)) {
+            return d.clone();
+        }
+        let d = hex_text(hex.as_bytes());
+        if c.len() >= 8 {
+            c.remove(0);
+        }
+        c.push((hex.clone(), d.clone()));
+        d
+    })
 }
 
 /// Objects whose values are hex-encoded octet strings: equipment ids,
@@ -367,7 +391,7 @@ mod tests {
 
     fn one(line: &str) -> Vec<Object> {
         let (code, vals) = super::super::lines::split_record(line.as_bytes()).unwrap();
-        let mut out = Sink::new(b"");
+        let mut out = Sink::new(Vec::new(), b"");
         push_record(&mut out, code, &vals, None);
         out.into_objects().0
     }
