@@ -64,36 +64,52 @@ impl Obis {
 /// Room for the longest key, `255-255:255.255.255.254`.
 pub(crate) type KeyBuf = [u8; 24];
 
+/// The decimal digits of every byte value: (count, digits).
+#[allow(clippy::indexing_slicing)] // built at compile time, i < 256
+const DIGITS: [(u8, [u8; 3]); 256] = {
+    let mut t = [(0u8, [0u8; 3]); 256];
+    let mut i = 0;
+    while i < 256 {
+        let v = i as u8;
+        t[i] = if v >= 100 {
+            (3, [b'0' + v / 100, b'0' + v / 10 % 10, b'0' + v % 10])
+        } else if v >= 10 {
+            (2, [b'0' + v / 10, b'0' + v % 10, 0])
+        } else {
+            (1, [b'0' + v, 0, 0])
+        };
+        i += 1;
+    }
+    t
+};
+
 impl Obis {
-    /// Writes the key form into `buf` without the formatting machinery (the
-    /// stream writes one per object, tens of thousands a second).
-    pub(crate) fn write_key(self, buf: &mut KeyBuf) -> &str {
+    /// Writes the key form into `buf` and returns its length, without the
+    /// formatting machinery (the stream writes one per object, tens of
+    /// thousands a second).
+    pub(crate) fn write_key_bytes(self, buf: &mut KeyBuf) -> usize {
         let mut n = 0;
-        let mut put = |byte: u8| {
-            if let Some(slot) = buf.get_mut(n) {
-                *slot = byte;
+        let last = if self.0[5] == 255 { 5 } else { 6 };
+        for (i, (&g, sep)) in self.0.iter().zip(*b"-:....").take(last).enumerate() {
+            let (len, d) = DIGITS.get(usize::from(g)).copied().unwrap_or((0, [0; 3]));
+            // Three bytes always (a fixed-size copy), then step by the length.
+            if let Some(dst) = buf.get_mut(n..n + 3) {
+                dst.copy_from_slice(&d);
+            }
+            n += usize::from(len);
+            if i + 1 < last {
+                if let Some(slot) = buf.get_mut(n) {
+                    *slot = sep;
+                }
                 n += 1;
             }
-        };
-        let groups = self.0;
-        for (i, (&g, sep)) in groups.iter().zip([b'-', b':', b'.', b'.', b'.', 0]).enumerate() {
-            if i == 5 && g == 255 {
-                break;
-            }
-            if i == 5 {
-                put(b'.');
-            }
-            if g >= 100 {
-                put(b'0' + g / 100);
-            }
-            if g >= 10 {
-                put(b'0' + g / 10 % 10);
-            }
-            put(b'0' + g % 10);
-            if i < 4 {
-                put(sep);
-            }
         }
+        n
+    }
+
+    /// The key form, as text.
+    pub(crate) fn write_key(self, buf: &mut KeyBuf) -> &str {
+        let n = self.write_key_bytes(buf);
         std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("")
     }
 }
