@@ -8,6 +8,13 @@ use crate::reading::{Entry, Object, Reading, STREAM_VERSION, SubMeter};
 use crate::time::MeterTime;
 use crate::value::{Decimal, Hex, Value};
 
+/// `"name":`, written as one literal.
+macro_rules! key {
+    ($name:literal) => {
+        concat!("\"", $name, "\":")
+    };
+}
+
 /// A byte sink for one line.
 pub(crate) struct Line<'a>(pub &'a mut Vec<u8>);
 
@@ -49,14 +56,13 @@ impl Line<'_> {
         self.0.push(b'"');
     }
 
-    /// `"name":`, for names that need no escaping.
-    fn key(&mut self, first: &mut bool, name: &str) {
+    /// `"name":` for a name that needs no escaping, given with its quotes
+    /// and colon (`key!`) so that it is one copy.
+    fn key(&mut self, first: &mut bool, quoted: &str) {
         if !std::mem::take(first) {
             self.0.push(b',');
         }
-        self.0.push(b'"');
-        self.raw(name);
-        self.raw("\":");
+        self.raw(quoted);
     }
 
     fn uint(&mut self, v: u64) {
@@ -177,19 +183,19 @@ impl Line<'_> {
         let mut first = true;
         self.0.push(b'{');
         if let Some(t) = &e.time {
-            self.key(&mut first, "time");
+            self.key(&mut first, key!("time"));
             self.time(t);
         }
         if let Some(t) = &e.peak_time {
-            self.key(&mut first, "peak_time");
+            self.key(&mut first, key!("peak_time"));
             self.time(t);
         }
         if let Some(v) = &e.value {
-            self.key(&mut first, "value");
+            self.key(&mut first, key!("value"));
             self.value(v);
         }
         if let Some(u) = &e.unit {
-            self.key(&mut first, "unit");
+            self.key(&mut first, key!("unit"));
             self.string(u.as_str());
         }
         self.0.push(b'}');
@@ -198,22 +204,22 @@ impl Line<'_> {
     fn object(&mut self, o: &Object) {
         let mut first = true;
         self.0.push(b'{');
-        self.key(&mut first, "value");
+        self.key(&mut first, key!("value"));
         self.value(&o.value);
         if let Some(u) = &o.unit {
-            self.key(&mut first, "unit");
+            self.key(&mut first, key!("unit"));
             self.string(u.as_str());
         }
         if let Some(t) = &o.time {
-            self.key(&mut first, "time");
+            self.key(&mut first, key!("time"));
             self.time(t);
         }
         if let Some(t) = &o.text {
-            self.key(&mut first, "text");
+            self.key(&mut first, key!("text"));
             self.string(t);
         }
         if !o.entries.is_empty() {
-            self.key(&mut first, "entries");
+            self.key(&mut first, key!("entries"));
             self.0.push(b'[');
             for (i, e) in o.entries.iter().enumerate() {
                 if i > 0 {
@@ -229,28 +235,28 @@ impl Line<'_> {
     fn submeter(&mut self, s: &SubMeter) {
         let mut first = true;
         self.0.push(b'{');
-        self.key(&mut first, "channel");
+        self.key(&mut first, key!("channel"));
         self.uint(u64::from(s.channel));
         if let Some(d) = s.device_type {
-            self.key(&mut first, "device_type");
+            self.key(&mut first, key!("device_type"));
             self.uint(u64::from(d));
         }
-        self.key(&mut first, "kind");
+        self.key(&mut first, key!("kind"));
         self.string(s.kind);
         if let Some(id) = &s.id {
-            self.key(&mut first, "id");
+            self.key(&mut first, key!("id"));
             self.string(id);
         }
         if let Some(v) = s.value {
-            self.key(&mut first, "value");
+            self.key(&mut first, key!("value"));
             self.float(v);
         }
         if let Some(u) = &s.unit {
-            self.key(&mut first, "unit");
+            self.key(&mut first, key!("unit"));
             self.string(u.as_str());
         }
         if let Some(t) = &s.time {
-            self.key(&mut first, "time");
+            self.key(&mut first, key!("time"));
             self.time(t);
         }
         self.0.push(b'}');
@@ -280,9 +286,9 @@ impl Leaf for MeterTime {
     }
 }
 
-/// `"name":value` for a quantity.
-pub(crate) fn quantity(line: &mut Line<'_>, first: &mut bool, name: &str, v: &dyn Leaf) {
-    line.key(first, name);
+/// `"name":value` for a quantity (`quoted` as `key!` writes it).
+pub(crate) fn quantity(line: &mut Line<'_>, first: &mut bool, quoted: &str, v: &dyn Leaf) {
+    line.key(first, quoted);
     v.write(line);
 }
 
@@ -296,32 +302,34 @@ impl Reading {
         let mut l = Line(out);
         let mut first = true;
         l.0.push(b'{');
-        l.key(&mut first, "v");
+        l.key(&mut first, key!("v"));
         l.uint(u64::from(STREAM_VERSION));
         if let Some(r) = &self.received {
-            l.key(&mut first, "received");
+            l.key(&mut first, key!("received"));
             let mut buf = [0u8; 32];
             l.0.push(b'"');
             l.raw(crate::time::utc_millis(r, &mut buf));
             l.0.push(b'"');
         }
         if let Some(t) = &self.meter_time {
-            l.key(&mut first, "meter_time");
+            l.key(&mut first, key!("meter_time"));
             l.time(t);
         }
-        l.key(&mut first, "protocol");
+        l.key(&mut first, key!("protocol"));
         l.string(self.protocol.name());
-        l.key(&mut first, "framing");
+        l.key(&mut first, key!("framing"));
         l.string(self.framing.name());
         if self.encrypted {
-            l.key(&mut first, "encrypted");
+            l.key(&mut first, key!("encrypted"));
             l.raw("true");
         }
         if let Some(v) = self.manufacturer {
-            l.key(&mut first, "manufacturer");
+            l.key(&mut first, key!("manufacturer"));
             l.string(v);
         }
-        for (name, v) in [("meter_id", &self.meter_id), ("meter_model", &self.meter_model), ("list", &self.list)] {
+        for (name, v) in
+            [(key!("meter_id"), &self.meter_id), (key!("meter_model"), &self.meter_model), (key!("list"), &self.list)]
+        {
             if let Some(v) = v {
                 l.key(&mut first, name);
                 l.string(v);
@@ -329,7 +337,7 @@ impl Reading {
         }
         self.quantities.write_json(&mut l, &mut first);
         if !self.submeters.is_empty() {
-            l.key(&mut first, "submeters");
+            l.key(&mut first, key!("submeters"));
             l.0.push(b'[');
             for (i, s) in self.submeters.iter().enumerate() {
                 if i > 0 {
@@ -339,7 +347,7 @@ impl Reading {
             }
             l.0.push(b']');
         }
-        l.key(&mut first, "obis");
+        l.key(&mut first, key!("obis"));
         l.0.push(b'{');
         // `,"A-B:C.D.E":` built in one buffer, written in one copy.
         let mut key = [0u8; 32];

@@ -224,7 +224,7 @@ macro_rules! quantities {
 
             /// Writes the quantities that are present into a stream line.
             pub(crate) fn write_json(&self, line: &mut crate::json::Line<'_>, first: &mut bool) {
-                $( if let Some(v) = &self.$name { crate::json::quantity(line, first, stringify!($name), v); } )*
+                $( if let Some(v) = &self.$name { crate::json::quantity(line, first, concat!("\"", stringify!($name), "\":"), v); } )*
             }
 
             /// The names of all quantities, for documentation and schema checks.
