@@ -27,7 +27,9 @@ impl Line<'_> {
     pub(crate) fn string(&mut self, s: &str) {
         self.0.push(b'"');
         let b = s.as_bytes();
-        if b.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\') {
+        // Without early exit, so that the compiler vectorises the check.
+        let special = b.iter().fold(false, |any, &c| any | (c < 0x20) | (c == b'"') | (c == b'\\'));
+        if !special {
             self.0.extend_from_slice(b);
         } else {
             for ch in s.chars() {
@@ -158,6 +160,21 @@ impl Line<'_> {
         self.0.extend_from_slice(digits.get(..frac as usize).unwrap_or(&[]));
     }
 
+    /// A unit: the common ones are short constants (`Unit::known`) that
+    /// need no escaping; the check is a few bytes.
+    fn unit(&mut self, u: &crate::value::Unit) {
+        match &u.0 {
+            std::borrow::Cow::Borrowed(s)
+                if s.len() <= 8 && s.bytes().all(|c| c.is_ascii_graphic() && c != b'"' && c != b'\\') =>
+            {
+                self.0.push(b'"');
+                self.raw(s);
+                self.0.push(b'"');
+            }
+            _ => self.string(u.as_str()),
+        }
+    }
+
     fn time(&mut self, t: &MeterTime) {
         self.0.push(b'"');
         self.raw(t.write(&mut [0; 32]).as_str());
@@ -196,7 +213,7 @@ impl Line<'_> {
         }
         if let Some(u) = &e.unit {
             self.key(&mut first, key!("unit"));
-            self.string(u.as_str());
+            self.unit(u);
         }
         self.0.push(b'}');
     }
@@ -208,7 +225,7 @@ impl Line<'_> {
         self.value(&o.value);
         if let Some(u) = &o.unit {
             self.key(&mut first, key!("unit"));
-            self.string(u.as_str());
+            self.unit(u);
         }
         if let Some(t) = &o.time {
             self.key(&mut first, key!("time"));
@@ -253,7 +270,7 @@ impl Line<'_> {
         }
         if let Some(u) = &s.unit {
             self.key(&mut first, key!("unit"));
-            self.string(u.as_str());
+            self.unit(u);
         }
         if let Some(t) = &s.time {
             self.key(&mut first, key!("time"));
