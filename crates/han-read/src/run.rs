@@ -123,7 +123,7 @@ impl Output {
         Ok(())
     }
 
-    fn reading(&mut self, r: &mut Reading) -> Result<()> {
+    fn reading(&mut self, r: &mut Reading, received: chrono::DateTime<chrono::Utc>) -> Result<()> {
         if self.dumps.is_some() {
             self.dumps()?;
             let t = r.meter_time.map(|t| t.to_string()).unwrap_or_else(|| "no meter clock".into());
@@ -148,7 +148,8 @@ impl Output {
                 }
             }
         }
-        r.received = Some(chrono::Utc::now());
+        // A paced replay stamps each reading when it leaves.
+        r.received = Some(if self.pace.is_some() { chrono::Utc::now() } else { received });
         // Lines are built right in the output buffer: no copy per line.
         r.write_json_line(&mut self.out.buf);
         if self.out.buf.len() >= Pending::LIMIT {
@@ -170,6 +171,8 @@ impl Output {
 
 /// Drains the decoder; `true` when `--once` is satisfied.
 fn drain(dec: &mut Decoder, out: &mut Output, rep: &mut Reporter) -> Result<bool> {
+    // The readings of one chunk of input arrived together.
+    let received = chrono::Utc::now();
     while let Some(ev) = dec.next_event() {
         if out.dumps.is_some() {
             if let Event::Rejected { error, bytes } = &ev {
@@ -188,7 +191,7 @@ fn drain(dec: &mut Decoder, out: &mut Output, rep: &mut Reporter) -> Result<bool
         }
         match ev {
             Event::Reading(mut r) => {
-                out.reading(&mut r)?;
+                out.reading(&mut r, received)?;
                 dec.recycle(r);
                 if out.once {
                     return Ok(true);
