@@ -211,11 +211,21 @@ fn failure_log(code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Object {
     o.entries = rest
         .chunks(2)
         .map(|pair| match pair {
-            [t, d] => entry(stamp(t, tz, true), None, d),
+            [t, d] => {
+                let mut e = entry(stamp(t, tz, true), None, d);
+                // A placeholder entry (no real time, 0x7FFFFFFF s: Kaifa) has
+                // no duration either: nothing of it is kept.
+                if e.time.is_none() && e.value == Some(Value::Number(Decimal::int(i64::from(i32::MAX)))) {
+                    e.value = None;
+                    e.unit = None;
+                }
+                e
+            }
             [x] if is_stamp(x) => Entry { time: stamp(x, tz, true), peak_time: None, value: None, unit: None },
             [x] => entry(None, None, x),
             _ => Entry { time: None, peak_time: None, value: None, unit: None },
         })
+        .filter(|e| e.time.is_some() || e.value.is_some())
         .collect();
     o
 }
@@ -406,14 +416,17 @@ mod tests {
         assert_eq!(o.entries[0].time.unwrap().to_string(), "2010-12-08T15:24:15+01:00");
         assert_eq!(o.entries[1].value, Some(Value::Number(Decimal::int(301))));
         assert_eq!(o.entries[1].unit, Some(Unit::known("s")));
+        let o = &one("1-0:99.97.0(1)(0-0:96.7.19)(000101000001W)(2147483647*s)")[0];
+        assert!(o.entries.is_empty(), "a placeholder entry is absent");
         let o = &one(
             "1-0:99.97.0(4)(0-0:96.7.19)(000000000000S)(23)(000000000000W)(00000000)(000000000000W)(8)(000000000000W)",
         )[0];
-        assert_eq!(o.entries.len(), 4);
+        // The last one has neither a real time nor a duration: not kept.
+        assert_eq!(o.entries.len(), 3);
         assert!(o.entries.iter().all(|e| e.time.is_none()));
         assert_eq!(o.entries[0].value, Some(Value::Number(Decimal::int(23))));
         let o = &one("1-0:99.97.0(1)(0-0:96.7.19)(000101000024W)(2147483647*s)")[0];
-        assert!(o.entries[0].time.is_none());
+        assert!(o.entries.is_empty());
     }
 
     #[test]
