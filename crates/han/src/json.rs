@@ -68,6 +68,20 @@ impl Line<'_> {
     }
 
     fn uint(&mut self, v: u64) {
+        // Small numbers (most meter values) straight from the digit table.
+        let d = |x: u64| b'0' + (x % 10) as u8;
+        if v < 10 {
+            self.0.push(d(v));
+            return;
+        }
+        if v < 100 {
+            self.0.extend_from_slice(&[d(v / 10), d(v)]);
+            return;
+        }
+        if v < 1000 {
+            self.0.extend_from_slice(&[d(v / 100), d(v / 10), d(v)]);
+            return;
+        }
         let mut buf = [0u8; 20];
         let mut i = buf.len();
         let mut v = v;
