@@ -63,21 +63,36 @@ impl Digits<'_> {
         self.put(b'0' + (v % 10) as u8);
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS`.
+    /// `YYYY-MM-DDTHH:MM:SS`, built whole and copied once.
     fn date_time(&mut self, l: NaiveDateTime) {
-        let year = l.year().clamp(0, 9999) as u32;
-        self.two(year / 100);
-        self.two(year % 100);
-        self.put(b'-');
-        self.two(l.month());
-        self.put(b'-');
-        self.two(l.day());
-        self.put(b'T');
-        self.two(l.hour());
-        self.put(b':');
-        self.two(l.minute());
-        self.put(b':');
-        self.two(l.second());
+        let d = |x: u32| b'0' + (x % 10) as u8;
+        let y = l.year().clamp(0, 9999) as u32;
+        let (mo, da, h, mi, se) = (l.month(), l.day(), l.hour(), l.minute(), l.second());
+        let text = [
+            d(y / 1000),
+            d(y / 100),
+            d(y / 10),
+            d(y),
+            b'-',
+            d(mo / 10),
+            d(mo),
+            b'-',
+            d(da / 10),
+            d(da),
+            b'T',
+            d(h / 10),
+            d(h),
+            b':',
+            d(mi / 10),
+            d(mi),
+            b':',
+            d(se / 10),
+            d(se),
+        ];
+        if let Some(dst) = self.buf.get_mut(self.n..self.n + text.len()) {
+            dst.copy_from_slice(&text);
+            self.n += text.len();
+        }
     }
 
     pub(crate) fn as_str(&self) -> &str {
