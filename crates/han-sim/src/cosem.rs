@@ -75,26 +75,22 @@ pub(crate) fn frame(sim: &Simulator, t: i64, list: List, s: &Sample) -> Vec<u8> 
     let mut info = Vec::with_capacity(apdu.len() + 3);
     info.extend_from_slice(&[0xE6, 0xE7, 0x00]);
     info.extend_from_slice(&apdu);
-    hdlc(dst_addr, src_addr, control, &info)
+    han::hdlc::encode_with_control(dst_addr, src_addr, false, control, &info)
 }
 
-/// One HDLC frame (type 3, no segmentation) with this control byte.
-pub(crate) fn hdlc(dst: &[u8], src: &[u8], control: u8, info: &[u8]) -> Vec<u8> {
-    let len = 2 + dst.len() + src.len() + 1 + 2 + info.len() + 2;
-    let mut f = Vec::with_capacity(len + 2);
-    f.push(0x7E);
-    f.push(0xA0 | ((len >> 8) & 0x07) as u8);
-    f.push((len & 0xFF) as u8);
-    f.extend_from_slice(dst);
-    f.extend_from_slice(src);
-    f.push(control);
-    let hcs = han::crc::x25(f.get(1..).unwrap_or(&[]));
-    f.extend_from_slice(&hcs.to_le_bytes());
-    f.extend_from_slice(info);
-    let fcs = han::crc::x25(f.get(1..).unwrap_or(&[]));
-    f.extend_from_slice(&fcs.to_le_bytes());
-    f.push(0x7E);
-    f
+/// The instantaneous items both Aidon lists send in the same order: P+,
+/// P-, Q+, Q- (W, var), I L1-L3 (0.1 A, signed), U L1-L3 (0.1 V).
+fn aidon_instant(a: &mut Axdr, s: &Sample) {
+    a.structure(3).obis(e(1, 7, 0)).u32(s.import_w()).scaler_unit(0, W);
+    a.structure(3).obis(e(2, 7, 0)).u32(s.export_w()).scaler_unit(0, W);
+    a.structure(3).obis(e(3, 7, 0)).u32(s.q_import()).scaler_unit(0, VAR);
+    a.structure(3).obis(e(4, 7, 0)).u32(s.q_export()).scaler_unit(0, VAR);
+    for (c, i) in [(31, 0), (51, 1), (71, 2)] {
+        a.structure(3).obis(e(c, 7, 0)).i16(sat_i16(s.i[i] * 10.0)).scaler_unit(-1, A);
+    }
+    for (c, i) in [(32, 0), (52, 1), (72, 2)] {
+        a.structure(3).obis(e(c, 7, 0)).u16(sat_u16(s.u[i] * 10.0)).scaler_unit(-1, V);
+    }
 }
 
 /// Aidon 6534: `array` of `structure{OBIS, value[, scaler-unit]}`;
@@ -109,16 +105,7 @@ fn aidon_no(sim: &Simulator, list: List, s: &Sample) -> Vec<u8> {
     a.structure(2).obis(LIST_ID).visible("AIDON_V0001");
     a.structure(2).obis(METER_ID).visible(&sim.ids.meter_id);
     a.structure(2).obis(MODEL).visible("6534");
-    a.structure(3).obis(e(1, 7, 0)).u32(s.import_w()).scaler_unit(0, W);
-    a.structure(3).obis(e(2, 7, 0)).u32(s.export_w()).scaler_unit(0, W);
-    a.structure(3).obis(e(3, 7, 0)).u32(s.q_import()).scaler_unit(0, VAR);
-    a.structure(3).obis(e(4, 7, 0)).u32(s.q_export()).scaler_unit(0, VAR);
-    for (c, i) in [(31, 0), (51, 1), (71, 2)] {
-        a.structure(3).obis(e(c, 7, 0)).i16(sat_i16(s.i[i] * 10.0)).scaler_unit(-1, A);
-    }
-    for (c, i) in [(32, 0), (52, 1), (72, 2)] {
-        a.structure(3).obis(e(c, 7, 0)).u16(sat_u16(s.u[i] * 10.0)).scaler_unit(-1, V);
-    }
+    aidon_instant(&mut a, s);
     if list == List::List3 {
         // The hourly snapshot: the clock and registers of the whole hour.
         // Aidon sends day-of-week 0 and deviation 0 (local time).
@@ -201,16 +188,7 @@ fn aidon_se(local: NaiveDateTime, s: &Sample, r: &crate::Registers) -> Vec<u8> {
     let mut a = Axdr::new();
     a.array(27);
     a.structure(2).obis(CLOCK).octets(&clock(local, None, 0x8000, 0xFF));
-    a.structure(3).obis(e(1, 7, 0)).u32(s.import_w()).scaler_unit(0, W);
-    a.structure(3).obis(e(2, 7, 0)).u32(s.export_w()).scaler_unit(0, W);
-    a.structure(3).obis(e(3, 7, 0)).u32(s.q_import()).scaler_unit(0, VAR);
-    a.structure(3).obis(e(4, 7, 0)).u32(s.q_export()).scaler_unit(0, VAR);
-    for (c, i) in [(31, 0), (51, 1), (71, 2)] {
-        a.structure(3).obis(e(c, 7, 0)).i16(sat_i16(s.i[i] * 10.0)).scaler_unit(-1, A);
-    }
-    for (c, i) in [(32, 0), (52, 1), (72, 2)] {
-        a.structure(3).obis(e(c, 7, 0)).u16(sat_u16(s.u[i] * 10.0)).scaler_unit(-1, V);
-    }
+    aidon_instant(&mut a, s);
     for (ph, base) in [(0, 21), (1, 41), (2, 61)] {
         let vals = [
             (base, s.phase_import(ph), W),

@@ -126,6 +126,11 @@ pub fn parse(buf: &[u8]) -> Parse<'_> {
 /// Builds a frame around an information field (for tests, simulators and
 /// anonymising dumps): addresses `dst`/`src` as given, control `0x13`.
 pub fn encode(dst: &[u8], src: &[u8], segmented: bool, info: &[u8]) -> Vec<u8> {
+    encode_with_control(dst, src, segmented, 0x13, info)
+}
+
+/// [`encode`] with another control byte (Kaifa sends `0x10`).
+pub fn encode_with_control(dst: &[u8], src: &[u8], segmented: bool, control: u8, info: &[u8]) -> Vec<u8> {
     let len = 2 + dst.len() + src.len() + 1 + if info.is_empty() { 2 } else { 2 + info.len() + 2 };
     let mut f = Vec::with_capacity(len + 2);
     f.push(FLAG);
@@ -133,7 +138,7 @@ pub fn encode(dst: &[u8], src: &[u8], segmented: bool, info: &[u8]) -> Vec<u8> {
     f.push((len & 0xFF) as u8);
     f.extend_from_slice(dst);
     f.extend_from_slice(src);
-    f.push(0x13);
+    f.push(control);
     if !info.is_empty() {
         let hcs = x25(f.get(1..).unwrap_or(&[]));
         f.extend_from_slice(&hcs.to_le_bytes());
