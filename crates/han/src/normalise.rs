@@ -149,9 +149,8 @@ pub(crate) fn normalise(reading: &mut Reading) {
 }
 
 fn sum(parts: &[Option<f64>]) -> Option<f64> {
-    let present: Vec<f64> = parts.iter().flatten().copied().collect();
     // Round to the meter's resolution (Wh) so 1.001 + 1.001 stays 2.002.
-    (!present.is_empty()).then(|| (present.iter().sum::<f64>() * 1e6).round() / 1e6)
+    parts.iter().flatten().copied().reduce(|a, b| a + b).map(|t| (t * 1e6).round() / 1e6)
 }
 
 /// The sub-meter of a kind with the newest reading: a dead channel next to a
