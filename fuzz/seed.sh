@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=${1:-"$here/../../shared/corpus"}
 out="$here/corpus"
 [ -d "$src/han" ] && [ -d "$src/p1" ] || { echo "no captures under $src" >&2; exit 1; }
-mkdir -p "$out/han_stream" "$out/axdr" "$out/p1"
+mkdir -p "$out/han_stream" "$out/axdr" "$out/p1" "$out/template"
 
 # han_stream header (see fuzz_targets/han_stream.rs): flags, then chunking.
 # Encrypted captures get the flags that select their published test key.
@@ -34,6 +34,8 @@ stream_seeds() {
 
 for f in "$src"/han/*.bin; do
     stream_seeds "$f"
+    # template: no changes yet (the fuzzer adds them), then the capture.
+    { printf '\x00\x00'; cat "$f"; } > "$out/template/$(basename "$f")"
     cp "$f" "$out/axdr/$(basename "$f")"
     # A-XDR starts somewhere inside the frame: also seed the suffixes that
     # begin with an array/structure tag and a small count (at most 6 a file).
@@ -50,6 +52,6 @@ for f in "$src"/p1/*; do
     stream_seeds "$f"
 done
 
-for t in han_stream axdr p1; do
+for t in han_stream axdr p1 template; do
     echo "$t: $(ls "$out/$t" | wc -l) seeds"
 done

@@ -71,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
         _ => FramingMode::Auto,
     };
     let tz = (flags & 0x80 != 0).then_some(Tz::Europe__Oslo);
-    let mut d = Decoder::new(Config { framing, key, auth_key, tz });
+    let mut d = Decoder::new(Config { framing, key, auth_key, tz, ..Config::default() });
 
     if sizes.is_empty() {
         d.push(stream);

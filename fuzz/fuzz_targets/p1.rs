@@ -11,7 +11,7 @@ const AUTH_KEY: [u8; 16] =
     [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF];
 
 fn stream(data: &[u8], key: Option<[u8; 16]>, auth_key: Option<[u8; 16]>, tz: Option<Tz>) {
-    let mut d = Decoder::new(Config { framing: FramingMode::Dsmr, key, auth_key, tz });
+    let mut d = Decoder::new(Config { framing: FramingMode::Dsmr, key, auth_key, tz, ..Config::default() });
     // Two pushes, split in the middle, so the "need more" paths are taken.
     let (a, b) = data.split_at(data.len() / 2);
     for part in [a, b] {

@@ -56,6 +56,7 @@ fn config(args: &Args, file: &han_common::Config) -> Result<(Config, Option<Stri
         key: key.as_deref().map(|k| parse_key("--key", k)).transpose()?,
         auth_key: auth_key.as_deref().map(|k| parse_key("--auth-key", k)).transpose()?,
         tz,
+        ..Config::default()
     };
     Ok((cfg, input))
 }

@@ -1,6 +1,7 @@
 //! Decode throughput into the reading type, one core: HAN list-2 frames
 //! (Aidon self-describing, Kaifa positional, Kamstrup pairs) and DSMR 5
-//! telegrams, fed to the streaming decoder as one buffer of many frames.
+//! telegrams, fed to the streaming decoder as one buffer of many frames;
+//! `_full` decodes every message from scratch (`Config::full_decode`).
 
 use std::hint::black_box;
 
@@ -37,9 +38,13 @@ fn bench(c: &mut Criterion) {
         ("dsmr5_telegram", dsmr5),
     ] {
         let s = stream(make);
-        let mut d = Decoder::new(Config::default());
-        assert_eq!(decode_all(&mut d, &s), N, "{name}: every frame decodes");
-        g.bench_function(name, |b| b.iter(|| decode_all(&mut d, black_box(&s))));
+        // As a meter streams (each message decoded against the one of its
+        // layout before), and every message decoded from scratch.
+        for (suffix, full_decode) in [("", false), ("_full", true)] {
+            let mut d = Decoder::new(Config { full_decode, ..Config::default() });
+            assert_eq!(decode_all(&mut d, &s), N, "{name}: every frame decodes");
+            g.bench_function(format!("{name}{suffix}"), |b| b.iter(|| decode_all(&mut d, black_box(&s))));
+        }
     }
     g.finish();
 }

@@ -33,6 +33,9 @@ pub(crate) struct Context<'a> {
     /// Readings handed back for reuse (boxed: they leave as boxed events).
     #[allow(clippy::vec_box)]
     pub spare: &'a mut Vec<Box<Reading>>,
+    /// Messages decoded before, to decode only what changed; `None`
+    /// decodes every message in full.
+    pub templates: Option<&'a mut crate::template::Templates>,
 }
 
 /// The outcome of an APDU: a reading, or a GBT block to assemble.
@@ -131,27 +134,47 @@ fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
         _ => return Err(bad(5, "data-notification date-time invalid")),
     };
     let header_time = match header_time {
-        Some(t) => cosem_datetime(t),
+        Some(t) => cosem_datetime(t).and_then(|c| c.time.map(|t| t.with_zone(ctx.tz, c.dst))),
         None if body_at > 6 => return Err(bad(5, "data-notification date-time truncated")),
         None => None,
     };
-    axdr::decode_into(apdu, body_at, ctx.nodes)?;
-    let tree = Tree { bytes: apdu, nodes: ctx.nodes };
     // Boxed from the start: a reading is ~1 KiB and would otherwise be
     // copied on its way out; a recycled one keeps its object list.
-    let mut r = match ctx.spare.pop() {
-        Some(mut r) => {
-            r.reset(Protocol::Han, framing);
-            r
+    let mut r = ctx.spare.pop().unwrap_or_else(|| Box::new(Reading::new(Protocol::Han, framing)));
+    if let Some(t) = ctx.templates.as_deref_mut() {
+        if t.han(apdu, framing, header_time, ctx.tz, &mut r).is_some() {
+            return Ok(r);
         }
-        None => Box::new(Reading::new(Protocol::Han, framing)),
-    };
-    lists::map(&tree, &mut r, ctx.tz, ctx.scratch)?;
-    if r.meter_time.is_none() {
-        r.meter_time = header_time.and_then(|c| c.time.map(|t| t.with_zone(ctx.tz, c.dst)));
     }
-    crate::normalise::normalise(&mut r);
-    Ok(r)
+    r.reset(Protocol::Han, framing);
+    match full_decode(apdu, body_at, header_time, ctx, &mut r) {
+        Ok(()) => Ok(r),
+        Err(e) => {
+            ctx.spare.push(r);
+            Err(e)
+        }
+    }
+}
+
+/// Decodes a data-notification's body from scratch.
+fn full_decode(
+    apdu: &[u8],
+    body_at: usize,
+    header_time: Option<crate::time::MeterTime>,
+    ctx: &mut Context<'_>,
+    r: &mut Reading,
+) -> Result<(), Error> {
+    axdr::decode_into(apdu, body_at, ctx.nodes)?;
+    let tree = Tree { bytes: apdu, nodes: ctx.nodes };
+    lists::map(&tree, r, ctx.tz, ctx.scratch)?;
+    if r.meter_time.is_none() {
+        r.meter_time = header_time;
+    }
+    crate::normalise::normalise(r);
+    if let Some(t) = ctx.templates.as_deref_mut() {
+        t.learn_han(apdu, body_at, ctx.nodes, ctx.scratch, r);
+    }
+    Ok(())
 }
 
 /// The telegram inside a decrypted Smarty frame: `/` through its CRC.

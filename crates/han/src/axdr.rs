@@ -56,6 +56,8 @@ pub enum Data {
 pub struct Node {
     /// The A-XDR tag byte.
     pub tag: u8,
+    /// Offset of the tag byte in the input.
+    pub at: u32,
     /// The value.
     pub data: Data,
     /// Index of the next sibling (one past the last node of this subtree).
@@ -133,81 +135,16 @@ pub fn decode_into(b: &[u8], start: usize, out: &mut Vec<Node>) -> Result<usize,
         let at = pos;
         let tag = *b.get(pos).ok_or_else(|| err(pos, ENDS_EARLY))?;
         pos += 1;
-        // Fixed-size values: read N bytes big-endian or report the end.
-        macro_rules! fixed {
-            ($n:literal) => {{
-                let v: [u8; $n] = be::<$n>(b, pos).ok_or_else(|| err(pos, PAST_END))?;
-                pos += $n;
-                v
-            }};
-        }
-        let data = match tag {
-            0x06 => Data::UInt(u64::from(u32::from_be_bytes(fixed!(4)))),
-            0x12 => Data::UInt(u64::from(u16::from_be_bytes(fixed!(2)))),
-            0x09 | 0x0A | 0x0C => {
-                let n = length(b, &mut pos, at, "bad string length")?;
-                let s = pos;
-                take(b, &mut pos, n)?;
-                match tag {
-                    0x09 => Data::Octets(off(s), off(n)),
-                    0x0A => Data::Visible(off(s), off(n)),
-                    _ => Data::Utf8(off(s), off(n)),
-                }
+        let data = match scalar(tag, b, pos) {
+            Some(Ok((data, width))) => {
+                pos += width;
+                data
             }
-            0x01 | 0x02 => {
-                let n = length(b, &mut pos, at, "bad element count")?;
-                // Every element takes at least one byte: a count beyond the
-                // input is a lie, not a reason to wait or allocate.
-                if n > b.len().saturating_sub(pos) {
-                    return Err(err(at, COUNT_EXCEEDS));
-                }
-                let n = off(n);
-                if tag == 1 { Data::Array(n) } else { Data::Structure(n) }
-            }
-            0x00 => Data::Null,
-            0x03 => Data::Bool(fixed!(1)[0] != 0),
-            0x04 => {
-                let bits = length(b, &mut pos, at, "bad bit-string length")?;
-                let bytes = bits.div_ceil(8);
-                let s = pos;
-                take(b, &mut pos, bytes)?;
-                Data::BitString(off(bits), off(s), off(bytes))
-            }
-            0x05 => Data::Int(i64::from(i32::from_be_bytes(fixed!(4)))),
-            0x0D => Data::Bcd(fixed!(1)[0]),
-            0x0F => Data::Int(i64::from(i8::from_be_bytes(fixed!(1)))),
-            0x10 => Data::Int(i64::from(i16::from_be_bytes(fixed!(2)))),
-            0x11 => Data::UInt(u64::from(fixed!(1)[0])),
-            0x13 => {
-                // compact-array: type description then BER length of contents.
-                // Push ports do not use it; keep the bytes, skip it safely.
-                let desc_start = pos;
-                skip_type_description(b, &mut pos, 0)?;
-                let n = length(b, &mut pos, at, "bad compact-array length")?;
-                take(b, &mut pos, n)?;
-                Data::CompactArray(off(desc_start), off(pos - desc_start))
-            }
-            0x14 => Data::Int(i64::from_be_bytes(fixed!(8))),
-            0x15 => Data::UInt(u64::from_be_bytes(fixed!(8))),
-            0x16 => Data::Enum(fixed!(1)[0]),
-            0x17 => Data::Float(f64::from(f32::from_be_bytes(fixed!(4)))),
-            0x18 => Data::Float(f64::from_be_bytes(fixed!(8))),
-            0x19 => {
-                fixed!(12);
-                Data::DateTime(off(at + 1))
-            }
-            0x1A => {
-                fixed!(5);
-                Data::Date(off(at + 1))
-            }
-            0x1B => {
-                fixed!(4);
-                Data::Time(off(at + 1))
-            }
-            _ => return Err(err(at, "unknown data tag")),
+            Some(Err(e)) => return Err(e),
+            None => composite(tag, b, &mut pos, at)?,
         };
         let idx = out.len();
-        out.push(Node { tag, data, end: off(idx + 1) });
+        out.push(Node { tag, at: off(at), data, end: off(idx + 1) });
         match data {
             Data::Array(n) | Data::Structure(n) if n > 0 => {
                 let slot = stack.get_mut(depth).ok_or_else(|| err(at, "nested too deep"))?;
@@ -234,6 +171,91 @@ pub fn decode_into(b: &[u8], start: usize, out: &mut Vec<Node>) -> Result<usize,
             depth -= 1;
         }
     }
+}
+
+/// A value of fixed size (numbers, enum, bool, bcd, times) whose tag is
+/// `tag` and whose bytes start at `pos`: the value and its width. `None`
+/// for other tags.
+#[inline(always)]
+fn scalar(tag: u8, b: &[u8], pos: usize) -> Option<Result<(Data, usize), Error>> {
+    // Fixed-size values: read N bytes big-endian or report the end.
+    macro_rules! fixed {
+        ($n:literal, $make:expr) => {{
+            match be::<$n>(b, pos) {
+                Some(v) => Ok((($make)(v), $n)),
+                None => Err(err(pos, PAST_END)),
+            }
+        }};
+    }
+    Some(match tag {
+        0x06 => fixed!(4, |v| Data::UInt(u64::from(u32::from_be_bytes(v)))),
+        0x12 => fixed!(2, |v| Data::UInt(u64::from(u16::from_be_bytes(v)))),
+        0x00 => Ok((Data::Null, 0)),
+        0x03 => fixed!(1, |v: [u8; 1]| Data::Bool(v[0] != 0)),
+        0x05 => fixed!(4, |v| Data::Int(i64::from(i32::from_be_bytes(v)))),
+        0x0D => fixed!(1, |v: [u8; 1]| Data::Bcd(v[0])),
+        0x0F => fixed!(1, |v| Data::Int(i64::from(i8::from_be_bytes(v)))),
+        0x10 => fixed!(2, |v| Data::Int(i64::from(i16::from_be_bytes(v)))),
+        0x11 => fixed!(1, |v: [u8; 1]| Data::UInt(u64::from(v[0]))),
+        0x14 => fixed!(8, |v| Data::Int(i64::from_be_bytes(v))),
+        0x15 => fixed!(8, |v| Data::UInt(u64::from_be_bytes(v))),
+        0x16 => fixed!(1, |v: [u8; 1]| Data::Enum(v[0])),
+        0x17 => fixed!(4, |v| Data::Float(f64::from(f32::from_be_bytes(v)))),
+        0x18 => fixed!(8, |v| Data::Float(f64::from_be_bytes(v))),
+        0x19 => fixed!(12, |_| Data::DateTime(off(pos))),
+        0x1A => fixed!(5, |_| Data::Date(off(pos))),
+        0x1B => fixed!(4, |_| Data::Time(off(pos))),
+        _ => return None,
+    })
+}
+
+/// The fixed-size value at `at` (its tag byte), as [`decode_into`] reads it.
+pub(crate) fn scalar_at(b: &[u8], at: usize) -> Option<Data> {
+    let (data, _) = scalar(*b.get(at)?, b, at + 1)?.ok()?;
+    Some(data)
+}
+
+/// Strings, containers and compact arrays: the values with a length.
+fn composite(tag: u8, b: &[u8], pos: &mut usize, at: usize) -> Result<Data, Error> {
+    Ok(match tag {
+        0x09 | 0x0A | 0x0C => {
+            let n = length(b, pos, at, "bad string length")?;
+            let s = *pos;
+            take(b, pos, n)?;
+            match tag {
+                0x09 => Data::Octets(off(s), off(n)),
+                0x0A => Data::Visible(off(s), off(n)),
+                _ => Data::Utf8(off(s), off(n)),
+            }
+        }
+        0x01 | 0x02 => {
+            let n = length(b, pos, at, "bad element count")?;
+            // Every element takes at least one byte: a count beyond the
+            // input is a lie, not a reason to wait or allocate.
+            if n > b.len().saturating_sub(*pos) {
+                return Err(err(at, COUNT_EXCEEDS));
+            }
+            let n = off(n);
+            if tag == 1 { Data::Array(n) } else { Data::Structure(n) }
+        }
+        0x04 => {
+            let bits = length(b, pos, at, "bad bit-string length")?;
+            let bytes = bits.div_ceil(8);
+            let s = *pos;
+            take(b, pos, bytes)?;
+            Data::BitString(off(bits), off(s), off(bytes))
+        }
+        0x13 => {
+            // compact-array: type description then BER length of contents.
+            // Push ports do not use it; keep the bytes, skip it safely.
+            let desc_start = *pos;
+            skip_type_description(b, pos, 0)?;
+            let n = length(b, pos, at, "bad compact-array length")?;
+            take(b, pos, n)?;
+            Data::CompactArray(off(desc_start), off(*pos - desc_start))
+        }
+        _ => return Err(err(at, "unknown data tag")),
+    })
 }
 
 fn skip_type_description(b: &[u8], pos: &mut usize, depth: usize) -> Result<(), Error> {

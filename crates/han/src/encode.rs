@@ -150,14 +150,21 @@ pub fn dsmr_telegram(body: &str) -> Vec<u8> {
     t
 }
 
-/// Realistic frames and telegrams of the common meters, numbered so that
-/// each differs (`i` moves the active power): for benchmarks and han-sim.
+/// Realistic frames and telegrams of the common meters, numbered: as from a
+/// real meter, every power, current and voltage (and the DSMR clock) moves
+/// from one to the next, the energy registers now and then. For benchmarks
+/// and tests.
 pub mod samples {
     use super::{Axdr, data_notification, dsmr_telegram, hdlc_push};
     use crate::obis::Obis;
 
     fn e(c: u8, d: u8, x: u8) -> Obis {
         Obis::new(1, 0, c, d, x, 255)
+    }
+
+    /// A small value that moves with `i`, differently for each `k`.
+    fn wobble(i: u32, k: u32) -> u32 {
+        (i.wrapping_mul(2_654_435_761).rotate_left(k * 5) >> 8) % 40
     }
 
     /// Aidon 6525/6534 NEK list 2, 3-phase: 13 self-describing items.
@@ -167,14 +174,16 @@ pub mod samples {
         a.structure(2).obis(Obis::new(1, 1, 0, 2, 129, 255)).visible("AIDON_V0001");
         a.structure(2).obis(Obis::new(0, 0, 96, 1, 0, 255)).visible("7359992890941742");
         a.structure(2).obis(Obis::new(0, 0, 96, 1, 7, 255)).visible("6534");
-        for (c, v, u) in [(1, 1362 + i, 27), (2, 0, 27), (3, 996, 29), (4, 0, 29)] {
+        for (c, v, u) in [(1, 1362 + i % 1000, 27), (2, 0, 27), (3, 996 + wobble(i, 1), 29), (4, 0, 29)] {
             a.structure(3).obis(e(c, 7, 0)).u32(v).scaler_unit(0, u);
         }
-        for c in [31, 51, 71] {
-            a.structure(3).obis(e(c, 7, 0)).i16(93).scaler_unit(-1, 33);
+        for (k, c) in [31, 51, 71].into_iter().enumerate() {
+            let v = 73 + wobble(i, 2 + k as u32) as i16;
+            a.structure(3).obis(e(c, 7, 0)).i16(v).scaler_unit(-1, 33);
         }
-        for c in [32, 52, 72] {
-            a.structure(3).obis(e(c, 7, 0)).u16(2300).scaler_unit(-1, 35);
+        for (k, c) in [32, 52, 72].into_iter().enumerate() {
+            let v = 2290 + wobble(i, 5 + k as u32) as u16;
+            a.structure(3).obis(e(c, 7, 0)).u16(v).scaler_unit(-1, 35);
         }
         hdlc_push(&data_notification(0x4000_0000, None, &a.0))
     }
@@ -183,7 +192,9 @@ pub mod samples {
     pub fn kaifa_list2(i: u32) -> Vec<u8> {
         let mut a = Axdr::new();
         a.structure(13).octets(b"KFM_001").octets(b"6970631403275928").octets(b"MA304H3E");
-        for v in [4100 + i, 0, 195, 0, 12056, 5754, 13412, 2353, 0, 2397] {
+        let w = |k| wobble(i, k);
+        let values = [4100 + i % 1000, 0, 195 + w(1), 0, 12056 + w(2), 5754 + w(3), 13412 + w(4), 2353 + w(5)];
+        for v in values.into_iter().chain([2339 + w(6), 2397 + w(7)]) {
             a.u32(v);
         }
         hdlc_push(&data_notification(0x4000_0000, None, &a.0))
@@ -195,30 +206,48 @@ pub mod samples {
         a.structure(25).visible("Kamstrup_V0001");
         a.obis(Obis::new(1, 1, 0, 0, 5, 255)).visible("5706567274389702");
         a.obis(Obis::new(1, 1, 96, 1, 1, 255)).visible("6841121BN243101040");
-        for (c, v) in [(1, 1000 + i), (2, 0), (3, 0), (4, 200), (31, 389), (51, 135), (71, 255)] {
+        let w = |k| wobble(i, k);
+        let powers = [(1, 1000 + i % 1000), (2, 0), (3, 0), (4, 200 + w(1))];
+        for (c, v) in powers.into_iter().chain([(31, 389 + w(2)), (51, 135 + w(3)), (71, 255 + w(4))]) {
             a.obis(Obis::new(1, 1, c, 7, 0, 255)).u32(v);
         }
-        for c in [32, 52, 72] {
-            a.obis(Obis::new(1, 1, c, 7, 0, 255)).u16(230);
+        for (k, c) in [32, 52, 72].into_iter().enumerate() {
+            a.obis(Obis::new(1, 1, c, 7, 0, 255)).u16(228 + wobble(i, 5 + k as u32) as u16 % 5);
         }
         hdlc_push(&data_notification(0, None, &a.0))
     }
 
-    /// A DSMR 5.0.2 3-phase telegram with gas (~880 bytes).
+    /// A DSMR 5.0.2 3-phase telegram with gas (~880 bytes), one a second.
     pub fn dsmr5(i: u32) -> Vec<u8> {
+        let w = |k| wobble(i, k);
+        let (mm, ss) = ((i / 60) % 60, i % 60);
         let body = format!(
-            "/ISk5\\2MT382-1000\r\n\r\n1-3:0.2.8(50)\r\n0-0:1.0.0(101209113020W)\r\n\
-    0-0:96.1.1(4B384547303034303436333935353037)\r\n1-0:1.8.1(123456.789*kWh)\r\n1-0:1.8.2(123456.789*kWh)\r\n\
-    1-0:2.8.1(123456.789*kWh)\r\n1-0:2.8.2(123456.789*kWh)\r\n0-0:96.14.0(0002)\r\n1-0:1.7.0(01.{:03}*kW)\r\n\
+            "/ISk5\\2MT382-1000\r\n\r\n1-3:0.2.8(50)\r\n0-0:1.0.0(10120911{mm:02}{ss:02}W)\r\n\
+    0-0:96.1.1(4B384547303034303436333935353037)\r\n1-0:1.8.1({t1:06}.789*kWh)\r\n1-0:1.8.2(123456.789*kWh)\r\n\
+    1-0:2.8.1(123456.789*kWh)\r\n1-0:2.8.2(123456.789*kWh)\r\n0-0:96.14.0(0002)\r\n1-0:1.7.0(01.{p:03}*kW)\r\n\
     1-0:2.7.0(00.000*kW)\r\n0-0:96.7.21(00004)\r\n0-0:96.7.9(00002)\r\n\
     1-0:99.97.0(2)(0-0:96.7.19)(101208152415W)(0000000240*s)(101208151004W)(0000000301*s)\r\n\
     1-0:32.32.0(00002)\r\n1-0:52.32.0(00001)\r\n1-0:72.32.0(00000)\r\n1-0:32.36.0(00000)\r\n1-0:52.36.0(00003)\r\n\
     1-0:72.36.0(00000)\r\n0-0:96.13.0(303132333435363738393A3B3C3D3E3F303132333435363738393A3B3C3D3E3F)\r\n\
-    1-0:32.7.0(220.1*V)\r\n1-0:52.7.0(220.2*V)\r\n1-0:72.7.0(220.3*V)\r\n1-0:31.7.0(001*A)\r\n1-0:51.7.0(002*A)\r\n\
-    1-0:71.7.0(003*A)\r\n1-0:21.7.0(01.111*kW)\r\n1-0:41.7.0(02.222*kW)\r\n1-0:61.7.0(03.333*kW)\r\n\
-    1-0:22.7.0(04.444*kW)\r\n1-0:42.7.0(05.555*kW)\r\n1-0:62.7.0(06.666*kW)\r\n0-1:24.1.0(003)\r\n\
+    1-0:32.7.0(22{v1:01}.{v2:01}*V)\r\n1-0:52.7.0(22{v3:01}.{v4:01}*V)\r\n1-0:72.7.0(22{v5:01}.{v6:01}*V)\r\n\
+    1-0:31.7.0({a1:03}*A)\r\n1-0:51.7.0({a2:03}*A)\r\n1-0:71.7.0({a3:03}*A)\r\n1-0:21.7.0(00.{l1:03}*kW)\r\n\
+    1-0:41.7.0(00.{l2:03}*kW)\r\n1-0:61.7.0(00.{l3:03}*kW)\r\n\
+    1-0:22.7.0(00.000*kW)\r\n1-0:42.7.0(00.000*kW)\r\n1-0:62.7.0(00.000*kW)\r\n0-1:24.1.0(003)\r\n\
     0-1:96.1.0(3232323241424344313233343536373839)\r\n0-1:24.2.1(101209112500W)(12785.123*m3)\r\n",
-            i % 1000
+            t1 = 123_456 + i / 4,
+            p = i % 1000,
+            v1 = w(1) % 10,
+            v2 = w(2) % 10,
+            v3 = w(3) % 10,
+            v4 = w(4) % 10,
+            v5 = w(5) % 10,
+            v6 = w(6) % 10,
+            a1 = w(7) % 5,
+            a2 = w(8) % 5,
+            a3 = w(9) % 5,
+            l1 = 300 + w(10),
+            l2 = 300 + w(11),
+            l3 = 300 + w(12),
         );
         dsmr_telegram(&body)
     }

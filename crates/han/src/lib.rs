@@ -36,6 +36,7 @@ mod normalise;
 pub mod obis;
 mod reading;
 mod stream;
+mod template;
 pub mod time;
 mod value;
 

@@ -3,7 +3,7 @@
 //! One table of OBIS codes, one of units; conversions shift the decimal
 //! exponent so `1.01 kW` becomes exactly `1010 W`.
 
-use crate::reading::{Quantities, Reading, SubMeter};
+use crate::reading::{Object, Quantities, Reading, SubMeter};
 use crate::time::MeterTime;
 use crate::value::{Decimal, Value};
 
@@ -74,66 +74,79 @@ fn number(value: &Value, unit: Option<&str>, base: Base) -> Option<f64> {
 
 /// Fills `reading.quantities` from its objects and sub-meters.
 pub(crate) fn normalise(reading: &mut Reading) {
-    let Reading { obis, quantities: q, submeters, .. } = reading;
     // A reading is normalised once, when its quantities are still all absent.
-    debug_assert!(*q == Quantities::default());
-    for o in obis.iter() {
-        let [a, _b, c, d, e, f] = o.code.0;
-        if f != 255 {
-            continue;
-        }
-        let unit = o.unit.as_ref().map(|u| u.as_str());
-        let v = |base| number(&o.value, unit, base);
-        match (a, c, d, e) {
-            (1, 1, 7, 0) => q.power_import_w = v(Base::W),
-            (1, 2, 7, 0) => q.power_export_w = v(Base::W),
-            (1, 3, 7, 0) => q.reactive_power_import_var = v(Base::Var),
-            (1, 4, 7, 0) => q.reactive_power_export_var = v(Base::Var),
-            (1, 21, 7, 0) => q.power_import_l1_w = v(Base::W),
-            (1, 41, 7, 0) => q.power_import_l2_w = v(Base::W),
-            (1, 61, 7, 0) => q.power_import_l3_w = v(Base::W),
-            (1, 22, 7, 0) => q.power_export_l1_w = v(Base::W),
-            (1, 42, 7, 0) => q.power_export_l2_w = v(Base::W),
-            (1, 62, 7, 0) => q.power_export_l3_w = v(Base::W),
-            (1, 23, 7, 0) => q.reactive_power_import_l1_var = v(Base::Var),
-            (1, 43, 7, 0) => q.reactive_power_import_l2_var = v(Base::Var),
-            (1, 63, 7, 0) => q.reactive_power_import_l3_var = v(Base::Var),
-            (1, 24, 7, 0) => q.reactive_power_export_l1_var = v(Base::Var),
-            (1, 44, 7, 0) => q.reactive_power_export_l2_var = v(Base::Var),
-            (1, 64, 7, 0) => q.reactive_power_export_l3_var = v(Base::Var),
-            (1, 32, 7, 0) => q.voltage_l1_v = v(Base::V),
-            (1, 52, 7, 0) => q.voltage_l2_v = v(Base::V),
-            (1, 72, 7, 0) => q.voltage_l3_v = v(Base::V),
-            (1, 31, 7, 0) => q.current_l1_a = v(Base::A),
-            (1, 51, 7, 0) => q.current_l2_a = v(Base::A),
-            (1, 71, 7, 0) => q.current_l3_a = v(Base::A),
-            (1, 91, 7, 0) => q.current_neutral_a = v(Base::A),
-            (1, 13, 7, 0) => q.power_factor = v(Base::One).or_else(|| o.value.as_f64()),
-            (1, 14, 7, 0) => q.frequency_hz = v(Base::Hz),
-            (1, 1, 8, 0) => q.energy_import_kwh = v(Base::Kwh),
-            (1, 2, 8, 0) => q.energy_export_kwh = v(Base::Kwh),
-            (1, 1, 8, 1) => q.energy_import_t1_kwh = v(Base::Kwh),
-            (1, 1, 8, 2) => q.energy_import_t2_kwh = v(Base::Kwh),
-            (1, 1, 8, 3) => q.energy_import_t3_kwh = v(Base::Kwh),
-            (1, 1, 8, 4) => q.energy_import_t4_kwh = v(Base::Kwh),
-            (1, 2, 8, 1) => q.energy_export_t1_kwh = v(Base::Kwh),
-            (1, 2, 8, 2) => q.energy_export_t2_kwh = v(Base::Kwh),
-            (1, 2, 8, 3) => q.energy_export_t3_kwh = v(Base::Kwh),
-            (1, 2, 8, 4) => q.energy_export_t4_kwh = v(Base::Kwh),
-            (1, 21, 8, 0) => q.energy_import_l1_kwh = v(Base::Kwh),
-            (1, 41, 8, 0) => q.energy_import_l2_kwh = v(Base::Kwh),
-            (1, 61, 8, 0) => q.energy_import_l3_kwh = v(Base::Kwh),
-            (1, 3, 8, 0) => q.reactive_energy_import_kvarh = v(Base::Kvarh),
-            (1, 4, 8, 0) => q.reactive_energy_export_kvarh = v(Base::Kvarh),
-            (1, 1, 4, 0) => q.demand_quarter_w = v(Base::W),
-            (1, 1, 6, 0) => {
-                q.demand_month_peak_w = v(Base::W);
-                q.demand_month_peak_time = o.time;
-            }
-            (0, 96, 14, 0) => q.tariff = o.value.as_str().and_then(|s| s.trim().parse().ok()),
-            _ => {}
-        }
+    debug_assert!(reading.quantities == Quantities::default());
+    for o in reading.obis.iter() {
+        apply(&mut reading.quantities, o);
     }
+    finish(reading);
+}
+
+/// The quantity an object gives, if any. Each quantity comes from one code
+/// (duplicates are renamed off the `.255` group), so objects apply in any
+/// order, and applying an object again after its value changed updates it.
+pub(crate) fn apply(q: &mut Quantities, o: &Object) {
+    let [a, _b, c, d, e, f] = o.code.0;
+    if f != 255 {
+        return;
+    }
+    let unit = o.unit.as_ref().map(|u| u.as_str());
+    let v = |base| number(&o.value, unit, base);
+    match (a, c, d, e) {
+        (1, 1, 7, 0) => q.power_import_w = v(Base::W),
+        (1, 2, 7, 0) => q.power_export_w = v(Base::W),
+        (1, 3, 7, 0) => q.reactive_power_import_var = v(Base::Var),
+        (1, 4, 7, 0) => q.reactive_power_export_var = v(Base::Var),
+        (1, 21, 7, 0) => q.power_import_l1_w = v(Base::W),
+        (1, 41, 7, 0) => q.power_import_l2_w = v(Base::W),
+        (1, 61, 7, 0) => q.power_import_l3_w = v(Base::W),
+        (1, 22, 7, 0) => q.power_export_l1_w = v(Base::W),
+        (1, 42, 7, 0) => q.power_export_l2_w = v(Base::W),
+        (1, 62, 7, 0) => q.power_export_l3_w = v(Base::W),
+        (1, 23, 7, 0) => q.reactive_power_import_l1_var = v(Base::Var),
+        (1, 43, 7, 0) => q.reactive_power_import_l2_var = v(Base::Var),
+        (1, 63, 7, 0) => q.reactive_power_import_l3_var = v(Base::Var),
+        (1, 24, 7, 0) => q.reactive_power_export_l1_var = v(Base::Var),
+        (1, 44, 7, 0) => q.reactive_power_export_l2_var = v(Base::Var),
+        (1, 64, 7, 0) => q.reactive_power_export_l3_var = v(Base::Var),
+        (1, 32, 7, 0) => q.voltage_l1_v = v(Base::V),
+        (1, 52, 7, 0) => q.voltage_l2_v = v(Base::V),
+        (1, 72, 7, 0) => q.voltage_l3_v = v(Base::V),
+        (1, 31, 7, 0) => q.current_l1_a = v(Base::A),
+        (1, 51, 7, 0) => q.current_l2_a = v(Base::A),
+        (1, 71, 7, 0) => q.current_l3_a = v(Base::A),
+        (1, 91, 7, 0) => q.current_neutral_a = v(Base::A),
+        (1, 13, 7, 0) => q.power_factor = v(Base::One).or_else(|| o.value.as_f64()),
+        (1, 14, 7, 0) => q.frequency_hz = v(Base::Hz),
+        (1, 1, 8, 0) => q.energy_import_kwh = v(Base::Kwh),
+        (1, 2, 8, 0) => q.energy_export_kwh = v(Base::Kwh),
+        (1, 1, 8, 1) => q.energy_import_t1_kwh = v(Base::Kwh),
+        (1, 1, 8, 2) => q.energy_import_t2_kwh = v(Base::Kwh),
+        (1, 1, 8, 3) => q.energy_import_t3_kwh = v(Base::Kwh),
+        (1, 1, 8, 4) => q.energy_import_t4_kwh = v(Base::Kwh),
+        (1, 2, 8, 1) => q.energy_export_t1_kwh = v(Base::Kwh),
+        (1, 2, 8, 2) => q.energy_export_t2_kwh = v(Base::Kwh),
+        (1, 2, 8, 3) => q.energy_export_t3_kwh = v(Base::Kwh),
+        (1, 2, 8, 4) => q.energy_export_t4_kwh = v(Base::Kwh),
+        (1, 21, 8, 0) => q.energy_import_l1_kwh = v(Base::Kwh),
+        (1, 41, 8, 0) => q.energy_import_l2_kwh = v(Base::Kwh),
+        (1, 61, 8, 0) => q.energy_import_l3_kwh = v(Base::Kwh),
+        (1, 3, 8, 0) => q.reactive_energy_import_kvarh = v(Base::Kvarh),
+        (1, 4, 8, 0) => q.reactive_energy_export_kvarh = v(Base::Kvarh),
+        (1, 1, 4, 0) => q.demand_quarter_w = v(Base::W),
+        (1, 1, 6, 0) => {
+            q.demand_month_peak_w = v(Base::W);
+            q.demand_month_peak_time = o.time;
+        }
+        (0, 96, 14, 0) => q.tariff = o.value.as_str().and_then(|s| s.trim().parse().ok()),
+        _ => {}
+    }
+}
+
+/// What the quantities take from each other and from the sub-meters, once
+/// every object is applied.
+pub(crate) fn finish(reading: &mut Reading) {
+    let Reading { quantities: q, submeters, .. } = reading;
     // Energy totals a meter sends only per tariff are the sum of its tariffs.
     if q.energy_import_kwh.is_none() {
         q.energy_import_kwh =

@@ -1,6 +1,8 @@
 //! The reading: what one frame or telegram says, in the stream contract's
 //! shape (docs/stream.md).
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -83,7 +85,7 @@ pub struct Entry {
 }
 
 /// One COSEM object of a frame, keyed by its OBIS code in the output.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Object {
     /// The OBIS code (standard form: Kamstrup's `1-1:` codes are mapped).
     pub code: Obis,
@@ -98,6 +100,38 @@ pub struct Object {
     pub text: Option<Text>,
     /// List entries (power failure log, monthly peak history).
     pub entries: Vec<Entry>,
+}
+
+impl Clone for Object {
+    fn clone(&self) -> Self {
+        Object {
+            code: self.code,
+            value: self.value.clone(),
+            unit: self.unit.clone(),
+            time: self.time,
+            text: self.text.clone(),
+            entries: self.entries.clone(),
+        }
+    }
+
+    // Field by field, so that a reading copied over a recycled one keeps
+    // what is already equal and frees nothing.
+    #[inline]
+    fn clone_from(&mut self, other: &Self) {
+        self.code = other.code;
+        self.value.clone_from(&other.value);
+        match (&mut self.unit, &other.unit) {
+            (Some(Unit(Cow::Borrowed(a))), Some(Unit(Cow::Borrowed(b)))) => *a = *b,
+            (a, b) => a.clone_from(b),
+        }
+        self.time = other.time;
+        if self.text.is_some() || other.text.is_some() {
+            self.text.clone_from(&other.text);
+        }
+        if !(self.entries.is_empty() && other.entries.is_empty()) {
+            self.entries.clone_from(&other.entries);
+        }
+    }
 }
 
 impl Object {
@@ -393,6 +427,39 @@ impl Reading {
         let mut submeters = std::mem::take(&mut self.submeters);
         submeters.clear();
         *self = Reading { obis: Objects(obis), submeters, ..Reading::new(protocol, framing) };
+    }
+}
+
+impl Reading {
+    /// Makes this reading a copy of `other`, keeping this one's allocations
+    /// (its object and sub-meter lists).
+    pub(crate) fn clone_from_reusing(&mut self, other: &Reading) {
+        let Reading {
+            received,
+            meter_time,
+            protocol,
+            framing,
+            encrypted,
+            manufacturer,
+            meter_id,
+            meter_model,
+            list,
+            obis,
+            quantities,
+            submeters,
+        } = other;
+        self.received = *received;
+        self.meter_time = *meter_time;
+        self.protocol = *protocol;
+        self.framing = *framing;
+        self.encrypted = *encrypted;
+        self.manufacturer = *manufacturer;
+        self.meter_id.clone_from(meter_id);
+        self.meter_model.clone_from(meter_model);
+        self.list.clone_from(list);
+        self.obis.0.clone_from(&obis.0);
+        self.quantities.clone_from(quantities);
+        self.submeters.clone_from(submeters);
     }
 }
 

@@ -114,8 +114,21 @@ impl Serialize for Unit {
 /// A meter repeats the same few strings in every frame, so text is interned
 /// per thread: the second frame's meter id is the first one's, shared, not a
 /// new allocation (allocations were a third of the decode time).
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Text(Arc<str>);
+
+impl Clone for Text {
+    fn clone(&self) -> Self {
+        Text(Arc::clone(&self.0))
+    }
+
+    // The same shared text stays: no count to touch.
+    fn clone_from(&mut self, other: &Self) {
+        if !self.same(other) {
+            self.0 = Arc::clone(&other.0);
+        }
+    }
+}
 
 /// How many recent strings each thread keeps for reuse (a direct-mapped
 /// cache: a string's hash picks its one slot).
@@ -224,7 +237,7 @@ impl Serialize for Text {
 }
 
 /// One object's value.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub enum Value {
     /// A number, already scaled.
     Number(Decimal),
@@ -239,6 +252,31 @@ pub enum Value {
     Bool(bool),
     /// A date and time (COSEM date-time value, DSMR timestamp).
     Time(MeterTime),
+}
+
+impl Clone for Value {
+    fn clone(&self) -> Self {
+        match self {
+            Value::Number(d) => Value::Number(*d),
+            Value::Float(f) => Value::Float(*f),
+            Value::Text(t) => Value::Text(t.clone()),
+            Value::Bytes(b) => Value::Bytes(b.clone()),
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Time(t) => Value::Time(*t),
+        }
+    }
+
+    // Copying a template's values over the last reading's: plain values
+    // are overwritten without dropping, shared texts left when the same.
+    #[inline]
+    fn clone_from(&mut self, other: &Self) {
+        match (&mut *self, other) {
+            (Value::Number(a), Value::Number(b)) => *a = *b,
+            (Value::Time(a), Value::Time(b)) => *a = *b,
+            (Value::Text(a), Value::Text(b)) => a.clone_from(b),
+            _ => *self = other.clone(),
+        }
+    }
 }
 
 impl Value {

@@ -40,20 +40,42 @@ pub(crate) struct Item {
     pub scaler_unit: Option<(i8, u8)>,
 }
 
-/// Buffers `map` reuses from message to message.
+/// An object whose value is one number or time node and nothing else:
+/// when only that node's bytes change, [`object`] on the new bytes is the
+/// whole update (`crate::template`).
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Link {
+    /// The object's index in the reading.
+    pub obj: usize,
+    /// Its code as [`object`] takes it (before duplicates are renamed).
+    pub code: Obis,
+    pub item: Item,
+}
+
+/// Buffers `map` reuses from message to message, and what it found that a
+/// template of the message needs.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     items: Vec<usize>,
     coded: Vec<(Obis, Item)>,
     bare: Vec<usize>,
+    /// The objects made from one number or time node.
+    pub links: Vec<Link>,
+    /// The object that set the reading's meter time.
+    pub clock: Option<usize>,
+    /// The list dialect.
+    pub brand: Option<Brand>,
 }
 
 /// Maps the tree's root to objects in `r`.
 pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &mut Scratch) -> Result<(), Error> {
-    let Scratch { items, coded, bare } = scratch;
+    let Scratch { items, coded, bare, links, clock, brand: found } = scratch;
     items.clear();
     coded.clear();
     bare.clear();
+    links.clear();
+    *clock = None;
+    *found = None;
     let root = tree.node(0).ok_or(Error::UnknownLayout("empty body"))?;
     match root.data {
         Data::Structure(_) | Data::Array(_) => items.extend(tree.children(0)),
@@ -72,6 +94,7 @@ pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &m
         brand = Brand::LandisGyr;
     }
     r.manufacturer = brand.name();
+    *found = Some(brand);
     // Kamstrup's leading list id has no OBIS code: it is the list id.
     let list_from_bare = match bare.first() {
         Some(&first) if Some(&first) == items.first() && !coded.is_empty() => {
@@ -99,16 +122,25 @@ pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &m
             continue;
         }
         if let Some(o) = object(tree, code, item, brand, tz) {
+            let obj = r.obis.len();
             if code == CLOCK {
                 if let Value::Time(t) = o.value {
                     r.meter_time = Some(t);
+                    *clock = Some(obj);
                 }
+            }
+            if matches!(o.value, Value::Number(_) | Value::Float(_) | Value::Bool(_) | Value::Time(_)) {
+                links.push(Link { obj, code, item });
             }
             r.obis.push(o);
         }
     }
     if let Some(id) = list_from_bare {
         r.obis.0.insert(0, Object::new(LIST_ID, Value::Text(id), None));
+        for l in links.iter_mut() {
+            l.obj += 1;
+        }
+        *clock = clock.map(|c| c + 1);
     }
     r.list = r.obis.get(LIST_ID).or_else(|| r.obis.get(PUSH_SETUP)).and_then(|o| text_value(&o.value));
     r.meter_id = r.obis.get(METER_ID).and_then(|o| text_value(&o.value));
@@ -233,7 +265,7 @@ fn printable(b: &[u8]) -> Option<Text> {
 }
 
 /// Turns a value node into an object: scaled number with unit, text, time.
-fn object(tree: &Tree<'_>, code: Obis, item: Item, brand: Brand, tz: Option<&Tz>) -> Option<Object> {
+pub(crate) fn object(tree: &Tree<'_>, code: Obis, item: Item, brand: Brand, tz: Option<&Tz>) -> Option<Object> {
     let node = tree.node(item.node)?;
     let value = match node.data {
         Data::Null => return None,

@@ -1,0 +1,254 @@
+//! The previous message of a layout as a template for the next one.
+//!
+//! A meter pushes the same list every few seconds: the same tags, lengths,
+//! OBIS codes, scalers and texts, only the numbers and clocks differ. So a
+//! message of the same length as one decoded before is compared with it
+//! byte for byte; when every byte that differs lies inside a number or time
+//! that became one object's value (and nothing else), only those objects
+//! are decoded again, by the same function the full decode uses, and the
+//! rest is copied. Any other difference (a tag, a length, a code, a scaler,
+//! a text) means a full decode, which then becomes the template. The
+//! results are the same either way; `Config::full_decode` turns this off for
+//! the tests that check that.
+
+use std::mem::discriminant;
+
+use chrono_tz::Tz;
+
+use crate::axdr::{self, Data, Node, Tree};
+use crate::lists::{self, Brand, Link};
+use crate::normalise;
+use crate::reading::{Framing, Quantities, Reading};
+use crate::time::MeterTime;
+use crate::value::Value;
+
+/// How many layouts are remembered at once (Aidon alternates lists 1, 2
+/// and 3; interleaved meters add more).
+const SLOTS: usize = 4;
+
+/// A byte whose change needs a full decode.
+const FIXED: u16 = u16::MAX;
+/// A byte that no output depends on, or whose output is always recomputed
+/// (the invoke id, the header time).
+const FREE: u16 = u16::MAX - 1;
+
+/// One remembered data-notification.
+#[derive(Debug)]
+struct Han {
+    /// The APDU as last decoded.
+    bytes: Vec<u8>,
+    /// Per byte: [`FIXED`], [`FREE`] or the index of the link it feeds.
+    owner: Vec<u16>,
+    /// Its A-XDR nodes, kept current.
+    nodes: Vec<Node>,
+    /// The objects made from one node each.
+    links: Vec<Link>,
+    brand: Brand,
+    /// The object that sets the meter time.
+    clock: Option<usize>,
+    /// The reading it decoded to.
+    reading: Reading,
+    /// Its quantities before [`normalise::finish`].
+    raw: Quantities,
+    /// Use count stamp, to replace the least recently used slot.
+    used: u64,
+}
+
+/// The remembered layouts of one decoder.
+#[derive(Debug, Default)]
+pub(crate) struct Templates {
+    han: Vec<Han>,
+    clock: u64,
+    /// Scratch: links whose bytes changed.
+    dirty: Vec<u16>,
+}
+
+impl Templates {
+    /// The reading of `apdu` (a data-notification whose body starts at
+    /// `body_at`) made from a remembered message of the same layout, or
+    /// `None` when there is none or more than values changed.
+    pub(crate) fn han(
+        &mut self,
+        apdu: &[u8],
+        framing: Framing,
+        header_time: Option<MeterTime>,
+        tz: Option<&Tz>,
+        out: &mut Reading,
+    ) -> Option<()> {
+        let Templates { han, clock, dirty } = self;
+        let slot = han.iter().position(|t| t.bytes.len() == apdu.len())?;
+        let t = han.get_mut(slot)?;
+        *clock += 1;
+        t.used = *clock;
+        let ok = t.patch(apdu, header_time, tz, dirty);
+        if ok.is_none() {
+            // Half patched: forget it; the full decode makes a new one.
+            han.swap_remove(slot);
+            return None;
+        }
+        out.clone_from_reusing(&t.reading);
+        out.framing = framing;
+        Some(())
+    }
+
+    /// Remembers a message the full decode just read into `r`.
+    pub(crate) fn learn_han(
+        &mut self,
+        apdu: &[u8],
+        body_at: usize,
+        nodes: &[Node],
+        scratch: &lists::Scratch,
+        r: &Reading,
+    ) {
+        let Some(brand) = scratch.brand else { return };
+        if nodes.len() >= usize::from(FREE) {
+            return;
+        }
+        self.clock += 1;
+        let slot = match self.han.iter().position(|t| t.bytes.len() == apdu.len()) {
+            Some(i) => i,
+            None if self.han.len() < SLOTS => {
+                self.han.push(Han {
+                    bytes: Vec::new(),
+                    owner: Vec::new(),
+                    nodes: Vec::new(),
+                    links: Vec::new(),
+                    brand,
+                    clock: None,
+                    reading: Reading::new(r.protocol, r.framing),
+                    raw: Quantities::default(),
+                    used: 0,
+                });
+                self.han.len() - 1
+            }
+            None => self.han.iter().enumerate().min_by_key(|(_, t)| t.used).map_or(0, |(i, _)| i),
+        };
+        let Some(t) = self.han.get_mut(slot) else { return };
+        t.used = self.clock;
+        t.brand = brand;
+        t.clock = scratch.clock;
+        t.bytes.clear();
+        t.bytes.extend_from_slice(apdu);
+        t.nodes.clear();
+        t.nodes.extend_from_slice(nodes);
+        t.reading.clone_from_reusing(r);
+        t.raw = Quantities::default();
+        for o in r.obis.iter() {
+            normalise::apply(&mut t.raw, o);
+        }
+        t.owner.clear();
+        t.owner.resize(apdu.len(), FIXED);
+        // The invoke id and the header's date-time.
+        let header = [1..5, 7.min(body_at)..body_at];
+        for range in header {
+            if let Some(o) = t.owner.get_mut(range) {
+                o.fill(FREE);
+            }
+        }
+        t.links.clear();
+        for link in &scratch.links {
+            let Some(node) = nodes.get(link.item.node) else { continue };
+            let Some(range) = value_bytes(node, apdu) else { continue };
+            let Ok(k) = u16::try_from(t.links.len()) else { break };
+            if let Some(o) = t.owner.get_mut(range) {
+                o.fill(k);
+                t.links.push(*link);
+            }
+        }
+    }
+}
+
+/// The bytes of a number or time node that may change without changing
+/// anything but its object's value. A time's first byte (the high byte of
+/// the year) stays fixed: it keeps the bytes from ever reading as text.
+fn value_bytes(node: &Node, apdu: &[u8]) -> Option<std::ops::Range<usize>> {
+    let at = node.at as usize;
+    let width = match node.data {
+        Data::Int(_) | Data::UInt(_) | Data::Float(_) | Data::Enum(_) | Data::Bool(_) | Data::Bcd(_) => {
+            match node.tag {
+                0x03 | 0x0D | 0x0F | 0x11 | 0x16 => 1,
+                0x10 | 0x12 => 2,
+                0x05 | 0x06 | 0x17 => 4,
+                0x14 | 0x15 | 0x18 => 8,
+                _ => return None,
+            }
+        }
+        Data::DateTime(s) | Data::Octets(s, 12) => {
+            let s = s as usize;
+            let first = *apdu.get(s)?;
+            return (first < 0x20).then_some(s + 1..s + 12);
+        }
+        _ => return None,
+    };
+    Some(at + 1..at + 1 + width)
+}
+
+impl Han {
+    fn patch(
+        &mut self,
+        apdu: &[u8],
+        header_time: Option<MeterTime>,
+        tz: Option<&Tz>,
+        dirty: &mut Vec<u16>,
+    ) -> Option<()> {
+        dirty.clear();
+        let mut old = self.bytes.chunks_exact(8);
+        let mut new = apdu.chunks_exact(8);
+        let mut base = 0;
+        for (a, b) in (&mut old).zip(&mut new) {
+            if a != b {
+                note(a, b, base, &self.owner, dirty)?;
+            }
+            base += 8;
+        }
+        note(old.remainder(), new.remainder(), base, &self.owner, dirty)?;
+
+        let r = &mut self.reading;
+        for &k in dirty.iter() {
+            let link = self.links.get(usize::from(k))?;
+            let node = self.nodes.get_mut(link.item.node)?;
+            // A time names its bytes by offset: nothing to read again.
+            if !matches!(node.data, Data::DateTime(_) | Data::Octets(..)) {
+                node.data = axdr::scalar_at(apdu, node.at as usize)?;
+            }
+            let tree = Tree { bytes: apdu, nodes: &self.nodes };
+            let mut o = lists::object(&tree, link.code, link.item, self.brand, tz)?;
+            let slot = r.obis.0.get_mut(link.obj)?;
+            // The same kind of value, or the full decode decides.
+            if discriminant(&o.value) != discriminant(&slot.value) {
+                return None;
+            }
+            o.code = slot.code;
+            *slot = o;
+            normalise::apply(&mut self.raw, slot);
+        }
+        self.bytes.copy_from_slice(apdu);
+        r.meter_time = match self.clock {
+            Some(c) => match r.obis.0.get(c)?.value {
+                Value::Time(t) => Some(t),
+                _ => return None,
+            },
+            None => header_time,
+        };
+        r.quantities.clone_from(&self.raw);
+        normalise::finish(r);
+        Some(())
+    }
+}
+
+/// Records the links whose bytes differ between `a` and `b` (at `base`);
+/// `None` at a byte that needs a full decode.
+fn note(a: &[u8], b: &[u8], base: usize, owner: &[u16], dirty: &mut Vec<u16>) -> Option<()> {
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        if x == y {
+            continue;
+        }
+        match *owner.get(base + i)? {
+            FIXED => return None,
+            FREE => {}
+            k if dirty.last() != Some(&k) => dirty.push(k),
+            _ => {}
+        }
+    }
+    Some(())
+}
