@@ -49,6 +49,7 @@ done
 
 for f in "$src"/p1/*; do
     cp "$f" "$out/p1/$(basename "$f")"
+    { printf '\x00\x00'; cat "$f"; } > "$out/template/$(basename "$f")"
     stream_seeds "$f"
 done
 

@@ -1,8 +1,9 @@
 //! Decoding against a template gives what decoding from scratch gives.
 //!
-//! The stream's messages (the APDUs the decoder sees, decrypted) are framed
-//! again, each followed by a copy with bytes changed, so that checksums hold
-//! and the changed copy meets the template of the original. Then the new
+//! The stream's messages (the APDUs the decoder sees, decrypted, and the
+//! DSMR telegrams) are framed again, each followed by a copy with bytes
+//! changed (HDLC frames made anew, DSMR CRCs made right), so that checksums
+//! hold and the changed copy meets the template of the original. Then the new
 //! stream is decoded both ways (`Config::full_decode` off and on) and every
 //! event must be the same.
 //!
@@ -14,7 +15,7 @@
 use std::sync::{Arc, Mutex};
 
 use han::encode::hdlc_push;
-use han::{Config, Decoder, Event, Seen, Tz};
+use han::{Config, Decoder, Event, Framing, Seen, Tz};
 use libfuzzer_sys::fuzz_target;
 
 fn events(cfg: Config, stream: &[u8]) -> Vec<String> {
@@ -44,8 +45,12 @@ fuzz_target!(|data: &[u8]| {
     let sink = Arc::clone(&seen);
     let mut d = Decoder::new(Config::default());
     d.observe(Box::new(move |s| {
-        if let Seen::Apdu(a) = s {
-            sink.lock().unwrap().push(a.to_vec());
+        match s {
+            Seen::Apdu(a) => sink.lock().unwrap().push((false, a.to_vec())),
+            Seen::Frame { framing: Framing::Dsmr, bytes } if bytes.first() == Some(&b'/') => {
+                sink.lock().unwrap().push((true, bytes.to_vec()))
+            }
+            _ => {}
         }
     }));
     d.push(stream);
@@ -54,16 +59,33 @@ fuzz_target!(|data: &[u8]| {
     let apdus = seen.lock().unwrap().clone();
 
     let mut again = Vec::new();
-    for apdu in apdus.iter().take(16) {
-        let mut changed = apdu.clone();
+    for (telegram, msg) in apdus.iter().take(16) {
+        // A telegram's body is what changes; its CRC is made again.
+        let body_end = if *telegram { msg.iter().rposition(|b| *b == b'!').map_or(0, |p| p + 1) } else { msg.len() };
+        let mut changed = msg.clone();
         for c in changes.chunks_exact(3) {
             let at = usize::from(u16::from_be_bytes([c[0], c[1]]));
-            if let Some(b) = changed.get_mut(at % apdu.len().max(1)) {
+            if let Some(b) = changed.get_mut(at % body_end.max(1)) {
                 *b ^= c[2];
             }
         }
-        again.extend_from_slice(&hdlc_push(apdu));
-        again.extend_from_slice(&hdlc_push(&changed));
+        if *telegram {
+            let tail = &msg[body_end..];
+            let digits = tail.iter().take(4).take_while(|d| d.is_ascii_hexdigit()).count();
+            changed.truncate(body_end);
+            if digits == 4 {
+                let crc = han::crc::arc(&changed);
+                changed.extend_from_slice(format!("{crc:04X}").as_bytes());
+                changed.extend_from_slice(&tail[4..]);
+            } else {
+                changed.extend_from_slice(tail);
+            }
+            again.extend_from_slice(msg);
+            again.extend_from_slice(&changed);
+        } else {
+            again.extend_from_slice(&hdlc_push(msg));
+            again.extend_from_slice(&hdlc_push(&changed));
+        }
     }
     let cfg = Config { tz, ..Config::default() };
     let fast = events(cfg.clone(), &again);

@@ -482,7 +482,8 @@ impl Decoder {
                 let t = avail.get(..n).unwrap_or(&[]);
                 self.observer.see(Seen::Frame { framing: Framing::Dsmr, bytes: t });
                 let mut r = self.spare.pop().unwrap_or_else(|| Box::new(Reading::new(Protocol::P1, Framing::Dsmr)));
-                match dsmr::decode_telegram_into(t, self.cfg.tz.as_ref(), &mut r) {
+                let templates = (!self.cfg.full_decode).then_some(&mut self.templates);
+                match dsmr::decode_telegram_with(t, self.cfg.tz.as_ref(), &mut r, templates) {
                     Ok(()) => {
                         self.pending.push_back(Event::Reading(r));
                         Step::Advance(n)

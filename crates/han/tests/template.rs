@@ -9,7 +9,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use han::encode::{hdlc_push, samples};
-use han::{Config, Decoder, Event, Seen};
+use han::{Config, Decoder, Event, Framing, Seen};
 use proptest::prelude::*;
 use serde_json::Value as Json;
 
@@ -46,12 +46,27 @@ fn same_both_ways(cfg: &Config, stream: &[u8], what: &str) -> usize {
 
 /// The plaintext APDUs a stream carries, as the decoder sees them.
 fn apdus(cfg: &Config, stream: &[u8]) -> Vec<Vec<u8>> {
+    seen(cfg, stream, |s| match s {
+        Seen::Apdu(a) => Some(a.to_vec()),
+        _ => None,
+    })
+}
+
+/// The DSMR telegrams a stream carries (not the encrypted ones).
+fn telegrams(cfg: &Config, stream: &[u8]) -> Vec<Vec<u8>> {
+    seen(cfg, stream, |s| match s {
+        Seen::Frame { framing: Framing::Dsmr, bytes } if bytes.first() == Some(&b'/') => Some(bytes.to_vec()),
+        _ => None,
+    })
+}
+
+fn seen(cfg: &Config, stream: &[u8], pick: fn(Seen<'_>) -> Option<Vec<u8>>) -> Vec<Vec<u8>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let mut d = Decoder::new(cfg.clone());
     let sink = Arc::clone(&seen);
     d.observe(Box::new(move |s| {
-        if let Seen::Apdu(a) = s {
-            sink.lock().expect("not poisoned").push(a.to_vec());
+        if let Some(b) = pick(s) {
+            sink.lock().expect("not poisoned").push(b);
         }
     }));
     d.push(stream);
@@ -126,22 +141,72 @@ fn every_one_byte_change_of_every_message_decodes_alike() {
 /// Which meter, the frame number, and byte changes inside the APDU.
 type SampleFrame = (usize, u32, Vec<(usize, u8)>);
 
+/// A telegram with one byte of its body changed and its CRC (when it has
+/// one) made right again.
+fn changed_telegram(t: &[u8], at: usize, flip: u8) -> Vec<u8> {
+    let bang = t.iter().rposition(|b| *b == b'!').expect("an end line");
+    let mut body = t[..=bang].to_vec();
+    body[at] ^= flip;
+    let tail = &t[bang + 1..];
+    let digits = tail.iter().take(4).take_while(|d| d.is_ascii_hexdigit()).count();
+    if digits == 4 {
+        body.extend_from_slice(format!("{:04X}", han::crc::arc(&body)).as_bytes());
+        body.extend_from_slice(&tail[4..]);
+    } else {
+        body.extend_from_slice(tail);
+    }
+    body
+}
+
+/// Each telegram of each P1 capture, then a copy with one byte changed (its
+/// CRC made right), for every byte of its body: the same both ways.
+#[test]
+fn every_one_byte_change_of_every_telegram_decodes_alike() {
+    let mut telegrams_seen = 0;
+    for (file, cfg, bytes) in corpus() {
+        for t in telegrams(&cfg, &bytes) {
+            telegrams_seen += 1;
+            let bang = t.iter().rposition(|b| *b == b'!').expect("an end line");
+            let mut stream = t.clone();
+            for at in 1..bang {
+                // A digit stays a digit or becomes a letter; anything else may.
+                let flip = if at % 2 == 0 { 0x01 } else { 0x19 };
+                stream.extend_from_slice(&changed_telegram(&t, at, flip));
+                stream.extend_from_slice(&t);
+            }
+            same_both_ways(&cfg, &stream, &format!("{file}: one-byte changes"));
+        }
+    }
+    if common::corpus_dir().is_some() {
+        assert!(telegrams_seen > 20, "only {telegrams_seen} telegrams in the corpus");
+    }
+}
+
 fn sample_frames() -> impl Strategy<Value = Vec<SampleFrame>> {
     let change = (any::<usize>(), any::<u8>());
-    proptest::collection::vec((0usize..3, 0u32..5000, proptest::collection::vec(change, 0..3)), 1..12)
+    proptest::collection::vec((0usize..4, 0u32..5000, proptest::collection::vec(change, 0..3)), 1..12)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
-    /// Sequences of the sample meters' frames, some with bytes changed
-    /// (framed again so that the checksum holds), interleaved: the same
-    /// events both ways.
+    /// Sequences of the sample meters' frames and telegrams, some with
+    /// bytes changed (framed again, or the CRC made right, so that the
+    /// checksum holds), interleaved: the same events both ways.
     #[test]
     fn changed_sample_sequences_decode_alike(frames in sample_frames()) {
         let makers = [samples::aidon_list2 as fn(u32) -> Vec<u8>, samples::kaifa_list2, samples::kamstrup_list1];
         let mut stream = Vec::new();
         for (meter, i, changes) in frames {
+            if meter == 3 {
+                let mut t = samples::dsmr5(i);
+                let bang = t.iter().rposition(|b| *b == b'!').expect("an end line");
+                for (at, x) in changes {
+                    t = changed_telegram(&t, 1 + at % (bang - 1), x);
+                }
+                stream.extend_from_slice(&t);
+                continue;
+            }
             let frame = makers[meter](i);
             let mut apdu = apdus(&Config::default(), &frame).pop().expect("one APDU");
             for (at, x) in changes {

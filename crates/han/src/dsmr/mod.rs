@@ -151,10 +151,33 @@ pub fn decode_telegram(telegram: &[u8], tz: Option<&Tz>) -> Result<Reading, Erro
     Ok(reading)
 }
 
+/// One record of a telegram decoded in full, for a template of it.
+#[derive(Clone, Debug)]
+pub(crate) struct Span {
+    /// Its bytes in the telegram, when it is one line.
+    pub bytes: Option<std::ops::Range<usize>>,
+    /// Its code and the offset of its first `(`, when it is one line.
+    pub start: Option<(Obis, usize)>,
+    /// The objects it became.
+    pub objects: std::ops::Range<usize>,
+    /// The meter clock it gave.
+    pub time: Option<crate::time::MeterTime>,
+}
+
 /// [`decode_telegram`] into a reading that is reused ([`Reading::reset`]
 /// first), keeping its object list's memory.
 pub(crate) fn decode_telegram_into(telegram: &[u8], tz: Option<&Tz>, reading: &mut Reading) -> Result<(), Error> {
-    reading.reset(Protocol::P1, Framing::Dsmr);
+    decode_telegram_with(telegram, tz, reading, None)
+}
+
+/// [`decode_telegram_into`] against the templates of telegrams decoded
+/// before (`crate::template`), when there are any.
+pub(crate) fn decode_telegram_with(
+    telegram: &[u8],
+    tz: Option<&Tz>,
+    reading: &mut Reading,
+    mut templates: Option<&mut crate::template::Templates>,
+) -> Result<(), Error> {
     if telegram.first() != Some(&b'/') {
         return Err(Error::DsmrFormat("telegram does not start with '/'"));
     }
@@ -179,7 +202,16 @@ pub(crate) fn decode_telegram_into(telegram: &[u8], tz: Option<&Tz>, reading: &m
         if given != computed {
             return Err(Error::DsmrCrc { given, computed });
         }
+        // Only a telegram its CRC vouches for is read against a template.
+        if let Some(t) = templates.as_deref_mut() {
+            if t.dsmr(telegram, tz, reading).is_some() {
+                return Ok(());
+            }
+        }
+    } else {
+        templates = None;
     }
+    reading.reset(Protocol::P1, Framing::Dsmr);
 
     let header_end = body.iter().position(|b| *b == b'\n').unwrap_or(bang);
     let header = lines::trim(body.get(1..header_end).unwrap_or_default());
@@ -200,24 +232,34 @@ pub(crate) fn decode_telegram_into(telegram: &[u8], tz: Option<&Tz>, reading: &m
     let model = std::str::from_utf8(&printable).unwrap_or_default().trim();
     reading.meter_model = (!model.is_empty()).then(|| Text::new(model));
 
+    let mut spans = templates.as_deref_mut().map(crate::template::Templates::take_spans);
     let mut sink = objects::Sink::new(std::mem::take(&mut reading.obis.0), data);
     let mut vals: Vec<&[u8]> = Vec::with_capacity(16);
     for (rec, start) in lines::Records::new(data) {
-        let t = match rec {
+        let before = sink.len();
+        let (t, bytes) = match rec {
             Cow::Borrowed(rec) => match lines::split_record_into(rec, start, &mut vals) {
-                Some(code) => objects::push_record(&mut sink, code, &vals, tz),
+                Some(code) => {
+                    // Where the record lies in the telegram (it is a slice of it).
+                    let at = (rec.as_ptr() as usize).wrapping_sub(telegram.as_ptr() as usize);
+                    (objects::push_record(&mut sink, code, &vals, tz), Some(at..at + rec.len()))
+                }
                 None => continue,
             },
             Cow::Owned(rec) => {
                 let mut vals = Vec::new();
                 match lines::split_record_into(&rec, start, &mut vals) {
-                    Some(code) => objects::push_record(&mut sink, code, &vals, tz),
+                    Some(code) => (objects::push_record(&mut sink, code, &vals, tz), None),
                     None => continue,
                 }
             }
         };
         if let Some(t) = t {
             reading.meter_time = Some(t);
+        }
+        if let Some(spans) = spans.as_mut() {
+            let start = if bytes.is_some() { start } else { None };
+            spans.push(Span { bytes, start, objects: before..sink.len(), time: t });
         }
     }
     reading.obis = sink.into_objects();
@@ -234,8 +276,33 @@ pub(crate) fn decode_telegram_into(telegram: &[u8], tz: Option<&Tz>, reading: &m
     reading.meter_id = objects::meter_id(&reading.obis);
     reading.submeters = objects::submeters(&reading.obis);
     crate::normalise::normalise(reading);
+    if let (Some(t), Some(spans)) = (templates, spans) {
+        t.learn_dsmr(telegram, spans, reading, tz);
+    }
     Ok(())
 }
+
+/// What a template needs to redo one record: its objects (into `out`,
+/// emptied first, as the full decode makes them when no code came before)
+/// and the clock it gives. `None` when it is no longer a record.
+pub(crate) fn redo_record<'r>(
+    rec: &'r [u8],
+    start: (Obis, usize),
+    tz: Option<&Tz>,
+    vals: &mut Vec<&'r [u8]>,
+    out: Vec<crate::reading::Object>,
+) -> Option<(Vec<crate::reading::Object>, Option<crate::time::MeterTime>)> {
+    let code = lines::split_record_into(rec, Some(start), vals)?;
+    let mut sink = objects::Sink::new(out, &[]);
+    let t = objects::push_record(&mut sink, code, vals, tz);
+    Some((sink.into_objects().0, t))
+}
+
+/// The stated version, as the reading's list name.
+pub(crate) fn version_text(objects: &Objects) -> Option<Text> {
+    version(objects).map(Text::from)
+}
+pub(crate) use objects::{meter_id, submeters};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]

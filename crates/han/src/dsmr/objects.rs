@@ -85,6 +85,11 @@ impl Sink {
         }
     }
 
+    /// How many objects so far.
+    pub(super) fn len(&self) -> usize {
+        self.objects.0.len()
+    }
+
     pub(super) fn into_objects(self) -> Objects {
         self.objects
     }
@@ -314,7 +319,7 @@ fn text_of(objects: &Objects, code: Obis) -> Option<String> {
 
 /// One sub-meter per M-Bus channel that has a device type, an id or a
 /// reading (`0-n:24.2.x`); a dead channel keeps no value, unit or time.
-pub(super) fn submeters(objects: &Objects) -> Vec<SubMeter> {
+pub(crate) fn submeters(objects: &Objects) -> Vec<SubMeter> {
     // The channels in the order they first appear (at most 255), without
     // allocating.
     let mut order = [0u8; 255];
@@ -376,7 +381,7 @@ pub(super) fn submeters(objects: &Objects) -> Vec<SubMeter> {
 
 /// The meter's id: `0-0:96.1.1`, else `0-0:96.1.0`, else `1-0:0.0.0`, else
 /// `0-0:42.0.0`; the decoded text when the hex decodes to printable text.
-pub(super) fn meter_id(objects: &Objects) -> Option<Text> {
+pub(crate) fn meter_id(objects: &Objects) -> Option<Text> {
     let codes = [
         Obis::new(0, 0, 96, 1, 1, 255),
         Obis::new(0, 0, 96, 1, 0, 255),

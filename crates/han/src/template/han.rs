@@ -1,20 +1,10 @@
-//! The previous message of a layout as a template for the next one.
-//!
-//! A meter pushes the same list every few seconds: the same tags, lengths,
-//! OBIS codes, scalers and texts, only the numbers and clocks differ. So a
-//! message of the same length as one decoded before is compared with it
-//! byte for byte; when every byte that differs lies inside a number or time
-//! that became one object's value (and nothing else), only those objects
-//! are decoded again, by the same function the full decode uses, and the
-//! rest is copied. Any other difference (a tag, a length, a code, a scaler,
-//! a text) means a full decode, which then becomes the template. The
-//! results are the same either way; `Config::full_decode` turns this off for
-//! the tests that check that.
+//! DLMS data-notifications against the last one of their layout.
 
 use std::mem::discriminant;
 
 use chrono_tz::Tz;
 
+use super::{FIXED, FREE, Templates, changed, slot_for};
 use crate::axdr::{self, Data, Node, Tree};
 use crate::lists::{self, Brand, Link};
 use crate::normalise;
@@ -22,19 +12,9 @@ use crate::reading::{Framing, Quantities, Reading};
 use crate::time::MeterTime;
 use crate::value::Value;
 
-/// How many layouts are remembered at once (Aidon alternates lists 1, 2
-/// and 3; interleaved meters add more).
-const SLOTS: usize = 4;
-
-/// A byte whose change needs a full decode.
-const FIXED: u16 = u16::MAX;
-/// A byte that no output depends on, or whose output is always recomputed
-/// (the invoke id, the header time).
-const FREE: u16 = u16::MAX - 1;
-
 /// One remembered data-notification.
 #[derive(Debug)]
-struct Han {
+pub(super) struct Han {
     /// The APDU as last decoded.
     bytes: Vec<u8>,
     /// Per byte: [`FIXED`], [`FREE`] or the index of the link it feeds.
@@ -54,19 +34,9 @@ struct Han {
     used: u64,
 }
 
-/// The remembered layouts of one decoder.
-#[derive(Debug, Default)]
-pub(crate) struct Templates {
-    han: Vec<Han>,
-    clock: u64,
-    /// Scratch: links whose bytes changed.
-    dirty: Vec<u16>,
-}
-
 impl Templates {
-    /// The reading of `apdu` (a data-notification whose body starts at
-    /// `body_at`) made from a remembered message of the same layout, or
-    /// `None` when there is none or more than values changed.
+    /// The reading of `apdu` made from a remembered message of the same
+    /// layout, or `None` when there is none or more than values changed.
     pub(crate) fn han(
         &mut self,
         apdu: &[u8],
@@ -75,14 +45,13 @@ impl Templates {
         tz: Option<&Tz>,
         out: &mut Reading,
     ) -> Option<()> {
-        let Templates { han, clock, dirty } = self;
-        let slot = han.iter().position(|t| t.bytes.len() == apdu.len())?;
+        let slot = self.han.iter().position(|t| t.bytes.len() == apdu.len())?;
+        let now = self.tick();
+        let Templates { han, dirty, .. } = self;
         let t = han.get_mut(slot)?;
-        *clock += 1;
-        t.used = *clock;
-        let ok = t.patch(apdu, header_time, tz, dirty);
-        if ok.is_none() {
-            // Half patched: forget it; the full decode makes a new one.
+        t.used = now;
+        if t.patch(apdu, header_time, tz, dirty).is_none() {
+            // Perhaps half patched: forget it; the full decode makes a new one.
             han.swap_remove(slot);
             return None;
         }
@@ -91,7 +60,8 @@ impl Templates {
         Some(())
     }
 
-    /// Remembers a message the full decode just read into `r`.
+    /// Remembers a message (its body at `body_at`) that the full decode
+    /// just read into `r`.
     pub(crate) fn learn_han(
         &mut self,
         apdu: &[u8],
@@ -104,27 +74,21 @@ impl Templates {
         if nodes.len() >= usize::from(FREE) {
             return;
         }
-        self.clock += 1;
-        let slot = match self.han.iter().position(|t| t.bytes.len() == apdu.len()) {
-            Some(i) => i,
-            None if self.han.len() < SLOTS => {
-                self.han.push(Han {
-                    bytes: Vec::new(),
-                    owner: Vec::new(),
-                    nodes: Vec::new(),
-                    links: Vec::new(),
-                    brand,
-                    clock: None,
-                    reading: Reading::new(r.protocol, r.framing),
-                    raw: Quantities::default(),
-                    used: 0,
-                });
-                self.han.len() - 1
-            }
-            None => self.han.iter().enumerate().min_by_key(|(_, t)| t.used).map_or(0, |(i, _)| i),
+        let now = self.tick();
+        let make = || Han {
+            bytes: Vec::new(),
+            owner: Vec::new(),
+            nodes: Vec::new(),
+            links: Vec::new(),
+            brand,
+            clock: None,
+            reading: Reading::new(r.protocol, r.framing),
+            raw: Quantities::default(),
+            used: 0,
         };
+        let slot = slot_for(&mut self.han, apdu.len(), |t| (t.bytes.len(), t.used), make);
         let Some(t) = self.han.get_mut(slot) else { return };
-        t.used = self.clock;
+        t.used = now;
         t.brand = brand;
         t.clock = scratch.clock;
         t.bytes.clear();
@@ -139,8 +103,7 @@ impl Templates {
         t.owner.clear();
         t.owner.resize(apdu.len(), FIXED);
         // The invoke id and the header's date-time.
-        let header = [1..5, 7.min(body_at)..body_at];
-        for range in header {
+        for range in [1..5, 7.min(body_at)..body_at] {
             if let Some(o) = t.owner.get_mut(range) {
                 o.fill(FREE);
             }
@@ -191,18 +154,7 @@ impl Han {
         tz: Option<&Tz>,
         dirty: &mut Vec<u16>,
     ) -> Option<()> {
-        dirty.clear();
-        let mut old = self.bytes.chunks_exact(8);
-        let mut new = apdu.chunks_exact(8);
-        let mut base = 0;
-        for (a, b) in (&mut old).zip(&mut new) {
-            if a != b {
-                note(a, b, base, &self.owner, dirty)?;
-            }
-            base += 8;
-        }
-        note(old.remainder(), new.remainder(), base, &self.owner, dirty)?;
-
+        changed(&self.bytes, apdu, &self.owner, dirty, |_| true)?;
         let r = &mut self.reading;
         for &k in dirty.iter() {
             let link = self.links.get(usize::from(k))?;
@@ -234,21 +186,4 @@ impl Han {
         normalise::finish(r);
         Some(())
     }
-}
-
-/// Records the links whose bytes differ between `a` and `b` (at `base`);
-/// `None` at a byte that needs a full decode.
-fn note(a: &[u8], b: &[u8], base: usize, owner: &[u16], dirty: &mut Vec<u16>) -> Option<()> {
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        if x == y {
-            continue;
-        }
-        match *owner.get(base + i)? {
-            FIXED => return None,
-            FREE => {}
-            k if dirty.last() != Some(&k) => dirty.push(k),
-            _ => {}
-        }
-    }
-    Some(())
 }

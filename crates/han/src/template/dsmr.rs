@@ -1,0 +1,174 @@
+//! DSMR telegrams against the last one of their length.
+//!
+//! A byte may change when it lies inside the parentheses of a one-line
+//! record (not a parenthesis, not white space, before or after): the lines,
+//! the records and their codes stay where they were, and the record is read
+//! again on its own. Its objects must come out as many and with the same
+//! codes as before, or the telegram is decoded in full.
+
+use chrono_tz::Tz;
+
+use super::{FIXED, FREE, Templates, changed, slot_for};
+use crate::dsmr::{self, Span};
+use crate::normalise;
+use crate::obis::Obis;
+use crate::reading::{Object, Quantities, Reading};
+
+/// One remembered telegram.
+#[derive(Debug)]
+pub(super) struct Dsmr {
+    /// The telegram as last decoded.
+    bytes: Vec<u8>,
+    /// Per byte: [`FIXED`], [`FREE`] (the CRC) or the index of the record
+    /// whose value it is in.
+    owner: Vec<u16>,
+    /// Its records.
+    spans: Vec<Span>,
+    /// The reading it decoded to.
+    reading: Reading,
+    /// Its quantities before [`normalise::finish`].
+    raw: Quantities,
+    /// Use count stamp, to replace the least recently used slot.
+    used: u64,
+    /// Scratch: objects of a record read again.
+    redone: Vec<Object>,
+}
+
+/// A byte that may appear where a value byte was: not one that opens or
+/// closes a value or ends or trims a line.
+fn value_byte(b: u8) -> bool {
+    b > b' ' && b != b'(' && b != b')'
+}
+
+/// Codes whose values feed more than their own object: the version (the
+/// list name), the meter ids, the sub-meters.
+fn feeds_more(code: Obis) -> bool {
+    let [a, b, c, d, ..] = code.0;
+    (a == 0 && b > 0) || (c == 96 && d == 1) || matches!((a, c, d), (1, 0, 2) | (1, 0, 0) | (0, 42, 0))
+}
+
+impl Templates {
+    /// Takes the buffer the full decode lists a telegram's records in.
+    pub(crate) fn take_spans(&mut self) -> Vec<Span> {
+        let mut s = std::mem::take(&mut self.spans);
+        s.clear();
+        s
+    }
+
+    /// The reading of `telegram` (its CRC checked) made from a remembered
+    /// telegram of the same length, or `None` when there is none or more
+    /// than values changed.
+    pub(crate) fn dsmr(&mut self, telegram: &[u8], tz: Option<&Tz>, out: &mut Reading) -> Option<()> {
+        let slot = self.dsmr.iter().position(|t| t.bytes.len() == telegram.len())?;
+        let now = self.tick();
+        let Templates { dsmr, dirty, .. } = self;
+        let t = dsmr.get_mut(slot)?;
+        t.used = now;
+        if t.patch(telegram, tz, dirty).is_none() {
+            // Perhaps half patched: forget it; the full decode makes a new one.
+            dsmr.swap_remove(slot);
+            return None;
+        }
+        out.clone_from_reusing(&t.reading);
+        Some(())
+    }
+
+    /// Remembers a telegram that the full decode just read into `r`, with
+    /// its records.
+    pub(crate) fn learn_dsmr(&mut self, telegram: &[u8], spans: Vec<Span>, r: &Reading, tz: Option<&Tz>) {
+        let now = self.tick();
+        let make = || Dsmr {
+            bytes: Vec::new(),
+            owner: Vec::new(),
+            spans: Vec::new(),
+            reading: Reading::new(r.protocol, r.framing),
+            raw: Quantities::default(),
+            used: 0,
+            redone: Vec::new(),
+        };
+        let slot = slot_for(&mut self.dsmr, telegram.len(), |t| (t.bytes.len(), t.used), make);
+        let Some(t) = self.dsmr.get_mut(slot) else { return };
+        t.used = now;
+        t.bytes.clear();
+        t.bytes.extend_from_slice(telegram);
+        t.reading.clone_from_reusing(r);
+        t.raw = Quantities::default();
+        for o in r.obis.iter() {
+            normalise::apply(&mut t.raw, o);
+        }
+        t.owner.clear();
+        t.owner.resize(telegram.len(), FIXED);
+        // The CRC: checked before a template is used, and in no reading.
+        if let Some(bang) = telegram.iter().rposition(|b| *b == b'!') {
+            let digits = telegram.iter().skip(bang + 1).take(4).take_while(|d| d.is_ascii_hexdigit()).count();
+            if let Some(o) = t.owner.get_mut(bang + 1..bang + 1 + digits) {
+                o.fill(FREE);
+            }
+        }
+        let mut vals = Vec::new();
+        for (k, span) in spans.iter().enumerate() {
+            let (Some(bytes), Some(start), Ok(k)) = (span.bytes.clone(), span.start, u16::try_from(k)) else {
+                continue;
+            };
+            if k >= FIXED - 1 {
+                break;
+            }
+            // Read alone, the record must give the objects it gave in the
+            // telegram (no duplicate renamed, nothing taken from before).
+            let Some(rec) = telegram.get(bytes.clone()) else { continue };
+            let Some((alone, _)) = dsmr::redo_record(rec, start, tz, &mut vals, std::mem::take(&mut t.redone)) else {
+                continue;
+            };
+            let before = r.obis.0.get(span.objects.clone()).unwrap_or_default();
+            let same = alone.len() == before.len() && alone.iter().zip(before).all(|(a, b)| a.code == b.code);
+            t.redone = alone;
+            if !same {
+                continue;
+            }
+            let values = bytes.start + start.1..bytes.end;
+            let bytes = telegram.get(values.clone()).unwrap_or_default();
+            for (o, b) in t.owner.get_mut(values).unwrap_or_default().iter_mut().zip(bytes) {
+                if value_byte(*b) {
+                    *o = k;
+                }
+            }
+        }
+        t.spans = spans;
+    }
+}
+
+impl Dsmr {
+    fn patch(&mut self, telegram: &[u8], tz: Option<&Tz>, dirty: &mut Vec<u16>) -> Option<()> {
+        changed(&self.bytes, telegram, &self.owner, dirty, value_byte)?;
+        let r = &mut self.reading;
+        let mut vals = Vec::with_capacity(16);
+        let mut more = false;
+        for &k in dirty.iter() {
+            let span = self.spans.get_mut(usize::from(k))?;
+            let (bytes, start) = (span.bytes.clone()?, span.start?);
+            let rec = telegram.get(bytes)?;
+            let (mut redone, time) = dsmr::redo_record(rec, start, tz, &mut vals, std::mem::take(&mut self.redone))?;
+            let slots = r.obis.0.get_mut(span.objects.clone())?;
+            if redone.len() != slots.len() || redone.iter().zip(slots.iter()).any(|(a, b)| a.code != b.code) {
+                return None;
+            }
+            for (slot, o) in slots.iter_mut().zip(redone.drain(..)) {
+                *slot = o;
+                normalise::apply(&mut self.raw, slot);
+            }
+            self.redone = redone;
+            span.time = time;
+            more |= feeds_more(start.0);
+        }
+        self.bytes.copy_from_slice(telegram);
+        r.meter_time = self.spans.iter().rev().find_map(|s| s.time);
+        if more {
+            r.list = dsmr::version_text(&r.obis);
+            r.meter_id = dsmr::meter_id(&r.obis);
+            r.submeters = dsmr::submeters(&r.obis);
+        }
+        r.quantities.clone_from(&self.raw);
+        normalise::finish(r);
+        Some(())
+    }
+}
