@@ -63,8 +63,8 @@ fn exponent_to(base: Base, unit: Option<&str>) -> Option<i8> {
     }
 }
 
-fn number(value: &Value, unit: Option<&str>, base: Base) -> Option<f64> {
-    let shift = exponent_to(base, unit)?;
+/// A number value shifted by `10^shift` into its base unit.
+fn shifted(value: &Value, shift: i8) -> Option<f64> {
     match value {
         Value::Number(d) => Some(d.scaled(shift).to_f64()),
         Value::Float(f) if f.is_finite() => Some(f * Decimal::new(1, shift).to_f64()),
@@ -82,64 +82,112 @@ pub(crate) fn normalise(reading: &mut Reading) {
     finish(reading);
 }
 
-/// The quantity an object gives, if any. Each quantity comes from one code
-/// (duplicates are renamed off the `.255` group), so objects apply in any
-/// order, and applying an object again after its value changed updates it.
-pub(crate) fn apply(q: &mut Quantities, o: &Object) {
+/// Where an object's value goes among the quantities, by its code alone.
+#[derive(Copy, Clone, Debug)]
+enum Slot {
+    /// A number in a base unit.
+    Number(fn(&mut Quantities) -> &mut Option<f64>, Base),
+    /// The power factor: a number without a unit, or one in no known unit.
+    PowerFactor,
+    /// The month's peak demand, with its time.
+    MonthPeak,
+    /// The tariff in force.
+    Tariff,
+}
+
+/// How an object becomes a quantity: where it goes and, for a number, the
+/// power of ten from its unit to the base unit (`None` when the unit does
+/// not measure that quantity). It depends on the object's code and unit
+/// only, not its value.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Rule {
+    slot: Slot,
+    shift: Option<i8>,
+}
+
+/// The rule for an object, if its code is a quantity's. Each quantity
+/// comes from one code (duplicates are renamed off the `.255` group), so
+/// objects apply in any order, and applying an object again after its value
+/// changed updates it.
+pub(crate) fn rule(o: &Object) -> Option<Rule> {
     let [a, _b, c, d, e, f] = o.code.0;
     if f != 255 {
-        return;
+        return None;
     }
+    let slot = match (a, c, d, e) {
+        (1, 1, 7, 0) => Slot::Number(|q| &mut q.power_import_w, Base::W),
+        (1, 2, 7, 0) => Slot::Number(|q| &mut q.power_export_w, Base::W),
+        (1, 3, 7, 0) => Slot::Number(|q| &mut q.reactive_power_import_var, Base::Var),
+        (1, 4, 7, 0) => Slot::Number(|q| &mut q.reactive_power_export_var, Base::Var),
+        (1, 21, 7, 0) => Slot::Number(|q| &mut q.power_import_l1_w, Base::W),
+        (1, 41, 7, 0) => Slot::Number(|q| &mut q.power_import_l2_w, Base::W),
+        (1, 61, 7, 0) => Slot::Number(|q| &mut q.power_import_l3_w, Base::W),
+        (1, 22, 7, 0) => Slot::Number(|q| &mut q.power_export_l1_w, Base::W),
+        (1, 42, 7, 0) => Slot::Number(|q| &mut q.power_export_l2_w, Base::W),
+        (1, 62, 7, 0) => Slot::Number(|q| &mut q.power_export_l3_w, Base::W),
+        (1, 23, 7, 0) => Slot::Number(|q| &mut q.reactive_power_import_l1_var, Base::Var),
+        (1, 43, 7, 0) => Slot::Number(|q| &mut q.reactive_power_import_l2_var, Base::Var),
+        (1, 63, 7, 0) => Slot::Number(|q| &mut q.reactive_power_import_l3_var, Base::Var),
+        (1, 24, 7, 0) => Slot::Number(|q| &mut q.reactive_power_export_l1_var, Base::Var),
+        (1, 44, 7, 0) => Slot::Number(|q| &mut q.reactive_power_export_l2_var, Base::Var),
+        (1, 64, 7, 0) => Slot::Number(|q| &mut q.reactive_power_export_l3_var, Base::Var),
+        (1, 32, 7, 0) => Slot::Number(|q| &mut q.voltage_l1_v, Base::V),
+        (1, 52, 7, 0) => Slot::Number(|q| &mut q.voltage_l2_v, Base::V),
+        (1, 72, 7, 0) => Slot::Number(|q| &mut q.voltage_l3_v, Base::V),
+        (1, 31, 7, 0) => Slot::Number(|q| &mut q.current_l1_a, Base::A),
+        (1, 51, 7, 0) => Slot::Number(|q| &mut q.current_l2_a, Base::A),
+        (1, 71, 7, 0) => Slot::Number(|q| &mut q.current_l3_a, Base::A),
+        (1, 91, 7, 0) => Slot::Number(|q| &mut q.current_neutral_a, Base::A),
+        (1, 14, 7, 0) => Slot::Number(|q| &mut q.frequency_hz, Base::Hz),
+        (1, 1, 8, 0) => Slot::Number(|q| &mut q.energy_import_kwh, Base::Kwh),
+        (1, 2, 8, 0) => Slot::Number(|q| &mut q.energy_export_kwh, Base::Kwh),
+        (1, 1, 8, 1) => Slot::Number(|q| &mut q.energy_import_t1_kwh, Base::Kwh),
+        (1, 1, 8, 2) => Slot::Number(|q| &mut q.energy_import_t2_kwh, Base::Kwh),
+        (1, 1, 8, 3) => Slot::Number(|q| &mut q.energy_import_t3_kwh, Base::Kwh),
+        (1, 1, 8, 4) => Slot::Number(|q| &mut q.energy_import_t4_kwh, Base::Kwh),
+        (1, 2, 8, 1) => Slot::Number(|q| &mut q.energy_export_t1_kwh, Base::Kwh),
+        (1, 2, 8, 2) => Slot::Number(|q| &mut q.energy_export_t2_kwh, Base::Kwh),
+        (1, 2, 8, 3) => Slot::Number(|q| &mut q.energy_export_t3_kwh, Base::Kwh),
+        (1, 2, 8, 4) => Slot::Number(|q| &mut q.energy_export_t4_kwh, Base::Kwh),
+        (1, 21, 8, 0) => Slot::Number(|q| &mut q.energy_import_l1_kwh, Base::Kwh),
+        (1, 41, 8, 0) => Slot::Number(|q| &mut q.energy_import_l2_kwh, Base::Kwh),
+        (1, 61, 8, 0) => Slot::Number(|q| &mut q.energy_import_l3_kwh, Base::Kwh),
+        (1, 3, 8, 0) => Slot::Number(|q| &mut q.reactive_energy_import_kvarh, Base::Kvarh),
+        (1, 4, 8, 0) => Slot::Number(|q| &mut q.reactive_energy_export_kvarh, Base::Kvarh),
+        (1, 1, 4, 0) => Slot::Number(|q| &mut q.demand_quarter_w, Base::W),
+        (1, 13, 7, 0) => Slot::PowerFactor,
+        (1, 1, 6, 0) => Slot::MonthPeak,
+        (0, 96, 14, 0) => Slot::Tariff,
+        _ => return None,
+    };
     let unit = o.unit.as_ref().map(|u| u.as_str());
-    let v = |base| number(&o.value, unit, base);
-    match (a, c, d, e) {
-        (1, 1, 7, 0) => q.power_import_w = v(Base::W),
-        (1, 2, 7, 0) => q.power_export_w = v(Base::W),
-        (1, 3, 7, 0) => q.reactive_power_import_var = v(Base::Var),
-        (1, 4, 7, 0) => q.reactive_power_export_var = v(Base::Var),
-        (1, 21, 7, 0) => q.power_import_l1_w = v(Base::W),
-        (1, 41, 7, 0) => q.power_import_l2_w = v(Base::W),
-        (1, 61, 7, 0) => q.power_import_l3_w = v(Base::W),
-        (1, 22, 7, 0) => q.power_export_l1_w = v(Base::W),
-        (1, 42, 7, 0) => q.power_export_l2_w = v(Base::W),
-        (1, 62, 7, 0) => q.power_export_l3_w = v(Base::W),
-        (1, 23, 7, 0) => q.reactive_power_import_l1_var = v(Base::Var),
-        (1, 43, 7, 0) => q.reactive_power_import_l2_var = v(Base::Var),
-        (1, 63, 7, 0) => q.reactive_power_import_l3_var = v(Base::Var),
-        (1, 24, 7, 0) => q.reactive_power_export_l1_var = v(Base::Var),
-        (1, 44, 7, 0) => q.reactive_power_export_l2_var = v(Base::Var),
-        (1, 64, 7, 0) => q.reactive_power_export_l3_var = v(Base::Var),
-        (1, 32, 7, 0) => q.voltage_l1_v = v(Base::V),
-        (1, 52, 7, 0) => q.voltage_l2_v = v(Base::V),
-        (1, 72, 7, 0) => q.voltage_l3_v = v(Base::V),
-        (1, 31, 7, 0) => q.current_l1_a = v(Base::A),
-        (1, 51, 7, 0) => q.current_l2_a = v(Base::A),
-        (1, 71, 7, 0) => q.current_l3_a = v(Base::A),
-        (1, 91, 7, 0) => q.current_neutral_a = v(Base::A),
-        (1, 13, 7, 0) => q.power_factor = v(Base::One).or_else(|| o.value.as_f64()),
-        (1, 14, 7, 0) => q.frequency_hz = v(Base::Hz),
-        (1, 1, 8, 0) => q.energy_import_kwh = v(Base::Kwh),
-        (1, 2, 8, 0) => q.energy_export_kwh = v(Base::Kwh),
-        (1, 1, 8, 1) => q.energy_import_t1_kwh = v(Base::Kwh),
-        (1, 1, 8, 2) => q.energy_import_t2_kwh = v(Base::Kwh),
-        (1, 1, 8, 3) => q.energy_import_t3_kwh = v(Base::Kwh),
-        (1, 1, 8, 4) => q.energy_import_t4_kwh = v(Base::Kwh),
-        (1, 2, 8, 1) => q.energy_export_t1_kwh = v(Base::Kwh),
-        (1, 2, 8, 2) => q.energy_export_t2_kwh = v(Base::Kwh),
-        (1, 2, 8, 3) => q.energy_export_t3_kwh = v(Base::Kwh),
-        (1, 2, 8, 4) => q.energy_export_t4_kwh = v(Base::Kwh),
-        (1, 21, 8, 0) => q.energy_import_l1_kwh = v(Base::Kwh),
-        (1, 41, 8, 0) => q.energy_import_l2_kwh = v(Base::Kwh),
-        (1, 61, 8, 0) => q.energy_import_l3_kwh = v(Base::Kwh),
-        (1, 3, 8, 0) => q.reactive_energy_import_kvarh = v(Base::Kvarh),
-        (1, 4, 8, 0) => q.reactive_energy_export_kvarh = v(Base::Kvarh),
-        (1, 1, 4, 0) => q.demand_quarter_w = v(Base::W),
-        (1, 1, 6, 0) => {
-            q.demand_month_peak_w = v(Base::W);
+    let shift = match slot {
+        Slot::Number(_, base) => exponent_to(base, unit),
+        Slot::PowerFactor => exponent_to(Base::One, unit),
+        Slot::MonthPeak => exponent_to(Base::W, unit),
+        Slot::Tariff => None,
+    };
+    Some(Rule { slot, shift })
+}
+
+/// Sets the quantity of an object whose rule is `rule`.
+pub(crate) fn set(q: &mut Quantities, rule: Rule, o: &Object) {
+    let v = || rule.shift.and_then(|s| shifted(&o.value, s));
+    match rule.slot {
+        Slot::Number(field, _) => *field(q) = v(),
+        Slot::PowerFactor => q.power_factor = v().or_else(|| o.value.as_f64()),
+        Slot::MonthPeak => {
+            q.demand_month_peak_w = v();
             q.demand_month_peak_time = o.time;
         }
-        (0, 96, 14, 0) => q.tariff = o.value.as_str().and_then(|s| s.trim().parse().ok()),
-        _ => {}
+        Slot::Tariff => q.tariff = o.value.as_str().and_then(|s| s.trim().parse().ok()),
+    }
+}
+
+/// Sets the quantity an object gives, if any.
+pub(crate) fn apply(q: &mut Quantities, o: &Object) {
+    if let Some(r) = rule(o) {
+        set(q, r, o);
     }
 }
 

@@ -244,7 +244,7 @@ macro_rules! quantities {
     ($( $(#[$doc:meta])* $name:ident : $ty:ty ),* $(,)?) => {
         /// The common quantities under fixed names and units, the same
         /// whatever the brand. Absent when the meter did not send them.
-        #[derive(Clone, Debug, Default, PartialEq)]
+        #[derive(Copy, Clone, Debug, Default, PartialEq)]
         pub struct Quantities {
             $( $(#[$doc])* pub $name: Option<$ty>, )*
         }
@@ -458,7 +458,7 @@ impl Reading {
         self.meter_model.clone_from(meter_model);
         self.list.clone_from(list);
         self.obis.0.clone_from(&obis.0);
-        self.quantities.clone_from(quantities);
+        self.quantities = *quantities;
         self.submeters.clone_from(submeters);
     }
 }

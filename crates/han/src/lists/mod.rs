@@ -269,17 +269,17 @@ pub(crate) fn object(tree: &Tree<'_>, code: Obis, item: Item, brand: Brand, tz: 
     let node = tree.node(item.node)?;
     let value = match node.data {
         Data::Null => return None,
-        Data::Int(v) => return Some(number(code, Decimal::int(v), item, brand)),
-        Data::UInt(v) => {
-            let d = i64::try_from(v).map(Decimal::int).ok();
-            return Some(match d {
-                Some(d) => number(code, d, item, brand),
-                None => Object::new(code, Value::Float(v as f64), None),
-            });
-        }
-        Data::Float(f) => {
+        Data::Int(_) | Data::Float(_) => {
             let (s, unit) = units::scale_and_unit(code, item.scaler_unit, brand);
-            return Some(Object::new(code, Value::Float(f * Decimal::new(1, s).to_f64()), unit));
+            return Some(Object::new(code, number(node.data, s)?, unit));
+        }
+        Data::UInt(v) => {
+            // Beyond i64: the raw count, unscaled, as a float.
+            if i64::try_from(v).is_err() {
+                return Some(Object::new(code, Value::Float(v as f64), None));
+            }
+            let (s, unit) = units::scale_and_unit(code, item.scaler_unit, brand);
+            return Some(Object::new(code, number(node.data, s)?, unit));
         }
         Data::Enum(v) => Value::Number(Decimal::int(i64::from(v))),
         Data::Bool(b) => Value::Bool(b),
@@ -302,14 +302,29 @@ pub(crate) fn object(tree: &Tree<'_>, code: Obis, item: Item, brand: Brand, tz: 
     Some(Object::new(code, value, None))
 }
 
+/// A number node's value scaled by `10^scaler`: exact for integers (an
+/// unsigned one beyond i64 is the raw count as a float, unscaled). `None`
+/// for other nodes.
+pub(crate) fn number(data: Data, scaler: i8) -> Option<Value> {
+    Some(match data {
+        Data::Int(v) => Value::Number(Decimal::int(v).scaled(scaler)),
+        Data::UInt(v) => match i64::try_from(v) {
+            Ok(v) => Value::Number(Decimal::int(v).scaled(scaler)),
+            Err(_) => Value::Float(v as f64),
+        },
+        Data::Float(f) => Value::Float(f * Decimal::new(1, scaler).to_f64()),
+        _ => return None,
+    })
+}
+
+/// The power of ten a number node's value is scaled by.
+pub(crate) fn scaler(code: Obis, item: Item, brand: Brand) -> i8 {
+    units::scale_and_unit(code, item.scaler_unit, brand).0
+}
+
 fn time_value(b: &[u8], tz: Option<&Tz>) -> Option<Value> {
     let c = cosem_datetime(b)?;
     c.time.map(|t| Value::Time(t.with_zone(tz, c.dst)))
-}
-
-fn number(code: Obis, raw: Decimal, item: Item, brand: Brand) -> Object {
-    let (scaler, unit) = units::scale_and_unit(code, item.scaler_unit, brand);
-    Object::new(code, Value::Number(raw.scaled(scaler)), unit)
 }
 
 #[cfg(test)]

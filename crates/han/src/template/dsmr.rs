@@ -167,7 +167,7 @@ impl Dsmr {
             r.meter_id = dsmr::meter_id(&r.obis);
             r.submeters = dsmr::submeters(&r.obis);
         }
-        r.quantities.clone_from(&self.raw);
+        r.quantities = self.raw;
         normalise::finish(r);
         Some(())
     }

@@ -21,8 +21,9 @@ pub(super) struct Han {
     owner: Vec<u16>,
     /// Its A-XDR nodes, kept current.
     nodes: Vec<Node>,
-    /// The objects made from one node each.
-    links: Vec<Link>,
+    /// The objects made from one node each, with the scaler of a number
+    /// and the object's quantity rule (neither depends on the value).
+    links: Vec<(Link, i8, Option<normalise::Rule>)>,
     brand: Brand,
     /// The object that sets the meter time.
     clock: Option<usize>,
@@ -115,7 +116,8 @@ impl Templates {
             let Ok(k) = u16::try_from(t.links.len()) else { break };
             if let Some(o) = t.owner.get_mut(range) {
                 o.fill(k);
-                t.links.push(*link);
+                let rule = r.obis.0.get(link.obj).and_then(normalise::rule);
+                t.links.push((*link, lists::scaler(link.code, link.item, brand), rule));
             }
         }
     }
@@ -157,22 +159,31 @@ impl Han {
         changed(&self.bytes, apdu, &self.owner, dirty, |_| true)?;
         let r = &mut self.reading;
         for &k in dirty.iter() {
-            let link = self.links.get(usize::from(k))?;
+            let (link, scaler, rule) = self.links.get(usize::from(k))?;
             let node = self.nodes.get_mut(link.item.node)?;
             // A time names its bytes by offset: nothing to read again.
             if !matches!(node.data, Data::DateTime(_) | Data::Octets(..)) {
                 node.data = axdr::scalar_at(apdu, node.at as usize)?;
             }
-            let tree = Tree { bytes: apdu, nodes: &self.nodes };
-            let mut o = lists::object(&tree, link.code, link.item, self.brand, tz)?;
+            // A number is scaled as when it was learnt (the scaler and unit
+            // depend on the code and the list, not the value); anything
+            // else becomes an object as in the full decode.
+            let value = match node.data {
+                Data::Int(_) | Data::UInt(_) | Data::Float(_) => lists::number(node.data, *scaler)?,
+                _ => {
+                    lists::object(&Tree { bytes: apdu, nodes: &self.nodes }, link.code, link.item, self.brand, tz)?
+                        .value
+                }
+            };
             let slot = r.obis.0.get_mut(link.obj)?;
             // The same kind of value, or the full decode decides.
-            if discriminant(&o.value) != discriminant(&slot.value) {
+            if discriminant(&value) != discriminant(&slot.value) {
                 return None;
             }
-            o.code = slot.code;
-            *slot = o;
-            normalise::apply(&mut self.raw, slot);
+            slot.value = value;
+            if let Some(rule) = rule {
+                normalise::set(&mut self.raw, *rule, slot);
+            }
         }
         self.bytes.copy_from_slice(apdu);
         r.meter_time = match self.clock {
@@ -182,7 +193,7 @@ impl Han {
             },
             None => header_time,
         };
-        r.quantities.clone_from(&self.raw);
+        r.quantities = self.raw;
         normalise::finish(r);
         Some(())
     }

@@ -67,32 +67,34 @@ fn changed(old: &[u8], new: &[u8], owner: &[u16], dirty: &mut Vec<u16>, allowed:
     let mut base = 0;
     for (x, y) in (&mut a).zip(&mut b) {
         if x != y {
-            note(x, y, base, owner, dirty, &allowed)?;
+            let word = |c: &[u8]| <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes);
+            // One byte set per byte that differs, the lowest first.
+            let mut diff = word(x) ^ word(y);
+            while diff != 0 {
+                let i = (diff.trailing_zeros() / 8) as usize;
+                diff &= !(0xFF << (8 * i));
+                note(base + i, *y.get(i)?, owner, dirty, &allowed)?;
+            }
         }
         base += 8;
     }
-    note(a.remainder(), b.remainder(), base, owner, dirty, &allowed)
+    for (i, (x, y)) in a.remainder().iter().zip(b.remainder()).enumerate() {
+        if x != y {
+            note(base + i, *y, owner, dirty, &allowed)?;
+        }
+    }
+    Some(())
 }
 
-fn note(
-    a: &[u8],
-    b: &[u8],
-    base: usize,
-    owner: &[u16],
-    dirty: &mut Vec<u16>,
-    allowed: &impl Fn(u8) -> bool,
-) -> Option<()> {
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        if x == y {
-            continue;
-        }
-        match *owner.get(base + i)? {
-            FIXED => return None,
-            _ if !allowed(*y) => return None,
-            FREE => {}
-            k if dirty.last() != Some(&k) => dirty.push(k),
-            _ => {}
-        }
+/// A byte at `at` that is now `new`.
+#[inline(always)]
+fn note(at: usize, new: u8, owner: &[u16], dirty: &mut Vec<u16>, allowed: &impl Fn(u8) -> bool) -> Option<()> {
+    match *owner.get(at)? {
+        FIXED => return None,
+        _ if !allowed(new) => return None,
+        FREE => {}
+        k if dirty.last() != Some(&k) => dirty.push(k),
+        _ => {}
     }
     Some(())
 }
