@@ -1,13 +1,15 @@
 //! Decode throughput into the reading type, one core: HAN list-2 frames
 //! (Aidon self-describing, Kaifa positional, Kamstrup pairs) and DSMR 5
-//! telegrams, fed to the streaming decoder as one buffer of many frames;
-//! `_full` decodes every message from scratch (`Config::full_decode`).
+//! telegrams, fed to the streaming decoder as one buffer of many frames.
+//! Readings are lent (`next_event_ref`, as han-read reads); `_owned` hands
+//! each over (`next_event` + `recycle`); `_full` decodes every message from
+//! scratch (`Config::full_decode`).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use han::encode::samples::{aidon_list2, dsmr5, kaifa_list2, kamstrup_list1};
-use han::{Config, Decoder, Event};
+use han::{Config, Decoder, Event, EventRef};
 
 const N: usize = 1000;
 
@@ -15,13 +17,26 @@ fn stream(make: fn(u32) -> Vec<u8>) -> Vec<u8> {
     (0..N as u32).flat_map(make).collect()
 }
 
+/// As han-read reads: each reading lent (`next_event_ref`).
 fn decode_all(d: &mut Decoder, s: &[u8]) -> usize {
+    d.push(s);
+    let mut n = 0;
+    while let Some(ev) = d.next_event_ref() {
+        if let EventRef::Reading(r) = ev {
+            black_box(r);
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Each reading handed over (`next_event`) and handed back for reuse.
+fn decode_all_owned(d: &mut Decoder, s: &[u8]) -> usize {
     d.push(s);
     let mut n = 0;
     while let Some(ev) = d.next_event() {
         if let Event::Reading(r) = ev {
             n += 1;
-            // As han-read does: the reading goes back once written out.
             d.recycle(black_box(r));
         }
     }
@@ -39,11 +54,15 @@ fn bench(c: &mut Criterion) {
     ] {
         let s = stream(make);
         // As a meter streams (each message decoded against the one of its
-        // layout before), and every message decoded from scratch.
-        for (suffix, full_decode) in [("", false), ("_full", true)] {
+        // layout before), readings lent or handed over; and every message
+        // decoded from scratch.
+        type Run = fn(&mut Decoder, &[u8]) -> usize;
+        for (suffix, full_decode, run) in
+            [("", false, decode_all as Run), ("_owned", false, decode_all_owned), ("_full", true, decode_all)]
+        {
             let mut d = Decoder::new(Config { full_decode, ..Config::default() });
-            assert_eq!(decode_all(&mut d, &s), N, "{name}: every frame decodes");
-            g.bench_function(format!("{name}{suffix}"), |b| b.iter(|| decode_all(&mut d, black_box(&s))));
+            assert_eq!(run(&mut d, &s), N, "{name}: every frame decodes");
+            g.bench_function(format!("{name}{suffix}"), |b| b.iter(|| run(&mut d, black_box(&s))));
         }
     }
     g.finish();

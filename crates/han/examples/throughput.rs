@@ -2,7 +2,7 @@
 //! callgrind, which, unlike wall time, the other load on this machine does
 //! not disturb). Usage: throughput aidon|kaifa|kamstrup|dsmr5 N [build-only]
 use han::encode::samples;
-use han::{Config, Decoder, Event};
+use han::{Config, Decoder, EventRef};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -19,7 +19,8 @@ fn main() {
         println!("{kind}: {} bytes built", stream.len());
         return;
     }
-    let mut d = Decoder::new(Config::default());
+    // `FULL=1`: every message decoded from scratch (`Config::full_decode`).
+    let mut d = Decoder::new(Config { full_decode: std::env::var_os("FULL").is_some(), ..Config::default() });
     // The same stream again and again, as the criterion bench does, so the
     // input stays in cache: `REPEAT` (default 1) passes.
     let repeat: u32 = std::env::var("REPEAT").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
@@ -27,10 +28,9 @@ fn main() {
     let mut got = 0;
     for _ in 0..repeat {
         d.push(&stream);
-        while let Some(e) = d.next_event() {
-            if let Event::Reading(r) = e {
+        while let Some(e) = d.next_event_ref() {
+            if let EventRef::Reading(r) = e {
                 got += r.obis.len();
-                d.recycle(r);
             }
         }
     }

@@ -8,6 +8,7 @@ use crate::cipher::{self, Keys};
 use crate::error::Error;
 use crate::lists;
 use crate::reading::{Framing, Protocol, Reading};
+use crate::template::Slot;
 use crate::time::cosem_datetime;
 
 /// data-notification.
@@ -42,6 +43,8 @@ pub(crate) struct Context<'a> {
 #[derive(Debug)]
 pub(crate) enum Outcome {
     Reading(Box<Reading>),
+    /// A reading a template made, where it is.
+    Template(Slot),
     /// The decrypted content is a General Block Transfer block (rare: GBT
     /// normally wraps the ciphering, not the other way round).
     Block(Vec<u8>),
@@ -52,7 +55,7 @@ pub(crate) fn decode(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
     match apdu.first() {
         Some(&DATA_NOTIFICATION) => {
             ctx.observer.see(crate::stream::Seen::Apdu(apdu));
-            data_notification(apdu, framing, ctx).map(Outcome::Reading)
+            data_notification(apdu, framing, ctx)
         }
         Some(&GLO_CIPHERING) | Some(&DED_CIPHERING) => {
             let (title, plain) = decipher(apdu, ctx.keys)?;
@@ -60,7 +63,7 @@ pub(crate) fn decode(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
                 ctx.observer.see(crate::stream::Seen::Apdu(&plain));
             }
             let mut out = match plain.first() {
-                Some(&DATA_NOTIFICATION) => Outcome::Reading(data_notification(&plain, framing, ctx)?),
+                Some(&DATA_NOTIFICATION) => data_notification(&plain, framing, ctx)?,
                 Some(&b'/') => {
                     let framing =
                         if matches!(framing, Framing::Dsmr | Framing::Apdu) { Framing::DsmrEncrypted } else { framing };
@@ -73,7 +76,12 @@ pub(crate) fn decode(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
                 Some(&BLOCK_TRANSFER) => Outcome::Block(plain),
                 _ => return Err(if ctx.keys.key.is_some() { Error::WrongKey } else { Error::MissingKey(0) }),
             };
-            if let Outcome::Reading(r) = &mut out {
+            let r = match &mut out {
+                Outcome::Reading(r) => Some(&mut **r),
+                Outcome::Template(slot) => ctx.templates.as_deref_mut().and_then(|t| t.reading_mut(*slot)),
+                Outcome::Block(_) => None,
+            };
+            if let Some(r) = r {
                 r.encrypted = true;
                 if r.manufacturer.is_none() {
                     r.manufacturer = flag_manufacturer(&title);
@@ -120,7 +128,7 @@ pub(crate) fn flag_manufacturer(title: &[u8]) -> Option<&'static str> {
 }
 
 /// `0F | long-invoke-id (4) | date-time | body`.
-fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Result<Box<Reading>, Error> {
+fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Result<Outcome, Error> {
     let bad = |offset, what| Error::Axdr { offset, what };
     if apdu.len() < 6 {
         return Err(bad(0, "data-notification too short"));
@@ -138,17 +146,17 @@ fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
         None if body_at > 6 => return Err(bad(5, "data-notification date-time truncated")),
         None => None,
     };
+    if let Some(t) = ctx.templates.as_deref_mut() {
+        if let Some(slot) = t.han(apdu, framing, header_time, ctx.tz) {
+            return Ok(Outcome::Template(slot));
+        }
+    }
     // Boxed from the start: a reading is ~1 KiB and would otherwise be
     // copied on its way out; a recycled one keeps its object list.
     let mut r = ctx.spare.pop().unwrap_or_else(|| Box::new(Reading::new(Protocol::Han, framing)));
-    if let Some(t) = ctx.templates.as_deref_mut() {
-        if t.han(apdu, framing, header_time, ctx.tz, &mut r).is_some() {
-            return Ok(r);
-        }
-    }
     r.reset(Protocol::Han, framing);
     match full_decode(apdu, body_at, header_time, ctx, &mut r) {
-        Ok(()) => Ok(r),
+        Ok(()) => Ok(Outcome::Reading(r)),
         Err(e) => {
             ctx.spare.push(r);
             Err(e)

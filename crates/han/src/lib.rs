@@ -43,7 +43,7 @@ mod value;
 pub use error::Error;
 pub use obis::Obis;
 pub use reading::{Entry, Framing, Object, Objects, Protocol, Quantities, Reading, STREAM_VERSION, SubMeter};
-pub use stream::{Config, Decoder, Event, FramingMode, Observer, Seen, Stats, decode_message};
+pub use stream::{Config, Decoder, Event, EventRef, FramingMode, Observer, Seen, Stats, decode_message};
 pub use time::MeterTime;
 pub use value::{Decimal, Hex, Text, Unit, Value};
 

@@ -191,8 +191,35 @@ pub(crate) fn apply(q: &mut Quantities, o: &Object) {
     }
 }
 
+/// Which totals [`finish`] makes from their tariffs (the meter sent no
+/// total), and must make again when a tariff changes.
+#[derive(Copy, Clone, Debug, Default)]
+pub(crate) struct Summed {
+    import: bool,
+    export: bool,
+}
+
+impl Summed {
+    /// Of quantities with every object applied, before [`finish`].
+    pub(crate) fn of(q: &Quantities) -> Summed {
+        Summed { import: q.energy_import_kwh.is_none(), export: q.energy_export_kwh.is_none() }
+    }
+
+    /// Takes the sums out again, so that objects applied over finished
+    /// quantities can be finished anew.
+    pub(crate) fn undo(self, q: &mut Quantities) {
+        if self.import {
+            q.energy_import_kwh = None;
+        }
+        if self.export {
+            q.energy_export_kwh = None;
+        }
+    }
+}
+
 /// What the quantities take from each other and from the sub-meters, once
-/// every object is applied.
+/// every object is applied (again: everything it sets, it sets afresh but
+/// for the sums, see [`Summed`]).
 pub(crate) fn finish(reading: &mut Reading) {
     let Reading { quantities: q, submeters, .. } = reading;
     // Energy totals a meter sends only per tariff are the sum of its tariffs.
@@ -203,6 +230,11 @@ pub(crate) fn finish(reading: &mut Reading) {
     if q.energy_export_kwh.is_none() {
         q.energy_export_kwh =
             sum(&[q.energy_export_t1_kwh, q.energy_export_t2_kwh, q.energy_export_t3_kwh, q.energy_export_t4_kwh]);
+    }
+    if submeters.is_empty() {
+        // HAN readings: no sub-meters, nothing to look through.
+        (q.gas_m3, q.gas_time, q.water_m3, q.water_time, q.heat_gj, q.heat_time) = (None, None, None, None, None, None);
+        return;
     }
     (q.gas_m3, q.gas_time) = newest(submeters, "gas", Base::M3);
     (q.water_m3, q.water_time) = newest(submeters, "water", Base::M3);

@@ -9,22 +9,32 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use han::encode::{hdlc_push, samples};
-use han::{Config, Decoder, Event, Framing, Seen};
+use han::{Config, Decoder, Event, EventRef, Framing, Seen};
 use proptest::prelude::*;
 use serde_json::Value as Json;
 
 /// Every event of a stream, as text: readings as JSON, rejections with
-/// their error and bytes.
-fn events(cfg: &Config, stream: &[u8]) -> Vec<String> {
+/// their error and bytes. `lent`: through `next_event_ref` (readings lent,
+/// templates' readings not copied), else `next_event` with readings handed
+/// back for reuse, as a caller that keeps them does.
+fn events(cfg: &Config, stream: &[u8], lent: bool) -> Vec<String> {
     let mut d = Decoder::new(cfg.clone());
     d.push(stream);
     d.finish();
     let mut out = Vec::new();
+    if lent {
+        while let Some(e) = d.next_event_ref() {
+            out.push(match e {
+                EventRef::Reading(r) => serde_json::to_string(r).expect("serialisable"),
+                EventRef::Rejected { error, bytes } => format!("{error} {bytes:02X?}"),
+            });
+        }
+        return out;
+    }
     while let Some(e) = d.next_event() {
         match e {
             Event::Reading(r) => {
                 out.push(serde_json::to_string(&*r).expect("serialisable"));
-                // As han-read does: the reading comes back for reuse.
                 d.recycle(r);
             }
             Event::Rejected { error, bytes } => out.push(format!("{error} {bytes:02X?}")),
@@ -33,15 +43,18 @@ fn events(cfg: &Config, stream: &[u8]) -> Vec<String> {
     out
 }
 
-/// Both ways, compared; returns how many readings came out.
+/// Against templates (readings lent, and handed over) and from scratch,
+/// compared; returns how many readings came out.
 fn same_both_ways(cfg: &Config, stream: &[u8], what: &str) -> usize {
-    let fast = events(cfg, stream);
-    let full = events(&Config { full_decode: true, ..cfg.clone() }, stream);
-    assert_eq!(fast.len(), full.len(), "{what}: event count");
-    for (i, (a, b)) in fast.iter().zip(&full).enumerate() {
-        assert_eq!(a, b, "{what}: event {i} differs (left: against a template, right: from scratch)");
+    let full = events(&Config { full_decode: true, ..cfg.clone() }, stream, false);
+    for lent in [false, true] {
+        let fast = events(cfg, stream, lent);
+        assert_eq!(fast.len(), full.len(), "{what}: event count (lent: {lent})");
+        for (i, (a, b)) in fast.iter().zip(&full).enumerate() {
+            assert_eq!(a, b, "{what}: event {i} differs (left: against a template, lent: {lent}; right: from scratch)");
+        }
     }
-    fast.iter().filter(|e| e.starts_with('{')).count()
+    full.iter().filter(|e| e.starts_with('{')).count()
 }
 
 /// The plaintext APDUs a stream carries, as the decoder sees them.

@@ -167,17 +167,18 @@ pub(crate) struct Span {
 /// [`decode_telegram`] into a reading that is reused ([`Reading::reset`]
 /// first), keeping its object list's memory.
 pub(crate) fn decode_telegram_into(telegram: &[u8], tz: Option<&Tz>, reading: &mut Reading) -> Result<(), Error> {
-    decode_telegram_with(telegram, tz, reading, None)
+    decode_telegram_with(telegram, tz, reading, None).map(|_| ())
 }
 
 /// [`decode_telegram_into`] against the templates of telegrams decoded
-/// before (`crate::template`), when there are any.
+/// before (`crate::template`), when there are any: the template that made
+/// the reading (and `reading` untouched), or `None` when `reading` holds it.
 pub(crate) fn decode_telegram_with(
     telegram: &[u8],
     tz: Option<&Tz>,
     reading: &mut Reading,
     mut templates: Option<&mut crate::template::Templates>,
-) -> Result<(), Error> {
+) -> Result<Option<crate::template::Slot>, Error> {
     if telegram.first() != Some(&b'/') {
         return Err(Error::DsmrFormat("telegram does not start with '/'"));
     }
@@ -204,8 +205,8 @@ pub(crate) fn decode_telegram_with(
         }
         // Only a telegram its CRC vouches for is read against a template.
         if let Some(t) = templates.as_deref_mut() {
-            if t.dsmr(telegram, tz, reading).is_some() {
-                return Ok(());
+            if let Some(slot) = t.dsmr(telegram, tz) {
+                return Ok(Some(slot));
             }
         }
     } else {
@@ -279,7 +280,7 @@ pub(crate) fn decode_telegram_with(
     if let (Some(t), Some(spans)) = (templates, spans) {
         t.learn_dsmr(telegram, spans, reading, tz);
     }
-    Ok(())
+    Ok(None)
 }
 
 /// What a template needs to redo one record: its objects (into `out`,

@@ -8,7 +8,7 @@
 
 use chrono_tz::Tz;
 
-use super::{FIXED, FREE, Templates, changed, slot_for};
+use super::{FIXED, FREE, Slot, Templates, changed, slot_for};
 use crate::dsmr::{self, Span};
 use crate::normalise;
 use crate::obis::Obis;
@@ -24,10 +24,10 @@ pub(super) struct Dsmr {
     owner: Vec<u16>,
     /// Its records.
     spans: Vec<Span>,
-    /// The reading it decoded to.
-    reading: Reading,
-    /// Its quantities before [`normalise::finish`].
-    raw: Quantities,
+    /// The reading it decoded to, kept current.
+    pub(super) reading: Reading,
+    /// The totals its quantities sum from tariffs.
+    summed: normalise::Summed,
     /// Use count stamp, to replace the least recently used slot.
     used: u64,
     /// Scratch: objects of a record read again.
@@ -55,10 +55,10 @@ impl Templates {
         s
     }
 
-    /// The reading of `telegram` (its CRC checked) made from a remembered
-    /// telegram of the same length, or `None` when there is none or more
-    /// than values changed.
-    pub(crate) fn dsmr(&mut self, telegram: &[u8], tz: Option<&Tz>, out: &mut Reading) -> Option<()> {
+    /// The reading of `telegram` (its CRC checked) made in place from a
+    /// remembered telegram of the same length, or `None` when there is none
+    /// or more than values changed.
+    pub(crate) fn dsmr(&mut self, telegram: &[u8], tz: Option<&Tz>) -> Option<Slot> {
         let slot = self.dsmr.iter().position(|t| t.bytes.len() == telegram.len())?;
         let now = self.tick();
         let Templates { dsmr, dirty, .. } = self;
@@ -69,8 +69,9 @@ impl Templates {
             dsmr.swap_remove(slot);
             return None;
         }
-        out.clone_from_reusing(&t.reading);
-        Some(())
+        t.summed.undo(&mut t.reading.quantities);
+        normalise::finish(&mut t.reading);
+        Some(Slot::Dsmr(slot))
     }
 
     /// Remembers a telegram that the full decode just read into `r`, with
@@ -82,20 +83,21 @@ impl Templates {
             owner: Vec::new(),
             spans: Vec::new(),
             reading: Reading::new(r.protocol, r.framing),
-            raw: Quantities::default(),
+            summed: normalise::Summed::default(),
             used: 0,
             redone: Vec::new(),
         };
         let slot = slot_for(&mut self.dsmr, telegram.len(), |t| (t.bytes.len(), t.used), make);
-        let Some(t) = self.dsmr.get_mut(slot) else { return };
+        let Some(t) = slot.and_then(|i| self.dsmr.get_mut(i)) else { return };
         t.used = now;
         t.bytes.clear();
         t.bytes.extend_from_slice(telegram);
         t.reading.clone_from_reusing(r);
-        t.raw = Quantities::default();
+        let mut raw = Quantities::default();
         for o in r.obis.iter() {
-            normalise::apply(&mut t.raw, o);
+            normalise::apply(&mut raw, o);
         }
+        t.summed = normalise::Summed::of(&raw);
         t.owner.clear();
         t.owner.resize(telegram.len(), FIXED);
         // The CRC: checked before a template is used, and in no reading.
@@ -139,7 +141,7 @@ impl Templates {
 
 impl Dsmr {
     fn patch(&mut self, telegram: &[u8], tz: Option<&Tz>, dirty: &mut Vec<u16>) -> Option<()> {
-        changed(&self.bytes, telegram, &self.owner, dirty, value_byte)?;
+        changed(&mut self.bytes, telegram, &self.owner, dirty, value_byte)?;
         let r = &mut self.reading;
         let mut vals = Vec::with_capacity(16);
         let mut more = false;
@@ -154,21 +156,18 @@ impl Dsmr {
             }
             for (slot, o) in slots.iter_mut().zip(redone.drain(..)) {
                 *slot = o;
-                normalise::apply(&mut self.raw, slot);
+                normalise::apply(&mut r.quantities, slot);
             }
             self.redone = redone;
             span.time = time;
             more |= feeds_more(start.0);
         }
-        self.bytes.copy_from_slice(telegram);
         r.meter_time = self.spans.iter().rev().find_map(|s| s.time);
         if more {
             r.list = dsmr::version_text(&r.obis);
             r.meter_id = dsmr::meter_id(&r.obis);
             r.submeters = dsmr::submeters(&r.obis);
         }
-        r.quantities = self.raw;
-        normalise::finish(r);
         Some(())
     }
 }

@@ -4,7 +4,7 @@ use std::mem::discriminant;
 
 use chrono_tz::Tz;
 
-use super::{FIXED, FREE, Templates, changed, slot_for};
+use super::{FIXED, FREE, Slot, Templates, changed, slot_for};
 use crate::axdr::{self, Data, Node, Tree};
 use crate::lists::{self, Brand, Link};
 use crate::normalise;
@@ -27,25 +27,27 @@ pub(super) struct Han {
     brand: Brand,
     /// The object that sets the meter time.
     clock: Option<usize>,
-    /// The reading it decoded to.
-    reading: Reading,
-    /// Its quantities before [`normalise::finish`].
-    raw: Quantities,
+    /// The reading it decoded to, kept current.
+    pub(super) reading: Reading,
+    /// The manufacturer the list named.
+    manufacturer: Option<&'static str>,
+    /// The totals its quantities sum from tariffs.
+    summed: normalise::Summed,
     /// Use count stamp, to replace the least recently used slot.
     used: u64,
 }
 
 impl Templates {
-    /// The reading of `apdu` made from a remembered message of the same
-    /// layout, or `None` when there is none or more than values changed.
+    /// The reading of `apdu` made in place from a remembered message of
+    /// the same layout, or `None` when there is none or more than values
+    /// changed.
     pub(crate) fn han(
         &mut self,
         apdu: &[u8],
         framing: Framing,
         header_time: Option<MeterTime>,
         tz: Option<&Tz>,
-        out: &mut Reading,
-    ) -> Option<()> {
+    ) -> Option<Slot> {
         let slot = self.han.iter().position(|t| t.bytes.len() == apdu.len())?;
         let now = self.tick();
         let Templates { han, dirty, .. } = self;
@@ -56,9 +58,14 @@ impl Templates {
             han.swap_remove(slot);
             return None;
         }
-        out.clone_from_reusing(&t.reading);
-        out.framing = framing;
-        Some(())
+        let r = &mut t.reading;
+        t.summed.undo(&mut r.quantities);
+        normalise::finish(r);
+        // What the caller changes after a message (decrypted or not).
+        r.framing = framing;
+        r.encrypted = false;
+        r.manufacturer = t.manufacturer;
+        Some(Slot::Han(slot))
     }
 
     /// Remembers a message (its body at `body_at`) that the full decode
@@ -84,11 +91,12 @@ impl Templates {
             brand,
             clock: None,
             reading: Reading::new(r.protocol, r.framing),
-            raw: Quantities::default(),
+            manufacturer: None,
+            summed: normalise::Summed::default(),
             used: 0,
         };
         let slot = slot_for(&mut self.han, apdu.len(), |t| (t.bytes.len(), t.used), make);
-        let Some(t) = self.han.get_mut(slot) else { return };
+        let Some(t) = slot.and_then(|i| self.han.get_mut(i)) else { return };
         t.used = now;
         t.brand = brand;
         t.clock = scratch.clock;
@@ -97,10 +105,12 @@ impl Templates {
         t.nodes.clear();
         t.nodes.extend_from_slice(nodes);
         t.reading.clone_from_reusing(r);
-        t.raw = Quantities::default();
+        t.manufacturer = r.manufacturer;
+        let mut raw = Quantities::default();
         for o in r.obis.iter() {
-            normalise::apply(&mut t.raw, o);
+            normalise::apply(&mut raw, o);
         }
+        t.summed = normalise::Summed::of(&raw);
         t.owner.clear();
         t.owner.resize(apdu.len(), FIXED);
         // The invoke id and the header's date-time.
@@ -156,7 +166,7 @@ impl Han {
         tz: Option<&Tz>,
         dirty: &mut Vec<u16>,
     ) -> Option<()> {
-        changed(&self.bytes, apdu, &self.owner, dirty, |_| true)?;
+        changed(&mut self.bytes, apdu, &self.owner, dirty, |_| true)?;
         let r = &mut self.reading;
         for &k in dirty.iter() {
             let (link, scaler, rule) = self.links.get(usize::from(k))?;
@@ -182,10 +192,9 @@ impl Han {
             }
             slot.value = value;
             if let Some(rule) = rule {
-                normalise::set(&mut self.raw, *rule, slot);
+                normalise::set(&mut r.quantities, *rule, slot);
             }
         }
-        self.bytes.copy_from_slice(apdu);
         r.meter_time = match self.clock {
             Some(c) => match r.obis.0.get(c)?.value {
                 Value::Time(t) => Some(t),
@@ -193,8 +202,6 @@ impl Han {
             },
             None => header_time,
         };
-        r.quantities = self.raw;
-        normalise::finish(r);
         Some(())
     }
 }
