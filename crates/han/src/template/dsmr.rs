@@ -8,7 +8,7 @@
 
 use chrono_tz::Tz;
 
-use super::{FIXED, FREE, Slot, Templates, changed, slot_for};
+use super::{FIXED, FREE, Run, Slot, Templates, changed, runs, slot_for};
 use crate::dsmr::{self, Span};
 use crate::normalise;
 use crate::obis::Obis;
@@ -22,6 +22,8 @@ pub(super) struct Dsmr {
     /// Per byte: [`FIXED`], [`FREE`] (the CRC) or the index of the record
     /// whose value it is in.
     owner: Vec<u16>,
+    /// The same, run by run.
+    runs: Vec<Run>,
     /// Its records.
     spans: Vec<Span>,
     /// The reading it decoded to, kept current.
@@ -81,6 +83,7 @@ impl Templates {
         let make = || Dsmr {
             bytes: Vec::new(),
             owner: Vec::new(),
+            runs: Vec::new(),
             spans: Vec::new(),
             reading: Reading::new(r.protocol, r.framing),
             summed: normalise::Summed::default(),
@@ -136,12 +139,13 @@ impl Templates {
             }
         }
         t.spans = spans;
+        runs(&t.owner, &mut t.runs);
     }
 }
 
 impl Dsmr {
     fn patch(&mut self, telegram: &[u8], tz: Option<&Tz>, dirty: &mut Vec<u16>) -> Option<()> {
-        changed(&mut self.bytes, telegram, &self.owner, dirty, value_byte)?;
+        changed(&mut self.bytes, telegram, &self.runs, dirty, value_byte)?;
         let r = &mut self.reading;
         let mut vals = Vec::with_capacity(16);
         let mut more = false;

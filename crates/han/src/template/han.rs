@@ -4,7 +4,7 @@ use std::mem::discriminant;
 
 use chrono_tz::Tz;
 
-use super::{FIXED, FREE, Slot, Templates, changed, slot_for};
+use super::{FIXED, FREE, Run, Slot, Templates, changed, runs, slot_for};
 use crate::axdr::{self, Data, Node, Tree};
 use crate::lists::{self, Brand, Link};
 use crate::normalise;
@@ -19,6 +19,8 @@ pub(super) struct Han {
     bytes: Vec<u8>,
     /// Per byte: [`FIXED`], [`FREE`] or the index of the link it feeds.
     owner: Vec<u16>,
+    /// The same, run by run.
+    runs: Vec<Run>,
     /// Its A-XDR nodes, kept current.
     nodes: Vec<Node>,
     /// The objects made from one node each, with the scaler of a number
@@ -86,6 +88,7 @@ impl Templates {
         let make = || Han {
             bytes: Vec::new(),
             owner: Vec::new(),
+            runs: Vec::new(),
             nodes: Vec::new(),
             links: Vec::new(),
             brand,
@@ -130,6 +133,7 @@ impl Templates {
                 t.links.push((*link, lists::scaler(link.code, link.item, brand), rule));
             }
         }
+        runs(&t.owner, &mut t.runs);
     }
 }
 
@@ -166,7 +170,7 @@ impl Han {
         tz: Option<&Tz>,
         dirty: &mut Vec<u16>,
     ) -> Option<()> {
-        changed(&mut self.bytes, apdu, &self.owner, dirty, |_| true)?;
+        changed(&mut self.bytes, apdu, &self.runs, dirty, |_| true)?;
         let r = &mut self.reading;
         for &k in dirty.iter() {
             let (link, scaler, rule) = self.links.get(usize::from(k))?;

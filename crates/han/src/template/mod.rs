@@ -95,75 +95,51 @@ fn slot_for<T>(
     slots.iter().enumerate().min_by_key(|(_, t)| of(t).1).map(|(i, _)| i)
 }
 
-/// Notes in `dirty` the owners of the bytes that differ between `old` and
+/// Bytes `start..end` of a message, with one owner: [`FIXED`], [`FREE`] or
+/// what they feed. A template compares a message with the last one run by
+/// run: a few predictable comparisons, not one per byte.
+#[derive(Copy, Clone, Debug)]
+struct Run {
+    start: u32,
+    end: u32,
+    owner: u16,
+}
+
+/// The runs of a per-byte owner map, into `out`.
+fn runs(owner: &[u16], out: &mut Vec<Run>) {
+    out.clear();
+    let mut start = 0;
+    while let Some(&k) = owner.get(start) {
+        let len = owner.get(start..).unwrap_or_default().iter().take_while(|o| **o == k).count();
+        let (Ok(s), Ok(e)) = (u32::try_from(start), u32::try_from(start + len)) else { return };
+        out.push(Run { start: s, end: e, owner: k });
+        start += len;
+    }
+}
+
+/// Notes in `dirty` the owners of the runs that differ between `old` and
 /// `new` (each once, in order), and makes `old` the new bytes; `None` (and
-/// `old` half made) when one is [`FIXED`] or the new byte is not `allowed`.
-fn changed(old: &mut [u8], new: &[u8], owner: &[u16], dirty: &mut Vec<u16>, allowed: impl Fn(u8) -> bool) -> Option<()> {
+/// `old` half made) when a [`FIXED`] run differs or a changed run's new
+/// bytes are not all `allowed`.
+fn changed(old: &mut [u8], new: &[u8], runs: &[Run], dirty: &mut Vec<u16>, allowed: impl Fn(u8) -> bool) -> Option<()> {
     dirty.clear();
-    // 32 bytes at a time (most are equal), then the words that differ,
-    // then the bytes.
-    let mut a = old.chunks_exact_mut(32);
-    let mut b = new.chunks_exact(32);
-    let mut base = 0;
-    for (x, y) in (&mut a).zip(&mut b) {
-        let (wx, wy) = (words(x), words(y));
-        if wx != wy {
-            for (k, (wx, wy)) in wx.iter().zip(&wy).enumerate() {
-                bytes(*wx ^ *wy, base + 8 * k, y_byte(*wy), owner, dirty, &allowed)?;
-            }
-            x.copy_from_slice(y);
+    if old.len() != new.len() {
+        return None;
+    }
+    for r in runs {
+        let range = r.start as usize..r.end as usize;
+        let (o, n) = (old.get_mut(range.clone())?, new.get(range)?);
+        if o == n {
+            continue;
         }
-        base += 32;
-    }
-    for (i, (x, y)) in a.into_remainder().iter_mut().zip(b.remainder()).enumerate() {
-        if x != y {
-            note(base + i, *y, owner, dirty, &allowed)?;
-            *x = *y;
+        match r.owner {
+            FIXED => return None,
+            _ if !n.iter().all(|b| allowed(*b)) => return None,
+            FREE => {}
+            k if dirty.last() != Some(&k) => dirty.push(k),
+            _ => {}
         }
-    }
-    Some(())
-}
-
-/// Four little-endian words of 32 bytes.
-#[inline(always)]
-fn words(c: &[u8]) -> [u64; 4] {
-    let w = |i: usize| c.get(i..i + 8).and_then(|s| <[u8; 8]>::try_from(s).ok()).map_or(0, u64::from_le_bytes);
-    [w(0), w(8), w(16), w(24)]
-}
-
-/// The byte `i` of a little-endian word.
-#[inline(always)]
-fn y_byte(w: u64) -> impl Fn(usize) -> u8 {
-    move |i| (w >> (8 * i)) as u8
-}
-
-/// Notes each byte of a word whose `diff` bits are set.
-#[inline(always)]
-fn bytes(
-    mut diff: u64,
-    base: usize,
-    new: impl Fn(usize) -> u8,
-    owner: &[u16],
-    dirty: &mut Vec<u16>,
-    allowed: &impl Fn(u8) -> bool,
-) -> Option<()> {
-    while diff != 0 {
-        let i = (diff.trailing_zeros() / 8) as usize;
-        diff &= !(0xFF << (8 * i));
-        note(base + i, new(i), owner, dirty, allowed)?;
-    }
-    Some(())
-}
-
-/// A byte at `at` that is now `new`.
-#[inline(always)]
-fn note(at: usize, new: u8, owner: &[u16], dirty: &mut Vec<u16>, allowed: &impl Fn(u8) -> bool) -> Option<()> {
-    match *owner.get(at)? {
-        FIXED => return None,
-        _ if !allowed(new) => return None,
-        FREE => {}
-        k if dirty.last() != Some(&k) => dirty.push(k),
-        _ => {}
+        o.copy_from_slice(n);
     }
     Some(())
 }
