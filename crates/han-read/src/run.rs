@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
-use han::{Config, Decoder, Event, Reading, Stats};
+use han::{Config, Decoder, EventRef, Reading, Stats};
 
 use crate::cli::Args;
 use crate::input::{self, AUTO, Kind, Live};
@@ -124,7 +124,7 @@ impl Output {
         Ok(())
     }
 
-    fn reading(&mut self, r: &mut Reading, received: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    fn reading(&mut self, r: &Reading, received: chrono::DateTime<chrono::Utc>) -> Result<()> {
         if self.dumps.is_some() {
             self.dumps()?;
             let t = r.meter_time.map(|t| t.to_string()).unwrap_or_else(|| "no meter clock".into());
@@ -150,9 +150,9 @@ impl Output {
             }
         }
         // A paced replay stamps each reading when it leaves.
-        r.received = Some(if self.pace.is_some() { chrono::Utc::now() } else { received });
+        let received = if self.pace.is_some() { chrono::Utc::now() } else { received };
         // Lines are built right in the output buffer: no copy per line.
-        r.write_json_line(&mut self.out.buf);
+        r.write_json_line_received(Some(&received), &mut self.out.buf);
         if self.out.buf.len() >= Pending::LIMIT {
             self.out.flush()?;
         }
@@ -174,9 +174,10 @@ impl Output {
 fn drain(dec: &mut Decoder, out: &mut Output, rep: &mut Reporter) -> Result<bool> {
     // The readings of one chunk of input arrived together.
     let received = chrono::Utc::now();
-    while let Some(ev) = dec.next_event() {
+    // Readings are lent: nothing is copied out of the decoder.
+    while let Some(ev) = dec.next_event_ref() {
         if out.dumps.is_some() {
-            if let Event::Rejected { error, bytes } = &ev {
+            if let EventRef::Rejected { error, bytes } = &ev {
                 out.dumps()?;
                 let framing = match bytes.first() {
                     Some(0x68) => han::Framing::Mbus,
@@ -191,14 +192,13 @@ fn drain(dec: &mut Decoder, out: &mut Output, rep: &mut Reporter) -> Result<bool
             }
         }
         match ev {
-            Event::Reading(mut r) => {
-                out.reading(&mut r, received)?;
-                dec.recycle(r);
+            EventRef::Reading(r) => {
+                out.reading(r, received)?;
                 if out.once {
                     return Ok(true);
                 }
             }
-            Event::Rejected { error, bytes } => rep.rejected(&error, &bytes),
+            EventRef::Rejected { error, bytes } => rep.rejected(&error, &bytes),
         }
     }
     out.dumps()?;

@@ -329,13 +329,20 @@ impl Reading {
     /// Appends this reading as one stream line (JSON and a newline) to
     /// `out`: the same document as `serde_json::to_writer(&reading)`, faster.
     pub fn write_json_line(&self, out: &mut Vec<u8>) {
+        self.write_json_line_received(self.received.as_ref(), out);
+    }
+
+    /// [`Reading::write_json_line`] with `received` in place of the
+    /// reading's own: for a reading that is only lent
+    /// ([`crate::Decoder::next_event_ref`]).
+    pub fn write_json_line_received(&self, received: Option<&chrono::DateTime<chrono::Utc>>, out: &mut Vec<u8>) {
         out.reserve(256 + 96 * self.obis.len());
         let mut l = Line(out);
         let mut first = true;
         l.0.push(b'{');
         l.key(&mut first, key!("v"));
         l.uint(u64::from(STREAM_VERSION));
-        if let Some(r) = &self.received {
+        if let Some(r) = received {
             l.key(&mut first, key!("received"));
             let mut buf = [0u8; 32];
             l.0.push(b'"');
