@@ -4,8 +4,8 @@
 //! DSMR telegrams) are framed again, each followed by a copy with bytes
 //! changed (HDLC frames made anew, DSMR CRCs made right), so that checksums
 //! hold and the changed copy meets the template of the original. Then the new
-//! stream is decoded both ways (`Config::full_decode` off and on) and every
-//! event must be the same.
+//! stream is decoded both ways (`Config::full_decode` off, readings handed
+//! over and lent, and on) and every event must be the same.
 //!
 //! Input layout: byte 0 flags (bit 0: a time zone); byte 1: `n` (`n % 8`)
 //! changes of three bytes each (offset, big-endian u16, and the xor mask);
@@ -15,14 +15,23 @@
 use std::sync::{Arc, Mutex};
 
 use han::encode::hdlc_push;
-use han::{Config, Decoder, Event, Framing, Seen, Tz};
+use han::{Config, Decoder, Event, EventRef, Framing, Seen, Tz};
 use libfuzzer_sys::fuzz_target;
 
-fn events(cfg: Config, stream: &[u8]) -> Vec<String> {
+fn events(cfg: Config, stream: &[u8], lent: bool) -> Vec<String> {
     let mut d = Decoder::new(cfg);
     d.push(stream);
     d.finish();
     let mut out = Vec::new();
+    if lent {
+        while let Some(e) = d.next_event_ref() {
+            out.push(match e {
+                EventRef::Reading(r) => format!("{r:?}"),
+                EventRef::Rejected { error, bytes } => format!("{error} {bytes:?}"),
+            });
+        }
+        return out;
+    }
     while let Some(e) = d.next_event() {
         match e {
             Event::Reading(r) => {
@@ -88,7 +97,9 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let cfg = Config { tz, ..Config::default() };
-    let fast = events(cfg.clone(), &again);
-    let full = events(Config { full_decode: true, ..cfg }, &again);
-    assert_eq!(fast, full, "decoding against a template differs from decoding in full");
+    let full = events(Config { full_decode: true, ..cfg.clone() }, &again, false);
+    let owned = events(cfg.clone(), &again, false);
+    assert_eq!(owned, full, "decoding against a template differs from decoding in full");
+    let lent = events(cfg, &again, true);
+    assert_eq!(lent, full, "lent readings differ from decoding in full");
 });

@@ -200,8 +200,12 @@ pub(crate) struct Summed {
 }
 
 impl Summed {
-    /// Of quantities with every object applied, before [`finish`].
-    pub(crate) fn of(q: &Quantities) -> Summed {
+    /// Of a reading's objects.
+    pub(crate) fn of(r: &Reading) -> Summed {
+        let mut q = Quantities::default();
+        for o in r.obis.iter() {
+            apply(&mut q, o);
+        }
         Summed { import: q.energy_import_kwh.is_none(), export: q.energy_export_kwh.is_none() }
     }
 

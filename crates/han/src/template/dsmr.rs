@@ -12,7 +12,7 @@ use super::{FIXED, FREE, Run, Slot, Templates, changed, runs, slot_for};
 use crate::dsmr::{self, Span};
 use crate::normalise;
 use crate::obis::Obis;
-use crate::reading::{Object, Quantities, Reading};
+use crate::reading::{Object, Reading};
 
 /// One remembered telegram.
 #[derive(Debug)]
@@ -96,11 +96,7 @@ impl Templates {
         t.bytes.clear();
         t.bytes.extend_from_slice(telegram);
         t.reading.clone_from_reusing(r);
-        let mut raw = Quantities::default();
-        for o in r.obis.iter() {
-            normalise::apply(&mut raw, o);
-        }
-        t.summed = normalise::Summed::of(&raw);
+        t.summed = normalise::Summed::of(r);
         t.owner.clear();
         t.owner.resize(telegram.len(), FIXED);
         // The CRC: checked before a template is used, and in no reading.

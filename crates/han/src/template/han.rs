@@ -8,7 +8,7 @@ use super::{FIXED, FREE, Run, Slot, Templates, changed, runs, slot_for};
 use crate::axdr::{self, Data, Node, Tree};
 use crate::lists::{self, Brand, Link};
 use crate::normalise;
-use crate::reading::{Framing, Quantities, Reading};
+use crate::reading::{Framing, Reading};
 use crate::time::MeterTime;
 use crate::value::Value;
 
@@ -109,11 +109,7 @@ impl Templates {
         t.nodes.extend_from_slice(nodes);
         t.reading.clone_from_reusing(r);
         t.manufacturer = r.manufacturer;
-        let mut raw = Quantities::default();
-        for o in r.obis.iter() {
-            normalise::apply(&mut raw, o);
-        }
-        t.summed = normalise::Summed::of(&raw);
+        t.summed = normalise::Summed::of(r);
         t.owner.clear();
         t.owner.resize(apdu.len(), FIXED);
         // The invoke id and the header's date-time.

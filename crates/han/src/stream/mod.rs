@@ -10,13 +10,16 @@ use std::collections::VecDeque;
 
 use chrono_tz::Tz;
 
-use crate::apdu::{self, BLOCK_TRANSFER, Context, DATA_NOTIFICATION, DED_CIPHERING, GLO_CIPHERING, Outcome};
-use crate::axdr::{self, Node, ber_length};
+use crate::apdu::{self, BLOCK_TRANSFER, Context, GLO_CIPHERING, Outcome};
+use crate::axdr::Node;
 use crate::cipher::Keys;
 use crate::error::Error;
 use crate::reading::{Framing, Protocol, Reading};
 use crate::template::Slot;
+
+mod bare;
 use crate::{dsmr, gbt, hdlc, mbus};
+use bare::{Bare, bare_len, dsmr_plausible, envelope_len};
 
 /// Largest DSMR telegram accepted (text messages make them long).
 const MAX_TELEGRAM: usize = 16 * 1024;
@@ -676,108 +679,6 @@ impl Decoder {
     }
 }
 
-/// Whether a bare message is complete at the start of the buffer.
-#[derive(Debug, PartialEq, Eq)]
-enum Bare {
-    Complete(usize),
-    NeedMore,
-    No,
-}
-
-/// The length of the bare LLC PDU / APDU at the start of `b`.
-fn bare_len(b: &[u8], mode: FramingMode) -> Bare {
-    let (skip, apdu) = match b.strip_prefix(&LLC[..]) {
-        Some(rest) => (3, rest),
-        None if b.len() < 3 && LLC.starts_with(b) && !b.is_empty() => return Bare::NeedMore,
-        None if mode == FramingMode::Llc => return Bare::No,
-        None => (0, b),
-    };
-    let inner = match apdu.first() {
-        None if skip > 0 => Bare::NeedMore,
-        None => Bare::No,
-        Some(&DATA_NOTIFICATION) => notification_len(apdu),
-        Some(&GLO_CIPHERING) | Some(&DED_CIPHERING) => envelope_len(apdu),
-        Some(&BLOCK_TRANSFER) => {
-            let mut pos = 6;
-            match (apdu.len() >= 7, ber_length(apdu, &mut pos)) {
-                (false, _) | (true, None) if apdu.len() < 9 => Bare::NeedMore,
-                (true, Some(n)) if pos + n <= apdu.len() => Bare::Complete(pos + n),
-                (true, Some(n)) if n <= MAX_MESSAGE => Bare::NeedMore,
-                _ => Bare::No,
-            }
-        }
-        Some(_) => Bare::No,
-    };
-    match inner {
-        Bare::Complete(n) => Bare::Complete(n + skip),
-        other => other,
-    }
-}
-
-/// Length of `0F | invoke-id | date-time | data` by walking its A-XDR.
-fn notification_len(b: &[u8]) -> Bare {
-    let body_at = match (b.get(5), b.get(6)) {
-        (None, _) => return Bare::NeedMore,
-        (Some(0x00), _) => 6,
-        (Some(0x0C), _) => 18,
-        (Some(0x09), Some(0x0C)) => 19,
-        (Some(0x09), None) => return Bare::NeedMore,
-        _ => return Bare::No,
-    };
-    let mut nodes = Vec::new();
-    match axdr::decode_into(b, body_at, &mut nodes) {
-        Ok(end) => Bare::Complete(end),
-        Err(e) if axdr::is_truncation(&e) && b.len() < MAX_MESSAGE => Bare::NeedMore,
-        Err(_) => Bare::No,
-    }
-}
-
-/// Length of `DB|DC 08 <title> <BER len> <content>`.
-fn envelope_len(b: &[u8]) -> Bare {
-    match b.get(1) {
-        None => return Bare::NeedMore,
-        Some(8) => {}
-        Some(_) => return Bare::No,
-    }
-    let mut pos = 10;
-    match ber_length(b, &mut pos) {
-        None if b.len() < 14 => Bare::NeedMore,
-        None => Bare::No,
-        // SC + IC at least, and a plausible security control byte.
-        Some(n) if !(5..=MAX_MESSAGE).contains(&n) => Bare::No,
-        Some(n) => match b.get(pos) {
-            None => Bare::NeedMore,
-            Some(sc) if sc & 0x8E != 0 || sc & 0x30 == 0 => Bare::No,
-            Some(_) if pos + n <= b.len() => Bare::Complete(pos + n),
-            Some(_) => Bare::NeedMore,
-        },
-    }
-}
-
-/// Whether `/` starts a DSMR telegram: `/XXX5` and a header line of text,
-/// then lines that begin like data lines. `None`: not enough bytes to tell.
-/// This keeps a `/` byte inside binary HAN data from holding up the stream.
-fn dsmr_plausible(b: &[u8]) -> Option<bool> {
-    let head = b.get(1..5);
-    match head {
-        None => {
-            let partial = b.get(1..).unwrap_or(&[]);
-            let ok =
-                partial.iter().take(3).all(u8::is_ascii_alphabetic) && partial.get(3).is_none_or(u8::is_ascii_digit);
-            return if ok { None } else { Some(false) };
-        }
-        Some([x, y, z, d])
-            if x.is_ascii_alphabetic() && y.is_ascii_alphabetic() && z.is_ascii_alphabetic() && d.is_ascii_digit() => {}
-        Some(_) => return Some(false),
-    }
-    let header_end = b.iter().take(160).position(|&c| c == b'\n');
-    match header_end {
-        None if b.len() >= 160 => Some(false),
-        None => None,
-        Some(_) => Some(true),
-    }
-}
-
 /// Decodes one whole message (a file's content, an MQTT payload): any
 /// framing the decoder knows, or a bare LLC PDU / APDU. Returns the first
 /// reading, or the first error when there is none.
@@ -798,78 +699,5 @@ pub fn decode_message(bytes: &[u8], cfg: &Config) -> Result<Reading, Error> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn events(cfg: Config, bytes: &[u8]) -> Vec<Event> {
-        let mut d = Decoder::new(cfg);
-        d.push(bytes);
-        d.finish();
-        std::iter::from_fn(|| d.next_event()).collect()
-    }
-
-    /// A bare data-notification pushed a byte at a time: the decoder must
-    /// wait when a chunk ends inside the array's element count, not reject.
-    #[test]
-    fn bare_notification_split_inside_a_length() {
-        let msg = [0x0F, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x01, 0x06, 0x00, 0x00, 0x01, 0x2C];
-        let mut d = Decoder::new(Config { framing: FramingMode::Apdu, ..Config::default() });
-        let mut ev = Vec::new();
-        for b in msg.chunks(1) {
-            d.push(b);
-            ev.extend(std::iter::from_fn(|| d.next_event()));
-        }
-        d.finish();
-        ev.extend(std::iter::from_fn(|| d.next_event()));
-        assert!(matches!(&ev[..], [Event::Reading(_)]), "{ev:?}");
-    }
-
-    /// General block transfer around an unencrypted (SC 0) ciphered APDU
-    /// around another block transfer: rejected. Nested like this as deep as
-    /// 64 KiB allow, it recursed ~2,200 times and overflowed the stack.
-    #[test]
-    fn block_transfer_in_ciphering_in_block_transfer() {
-        let cfg = Config { framing: FramingMode::Apdu, ..Config::default() };
-        #[rustfmt::skip]
-        let nested = [
-            0xE0, 0x80, 0x00, 0x01, 0x00, 0x00, 0x22,
-            0xDB, 0x08, 0x4B, 0x46, 0x4D, 0x00, 0x00, 0x00, 0x00, 0x01, 0x17, 0x00, 0x00, 0x00, 0x00, 0x01,
-            0xE0, 0x80, 0x00, 0x01, 0x00, 0x00, 0x0B,
-            0x0F, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x00, 0x00, 0x00, 0x01,
-        ];
-        let ev = events(cfg.clone(), &nested);
-        assert!(
-            matches!(&ev[..], [Event::Rejected { error: Error::Segment("block transfer inside block transfer"), .. }]),
-            "{ev:?}"
-        );
-        // One block transfer around the ciphering is fine.
-        let ev = events(cfg, &nested[23..]);
-        assert!(matches!(&ev[..], [Event::Reading(_)]), "{ev:?}");
-
-        // The deep version, on a small stack: rejected, not a stack overflow.
-        let mut m = nested[30..].to_vec();
-        while m.len() < 60_000 {
-            let mut g = vec![0xE0, 0x80, 0x00, 0x01, 0x00, 0x00, 0x82];
-            g.extend_from_slice(&u16::try_from(m.len()).unwrap().to_be_bytes());
-            g.extend_from_slice(&m);
-            m = vec![0xDB, 0x08, 0x4B, 0x46, 0x4D, 0x00, 0x00, 0x00, 0x00, 0x01, 0x82];
-            m.extend_from_slice(&u16::try_from(g.len() + 5).unwrap().to_be_bytes());
-            m.extend_from_slice(&[0x00, 0x00, 0x00, 0x00, 0x01]);
-            m.extend_from_slice(&g);
-        }
-        let mut payload = LLC.to_vec();
-        payload.extend_from_slice(&m);
-        let chunks: Vec<&[u8]> = payload.chunks(2000).collect();
-        let mut stream = Vec::new();
-        for (i, c) in chunks.iter().enumerate() {
-            stream.extend(hdlc::encode(&[0x41], &[0x08, 0x83], i + 1 < chunks.len(), c));
-        }
-        let ev = std::thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(move || events(Config::default(), &stream).len())
-            .unwrap()
-            .join()
-            .unwrap();
-        assert_eq!(ev, 1);
-    }
-}
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+mod tests;
