@@ -135,13 +135,13 @@ fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
     }
     // The date-time is an untagged octet string (`00` absent, `0C` + 12)
     // but Kaifa writes it tagged (`09 0C` + 12).
-    let (header_time, body_at) = match (apdu.get(5), apdu.get(6)) {
-        (Some(0x00), _) => (None, 6),
-        (Some(0x0C), _) => (apdu.get(6..18), 18),
-        (Some(0x09), Some(0x0C)) => (apdu.get(7..19), 19),
+    let (time_at, body_at) = match (apdu.get(5), apdu.get(6)) {
+        (Some(0x00), _) => (6..6, 6),
+        (Some(0x0C), _) => (6..18, 18),
+        (Some(0x09), Some(0x0C)) => (7..19, 19),
         _ => return Err(bad(5, "data-notification date-time invalid")),
     };
-    let header_time = match header_time {
+    let header_time = match apdu.get(time_at.clone()).filter(|t| !t.is_empty()) {
         Some(t) => cosem_datetime(t).and_then(|c| c.time.map(|t| t.with_zone(ctx.tz, c.dst))),
         None if body_at > 6 => return Err(bad(5, "data-notification date-time truncated")),
         None => None,
@@ -155,7 +155,9 @@ fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
     // copied on its way out; a recycled one keeps its object list.
     let mut r = ctx.spare.pop().unwrap_or_else(|| Box::new(Reading::new(Protocol::Han, framing)));
     r.reset(Protocol::Han, framing);
-    match full_decode(apdu, body_at, header_time, ctx, &mut r) {
+    // The invoke id is in no reading; the header time is always read again.
+    let free = [1..5, time_at];
+    match full_decode(apdu, body_at, &free, header_time, ctx, &mut r) {
         Ok(()) => Ok(Outcome::Reading(r)),
         Err(e) => {
             ctx.spare.push(r);
@@ -168,6 +170,7 @@ fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
 fn full_decode(
     apdu: &[u8],
     body_at: usize,
+    free: &[std::ops::Range<usize>],
     header_time: Option<crate::time::MeterTime>,
     ctx: &mut Context<'_>,
     r: &mut Reading,
@@ -180,7 +183,7 @@ fn full_decode(
     }
     crate::normalise::normalise(r);
     if let Some(t) = ctx.templates.as_deref_mut() {
-        t.learn_han(apdu, body_at, ctx.nodes, ctx.scratch, r);
+        t.learn_han(apdu, free, ctx.nodes, ctx.scratch, r);
     }
     Ok(())
 }

@@ -120,9 +120,12 @@ fn header_shape(telegram: &[u8]) -> bool {
     }
 }
 
+/// Where a telegram states its version: DSMR, e-MUCS.
+const VERSION_CODES: [Obis; 2] = [Obis::new(1, 3, 0, 2, 8, 255), Obis::new(0, 0, 96, 1, 4, 255)];
+
 /// The DSMR (`1-3:0.2.8`) or e-MUCS (`0-0:96.1.4`) version the telegram states.
 fn version(objects: &Objects) -> Option<String> {
-    [Obis::new(1, 3, 0, 2, 8, 255), Obis::new(0, 0, 96, 1, 4, 255)]
+    VERSION_CODES
         .iter()
         .find_map(|c| objects.get(*c)?.value.as_str().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned))
 }
@@ -273,12 +276,10 @@ pub(crate) fn decode_telegram_with(
         // Nothing vouches for these bytes: binary noise between a '/' and a '!'.
         return Err(Error::DsmrFormat("no CRC and no data lines"));
     }
-    reading.list = version.map(Text::from);
-    reading.meter_id = objects::meter_id(&reading.obis);
-    reading.submeters = objects::submeters(&reading.obis);
+    derive_fields(reading);
     crate::normalise::normalise(reading);
     if let (Some(t), Some(spans)) = (templates, spans) {
-        t.learn_dsmr(telegram, spans, reading, tz);
+        t.learn_dsmr(telegram, bang + 1..bang + 1 + digits, spans, reading, tz);
     }
     Ok(None)
 }
@@ -299,11 +300,18 @@ pub(crate) fn redo_record<'r>(
     Some((sink.into_objects().0, t))
 }
 
-/// The stated version, as the reading's list name.
-pub(crate) fn version_text(objects: &Objects) -> Option<Text> {
-    version(objects).map(Text::from)
+/// The reading's fields its objects name: the list (the stated version),
+/// the meter id, the sub-meters.
+pub(crate) fn derive_fields(reading: &mut Reading) {
+    reading.list = version(&reading.obis).map(Text::from);
+    reading.meter_id = objects::meter_id(&reading.obis);
+    reading.submeters = objects::submeters(&reading.obis);
 }
-pub(crate) use objects::{meter_id, submeters};
+
+/// Whether an object of this code may change what [`derive_fields`] derives.
+pub(crate) fn feeds_fields(code: Obis) -> bool {
+    VERSION_CODES.contains(&code) || objects::METER_ID_CODES.contains(&code) || objects::is_submeter_code(code)
+}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]

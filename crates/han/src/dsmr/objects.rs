@@ -317,9 +317,15 @@ fn text_of(objects: &Objects, code: Obis) -> Option<String> {
     (!t.is_empty()).then(|| t.to_owned())
 }
 
+/// Whether [`submeters`] may read an object of this code (channels 1 and
+/// up).
+pub(super) fn is_submeter_code(code: Obis) -> bool {
+    code.a() == 0 && code.b() > 0
+}
+
 /// One sub-meter per M-Bus channel that has a device type, an id or a
 /// reading (`0-n:24.2.x`); a dead channel keeps no value, unit or time.
-pub(crate) fn submeters(objects: &Objects) -> Vec<SubMeter> {
+pub(super) fn submeters(objects: &Objects) -> Vec<SubMeter> {
     // The channels in the order they first appear (at most 255), without
     // allocating.
     let mut order = [0u8; 255];
@@ -379,16 +385,18 @@ pub(crate) fn submeters(objects: &Objects) -> Vec<SubMeter> {
     out
 }
 
+/// Where a telegram may name the meter, in order of preference.
+pub(super) const METER_ID_CODES: [Obis; 4] = [
+    Obis::new(0, 0, 96, 1, 1, 255),
+    Obis::new(0, 0, 96, 1, 0, 255),
+    Obis::new(1, 0, 0, 0, 0, 255),
+    Obis::new(0, 0, 42, 0, 0, 255),
+];
+
 /// The meter's id: `0-0:96.1.1`, else `0-0:96.1.0`, else `1-0:0.0.0`, else
 /// `0-0:42.0.0`; the decoded text when the hex decodes to printable text.
-pub(crate) fn meter_id(objects: &Objects) -> Option<Text> {
-    let codes = [
-        Obis::new(0, 0, 96, 1, 1, 255),
-        Obis::new(0, 0, 96, 1, 0, 255),
-        Obis::new(1, 0, 0, 0, 0, 255),
-        Obis::new(0, 0, 42, 0, 0, 255),
-    ];
-    codes.iter().find_map(|c| {
+pub(super) fn meter_id(objects: &Objects) -> Option<Text> {
+    METER_ID_CODES.iter().find_map(|c| {
         let o = objects.get(*c)?;
         let t = o.value.as_str()?.trim();
         if t.is_empty() {

@@ -6,32 +6,23 @@
 //! again on its own. Its objects must come out as many and with the same
 //! codes as before, or the telegram is decoded in full.
 
+use std::ops::Range;
+
 use chrono_tz::Tz;
 
-use super::{FIXED, FREE, Run, Slot, Templates, changed, runs, slot_for};
+use super::{Base, FIXED, Slot, Templates, changed, find, owner_map, slot_for};
 use crate::dsmr::{self, Span};
 use crate::normalise;
-use crate::obis::Obis;
 use crate::reading::{Object, Reading};
 
 /// One remembered telegram.
 #[derive(Debug)]
 pub(super) struct Dsmr {
-    /// The telegram as last decoded.
-    bytes: Vec<u8>,
-    /// Per byte: [`FIXED`], [`FREE`] (the CRC) or the index of the record
-    /// whose value it is in.
-    owner: Vec<u16>,
-    /// The same, run by run.
-    runs: Vec<Run>,
+    /// The telegram, its bytes owned by [`FIXED`], [`FREE`] (the CRC) or
+    /// the index of the record whose value they are in.
+    pub(super) base: Base,
     /// Its records.
     spans: Vec<Span>,
-    /// The reading it decoded to, kept current.
-    pub(super) reading: Reading,
-    /// The totals its quantities sum from tariffs.
-    summed: normalise::Summed,
-    /// Use count stamp, to replace the least recently used slot.
-    used: u64,
     /// Scratch: objects of a record read again.
     redone: Vec<Object>,
 }
@@ -40,13 +31,6 @@ pub(super) struct Dsmr {
 /// closes a value or ends or trims a line.
 fn value_byte(b: u8) -> bool {
     b > b' ' && b != b'(' && b != b')'
-}
-
-/// Codes whose values feed more than their own object: the version (the
-/// list name), the meter ids, the sub-meters.
-fn feeds_more(code: Obis) -> bool {
-    let [a, b, c, d, ..] = code.0;
-    (a == 0 && b > 0) || (c == 96 && d == 1) || matches!((a, c, d), (1, 0, 2) | (1, 0, 0) | (0, 42, 0))
 }
 
 impl Templates {
@@ -61,51 +45,38 @@ impl Templates {
     /// remembered telegram of the same length, or `None` when there is none
     /// or more than values changed.
     pub(crate) fn dsmr(&mut self, telegram: &[u8], tz: Option<&Tz>) -> Option<Slot> {
-        let slot = self.dsmr.iter().position(|t| t.bytes.len() == telegram.len())?;
+        let slot = find(&self.dsmr, telegram.len(), |t| &t.base)?;
         let now = self.tick();
         let Templates { dsmr, dirty, .. } = self;
         let t = dsmr.get_mut(slot)?;
-        t.used = now;
+        t.base.used = now;
         if t.patch(telegram, tz, dirty).is_none() {
             // Perhaps half patched: forget it; the full decode makes a new one.
             dsmr.swap_remove(slot);
             return None;
         }
-        t.summed.undo(&mut t.reading.quantities);
-        normalise::finish(&mut t.reading);
+        t.base.summed.undo(&mut t.base.reading.quantities);
+        normalise::finish(&mut t.base.reading);
         Some(Slot::Dsmr(slot))
     }
 
     /// Remembers a telegram that the full decode just read into `r`, with
-    /// its records.
-    pub(crate) fn learn_dsmr(&mut self, telegram: &[u8], spans: Vec<Span>, r: &Reading, tz: Option<&Tz>) {
+    /// its records and where its CRC digits are.
+    pub(crate) fn learn_dsmr(
+        &mut self,
+        telegram: &[u8],
+        crc: Range<usize>,
+        spans: Vec<Span>,
+        r: &Reading,
+        tz: Option<&Tz>,
+    ) {
         let now = self.tick();
-        let make = || Dsmr {
-            bytes: Vec::new(),
-            owner: Vec::new(),
-            runs: Vec::new(),
-            spans: Vec::new(),
-            reading: Reading::new(r.protocol, r.framing),
-            summed: normalise::Summed::default(),
-            used: 0,
-            redone: Vec::new(),
-        };
-        let slot = slot_for(&mut self.dsmr, telegram.len(), |t| (t.bytes.len(), t.used), make);
-        let Some(t) = slot.and_then(|i| self.dsmr.get_mut(i)) else { return };
-        t.used = now;
-        t.bytes.clear();
-        t.bytes.extend_from_slice(telegram);
-        t.reading.clone_from_reusing(r);
-        t.summed = normalise::Summed::of(r);
-        t.owner.clear();
-        t.owner.resize(telegram.len(), FIXED);
+        let make = || Dsmr { base: Base::new(r), spans: Vec::new(), redone: Vec::new() };
+        let slot = slot_for(&mut self.dsmr, telegram.len(), |t| &t.base, make);
+        let Templates { dsmr, owner, .. } = self;
+        let Some(t) = slot.and_then(|i| dsmr.get_mut(i)) else { return };
         // The CRC: checked before a template is used, and in no reading.
-        if let Some(bang) = telegram.iter().rposition(|b| *b == b'!') {
-            let digits = telegram.iter().skip(bang + 1).take(4).take_while(|d| d.is_ascii_hexdigit()).count();
-            if let Some(o) = t.owner.get_mut(bang + 1..bang + 1 + digits) {
-                o.fill(FREE);
-            }
-        }
+        let owner = owner_map(owner, telegram.len(), &[crc]);
         let mut vals = Vec::new();
         for (k, span) in spans.iter().enumerate() {
             let (Some(bytes), Some(start), Ok(k)) = (span.bytes.clone(), span.start, u16::try_from(k)) else {
@@ -128,21 +99,21 @@ impl Templates {
             }
             let values = bytes.start + start.1..bytes.end;
             let bytes = telegram.get(values.clone()).unwrap_or_default();
-            for (o, b) in t.owner.get_mut(values).unwrap_or_default().iter_mut().zip(bytes) {
+            for (o, b) in owner.get_mut(values).unwrap_or_default().iter_mut().zip(bytes) {
                 if value_byte(*b) {
                     *o = k;
                 }
             }
         }
         t.spans = spans;
-        runs(&t.owner, &mut t.runs);
+        t.base.learn(telegram, r, owner, now);
     }
 }
 
 impl Dsmr {
     fn patch(&mut self, telegram: &[u8], tz: Option<&Tz>, dirty: &mut Vec<u16>) -> Option<()> {
-        changed(&mut self.bytes, telegram, &self.runs, dirty, value_byte)?;
-        let r = &mut self.reading;
+        changed(&mut self.base.bytes, telegram, &self.base.runs, dirty, value_byte)?;
+        let r = &mut self.base.reading;
         let mut vals = Vec::with_capacity(16);
         let mut more = false;
         for &k in dirty.iter() {
@@ -160,13 +131,11 @@ impl Dsmr {
             }
             self.redone = redone;
             span.time = time;
-            more |= feeds_more(start.0);
+            more |= dsmr::feeds_fields(start.0);
         }
         r.meter_time = self.spans.iter().rev().find_map(|s| s.time);
         if more {
-            r.list = dsmr::version_text(&r.obis);
-            r.meter_id = dsmr::meter_id(&r.obis);
-            r.submeters = dsmr::submeters(&r.obis);
+            dsmr::derive_fields(r);
         }
         Some(())
     }

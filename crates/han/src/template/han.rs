@@ -1,10 +1,11 @@
 //! DLMS data-notifications against the last one of their layout.
 
 use std::mem::discriminant;
+use std::ops::Range;
 
 use chrono_tz::Tz;
 
-use super::{FIXED, FREE, Run, Slot, Templates, changed, runs, slot_for};
+use super::{Base, FREE, Slot, Templates, changed, find, owner_map, slot_for};
 use crate::axdr::{self, Data, Node, Tree};
 use crate::lists::{self, Brand, Link};
 use crate::normalise;
@@ -15,12 +16,9 @@ use crate::value::Value;
 /// One remembered data-notification.
 #[derive(Debug)]
 pub(super) struct Han {
-    /// The APDU as last decoded.
-    bytes: Vec<u8>,
-    /// Per byte: [`FIXED`], [`FREE`] or the index of the link it feeds.
-    owner: Vec<u16>,
-    /// The same, run by run.
-    runs: Vec<Run>,
+    /// The APDU, its bytes owned by [`FIXED`], [`FREE`] or the index of the
+    /// link they feed.
+    pub(super) base: Base,
     /// Its A-XDR nodes, kept current.
     nodes: Vec<Node>,
     /// The objects made from one node each, with the scaler of a number
@@ -29,14 +27,8 @@ pub(super) struct Han {
     brand: Brand,
     /// The object that sets the meter time.
     clock: Option<usize>,
-    /// The reading it decoded to, kept current.
-    pub(super) reading: Reading,
     /// The manufacturer the list named.
     manufacturer: Option<&'static str>,
-    /// The totals its quantities sum from tariffs.
-    summed: normalise::Summed,
-    /// Use count stamp, to replace the least recently used slot.
-    used: u64,
 }
 
 impl Templates {
@@ -50,18 +42,18 @@ impl Templates {
         header_time: Option<MeterTime>,
         tz: Option<&Tz>,
     ) -> Option<Slot> {
-        let slot = self.han.iter().position(|t| t.bytes.len() == apdu.len())?;
+        let slot = find(&self.han, apdu.len(), |t| &t.base)?;
         let now = self.tick();
         let Templates { han, dirty, .. } = self;
         let t = han.get_mut(slot)?;
-        t.used = now;
+        t.base.used = now;
         if t.patch(apdu, header_time, tz, dirty).is_none() {
             // Perhaps half patched: forget it; the full decode makes a new one.
             han.swap_remove(slot);
             return None;
         }
-        let r = &mut t.reading;
-        t.summed.undo(&mut r.quantities);
+        let r = &mut t.base.reading;
+        t.base.summed.undo(&mut r.quantities);
         normalise::finish(r);
         // What the caller changes after a message (decrypted or not).
         r.framing = framing;
@@ -70,12 +62,13 @@ impl Templates {
         Some(Slot::Han(slot))
     }
 
-    /// Remembers a message (its body at `body_at`) that the full decode
-    /// just read into `r`.
+    /// Remembers a message that the full decode just read into `r`;
+    /// `free`: its header bytes no reading depends on or that are always
+    /// read again (the invoke id, the header's date-time).
     pub(crate) fn learn_han(
         &mut self,
         apdu: &[u8],
-        body_at: usize,
+        free: &[Range<usize>],
         nodes: &[Node],
         scratch: &lists::Scratch,
         r: &Reading,
@@ -85,58 +78,36 @@ impl Templates {
             return;
         }
         let now = self.tick();
-        let make = || Han {
-            bytes: Vec::new(),
-            owner: Vec::new(),
-            runs: Vec::new(),
-            nodes: Vec::new(),
-            links: Vec::new(),
-            brand,
-            clock: None,
-            reading: Reading::new(r.protocol, r.framing),
-            manufacturer: None,
-            summed: normalise::Summed::default(),
-            used: 0,
-        };
-        let slot = slot_for(&mut self.han, apdu.len(), |t| (t.bytes.len(), t.used), make);
-        let Some(t) = slot.and_then(|i| self.han.get_mut(i)) else { return };
-        t.used = now;
+        let make =
+            || Han { base: Base::new(r), nodes: Vec::new(), links: Vec::new(), brand, clock: None, manufacturer: None };
+        let slot = slot_for(&mut self.han, apdu.len(), |t| &t.base, make);
+        let Templates { han, owner, .. } = self;
+        let Some(t) = slot.and_then(|i| han.get_mut(i)) else { return };
         t.brand = brand;
         t.clock = scratch.clock;
-        t.bytes.clear();
-        t.bytes.extend_from_slice(apdu);
         t.nodes.clear();
         t.nodes.extend_from_slice(nodes);
-        t.reading.clone_from_reusing(r);
         t.manufacturer = r.manufacturer;
-        t.summed = normalise::Summed::of(r);
-        t.owner.clear();
-        t.owner.resize(apdu.len(), FIXED);
-        // The invoke id and the header's date-time.
-        for range in [1..5, 7.min(body_at)..body_at] {
-            if let Some(o) = t.owner.get_mut(range) {
-                o.fill(FREE);
-            }
-        }
+        let owner = owner_map(owner, apdu.len(), free);
         t.links.clear();
         for link in &scratch.links {
             let Some(node) = nodes.get(link.item.node) else { continue };
             let Some(range) = value_bytes(node, apdu) else { continue };
             let Ok(k) = u16::try_from(t.links.len()) else { break };
-            if let Some(o) = t.owner.get_mut(range) {
+            if let Some(o) = owner.get_mut(range) {
                 o.fill(k);
                 let rule = r.obis.0.get(link.obj).and_then(normalise::rule);
                 t.links.push((*link, lists::scaler(link.code, link.item, brand), rule));
             }
         }
-        runs(&t.owner, &mut t.runs);
+        t.base.learn(apdu, r, owner, now);
     }
 }
 
 /// The bytes of a number or time node that may change without changing
 /// anything but its object's value. A time's first byte (the high byte of
 /// the year) stays fixed: it keeps the bytes from ever reading as text.
-fn value_bytes(node: &Node, apdu: &[u8]) -> Option<std::ops::Range<usize>> {
+fn value_bytes(node: &Node, apdu: &[u8]) -> Option<Range<usize>> {
     let at = node.at as usize;
     let width = match node.data {
         Data::Int(_) | Data::UInt(_) | Data::Float(_) | Data::Enum(_) | Data::Bool(_) | Data::Bcd(_) => {
@@ -166,8 +137,8 @@ impl Han {
         tz: Option<&Tz>,
         dirty: &mut Vec<u16>,
     ) -> Option<()> {
-        changed(&mut self.bytes, apdu, &self.runs, dirty, |_| true)?;
-        let r = &mut self.reading;
+        changed(&mut self.base.bytes, apdu, &self.base.runs, dirty, |_| true)?;
+        let r = &mut self.base.reading;
         for &k in dirty.iter() {
             let (link, scaler, rule) = self.links.get(usize::from(k))?;
             let node = self.nodes.get_mut(link.item.node)?;

@@ -41,6 +41,60 @@ pub(crate) struct Templates {
     dirty: Vec<u16>,
     /// Scratch: the records of the telegram being decoded in full.
     spans: Vec<crate::dsmr::Span>,
+    /// Scratch: per byte of a message being learnt, [`FIXED`], [`FREE`] or
+    /// what it feeds (kept as [`Run`]s).
+    owner: Vec<u16>,
+}
+
+/// What every template holds besides its kind's own.
+#[derive(Debug)]
+struct Base {
+    /// The message as last decoded.
+    bytes: Vec<u8>,
+    /// Who owns its bytes, run by run.
+    runs: Vec<Run>,
+    /// The reading it decoded to, kept current.
+    reading: Reading,
+    /// The totals its quantities sum from tariffs.
+    summed: crate::normalise::Summed,
+    /// Use count stamp, to replace the least recently used slot.
+    used: u64,
+}
+
+impl Base {
+    fn new(r: &Reading) -> Base {
+        Base {
+            bytes: Vec::new(),
+            runs: Vec::new(),
+            reading: Reading::new(r.protocol, r.framing),
+            summed: crate::normalise::Summed::default(),
+            used: 0,
+        }
+    }
+
+    /// Becomes the template of `msg`, decoded in full into `r`, with its
+    /// bytes owned as `owner` says.
+    fn learn(&mut self, msg: &[u8], r: &Reading, owner: &[u16], now: u64) {
+        self.used = now;
+        self.bytes.clear();
+        self.bytes.extend_from_slice(msg);
+        self.reading.clone_from_reusing(r);
+        self.summed = crate::normalise::Summed::of(r);
+        runs(owner, &mut self.runs);
+    }
+}
+
+/// Starts the owner map of a message of `len` bytes: all [`FIXED`] but the
+/// `free` ranges.
+fn owner_map<'a>(owner: &'a mut Vec<u16>, len: usize, free: &[std::ops::Range<usize>]) -> &'a mut Vec<u16> {
+    owner.clear();
+    owner.resize(len, FIXED);
+    for range in free {
+        if let Some(o) = owner.get_mut(range.clone()) {
+            o.fill(FREE);
+        }
+    }
+    owner
 }
 
 /// Where a reading made from a template is: it stays there, current,
@@ -55,16 +109,16 @@ impl Templates {
     /// The reading a template made.
     pub(crate) fn reading(&self, slot: Slot) -> Option<&Reading> {
         match slot {
-            Slot::Han(i) => self.han.get(i).map(|t| &t.reading),
-            Slot::Dsmr(i) => self.dsmr.get(i).map(|t| &t.reading),
+            Slot::Han(i) => self.han.get(i).map(|t| &t.base.reading),
+            Slot::Dsmr(i) => self.dsmr.get(i).map(|t| &t.base.reading),
         }
     }
 
     /// The reading a HAN template made, to mark it as decrypted.
     pub(crate) fn reading_mut(&mut self, slot: Slot) -> Option<&mut Reading> {
         match slot {
-            Slot::Han(i) => self.han.get_mut(i).map(|t| &mut t.reading),
-            Slot::Dsmr(i) => self.dsmr.get_mut(i).map(|t| &mut t.reading),
+            Slot::Han(i) => self.han.get_mut(i).map(|t| &mut t.base.reading),
+            Slot::Dsmr(i) => self.dsmr.get_mut(i).map(|t| &mut t.base.reading),
         }
     }
 
@@ -76,23 +130,23 @@ impl Templates {
 
 /// The slot to learn a message of `len` bytes into: the one of that length,
 /// a new one, or the least recently used; none for a message too long.
-fn slot_for<T>(
-    slots: &mut Vec<T>,
-    len: usize,
-    of: impl Fn(&T) -> (usize, u64),
-    make: impl FnOnce() -> T,
-) -> Option<usize> {
+fn slot_for<T>(slots: &mut Vec<T>, len: usize, base: impl Fn(&T) -> &Base, make: impl FnOnce() -> T) -> Option<usize> {
     if len > MAX_LEN {
         return None;
     }
-    if let Some(i) = slots.iter().position(|t| of(t).0 == len) {
+    if let Some(i) = find(slots, len, &base) {
         return Some(i);
     }
     if slots.len() < SLOTS {
         slots.push(make());
         return Some(slots.len() - 1);
     }
-    slots.iter().enumerate().min_by_key(|(_, t)| of(t).1).map(|(i, _)| i)
+    slots.iter().enumerate().min_by_key(|(_, t)| base(t).used).map(|(i, _)| i)
+}
+
+/// The slot of a message of `len` bytes, if one is remembered.
+fn find<T>(slots: &[T], len: usize, base: impl Fn(&T) -> &Base) -> Option<usize> {
+    slots.iter().position(|t| base(t).bytes.len() == len)
 }
 
 /// Bytes `start..end` of a message, with one owner: [`FIXED`], [`FREE`] or
