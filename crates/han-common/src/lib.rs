@@ -1,7 +1,14 @@
-//! What every han-tools binary shares: the config file and the default
-//! places. Kept thin: a tool that needs more brings its own dependency.
+//! What every han-tools binary shares: the config file, the default places,
+//! time zones, atomic file writes, and reading stream lines and the daily
+//! logs back. Kept thin: a tool that needs more brings its own dependency.
 
+pub mod atomic;
 pub mod config;
+pub mod duration;
+pub mod line;
+pub mod logs;
 pub mod paths;
+pub mod times;
+pub mod tz;
 
 pub use config::{Config, ConfigError};

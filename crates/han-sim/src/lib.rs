@@ -591,25 +591,7 @@ fn initial_demand(rng: &mut Rng, tz: Tz, first: i64) -> Demand {
     Demand { quarter_start, quarter_acc: 0, month_peak, history }
 }
 
-/// Parses a duration: a number and a unit `ms`, `s`, `m`, `h`, `d` or `w`
-/// (`30s`, `10m`, `2h`, `7d`); a bare number is seconds.
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().map_err(|_| format!("'{s}' is not a duration (try 30s, 10m, 2h, 7d)"))?;
-    let ms = match unit.trim() {
-        "ms" => 1,
-        "" | "s" | "sec" => 1_000,
-        "m" | "min" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        "w" => 7 * 86_400_000,
-        u => return Err(format!("unknown unit '{u}' in '{s}' (use ms, s, m, h, d or w)")),
-    };
-    let total = n.checked_mul(ms).ok_or_else(|| format!("duration '{s}' is too long"))?;
-    Ok(std::time::Duration::from_millis(total))
-}
+pub use han_common::duration::parse as parse_duration;
 
 /// Parses a 16-byte AES key written as 32 hex digits.
 pub fn parse_key(s: &str) -> Result<[u8; 16], String> {
@@ -648,17 +630,6 @@ pub fn parse_profile(text: &str) -> Result<Vec<i32>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s").unwrap().as_secs(), 30);
-        assert_eq!(parse_duration("10m").unwrap().as_secs(), 600);
-        assert_eq!(parse_duration("2h").unwrap().as_secs(), 7200);
-        assert_eq!(parse_duration("7d").unwrap().as_secs(), 604_800);
-        assert_eq!(parse_duration("15").unwrap().as_secs(), 15);
-        assert!(parse_duration("7x").is_err());
-        assert!(parse_duration("h").is_err());
-    }
 
     #[test]
     fn keys_and_profiles() {
