@@ -113,6 +113,15 @@ impl Config {
         }
     }
 
+    /// A true/false setting of a section.
+    pub fn boolean(&self, section: &str, key: &str) -> Result<Option<bool>, ConfigError> {
+        match self.section(section).and_then(|t| t.get(key)) {
+            None => Ok(None),
+            Some(Value::Boolean(b)) => Ok(Some(*b)),
+            Some(_) => Err(self.type_error(section, key, "true or false")),
+        }
+    }
+
     /// Whether any section has a key that names a secret.
     fn has_secrets(&self) -> bool {
         self.table.values().filter_map(Value::as_table).flat_map(|t| t.keys()).any(|k| {
@@ -135,7 +144,10 @@ mod tests {
 
     #[test]
     fn sections_types_and_errors() {
-        let c = Config::parse("[han-read]\nkey = \"00\"\nbaud = 2400\n", Path::new("t.toml")).unwrap();
+        let c = Config::parse("[han-read]\nkey = \"00\"\nbaud = 2400\n[han-log]\ncsv = true\n", Path::new("t.toml"))
+            .unwrap();
+        assert_eq!(c.boolean("han-log", "csv").unwrap(), Some(true));
+        assert!(c.boolean("han-read", "key").unwrap_err().to_string().contains("must be true or false"));
         assert_eq!(c.string("han-read", "key").unwrap().as_deref(), Some("00"));
         assert_eq!(c.integer("han-read", "baud").unwrap(), Some(2400));
         assert_eq!(c.string("han-log", "dir").unwrap(), None);

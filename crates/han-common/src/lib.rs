@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod config;
 pub mod duration;
+pub mod limit;
 pub mod line;
 pub mod logs;
 pub mod paths;

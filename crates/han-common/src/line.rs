@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+pub use han::STREAM_VERSION;
+
 /// The normalised quantities of the contract, in its order.
 pub const QUANTITIES: &[&str] = han::Quantities::NAMES;
 const N: usize = han::Quantities::NAMES.len();

@@ -89,6 +89,19 @@ impl StreamTime {
     }
 }
 
+/// When the local day `date` of `tz` starts and ends (UTC): 24 hours, or
+/// 23 and 25 on the days summer time starts and ends.
+pub fn day_bounds(tz: Tz, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = |d: NaiveDate| {
+        // Midnight, or the first hour that exists where a zone skips midnight.
+        (0..4)
+            .find_map(|h| d.and_hms_opt(h, 0, 0).and_then(|t| tz.from_local_datetime(&t).earliest()))
+            .map_or_else(|| d.and_time(chrono::NaiveTime::MIN).and_utc(), |t| t.to_utc())
+    };
+    let next = date.succ_opt().unwrap_or(date);
+    (start(date), start(next))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +142,16 @@ mod tests {
         // The day of an offset time is the zone's; of a local time its own.
         assert_eq!(t("2025-03-29T23:30:00Z").date_in(tz).to_string(), "2025-03-30");
         assert_eq!(t("2025-03-29T23:30:00").date_in(tz).to_string(), "2025-03-29");
+    }
+
+    #[test]
+    fn days_of_23_24_and_25_hours() {
+        let hours = |d: &str| {
+            let (a, b) = day_bounds(Tz::Europe__Oslo, NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
+            (a.to_rfc3339(), (b - a).num_hours())
+        };
+        assert_eq!(hours("2025-03-30"), ("2025-03-29T23:00:00+00:00".to_owned(), 23));
+        assert_eq!(hours("2025-10-26"), ("2025-10-25T22:00:00+00:00".to_owned(), 25));
+        assert_eq!(hours("2025-12-01"), ("2025-11-30T23:00:00+00:00".to_owned(), 24));
     }
 }

@@ -4,7 +4,6 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
@@ -15,9 +14,7 @@ const SHOW_BYTES: usize = 64;
 
 pub struct Reporter {
     quiet: bool,
-    window: Instant,
-    shown: u32,
-    suppressed: u32,
+    limit: han_common::limit::PerMinute,
     bad_frames: Option<BufWriter<File>>,
 }
 
@@ -33,7 +30,7 @@ impl Reporter {
             )),
             None => None,
         };
-        Ok(Reporter { quiet, window: Instant::now(), shown: 0, suppressed: 0, bad_frames })
+        Ok(Reporter { quiet, limit: han_common::limit::PerMinute::new(PER_MINUTE), bad_frames })
     }
 
     /// A fact worth a line (a link opened, settings found).
@@ -62,19 +59,13 @@ impl Reporter {
         if self.quiet {
             return;
         }
-        if self.window.elapsed() > Duration::from_secs(60) {
-            if self.suppressed > 0 {
-                eprintln!("han-read: {} more rejected frames in the last minute not shown", self.suppressed);
-            }
-            self.window = Instant::now();
-            self.shown = 0;
-            self.suppressed = 0;
+        let (show, held) = self.limit.allow();
+        if let Some(n) = held {
+            eprintln!("han-read: {n} more rejected frames in the last minute not shown");
         }
-        if self.shown >= PER_MINUTE {
-            self.suppressed += 1;
+        if !show {
             return;
         }
-        self.shown += 1;
         let shown = bytes.get(..SHOW_BYTES).unwrap_or(bytes);
         let more = if bytes.len() > SHOW_BYTES { format!(" ... ({} bytes)", bytes.len()) } else { String::new() };
         eprintln!("han-read: rejected ({}): {error}: {}{more}", error.kind(), han::Hex(shown));

@@ -1,0 +1,141 @@
+//! Which local day a reading belongs to, and at what instant.
+//!
+//! The meter's clock when the reading has one (so a replayed or simulated
+//! stream lands in the days it describes), else the time received. Many
+//! meters put their clock only in some lists (Aidon: the hourly list 3): a
+//! reading without one takes the meter clock of the last reading that had
+//! one, moved on by the time received since then, when that was within an
+//! hour; so it lands beside its neighbours, not in "today".
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use han_common::line::Line;
+use han_common::times::{StreamTime, day_bounds};
+use han_common::tz::Tz;
+
+use crate::cli::Clock;
+
+/// A reading's place in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Its local day.
+    pub date: NaiveDate,
+    /// Its instant.
+    pub at: DateTime<Utc>,
+}
+
+/// How far the last meter clock is carried to readings without one.
+const CARRY: Duration = Duration::hours(1);
+
+/// Attributes readings to days, one stream at a time.
+#[derive(Debug)]
+pub struct Days {
+    tz: Tz,
+    clock: Clock,
+    /// The last meter clock seen and the receive time of its reading.
+    last_meter: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The last instant given out (settles the repeated autumn hour).
+    last: Option<DateTime<Utc>>,
+    /// The local day of the last instant converted, with its bounds.
+    cached: Option<(DateTime<Utc>, DateTime<Utc>, NaiveDate)>,
+}
+
+impl Days {
+    /// Days in `tz`, by `clock`.
+    pub fn new(tz: Tz, clock: Clock) -> Days {
+        Days { tz, clock, last_meter: None, last: None, cached: None }
+    }
+
+    /// The zone.
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+
+    /// The day and instant of `line`; `now` when it carries no time at all.
+    pub fn stamp(&mut self, line: &Line<'_>, now: DateTime<Utc>) -> Stamp {
+        let received = line.received.as_deref().and_then(StreamTime::parse).map(|t| t.instant(Tz::UTC, None));
+        let meter = match self.clock {
+            Clock::Meter => line.meter_time.as_deref().and_then(StreamTime::parse),
+            Clock::Received => None,
+        };
+        let stamp = match meter {
+            Some(m) => {
+                let at = m.instant(self.tz, self.last);
+                if let Some(r) = received {
+                    self.last_meter = Some((at, r));
+                }
+                Stamp { date: m.date_in(self.tz), at }
+            }
+            None => {
+                let carried = match (self.clock, self.last_meter, received) {
+                    (Clock::Meter, Some((m, r0)), Some(r)) if r >= r0 && r - r0 <= CARRY => Some(m + (r - r0)),
+                    _ => None,
+                };
+                let at = carried.or(received).or(self.last).unwrap_or(now);
+                Stamp { date: self.date_of(at), at }
+            }
+        };
+        self.last = Some(stamp.at);
+        stamp
+    }
+
+    /// The local date of an instant (the day's bounds are kept: most
+    /// readings fall in the same day as the one before).
+    pub fn date_of(&mut self, at: DateTime<Utc>) -> NaiveDate {
+        if let Some((start, end, date)) = self.cached {
+            if start <= at && at < end {
+                return date;
+            }
+        }
+        let date = at.with_timezone(&self.tz).date_naive();
+        let (start, end) = day_bounds(self.tz, date);
+        self.cached = Some((start, end, date));
+        date
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(json: &str) -> Line<'_> {
+        Line::parse(json.as_bytes(), false).unwrap()
+    }
+
+    fn reading(received: &str, meter: Option<&str>) -> String {
+        let mt = meter.map(|m| format!(",\"meter_time\":\"{m}\"")).unwrap_or_default();
+        format!("{{\"v\":1,\"received\":\"{received}\"{mt},\"protocol\":\"han\",\"obis\":{{}}}}")
+    }
+
+    #[test]
+    fn meter_clock_received_and_carried() {
+        let now = Utc::now();
+        let mut d = Days::new(Tz::Europe__Oslo, Clock::Meter);
+        // A replay: received today, the meter clock in 2025.
+        let s = d.stamp(&line(&reading("2026-12-01T10:00:00.000Z", Some("2025-03-29T23:59:58"))), now);
+        assert_eq!((s.date.to_string(), s.at.to_rfc3339()), ("2025-03-29".into(), "2025-03-29T22:59:58+00:00".into()));
+        // No clock: carried from the reading before, 3 s later.
+        let s = d.stamp(&line(&reading("2026-12-01T10:00:03.000Z", None)), now);
+        assert_eq!((s.date.to_string(), s.at.to_rfc3339()), ("2025-03-30".into(), "2025-03-29T23:00:01+00:00".into()));
+        // More than an hour later: the receive time.
+        let s = d.stamp(&line(&reading("2026-12-01T11:00:04.000Z", None)), now);
+        assert_eq!(s.date.to_string(), "2026-12-01");
+        // --clock received ignores the meter.
+        let mut r = Days::new(Tz::Europe__Oslo, Clock::Received);
+        let s = r.stamp(&line(&reading("2026-11-30T23:30:00.000Z", Some("2025-03-29T23:59:58"))), now);
+        assert_eq!(s.date.to_string(), "2026-12-01", "00:30 in Oslo");
+        // Nothing at all: now.
+        let s = Days::new(Tz::UTC, Clock::Meter).stamp(&line(r#"{"v":1,"protocol":"p1","obis":{}}"#), now);
+        assert_eq!(s.at, now);
+    }
+
+    #[test]
+    fn the_cache_follows_the_days() {
+        let mut d = Days::new(Tz::Europe__Oslo, Clock::Meter);
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        assert_eq!(d.date_of(at("2025-10-25T21:59:59Z")).to_string(), "2025-10-25");
+        assert_eq!(d.date_of(at("2025-10-25T22:00:00Z")).to_string(), "2025-10-26");
+        assert_eq!(d.date_of(at("2025-10-26T22:59:59Z")).to_string(), "2025-10-26", "25 hours");
+        assert_eq!(d.date_of(at("2025-10-26T23:00:00Z")).to_string(), "2025-10-27");
+        assert_eq!(d.date_of(at("2025-10-25T23:00:00Z")).to_string(), "2025-10-26", "back");
+    }
+}

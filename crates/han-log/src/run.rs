@@ -1,0 +1,436 @@
+//! The loop: stdin lines in, day files (and the live page's data) out.
+
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use chrono::{NaiveDate, Utc};
+use han_common::line::Line;
+use han_common::tz::Tz;
+
+use crate::cli::{Args, Clock};
+use crate::compress::{self, Done};
+use crate::csv;
+use crate::day::Days;
+use crate::live::{self, Live};
+use crate::report::Reporter;
+use crate::store::{self, Busy, Files};
+
+/// Exit status: the input ended but some readings could not be stored.
+pub const NOT_ALL_STORED: u8 = 3;
+/// Exit status for bad usage (as clap's own).
+pub const USAGE: u8 = 2;
+
+/// How often the loop looks at the clock when no input comes.
+const TICK: Duration = Duration::from_millis(200);
+/// A file nothing was written to for this long is closed.
+const IDLE: Duration = Duration::from_secs(120);
+/// How long readings still waiting at the end of input are retried.
+const LAST_TRY: Duration = Duration::from_secs(10);
+/// Input is read in chunks up to this size.
+const CHUNK: usize = 1 << 20;
+
+/// A usage error (exit status 2).
+#[derive(Debug)]
+pub struct Usage(pub String);
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for Usage {}
+
+/// Settings from flags, else the config file's `[han-log]`, else defaults.
+#[derive(Debug)]
+struct Settings {
+    dir: PathBuf,
+    www: Option<PathBuf>,
+    tz: Tz,
+    tz_from: &'static str,
+    clock: Clock,
+    csv: bool,
+    sync_every: Duration,
+    compress_after: Option<u32>,
+    max_buffer: usize,
+}
+
+fn settings(args: &Args) -> Result<Settings> {
+    const S: &str = "han-log";
+    let file = han_common::Config::load(args.config.as_deref()).map_err(|e| Usage(e.to_string()))?;
+    if let Some(w) = &file.warning {
+        eprintln!("han-log: warning: {w}");
+    }
+    let usage = |e: han_common::ConfigError| anyhow!(Usage(e.to_string()));
+    let (tz, tz_from) = match args.tz.clone().or(file.string(S, "tz").map_err(usage)?) {
+        Some(z) => (han_common::tz::parse(&z).map_err(|e| Usage(format!("--tz: {e}")))?, "--tz"),
+        None => han_common::tz::system(),
+    };
+    let clock = match file.string(S, "clock").map_err(usage)?.as_deref() {
+        _ if args.clock != Clock::Meter => args.clock,
+        None | Some("meter") => Clock::Meter,
+        Some("received") => Clock::Received,
+        Some(other) => return Err(Usage(format!("config [han-log] clock = {other:?}: meter or received")).into()),
+    };
+    let sync_every = match (args.sync_every, file.string(S, "sync_every").map_err(usage)?) {
+        (Some(d), _) => d,
+        (None, Some(s)) => han_common::duration::parse(&s).map_err(|e| Usage(format!("config sync_every: {e}")))?,
+        (None, None) => Duration::from_secs(5),
+    };
+    if sync_every.is_zero() {
+        return Err(Usage("--sync-every must be more than 0".into()).into());
+    }
+    let compress_after = match args.compress_after {
+        Some(n) => Some(n),
+        None => file
+            .integer(S, "compress_after")
+            .map_err(usage)?
+            .map(|n| u32::try_from(n).map_err(|_| Usage(format!("config compress_after = {n}: 0 or more days"))))
+            .transpose()?,
+    };
+    let mib = match args.max_buffer {
+        Some(n) => u64::from(n),
+        None => file.integer(S, "max_buffer").map_err(usage)?.map_or(32, |n| n.max(1) as u64),
+    };
+    Ok(Settings {
+        dir: args
+            .dir
+            .clone()
+            .or(file.string(S, "dir").map_err(usage)?.map(PathBuf::from))
+            .unwrap_or(han_common::paths::LOG_DIR.into()),
+        www: args.www.clone().or(file.string(S, "www").map_err(usage)?.map(PathBuf::from)),
+        tz,
+        tz_from,
+        clock,
+        csv: args.csv || file.boolean(S, "csv").map_err(usage)?.unwrap_or(false),
+        sync_every,
+        compress_after,
+        max_buffer: usize::try_from(mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
+    })
+}
+
+enum Input {
+    Chunk(Vec<u8>),
+    End,
+    Failed(io::Error),
+}
+
+/// Reads stdin on its own thread, so that syncs and retries keep their
+/// times while no input comes.
+fn read_stdin(tx: SyncSender<Input>, spare: Receiver<Vec<u8>>) {
+    let mut stdin = io::stdin().lock();
+    loop {
+        let mut buf = spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        buf.resize(CHUNK, 0);
+        let msg = match stdin.read(&mut buf) {
+            Ok(0) => Input::End,
+            Ok(n) => {
+                buf.truncate(n);
+                Input::Chunk(buf)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => Input::Failed(e),
+        };
+        let last = !matches!(msg, Input::Chunk(_));
+        if tx.send(msg).is_err() || last {
+            return;
+        }
+    }
+}
+
+/// Everything the loop keeps.
+struct Logger {
+    s: Settings,
+    days: Days,
+    logs: Files,
+    csv: Option<Files>,
+    live: Option<Live>,
+    report: Reporter,
+    busy: Arc<Mutex<Busy>>,
+    quantities: bool,
+    carry: Vec<u8>,
+    readings: u64,
+    newer_version: bool,
+}
+
+impl Logger {
+    fn line(&mut self, raw: &[u8]) {
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        let line = match Line::parse(raw, self.quantities) {
+            Ok(l) => l,
+            Err(e) => return self.report.not_a_reading(raw, &e),
+        };
+        if line.v > u64::from(han_common::line::STREAM_VERSION) && !self.newer_version {
+            self.newer_version = true;
+            eprintln!("han-log: readings of stream contract v{} (this han-log knows v1): stored as they are", line.v);
+        }
+        let stamp = self.days.stamp(&line, Utc::now());
+        self.readings += 1;
+        self.logs.push(stamp.date, raw.len(), |b| b.extend_from_slice(raw));
+        if let Some(c) = &mut self.csv {
+            let tz = self.days.tz();
+            c.push(stamp.date, 512, |b| csv::row(b, &line, stamp, tz));
+        }
+        if let Some(l) = &mut self.live {
+            l.add(raw, &line, stamp);
+        }
+    }
+
+    fn chunk(&mut self, mut buf: &[u8]) {
+        if !self.carry.is_empty() {
+            let Some(nl) = memchr::memchr(b'\n', buf) else {
+                self.carry.extend_from_slice(buf);
+                return;
+            };
+            let mut first = std::mem::take(&mut self.carry);
+            first.extend_from_slice(buf.get(..nl).unwrap_or_default());
+            self.line(&first);
+            first.clear();
+            self.carry = first;
+            buf = buf.get(nl + 1..).unwrap_or_default();
+        }
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', buf) {
+            self.line(buf.get(start..nl).unwrap_or_default());
+            start = nl + 1;
+        }
+        self.carry.extend_from_slice(buf.get(start..).unwrap_or_default());
+    }
+
+    /// Writes what waits, saying when storing starts or stops failing.
+    fn write(&mut self) {
+        let result = self.logs.write();
+        let csv = self.csv.as_mut().map_or(Ok(()), Files::write);
+        self.report.store(result.and(csv), &self.logs, self.s.max_buffer);
+        if let Some(l) = &mut self.live {
+            if let Some(msg) = l.write(false) {
+                eprintln!("han-log: {msg}");
+            }
+        }
+    }
+
+    fn sync(&mut self, verbose: bool) {
+        let result = self.logs.sync();
+        let csv = self.csv.as_mut().map_or(Ok(()), Files::sync);
+        if let Err(f) = result.and(csv) {
+            eprintln!("han-log: cannot sync {}: {}", f.path.display(), f.message);
+        } else if verbose {
+            eprintln!("han-log: synced: {} readings stored", self.logs.synced);
+        }
+        self.logs.close_idle(IDLE);
+        if let Some(c) = &mut self.csv {
+            c.close_idle(IDLE);
+        }
+    }
+
+    fn waiting(&self) -> u64 {
+        self.logs.waiting_lines()
+    }
+
+    fn counters(&self) {
+        eprintln!(
+            "han-log: {} readings, {} stored ({} synced) in {}, {} waiting, {} lost (memory bound), {} lines not readings",
+            self.readings,
+            self.logs.stored,
+            self.logs.synced,
+            self.s.dir.display(),
+            self.waiting(),
+            self.logs.lost,
+            self.report.rejected,
+        );
+    }
+}
+
+/// Runs han-log; returns the exit status.
+pub fn run(args: &Args) -> Result<u8> {
+    let s = settings(args)?;
+    let busy = Arc::new(Mutex::new(Busy::default()));
+    let logs = Files::new(&s.dir, "jsonl", None, s.max_buffer, Arc::clone(&busy));
+    let csv = s.csv.then(|| Files::new(&s.dir, "csv", Some(csv::header()), s.max_buffer, Arc::clone(&busy)));
+    eprintln!(
+        "han-log: storing in {} by local day in {} ({}), {} clock, synced every {:?}",
+        s.dir.display(),
+        s.tz.name(),
+        s.tz_from,
+        match s.clock {
+            Clock::Meter => "meter",
+            Clock::Received => "receive",
+        },
+        s.sync_every
+    );
+    repair_newest(&s.dir);
+    let live = match &s.www {
+        Some(www) => {
+            let wrote =
+                live::install_page(www).with_context(|| format!("cannot set up the web folder {}", www.display()));
+            match wrote {
+                Ok(files) if !files.is_empty() => eprintln!("han-log: wrote the live page into {}", www.display()),
+                Ok(_) => {}
+                Err(e) => eprintln!("han-log: {e:#} (will keep trying to write its data)"),
+            }
+            let mut l = Live::new(www, s.tz);
+            rebuild_today(&mut l, &s);
+            Some(l)
+        }
+        None => None,
+    };
+    let quantities = csv.is_some() || live.is_some();
+    let mut g = Logger {
+        days: Days::new(s.tz, s.clock),
+        logs,
+        csv,
+        live,
+        report: Reporter::default(),
+        busy,
+        quantities,
+        carry: Vec::new(),
+        readings: 0,
+        newer_version: false,
+        s,
+    };
+
+    let term = Arc::new(AtomicBool::new(false));
+    let usr1 = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(sig, Arc::clone(&term)).context("cannot set up signal handling")?;
+    }
+    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&usr1)).context("cannot set up SIGUSR1")?;
+
+    let (tx, rx) = mpsc::sync_channel(4);
+    let (spare_tx, spare_rx) = mpsc::channel();
+    std::thread::spawn(move || read_stdin(tx, spare_rx));
+
+    let mut input_failed = None;
+    let mut last_sync = Instant::now();
+    let mut compressor: Option<JoinHandle<()>> = None;
+    let mut compressed_for: Option<NaiveDate> = None;
+    loop {
+        match rx.recv_timeout(TICK) {
+            Ok(Input::Chunk(buf)) => {
+                g.chunk(&buf);
+                spare_tx.send(buf).ok();
+            }
+            Ok(Input::End) | Err(RecvTimeoutError::Disconnected) => break,
+            Ok(Input::Failed(e)) => {
+                input_failed = Some(e);
+                break;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        g.write();
+        if last_sync.elapsed() >= g.s.sync_every {
+            g.sync(args.verbose);
+            last_sync = Instant::now();
+        }
+        if let Some(n) = g.s.compress_after {
+            let today = Utc::now().with_timezone(&g.s.tz).date_naive();
+            if compressed_for != Some(today) && compressor.as_ref().is_none_or(JoinHandle::is_finished) {
+                compressed_for = Some(today);
+                compressor = Some(spawn_compressor(&g.s.dir, today, n, &g.busy));
+            }
+        }
+        if usr1.swap(false, Ordering::Relaxed) {
+            g.counters();
+        }
+        if term.load(Ordering::Relaxed) {
+            eprintln!("han-log: stopping (signal)");
+            break;
+        }
+    }
+
+    // The end: a last line without its newline, then everything out.
+    if !g.carry.is_empty() {
+        let last = std::mem::take(&mut g.carry);
+        g.line(&last);
+    }
+    let deadline = Instant::now() + LAST_TRY;
+    loop {
+        g.write();
+        if g.waiting() == 0 || Instant::now() >= deadline || term.load(Ordering::Relaxed) && g.readings == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    g.sync(args.verbose);
+    if let Some(l) = &mut g.live {
+        if let Some(msg) = l.write(true) {
+            eprintln!("han-log: {msg}");
+        }
+    }
+    if let Some(c) = compressor {
+        c.join().ok();
+    }
+    g.counters();
+    if let Some(e) = input_failed {
+        return Err(anyhow!(e).context("cannot read the input"));
+    }
+    let unstored = g.waiting() + g.logs.lost;
+    if unstored > 0 {
+        eprintln!("han-log: {unstored} readings could not be stored");
+        return Ok(NOT_ALL_STORED);
+    }
+    Ok(0)
+}
+
+/// Cuts the tails a crash may have torn in the newest day files, at start.
+fn repair_newest(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut plain: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl" || x == "csv"))
+        .collect();
+    plain.sort();
+    for path in plain.iter().rev().take(4) {
+        let Ok(mut f) = std::fs::OpenOptions::new().read(true).append(true).open(path) else { continue };
+        match store::repair_tail(&mut f, path) {
+            Ok(Some(cut)) => eprintln!(
+                "han-log: {}: cut a torn last line of {cut} bytes (left by a crash); kept in {}",
+                path.display(),
+                store::torn_path(path).display()
+            ),
+            Ok(None) => {}
+            Err(e) => eprintln!("han-log: {}: cannot check its last line: {e}", path.display()),
+        }
+    }
+}
+
+/// Today's chart and energy survive a restart: today's log read back.
+fn rebuild_today(live: &mut Live, s: &Settings) {
+    let today = Utc::now().with_timezone(&s.tz).date_naive();
+    let mut days = Days::new(s.tz, s.clock);
+    let read = han_common::logs::for_each_line(&s.dir, Some(today), Some(today), |_, raw| {
+        if let Ok(line) = Line::parse(raw, true) {
+            let stamp = days.stamp(&line, Utc::now());
+            live.replay(&line, stamp);
+        }
+        true
+    });
+    if let Err(e) = read {
+        if e.kind() != io::ErrorKind::NotFound {
+            eprintln!("han-log: cannot read today's log back for the live page: {e}");
+        }
+    }
+}
+
+fn spawn_compressor(dir: &std::path::Path, today: NaiveDate, after: u32, busy: &Arc<Mutex<Busy>>) -> JoinHandle<()> {
+    let (dir, busy) = (dir.to_owned(), Arc::clone(busy));
+    let before = today - chrono::Duration::days(i64::from(after));
+    std::thread::spawn(move || match compress::compress_old(&dir, before, &busy) {
+        Ok(done) => {
+            for d in done {
+                match d {
+                    Done::Compressed(p) => eprintln!("han-log: compressed {}", p.display()),
+                    Done::Failed(p, e) => eprintln!("han-log: cannot compress {}: {e}", p.display()),
+                }
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => eprintln!("han-log: cannot look for days to compress in {}: {e}", dir.display()),
+    })
+}
