@@ -32,6 +32,8 @@ const TICK: Duration = Duration::from_millis(200);
 const IDLE: Duration = Duration::from_secs(120);
 /// How long readings still waiting at the end of input are retried.
 const LAST_TRY: Duration = Duration::from_secs(10);
+/// How often old days are looked for while running (and when the date changes).
+const COMPRESS_EVERY: Duration = Duration::from_secs(3600);
 /// Input is read in chunks up to this size.
 const CHUNK: usize = 1 << 20;
 
@@ -309,7 +311,7 @@ pub fn run(args: &Args) -> Result<u8> {
     let mut input_failed = None;
     let mut last_sync = Instant::now();
     let mut compressor: Option<JoinHandle<()>> = None;
-    let mut compressed_for: Option<NaiveDate> = None;
+    let mut compressed: Option<(NaiveDate, Instant)> = None;
     loop {
         match rx.recv_timeout(TICK) {
             Ok(Input::Chunk(buf)) => {
@@ -330,8 +332,9 @@ pub fn run(args: &Args) -> Result<u8> {
         }
         if let Some(n) = g.s.compress_after {
             let today = Utc::now().with_timezone(&g.s.tz).date_naive();
-            if compressed_for != Some(today) && compressor.as_ref().is_none_or(JoinHandle::is_finished) {
-                compressed_for = Some(today);
+            let due = compressed.is_none_or(|(day, at)| day != today || at.elapsed() >= COMPRESS_EVERY);
+            if due && compressor.as_ref().is_none_or(JoinHandle::is_finished) {
+                compressed = Some((today, Instant::now()));
                 compressor = Some(spawn_compressor(&g.s.dir, today, n, &g.busy));
             }
         }
@@ -365,6 +368,15 @@ pub fn run(args: &Args) -> Result<u8> {
     }
     if let Some(c) = compressor {
         c.join().ok();
+    }
+    // The files are closed now: a day that got late readings is compressed too.
+    g.logs.close_idle(Duration::ZERO);
+    if let Some(c) = &mut g.csv {
+        c.close_idle(Duration::ZERO);
+    }
+    if let Some(n) = g.s.compress_after {
+        let today = Utc::now().with_timezone(&g.s.tz).date_naive();
+        spawn_compressor(&g.s.dir, today, n, &g.busy).join().ok();
     }
     g.counters();
     if let Some(e) = input_failed {

@@ -45,12 +45,7 @@ fn config(args: &Args, file: &han_common::Config) -> Result<(Config, Option<Stri
     let key = args.key.clone().or(file.string(SECTION, "key")?);
     let auth_key = args.auth_key.clone().or(file.string(SECTION, "auth_key")?);
     let input = args.input.clone().or(file.string(SECTION, "input")?);
-    let tz = match &tz {
-        Some(z) => {
-            Some(z.parse::<han::Tz>().map_err(|_| anyhow!("--tz {z:?}: not a time zone name (e.g. Europe/Oslo)"))?)
-        }
-        None => None,
-    };
+    let tz = tz.as_deref().map(han_common::tz::parse).transpose().map_err(|e| anyhow!("--tz {e}"))?;
     let cfg = Config {
         framing: args.framing.into(),
         key: key.as_deref().map(|k| parse_key("--key", k)).transpose()?,
