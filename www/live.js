@@ -1,3 +1,4 @@
+// written by han-log
 // The live page of han-log. Reads data/current.json (the latest stream line,
 // contract v1) every 2 s and data/today.json (today's minutes) every 10 s,
 // without reloading. Fields absent from a line are not sent by the meter in
@@ -207,7 +208,7 @@
     note.hidden = true;
     lastWidth = svg.getBoundingClientRect().width;
     var W = Math.max(260, Math.round(lastWidth) || 360);
-    var H = Math.round(Math.min(260, Math.max(150, W * 0.45)));
+    var H = Math.round(Math.min(280, Math.max(160, W * 0.5)));
     var L = 46, R = 6, T = 8, B = 20, pw = W - L - R, ph = H - T - B;
     svg.setAttribute("viewBox", "0 0 " + W + " " + H);
 

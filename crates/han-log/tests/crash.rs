@@ -81,7 +81,7 @@ fn kill_9_loses_nothing_that_was_synced() {
         .unwrap()
         .iter()
         .filter_map(|l| l.strip_prefix("han-log: synced: ")?.split(' ').next()?.parse().ok())
-        .last()
+        .next_back()
         .unwrap();
     let sent = sent.lock().unwrap().clone();
     let reference: Vec<&[u8]> = sent.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
