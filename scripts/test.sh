@@ -9,12 +9,20 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-# System packages: a C toolchain (the linker cargo calls), pkg-config, socat.
+# System packages: a C toolchain (the linker cargo calls), pkg-config, socat,
+# python3, chromium and chromedriver.
 missing=()
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 # socat makes the pty pairs of han-read's serial tests.
 command -v socat >/dev/null 2>&1 || missing+=(socat)
+# The live page is tested in a real headless Chromium, driven by
+# chromedriver, served by python3's http.server.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+# han-log's full-disk tests mount a small tmpfs (mount, from util-linux).
+command -v mount >/dev/null 2>&1 || missing+=(mount)
 if [ ${#missing[@]} -gt 0 ]; then
     if ! command -v apt-get >/dev/null 2>&1; then
         echo "error: missing ${missing[*]} and no apt-get: install them by hand" >&2
