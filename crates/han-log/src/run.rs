@@ -355,7 +355,7 @@ pub fn run(args: &Args) -> Result<u8> {
     let deadline = Instant::now() + LAST_TRY;
     loop {
         g.write();
-        if g.waiting() == 0 || Instant::now() >= deadline || term.load(Ordering::Relaxed) && g.readings == 0 {
+        if g.waiting() == 0 || Instant::now() >= deadline {
             break;
         }
         std::thread::sleep(Duration::from_millis(500));
