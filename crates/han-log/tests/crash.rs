@@ -83,7 +83,9 @@ fn kill_9_loses_nothing_that_was_synced() {
         .filter_map(|l| l.strip_prefix("han-log: synced: ")?.split(' ').next()?.parse().ok())
         .next_back()
         .unwrap();
-    let sent = sent.lock().unwrap().clone();
+    let mut sent = sent.lock().unwrap().clone();
+    // han-read was killed too: its last line may be unfinished.
+    sent.truncate(sent.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1));
     let reference: Vec<&[u8]> = sent.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
     let (got, _) = logged(&dir);
     assert!(got.len() >= synced, "{} lines in the log, {synced} were synced", got.len());
