@@ -18,7 +18,7 @@ fn main() -> std::io::Result<()> {
     let stats = han_common::logs::for_each_line(std::path::Path::new(&dir), None, None, |_, line| {
         bytes += line.len() as u64 + 1;
         if parse {
-            match Line::parse(line, true) {
+            match Line::scan(line, true) {
                 Ok(l) => watts += l.number("power_import_w").unwrap_or(0.0),
                 Err(_) => bad += 1,
             }

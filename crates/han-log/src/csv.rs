@@ -3,7 +3,7 @@
 //! the reading in its day, local, RFC 3339), `received`, `meter_time`,
 //! `meter_id`, then every normalised quantity of the contract in its order
 //! (`power_import_w` ... `heat_time`); a quantity the reading does not have
-//! is an empty cell, never 0.
+//! is an empty cell, never 0; a number is written exactly as in the line.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -40,9 +40,7 @@ pub fn row(out: &mut Vec<u8>, line: &Line<'_>, stamp: Stamp, tz: Tz) {
     for q in &line.quantities {
         out.push(b',');
         match q {
-            Some(Value::Num(v)) => {
-                let _ = write!(out, "{v}");
-            }
+            Some(Value::Num(v)) => out.extend_from_slice(v.as_bytes()),
             Some(Value::Text(t)) => cell(out, t),
             None => {}
         }
@@ -83,7 +81,7 @@ mod tests {
         let mut out = Vec::new();
         row(&mut out, &line, stamp, Tz::Europe__Oslo);
         let r = String::from_utf8(out).unwrap();
-        assert!(r.starts_with("2025-01-01T11:00:00+01:00,2025-01-01T10:00:00.000Z,,\"a,\"\"b\"\"\",244,"), "{r}");
+        assert!(r.starts_with("2025-01-01T11:00:00+01:00,2025-01-01T10:00:00.000Z,,\"a,\"\"b\"\"\",244.0,"), "{r}");
         assert_eq!(r.matches(',').count(), cols.len() - 1 + 1, "one comma inside the quoted id");
         let cell = |name: &str| {
             let i = cols.iter().position(|c| *c == name).unwrap();

@@ -417,7 +417,7 @@ fn rebuild_today(live: &mut Live, s: &Settings) {
     let today = Utc::now().with_timezone(&s.tz).date_naive();
     let mut days = Days::new(s.tz, s.clock);
     let read = han_common::logs::for_each_line(&s.dir, Some(today), Some(today), |_, raw| {
-        if let Ok(line) = Line::parse(raw, true) {
+        if let Ok(line) = Line::scan(raw, true) {
             let stamp = days.stamp(&line, Utc::now());
             live.replay(&line, stamp);
         }

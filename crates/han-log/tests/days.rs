@@ -175,10 +175,17 @@ fn csv_has_the_documented_columns() {
     let r: Vec<&str> = rows[1].split(',').collect();
     assert_eq!(
         &r[..6],
-        ["2025-02-01T08:00:00+01:00", "2025-02-01T07:00:00.000Z", "2025-02-01T08:00:00+01:00", "E0001", "1234.5", "0"]
+        [
+            "2025-02-01T08:00:00+01:00",
+            "2025-02-01T07:00:00.000Z",
+            "2025-02-01T08:00:00+01:00",
+            "E0001",
+            "1234.5",
+            "0.0"
+        ]
     );
     assert_eq!(r[head.iter().position(|h| *h == "energy_import_kwh").unwrap()], "", "absent, not 0");
-    assert!(rows[2].starts_with("2025-02-01T08:00:01+01:00,2025-02-01T07:00:01.000Z,,E0001,99,"), "{}", rows[2]);
+    assert!(rows[2].starts_with("2025-02-01T08:00:01+01:00,2025-02-01T07:00:01.000Z,,E0001,99.0,"), "{}", rows[2]);
     // A second run appends rows, not a second header.
     let out = run(&as_strs(&args), &input);
     assert!(out.status.success());
