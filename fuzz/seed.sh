@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=${1:-"$here/../../shared/corpus"}
 out="$here/corpus"
 [ -d "$src/han" ] && [ -d "$src/p1" ] || { echo "no captures under $src" >&2; exit 1; }
-mkdir -p "$out/han_stream" "$out/axdr" "$out/p1" "$out/template"
+mkdir -p "$out/han_stream" "$out/axdr" "$out/p1" "$out/template" "$out/stream_line"
 
 # han_stream header (see fuzz_targets/han_stream.rs): flags, then chunking.
 # Encrypted captures get the flags that select their published test key.
@@ -53,6 +53,20 @@ for f in "$src"/p1/*; do
     stream_seeds "$f"
 done
 
-for t in han_stream axdr p1 template; do
+# stream_line: han-read's lines of each capture (when han-read is built).
+reader=$(ls "$here"/../target/release/han-read "$here"/../target/debug/han-read 2>/dev/null | head -1 || true)
+if [ -n "$reader" ]; then
+    for f in "$src"/han/*.bin "$src"/p1/*; do
+        i=0
+        while IFS= read -r line && [ "$i" -lt 3 ]; do
+            printf '%s' "$line" > "$out/stream_line/$(basename "$f").$i"
+            i=$((i + 1))
+        done < <("$reader" -q "$f" 2>/dev/null)
+    done
+else
+    echo "han-read is not built: stream_line gets no seeds (cargo build -p han-read)" >&2
+fi
+
+for t in han_stream axdr p1 template stream_line; do
     echo "$t: $(ls "$out/$t" | wc -l) seeds"
 done

@@ -48,8 +48,13 @@ fn live_page_in_chromium() {
     let site = guard.dir.join("site");
     let www = site.join(SUB);
     fs::create_dir_all(www.join("data")).unwrap();
+    // han-log puts the page there, as it does for a user's web folder.
+    let installed =
+        common::run(&["--dir", guard.dir.join("log").to_str().unwrap(), "--www", www.to_str().unwrap()], "");
+    assert!(installed.status.success(), "{}", common::stderr(&installed));
     for f in PAGE_FILES {
-        fs::copy(format!("{WWW}{f}"), www.join(f)).unwrap_or_else(|e| panic!("copy www/{f}: {e}"));
+        let want = fs::read(format!("{WWW}{f}")).unwrap();
+        assert_eq!(fs::read(www.join(f)).unwrap_or_default(), want, "han-log wrote www/{f} as it is in the repository");
     }
     let html = fs::read_to_string(www.join("index.html")).unwrap();
     assert!(html.lines().take(5).any(|l| l.contains("<!-- written by han-log -->")), "index.html lacks its marker");
