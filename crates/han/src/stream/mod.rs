@@ -428,6 +428,10 @@ impl Decoder {
             FramingMode::Llc | FramingMode::Apdu => &[],
         };
         let Some(p) = avail.iter().position(|b| starts.contains(b)) else {
+            // A chunk that ends after a telegram's closing CR LF: not noise either.
+            if avail.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+                return Step::Advance(avail.len());
+            }
             return self.skip(avail.len());
         };
         if p > 0 {

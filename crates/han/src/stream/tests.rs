@@ -23,6 +23,29 @@ fn bare_notification_split_inside_a_length() {
     assert!(matches!(&ev[..], [Event::Reading(_)]), "{ev:?}");
 }
 
+/// Telegrams read in chunks that end right after a CRC line's CR LF: no
+/// resync counted (han-read's counters said "resyncs" for every such chunk).
+#[test]
+fn a_chunk_ending_after_a_telegram_is_no_resync() {
+    let one = crate::encode::samples::dsmr5(1);
+    let mut d = Decoder::new(Config::default());
+    let mut readings = 0;
+    for _ in 0..3 {
+        d.push(&one);
+        readings += std::iter::from_fn(|| d.next_event()).filter(|e| matches!(e, Event::Reading(_))).count();
+    }
+    d.finish();
+    readings += std::iter::from_fn(|| d.next_event()).filter(|e| matches!(e, Event::Reading(_))).count();
+    assert_eq!(readings, 3);
+    assert_eq!((d.stats().resyncs, d.stats().skipped_bytes), (0, 0));
+    // Real noise still counts.
+    let mut d = Decoder::new(Config::default());
+    d.push(b"xx");
+    d.finish();
+    while d.next_event().is_some() {}
+    assert_eq!(d.stats().resyncs, 1);
+}
+
 /// General block transfer around an unencrypted (SC 0) ciphered APDU
 /// around another block transfer: rejected. Nested like this as deep as
 /// 64 KiB allow, it recursed ~2,200 times and overflowed the stack.
