@@ -45,11 +45,6 @@ impl Days {
         Days { tz, clock, last_meter: None, last: None, cached: None }
     }
 
-    /// The zone.
-    pub fn tz(&self) -> Tz {
-        self.tz
-    }
-
     /// The day and instant of `line`; `now` when it carries no time at all.
     pub fn stamp(&mut self, line: &Line<'_>, now: DateTime<Utc>) -> Stamp {
         let received = line.received.as_deref().and_then(StreamTime::parse).map(|t| t.instant(Tz::UTC, None));

@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use han_common::atomic::write_atomic;
-use han_common::line::Line;
 use han_common::times::day_bounds;
 use han_common::tz::Tz;
 use serde_json::{Value as Json, json};
 
 use crate::day::Stamp;
+use crate::input::Sample;
 
 /// The page's files: name, content. `index.html` carries [`MARK`].
 pub const PAGE: &[(&str, &str)] = &[
@@ -117,8 +117,8 @@ impl Today {
         }
     }
 
-    fn add(&mut self, line: &Line<'_>, at: DateTime<Utc>) {
-        let (imp, exp) = (line.number("power_import_w"), line.number("power_export_w"));
+    fn add(&mut self, sample: &Sample, at: DateTime<Utc>) {
+        let (imp, exp) = (sample.import_w, sample.export_w);
         if let Some((then, last_imp, last_exp)) = self.last_power {
             let dt = at - then;
             if dt > chrono::Duration::zero() && dt <= GAP {
@@ -131,10 +131,10 @@ impl Today {
                 }
             }
         }
-        if let Some(kwh) = line.number("energy_import_kwh") {
+        if let Some(kwh) = sample.energy_import_kwh {
             self.import.register(kwh);
         }
-        if let Some(kwh) = line.number("energy_export_kwh") {
+        if let Some(kwh) = sample.energy_export_kwh {
             self.export.register(kwh);
         }
         if imp.is_some() || exp.is_some() {
@@ -147,9 +147,9 @@ impl Today {
                 m.export = (m.export.0 + w, m.export.1 + 1);
             }
         }
-        if let Some(id) = &line.meter_id {
-            if self.meter_id.as_deref() != Some(id) {
-                self.meter_id = Some(id.to_string());
+        if let Some(id) = &sample.meter_id {
+            if self.meter_id.as_ref() != Some(id) {
+                self.meter_id = Some(id.clone());
             }
         }
     }
@@ -223,7 +223,7 @@ impl Live {
 
     /// Takes a reading: the latest becomes current; today follows the
     /// newest day (a late reading of an earlier day is only logged).
-    pub fn add(&mut self, raw: &[u8], line: &Line<'_>, stamp: Stamp) {
+    pub fn add(&mut self, raw: &[u8], sample: &Sample, stamp: Stamp) {
         self.current.clear();
         self.current.extend_from_slice(raw);
         self.dirty = true;
@@ -231,18 +231,18 @@ impl Live {
             self.today = Some(Today::new(self.tz, stamp.date));
         }
         if let Some(t) = self.today.as_mut().filter(|t| t.date == stamp.date) {
-            t.add(line, stamp.at);
+            t.add(sample, stamp.at);
         }
     }
 
     /// Rebuilds today from readings already logged (at start, so a restart
     /// keeps today's chart); not current.json.
-    pub fn replay(&mut self, line: &Line<'_>, stamp: Stamp) {
+    pub fn replay(&mut self, sample: &Sample, stamp: Stamp) {
         if self.today.as_ref().is_none_or(|t| stamp.date > t.date) {
             self.today = Some(Today::new(self.tz, stamp.date));
         }
         if let Some(t) = self.today.as_mut().filter(|t| t.date == stamp.date) {
-            t.add(line, stamp.at);
+            t.add(sample, stamp.at);
         }
     }
 
@@ -289,7 +289,7 @@ mod tests {
     }
 
     fn feed(t: &mut Today, json: &str, when: &str) {
-        t.add(&Line::parse(json.as_bytes(), true).unwrap(), at(when));
+        t.add(&Sample::of(&han_common::line::Line::parse(json.as_bytes(), true).unwrap()), at(when));
     }
 
     #[test]

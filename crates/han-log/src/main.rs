@@ -4,6 +4,7 @@ mod cli;
 mod compress;
 mod csv;
 mod day;
+mod input;
 mod live;
 mod report;
 mod run;

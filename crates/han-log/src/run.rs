@@ -1,9 +1,9 @@
 //! The loop: stdin lines in, day files (and the live page's data) out.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -17,6 +17,7 @@ use crate::cli::{Args, Clock};
 use crate::compress::{self, Done};
 use crate::csv;
 use crate::day::Days;
+use crate::input::{self, Batch, Checking, Input, Item, Sample};
 use crate::live::{self, Live};
 use crate::report::Reporter;
 use crate::store::{self, Busy, Files};
@@ -34,8 +35,6 @@ const IDLE: Duration = Duration::from_secs(120);
 const LAST_TRY: Duration = Duration::from_secs(10);
 /// How often old days are looked for while running (and when the date changes).
 const COMPRESS_EVERY: Duration = Duration::from_secs(3600);
-/// Input is read in chunks up to this size.
-const CHUNK: usize = 1 << 20;
 
 /// A usage error (exit status 2).
 #[derive(Debug)]
@@ -115,94 +114,39 @@ fn settings(args: &Args) -> Result<Settings> {
     })
 }
 
-enum Input {
-    Chunk(Vec<u8>),
-    End,
-    Failed(io::Error),
-}
-
-/// Reads stdin on its own thread, so that syncs and retries keep their
-/// times while no input comes.
-fn read_stdin(tx: SyncSender<Input>, spare: Receiver<Vec<u8>>) {
-    let mut stdin = io::stdin().lock();
-    loop {
-        let mut buf = spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
-        buf.resize(CHUNK, 0);
-        let msg = match stdin.read(&mut buf) {
-            Ok(0) => Input::End,
-            Ok(n) => {
-                buf.truncate(n);
-                Input::Chunk(buf)
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => Input::Failed(e),
-        };
-        let last = !matches!(msg, Input::Chunk(_));
-        if tx.send(msg).is_err() || last {
-            return;
-        }
-    }
-}
-
 /// Everything the loop keeps.
 struct Logger {
     s: Settings,
-    days: Days,
     logs: Files,
     csv: Option<Files>,
     live: Option<Live>,
     report: Reporter,
     busy: Arc<Mutex<Busy>>,
-    quantities: bool,
-    carry: Vec<u8>,
     readings: u64,
-    newer_version: bool,
 }
 
 impl Logger {
-    fn line(&mut self, raw: &[u8]) {
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            return;
+    /// Takes a checked batch of input lines.
+    fn take(&mut self, batch: &Batch) {
+        for item in &batch.items {
+            match item {
+                Item::Bad { line, error } => {
+                    self.report.not_a_reading(batch.bytes.get(line.clone()).unwrap_or_default(), error)
+                }
+                Item::Reading { line, stamp, sample, csv } => {
+                    let raw = batch.bytes.get(line.clone()).unwrap_or_default();
+                    self.readings += 1;
+                    self.logs.push(stamp.date, raw.len(), |b| b.extend_from_slice(raw));
+                    if let Some(c) = &mut self.csv {
+                        let row = batch.csv.get(csv.clone()).unwrap_or_default();
+                        c.push(stamp.date, row.len(), |b| b.extend_from_slice(row));
+                    }
+                    if let (Some(l), Some(sample)) = (&mut self.live, sample) {
+                        l.add(raw, sample, *stamp);
+                    }
+                }
+            }
         }
-        let line = match Line::parse(raw, self.quantities) {
-            Ok(l) => l,
-            Err(e) => return self.report.not_a_reading(raw, &e),
-        };
-        if line.v > u64::from(han_common::line::STREAM_VERSION) && !self.newer_version {
-            self.newer_version = true;
-            eprintln!("han-log: readings of stream contract v{} (this han-log knows v1): stored as they are", line.v);
-        }
-        let stamp = self.days.stamp(&line, Utc::now());
-        self.readings += 1;
-        self.logs.push(stamp.date, raw.len(), |b| b.extend_from_slice(raw));
-        if let Some(c) = &mut self.csv {
-            let tz = self.days.tz();
-            c.push(stamp.date, 512, |b| csv::row(b, &line, stamp, tz));
-        }
-        if let Some(l) = &mut self.live {
-            l.add(raw, &line, stamp);
-        }
-    }
-
-    fn chunk(&mut self, mut buf: &[u8]) {
-        if !self.carry.is_empty() {
-            let Some(nl) = memchr::memchr(b'\n', buf) else {
-                self.carry.extend_from_slice(buf);
-                return;
-            };
-            let mut first = std::mem::take(&mut self.carry);
-            first.extend_from_slice(buf.get(..nl).unwrap_or_default());
-            self.line(&first);
-            first.clear();
-            self.carry = first;
-            buf = buf.get(nl + 1..).unwrap_or_default();
-        }
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', buf) {
-            self.line(buf.get(start..nl).unwrap_or_default());
-            start = nl + 1;
-        }
-        self.carry.extend_from_slice(buf.get(start..).unwrap_or_default());
     }
 
     /// Writes what waits, saying when storing starts or stops failing.
@@ -282,20 +226,8 @@ pub fn run(args: &Args) -> Result<u8> {
         }
         None => None,
     };
-    let quantities = csv.is_some() || live.is_some();
-    let mut g = Logger {
-        days: Days::new(s.tz, s.clock),
-        logs,
-        csv,
-        live,
-        report: Reporter::default(),
-        busy,
-        quantities,
-        carry: Vec::new(),
-        readings: 0,
-        newer_version: false,
-        s,
-    };
+    let how = Checking { tz: s.tz, clock: s.clock, csv: csv.is_some(), live: live.is_some() };
+    let mut g = Logger { logs, csv, live, report: Reporter::default(), busy, readings: 0, s };
 
     let term = Arc::new(AtomicBool::new(false));
     let usr1 = Arc::new(AtomicBool::new(false));
@@ -304,9 +236,9 @@ pub fn run(args: &Args) -> Result<u8> {
     }
     signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&usr1)).context("cannot set up SIGUSR1")?;
 
-    let (tx, rx) = mpsc::sync_channel(4);
+    let (tx, rx) = mpsc::sync_channel(2);
     let (spare_tx, spare_rx) = mpsc::channel();
-    std::thread::spawn(move || read_stdin(tx, spare_rx));
+    std::thread::spawn(move || input::run(io::stdin().lock(), how, tx, spare_rx));
 
     let mut input_failed = None;
     let mut last_sync = Instant::now();
@@ -314,9 +246,9 @@ pub fn run(args: &Args) -> Result<u8> {
     let mut compressed: Option<(NaiveDate, Instant)> = None;
     loop {
         match rx.recv_timeout(TICK) {
-            Ok(Input::Chunk(buf)) => {
-                g.chunk(&buf);
-                spare_tx.send(buf).ok();
+            Ok(Input::Batch(batch)) => {
+                g.take(&batch);
+                spare_tx.send(batch).ok();
             }
             Ok(Input::End) | Err(RecvTimeoutError::Disconnected) => break,
             Ok(Input::Failed(e)) => {
@@ -347,11 +279,7 @@ pub fn run(args: &Args) -> Result<u8> {
         }
     }
 
-    // The end: a last line without its newline, then everything out.
-    if !g.carry.is_empty() {
-        let last = std::mem::take(&mut g.carry);
-        g.line(&last);
-    }
+    // The end: everything out.
     let deadline = Instant::now() + LAST_TRY;
     loop {
         g.write();
@@ -419,7 +347,7 @@ fn rebuild_today(live: &mut Live, s: &Settings) {
     let read = han_common::logs::for_each_line(&s.dir, Some(today), Some(today), |_, raw| {
         if let Ok(line) = Line::scan(raw, true) {
             let stamp = days.stamp(&line, Utc::now());
-            live.replay(&line, stamp);
+            live.replay(&Sample::of(&line), stamp);
         }
         true
     });

@@ -127,6 +127,12 @@ impl<'a> Cursor<'a> {
         std::str::from_utf8(text).map_err(|_| err("expected a number", start))
     }
 
+    /// Whether the next value is a number.
+    pub fn at_number(&mut self) -> bool {
+        self.ws();
+        matches!(self.peek(), Some(b'-' | b'0'..=b'9'))
+    }
+
     /// Whether the next value is a string.
     pub fn at_string(&mut self) -> bool {
         self.ws();

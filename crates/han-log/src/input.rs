@@ -1,0 +1,211 @@
+//! Reading and checking the input, on its own thread: stdin in chunks,
+//! split into lines, each checked to be a reading (`Line::parse`), put in
+//! its day and reduced to what the live page needs; the main thread then
+//! only stores. On two cores the checking (most of the work for long DSMR
+//! lines) runs beside the writing, and the main loop keeps its sync and
+//! retry times while no input comes.
+
+use std::io::{self, Read};
+use std::ops::Range;
+use std::sync::mpsc::{Receiver, SyncSender};
+
+use chrono::Utc;
+use han_common::line::{Line, LineError, STREAM_VERSION};
+use han_common::tz::Tz;
+
+use crate::cli::Clock;
+use crate::csv;
+use crate::day::{Days, Stamp};
+
+/// Input is read in chunks up to this size.
+const CHUNK: usize = 256 * 1024;
+
+/// What the live page takes from a reading.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sample {
+    pub import_w: Option<f64>,
+    pub export_w: Option<f64>,
+    pub energy_import_kwh: Option<f64>,
+    pub energy_export_kwh: Option<f64>,
+    pub meter_id: Option<String>,
+}
+
+impl Sample {
+    /// The sample of a line.
+    pub fn of(line: &Line<'_>) -> Sample {
+        Sample {
+            import_w: line.number("power_import_w"),
+            export_w: line.number("power_export_w"),
+            energy_import_kwh: line.number("energy_import_kwh"),
+            energy_export_kwh: line.number("energy_export_kwh"),
+            meter_id: line.meter_id.as_deref().map(str::to_owned),
+        }
+    }
+}
+
+/// One input line, checked.
+#[derive(Debug)]
+pub enum Item {
+    /// A reading: where its line is in the batch, its day, its CSV row.
+    Reading { line: Range<usize>, stamp: Stamp, sample: Option<Sample>, csv: Range<usize> },
+    /// A line that is not a reading.
+    Bad { line: Range<usize>, error: LineError },
+}
+
+/// Whole lines of input, checked.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The lines, each with its newline (the last may lack it at the end of input).
+    pub bytes: Vec<u8>,
+    pub items: Vec<Item>,
+    /// The CSV rows of the readings (with `--csv`).
+    pub csv: Vec<u8>,
+}
+
+/// What the input thread sends.
+#[derive(Debug)]
+pub enum Input {
+    Batch(Batch),
+    End,
+    Failed(io::Error),
+}
+
+/// What the thread needs to know.
+#[derive(Debug, Clone, Copy)]
+pub struct Checking {
+    pub tz: Tz,
+    pub clock: Clock,
+    pub csv: bool,
+    pub live: bool,
+}
+
+/// The input thread: runs until the input ends or the receiver is gone.
+pub fn run(mut input: impl Read, how: Checking, tx: SyncSender<Input>, spare: Receiver<Batch>) {
+    let mut days = Days::new(how.tz, how.clock);
+    let mut carry = Vec::new();
+    let mut newer = false;
+    loop {
+        let mut batch = spare.try_recv().unwrap_or_default();
+        batch.items.clear();
+        batch.csv.clear();
+        let mut buf = std::mem::take(&mut batch.bytes);
+        buf.clear();
+        buf.append(&mut carry);
+        let have = buf.len();
+        buf.resize(have + CHUNK, 0);
+        let n = match input.read(buf.get_mut(have..).unwrap_or_default()) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                buf.truncate(have);
+                carry = buf;
+                continue;
+            }
+            Err(e) => {
+                tx.send(Input::Failed(e)).ok();
+                return;
+            }
+        };
+        buf.truncate(have + n);
+        let end = n == 0;
+        if !end {
+            // Whole lines only; the rest waits for the next read.
+            let whole = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+            carry.extend_from_slice(buf.get(whole..).unwrap_or_default());
+            buf.truncate(whole);
+        }
+        batch.bytes = buf;
+        check(&mut batch, &mut days, how, &mut newer);
+        if !batch.items.is_empty() && tx.send(Input::Batch(batch)).is_err() {
+            return;
+        }
+        if end {
+            tx.send(Input::End).ok();
+            return;
+        }
+    }
+}
+
+/// Checks every line of a batch.
+fn check(batch: &mut Batch, days: &mut Days, how: Checking, newer: &mut bool) {
+    let Batch { bytes, items, csv: rows } = batch;
+    let want = how.csv || how.live;
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = memchr::memchr(b'\n', bytes.get(start..).unwrap_or_default()).map_or(bytes.len(), |i| start + i);
+        let raw = bytes.get(start..end).unwrap_or_default();
+        let range = start..end;
+        start = end + 1;
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let line = match Line::parse(raw, want) {
+            Ok(l) => l,
+            Err(error) => {
+                items.push(Item::Bad { line: range, error });
+                continue;
+            }
+        };
+        if line.v > u64::from(STREAM_VERSION) && !*newer {
+            *newer = true;
+            eprintln!("han-log: readings of stream contract v{} (this han-log knows v1): stored as they are", line.v);
+        }
+        let stamp = days.stamp(&line, Utc::now());
+        let from = rows.len();
+        if how.csv {
+            csv::row(rows, &line, stamp, how.tz);
+        }
+        let sample = how.live.then(|| Sample::of(&line));
+        items.push(Item::Reading { line: range, stamp, sample, csv: from..rows.len() });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gives its bytes a few at a time.
+    struct Slow(Vec<u8>, usize);
+    impl Read for Slow {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(self.0.len()).min(out.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0.drain(..n);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn lines_across_reads_and_an_unfinished_last_one() {
+        let good = r#"{"v":1,"protocol":"p1","received":"2025-01-01T10:00:00.000Z","power_import_w":5.0,"obis":{}}"#;
+        let text = format!("{good}\nnot json\n\n{good}\n{good}");
+        let how = Checking { tz: Tz::UTC, clock: Clock::Meter, csv: true, live: true };
+        let (tx, rx) = std::sync::mpsc::sync_channel(100);
+        let (_spare_tx, spare) = std::sync::mpsc::channel();
+        run(Slow(text.into_bytes(), 7), how, tx, spare);
+        let mut readings = Vec::new();
+        let mut bad = 0;
+        for msg in rx.iter() {
+            match msg {
+                Input::Batch(b) => {
+                    for item in &b.items {
+                        match item {
+                            Item::Reading { line, sample, csv, .. } => {
+                                assert_eq!(&b.bytes[line.clone()], good.as_bytes());
+                                assert_eq!(sample.as_ref().unwrap().import_w, Some(5.0));
+                                assert!(b.csv[csv.clone()].starts_with(b"2025-01-01T10:00:00+00:00,"));
+                                readings.push(());
+                            }
+                            Item::Bad { line, .. } => {
+                                assert_eq!(&b.bytes[line.clone()], b"not json");
+                                bad += 1;
+                            }
+                        }
+                    }
+                }
+                Input::End => break,
+                Input::Failed(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!((readings.len(), bad), (3, 1));
+    }
+}
