@@ -47,18 +47,19 @@ pub struct Args {
     /// Also write YYYY-MM-DD.csv: time and the normalised quantities (docs/han-log.md).
     #[arg(long)]
     pub csv: bool,
-    /// Sync the files to disk at least this often: at most this much is lost on power loss.
+    /// Sync the files to disk at least this often (default 5s): at most this much is lost on power loss.
     #[arg(long, value_name = "DURATION", value_parser = han_common::duration::parse)]
     pub sync_every: Option<Duration>,
     /// Gzip the days older than N days (N = 1: yesterday stays plain). Default: never.
     #[arg(long, value_name = "N")]
     pub compress_after: Option<u32>,
-    /// Memory for readings waiting while the disk refuses them, in MiB; beyond it new readings are
-    /// dropped and counted.
+    /// Memory for readings waiting while the disk refuses them, in MiB (default 32); beyond it new
+    /// readings are dropped and counted.
     #[arg(long, value_name = "MIB")]
     pub max_buffer: Option<u32>,
     /// The config file (default $HAN_TOOLS_CONFIG, else /etc/han-tools/config.toml if it exists):
-    /// its [han-log] section may set dir, www, tz, csv, sync_every, compress_after and max_buffer.
+    /// its [han-log] section may set dir, www, tz, clock, csv, sync_every, compress_after and
+    /// max_buffer.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Say each sync on stderr (with the count of readings stored so far).

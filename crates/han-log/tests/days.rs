@@ -279,6 +279,27 @@ fn settings_from_the_config_file_and_usage_errors() {
     let out = run(&["--config", cfg.to_str().unwrap()], &input);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(names(&t.join("cfglog")), ["2025-01-31.csv", "2025-01-31.jsonl"], "22:00 the day before in New York");
+    // clock = "received" from the file: the meter clock is not used.
+    let cfg2 = t.join("config2.toml");
+    let text = format!(
+        "[han-log]\ndir = \"{}\"\ntz = \"UTC\"\nclock = \"received\"\nsync_every = \"1s\"\n",
+        t.join("log2").display()
+    );
+    std::fs::write(&cfg2, text).unwrap();
+    let input = reading(Some("2024-06-01T12:00:00+00:00"), "2025-02-01T03:00:00.000Z", 1.0) + "\n";
+    let out = run(&["--config", cfg2.to_str().unwrap()], &input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(names(&t.join("log2")), ["2025-02-01.jsonl"]);
+    for (bad, want) in [
+        ("clock = \"wall\"", "meter or received"),
+        ("csv = 1", "must be true or false"),
+        ("compress_after = -1", "0 or more"),
+    ] {
+        std::fs::write(&cfg2, format!("[han-log]\n{bad}\n")).unwrap();
+        let out = run(&["--config", cfg2.to_str().unwrap()], "");
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{bad}: {}", stderr(&out));
+    }
     for (args, want) in [
         (vec!["--tz", "Mars/Olympus"], "not a time zone"),
         (vec!["--sync-every", "soon"], "not a duration"),
