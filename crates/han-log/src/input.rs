@@ -19,6 +19,11 @@ use crate::day::{Days, Stamp};
 
 /// Input is read in chunks up to this size.
 const CHUNK: usize = 256 * 1024;
+/// A line longer than this is no reading (the longest DSMR lines are a few
+/// KiB): it is reported, and skipped to its end, rather than held in memory.
+pub const MAX_LINE: usize = 1 << 20;
+/// Bytes of an over-long line kept to report it.
+const SHOW: usize = 120;
 
 /// What the live page takes from a reading.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -84,6 +89,8 @@ pub fn run(mut input: impl Read, how: Checking, tx: SyncSender<Input>, spare: Re
     let mut days = Days::new(how.tz, how.clock);
     let mut carry = Vec::new();
     let mut newer = false;
+    // Inside an over-long line: input is dropped up to the next newline.
+    let mut skipping = false;
     loop {
         let mut batch = spare.try_recv().unwrap_or_default();
         batch.items.clear();
@@ -107,6 +114,15 @@ pub fn run(mut input: impl Read, how: Checking, tx: SyncSender<Input>, spare: Re
         };
         buf.truncate(have + n);
         let end = n == 0;
+        if skipping {
+            match memchr::memchr(b'\n', &buf) {
+                Some(i) => {
+                    buf.drain(..=i);
+                    skipping = false;
+                }
+                None => buf.clear(),
+            }
+        }
         if !end {
             // Whole lines only; the rest waits for the next read.
             let whole = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
@@ -115,6 +131,14 @@ pub fn run(mut input: impl Read, how: Checking, tx: SyncSender<Input>, spare: Re
         }
         batch.bytes = buf;
         check(&mut batch, &mut days, how, &mut newer);
+        if carry.len() > MAX_LINE {
+            let at = batch.bytes.len();
+            batch.bytes.extend_from_slice(carry.get(..SHOW).unwrap_or_default());
+            let error = LineError::Json(format!("a line of more than {MAX_LINE} bytes; skipped to its end"));
+            batch.items.push(Item::Bad { line: at..batch.bytes.len(), error });
+            carry.clear();
+            skipping = true;
+        }
         if !batch.items.is_empty() && tx.send(Input::Batch(batch)).is_err() {
             return;
         }
@@ -207,5 +231,34 @@ mod tests {
             }
         }
         assert_eq!((readings.len(), bad), (3, 1));
+    }
+
+    #[test]
+    fn an_endless_line_is_reported_and_skipped_not_kept() {
+        let good = r#"{"v":1,"protocol":"p1","received":"2025-01-01T10:00:00.000Z","obis":{}}"#;
+        let mut text = format!("{good}\n").into_bytes();
+        text.extend(std::iter::repeat_n(b'x', 3 * MAX_LINE));
+        text.extend_from_slice(format!("\n{good}\n").as_bytes());
+        let how = Checking { tz: Tz::UTC, clock: Clock::Meter, csv: false, live: false };
+        let (tx, rx) = std::sync::mpsc::sync_channel(1000);
+        let (_spare_tx, spare) = std::sync::mpsc::channel();
+        run(Slow(text, 64 * 1024), how, tx, spare);
+        let (mut readings, mut bad) = (0, Vec::new());
+        let mut biggest = 0;
+        for msg in rx.iter() {
+            let Input::Batch(b) = msg else { break };
+            biggest = biggest.max(b.bytes.capacity());
+            for item in &b.items {
+                match item {
+                    Item::Reading { .. } => readings += 1,
+                    Item::Bad { line, error } => bad.push((b.bytes[line.clone()].to_vec(), error.to_string())),
+                }
+            }
+        }
+        assert_eq!(readings, 2, "the readings on both sides survive");
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].0, vec![b'x'; SHOW]);
+        assert!(bad[0].1.contains("more than 1048576 bytes"), "{}", bad[0].1);
+        assert!(biggest < 2 * MAX_LINE + CHUNK, "memory stays bounded: {biggest}");
     }
 }
