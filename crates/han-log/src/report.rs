@@ -19,11 +19,12 @@ pub struct Reporter {
     /// Lines that were not readings.
     pub rejected: u64,
     failing: Option<(Failure, std::time::Instant)>,
+    hinted: bool,
 }
 
 impl Default for Reporter {
     fn default() -> Self {
-        Reporter { limit: PerMinute::new(PER_MINUTE), rejected: 0, failing: None }
+        Reporter { limit: PerMinute::new(PER_MINUTE), rejected: 0, failing: None, hinted: false }
     }
 }
 
@@ -36,9 +37,14 @@ impl Reporter {
             eprintln!("han-log: {n} more lines that are not readings in the last minute not shown");
         }
         if show {
-            let text = String::from_utf8_lossy(raw.get(..SHOW).unwrap_or(raw));
+            // Escaped: binary input must not upset the terminal or the journal.
+            let text = raw.get(..SHOW).unwrap_or(raw).escape_ascii();
             let more = if raw.len() > SHOW { format!(" ... ({} bytes)", raw.len()) } else { String::new() };
             eprintln!("han-log: skipped a line that is not a reading ({e}): {text}{more}");
+        }
+        if !self.hinted && raw.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            self.hinted = true;
+            eprintln!("han-log: (it reads the JSON lines han-read writes: han-read /dev/ttyUSB0 | han-log ...)");
         }
     }
 

@@ -126,6 +126,7 @@ fn bad_lines_are_skipped_and_said_files_only_grow() {
     let err = stderr(&out);
     assert_eq!(err.matches("skipped a line that is not a reading").count(), 4, "{err}");
     assert!(err.contains("no \"obis\" field"), "{err}");
+    assert_eq!(err.matches("it reads the JSON lines han-read writes").count(), 1, "one hint: {err}");
     assert!(err.contains("2 readings, 2 stored"), "{err}");
     assert_eq!(std::fs::read_to_string(log.join("2025-02-01.jsonl")).unwrap(), format!("{old}{good}\n{good}\n"));
 }
