@@ -70,6 +70,14 @@ impl Energy {
     }
 
     fn register(&mut self, kwh: f64) {
+        if let (Some(f), Some(l)) = (self.first, self.last) {
+            if kwh < l {
+                // A register that went back (a new meter, a reset): what it
+                // counted so far stays, and it counts on from its new value.
+                self.before_first_wh += (l - f) * 1000.0 + self.since_last_wh;
+                self.first = Some(kwh);
+            }
+        }
         self.first.get_or_insert(kwh);
         self.last = Some(kwh);
         self.since_last_wh = 0.0;
@@ -321,6 +329,19 @@ mod tests {
         let m = j["minutes"].as_array().unwrap();
         assert_eq!(m[0], json!({"t": "2025-12-01T00:00:00+01:00", "import_w": 1000.0}));
         assert_eq!(m.len(), 7);
+    }
+
+    #[test]
+    fn a_register_that_goes_back_is_not_a_negative_day() {
+        let mut e = Energy::default();
+        e.register(100.0);
+        e.register(102.0);
+        e.power(500.0);
+        e.register(5.0);
+        e.register(6.5);
+        // 2 kWh by the old register, 0.5 kWh of power until the reset, 1.5 kWh since.
+        let kwh = e.kwh().unwrap();
+        assert!((kwh - 4.0).abs() < 1e-9, "{kwh}");
     }
 
     #[test]
