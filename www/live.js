@@ -257,13 +257,27 @@
     if (!mins.length) { note.textContent = "No readings yet today."; note.hidden = false; }
   }
 
+  // Once, at load: the last reading with the per-phase values (han-log's
+  // data/last-full.json), so a page opened between two full lists shows
+  // them at once; current.json, merged after it, wins.
+  var seeded = false;
+  function seed() {
+    seeded = true;
+    return fetchJson("data/last-full.json", "no-store", false).then(function (text) {
+      var line = JSON.parse(text);
+      if (line !== null && typeof line === "object" && lastText === null) merge(line);
+    }).catch(function () { /* none yet: current.json alone */ });
+  }
+
   var busy = false;
   function tick() {
     if (document.hidden || busy) return;
     busy = true;
-    var jobs = [pollCurrent()];
-    if (Date.now() - lastTodayFetch >= TODAY_MS) jobs.push(pollToday());
-    Promise.all(jobs).then(function () { busy = false; renderAge(); });
+    (seeded ? Promise.resolve() : seed()).then(function () {
+      var jobs = [pollCurrent()];
+      if (Date.now() - lastTodayFetch >= TODAY_MS) jobs.push(pollToday());
+      return Promise.all(jobs);
+    }).then(function () { busy = false; renderAge(); });
   }
 
   window.addEventListener("resize", function () {

@@ -25,6 +25,10 @@ pub const MAX_LINE: usize = 1 << 20;
 /// Bytes of an over-long line kept to report it.
 const SHOW: usize = 120;
 
+/// The quantities that make a reading "full" for the live page.
+const PHASES: [&str; 6] =
+    ["voltage_l1_v", "voltage_l2_v", "voltage_l3_v", "current_l1_a", "current_l2_a", "current_l3_a"];
+
 /// What the live page takes from a reading.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sample {
@@ -33,6 +37,8 @@ pub struct Sample {
     pub energy_import_kwh: Option<f64>,
     pub energy_export_kwh: Option<f64>,
     pub meter_id: Option<String>,
+    /// Whether it has per-phase values (voltage or current).
+    pub phases: bool,
 }
 
 impl Sample {
@@ -44,6 +50,7 @@ impl Sample {
             energy_import_kwh: line.number("energy_import_kwh"),
             energy_export_kwh: line.number("energy_export_kwh"),
             meter_id: line.meter_id.as_deref().map(str::to_owned),
+            phases: PHASES.iter().any(|q| line.number(q).is_some()),
         }
     }
 }

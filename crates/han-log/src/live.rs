@@ -1,8 +1,10 @@
 //! The live page's data in the web folder: `data/current.json` (the latest
-//! reading, exactly as received) and `data/today.json` (today's power by
-//! minute and the energy so far), each written atomically, at most once a
-//! second (the page polls every 2 s), and the page itself when it is
-//! missing or is one han-log wrote.
+//! reading, exactly as received), `data/last-full.json` (the latest reading
+//! with per-phase values: Norwegian meters send them every 10 s, power
+//! alone every 2 s, and a page just opened shows them at once) and
+//! `data/today.json` (today's power by minute and the energy so far), each
+//! written atomically, at most once a second (the page polls every 2 s),
+//! and the page itself when it is missing or is one han-log wrote.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -208,6 +210,8 @@ pub struct Live {
     data: PathBuf,
     tz: Tz,
     current: Vec<u8>,
+    full: Vec<u8>,
+    full_dirty: bool,
     today: Option<Today>,
     dirty: bool,
     written: Option<Instant>,
@@ -222,6 +226,8 @@ impl Live {
             data: www.join("data"),
             tz,
             current: Vec::new(),
+            full: Vec::new(),
+            full_dirty: false,
             today: None,
             dirty: false,
             written: None,
@@ -235,6 +241,11 @@ impl Live {
         self.current.clear();
         self.current.extend_from_slice(raw);
         self.dirty = true;
+        if sample.phases {
+            self.full.clear();
+            self.full.extend_from_slice(raw);
+            self.full_dirty = true;
+        }
         if self.today.as_ref().is_none_or(|t| stamp.date > t.date) {
             self.today = Some(Today::new(self.tz, stamp.date));
         }
@@ -267,6 +278,12 @@ impl Live {
                 let mut c = self.current.clone();
                 c.push(b'\n');
                 write_atomic(&self.data.join("current.json"), &c)?;
+            }
+            if self.full_dirty {
+                let mut c = self.full.clone();
+                c.push(b'\n');
+                write_atomic(&self.data.join("last-full.json"), &c)?;
+                self.full_dirty = false;
             }
             if let Some(t) = &self.today {
                 let mut text = serde_json::to_vec(&t.json(self.tz, Utc::now())).map_err(std::io::Error::other)?;

@@ -239,7 +239,14 @@ fn the_web_folder_gets_the_page_and_its_data() {
         .map(|i| {
             let s = 8 * 3600 + i * 2;
             let m = format!("2025-02-01T{:02}:{:02}:{:02}+01:00", s / 3600, s / 60 % 60, s % 60);
-            reading(Some(&m), "2025-02-01T07:00:00.000Z", 1000.0 + f64::from(i)) + "\n"
+            let line = reading(Some(&m), "2025-02-01T07:00:00.000Z", 1000.0 + f64::from(i));
+            // Every tenth reading has the phases, as Norwegian list 2.
+            let line = if i % 10 == 5 {
+                line.replace("\"power_export_w\":0.0,", "\"power_export_w\":0.0,\"voltage_l1_v\":231.5,")
+            } else {
+                line
+            };
+            line + "\n"
         })
         .collect();
     let out = run(&as_strs(&args), &input);
@@ -247,6 +254,8 @@ fn the_web_folder_gets_the_page_and_its_data() {
     assert!(std::fs::read_to_string(www.join("index.html")).unwrap().contains("written by han-log"));
     let current = std::fs::read_to_string(www.join("data/current.json")).unwrap();
     assert_eq!(current, input.lines().last().unwrap().to_owned() + "\n");
+    let full = std::fs::read_to_string(www.join("data/last-full.json")).unwrap();
+    assert_eq!(full, input.lines().nth(175).unwrap().to_owned() + "\n", "the last reading with phases");
     let today: Json = serde_json::from_str(&std::fs::read_to_string(www.join("data/today.json")).unwrap()).unwrap();
     assert_eq!(today["date"], "2025-02-01");
     assert_eq!(today["start"], "2025-02-01T00:00:00+01:00");
@@ -264,7 +273,7 @@ fn the_web_folder_gets_the_page_and_its_data() {
     assert!(out.status.success());
     assert_eq!(std::fs::read_to_string(www.join("index.html")).unwrap(), "<p>mine</p>");
     // Nothing else in data/ (no temp files).
-    assert_eq!(names(&www.join("data")), ["current.json", "today.json"]);
+    assert_eq!(names(&www.join("data")), ["current.json", "last-full.json", "today.json"]);
 }
 
 #[test]

@@ -208,6 +208,15 @@ fn live_page_in_chromium() {
     assert_eq!(d.text("#energy-import-today"), "–");
     assert!(!d.displayed("#stale"));
 
+    // 6. Opened between two full lists: last-full.json (han-log's latest
+    // reading with phases) fills the phases at once, current.json the power.
+    write_atomic(&www.join("data/last-full.json"), &full_list(Utc::now() - TimeDelta::seconds(8), 700.0, 0.0, 228.8));
+    write_atomic(&current, &short_list(Utc::now(), 2345.0));
+    d.navigate(&format!("http://127.0.0.1:{http_port}/{SUB}/"));
+    d.wait_text("#power-import", "2.35 kW");
+    assert_eq!(d.text("#voltage-l1"), "228.8 V", "the phases of last-full.json");
+    assert!(!d.displayed("#stale"));
+
     eprintln!("live_page: browser ready after {startup:?}, all checks after {:?}", started.elapsed());
 }
 
