@@ -195,6 +195,14 @@ impl Logger {
 
 /// Runs han-log; returns the exit status.
 pub fn run(args: &Args) -> Result<u8> {
+    // First of all: a SIGUSR1 (`pkill -USR1 han-log`) during start-up must
+    // not kill it (the default action), nor a SIGTERM lose what was read.
+    let term = Arc::new(AtomicBool::new(false));
+    let usr1 = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP] {
+        signal_hook::flag::register(sig, Arc::clone(&term)).context("cannot set up signal handling")?;
+    }
+    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&usr1)).context("cannot set up SIGUSR1")?;
     let s = settings(args)?;
     let busy = Arc::new(Mutex::new(Busy::default()));
     let logs = Files::new(&s.dir, "jsonl", None, s.max_buffer, Arc::clone(&busy));
@@ -228,13 +236,6 @@ pub fn run(args: &Args) -> Result<u8> {
     };
     let how = Checking { tz: s.tz, clock: s.clock, csv: csv.is_some(), live: live.is_some() };
     let mut g = Logger { logs, csv, live, report: Reporter::default(), busy, readings: 0, s };
-
-    let term = Arc::new(AtomicBool::new(false));
-    let usr1 = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP] {
-        signal_hook::flag::register(sig, Arc::clone(&term)).context("cannot set up signal handling")?;
-    }
-    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&usr1)).context("cannot set up SIGUSR1")?;
 
     let (tx, rx) = mpsc::sync_channel(2);
     let (spare_tx, spare_rx) = mpsc::channel();

@@ -45,6 +45,8 @@ fn term_stores_everything_and_usr1_says_the_counters() {
             std::thread::sleep(Duration::from_millis(20));
         }
     };
+    // Its signal handlers are set before it says where it stores.
+    wait("storing in");
     // The counters, once all 50 are in.
     let start = Instant::now();
     loop {
