@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod config;
+pub mod days;
 pub mod duration;
 pub mod limit;
 pub mod line;

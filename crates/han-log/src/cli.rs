@@ -75,3 +75,12 @@ pub enum Clock {
     /// Always the time han-read received it.
     Received,
 }
+
+impl From<Clock> for han_common::days::Clock {
+    fn from(c: Clock) -> Self {
+        match c {
+            Clock::Meter => han_common::days::Clock::Meter,
+            Clock::Received => han_common::days::Clock::Received,
+        }
+    }
+}

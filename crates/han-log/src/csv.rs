@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use han_common::line::{Line, QUANTITIES, Value};
 use han_common::tz::Tz;
 
-use crate::day::Stamp;
+use han_common::days::Stamp;
 
 /// The header line, with its newline.
 pub fn header() -> &'static [u8] {

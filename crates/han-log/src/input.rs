@@ -15,7 +15,7 @@ use han_common::tz::Tz;
 
 use crate::cli::Clock;
 use crate::csv;
-use crate::day::{Days, Stamp};
+use han_common::days::{Days, Stamp};
 
 /// Input is read in chunks up to this size.
 const CHUNK: usize = 256 * 1024;
@@ -93,7 +93,7 @@ pub struct Checking {
 
 /// The input thread: runs until the input ends or the receiver is gone.
 pub fn run(mut input: impl Read, how: Checking, tx: SyncSender<Input>, spare: Receiver<Batch>) {
-    let mut days = Days::new(how.tz, how.clock);
+    let mut days = Days::new(how.tz, how.clock.into());
     let mut carry = Vec::new();
     let mut newer = false;
     // Inside an over-long line: input is dropped up to the next newline.

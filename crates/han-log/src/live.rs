@@ -16,8 +16,8 @@ use han_common::times::day_bounds;
 use han_common::tz::Tz;
 use serde_json::{Value as Json, json};
 
-use crate::day::Stamp;
 use crate::input::Sample;
+use han_common::days::Stamp;
 
 /// The page's files: name, content. `index.html` carries [`MARK`].
 pub const PAGE: &[(&str, &str)] = &[

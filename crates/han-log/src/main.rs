@@ -3,7 +3,6 @@
 mod cli;
 mod compress;
 mod csv;
-mod day;
 mod input;
 mod live;
 mod report;

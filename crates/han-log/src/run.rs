@@ -16,11 +16,11 @@ use han_common::tz::Tz;
 use crate::cli::{Args, Clock};
 use crate::compress::{self, Done};
 use crate::csv;
-use crate::day::Days;
 use crate::input::{self, Batch, Checking, Input, Item, Sample};
 use crate::live::{self, Live};
 use crate::report::Reporter;
 use crate::store::{self, Busy, Files};
+use han_common::days::Days;
 
 /// Exit status: the input ended but some readings could not be stored.
 pub const NOT_ALL_STORED: u8 = 3;
@@ -344,7 +344,7 @@ fn repair_newest(dir: &std::path::Path) {
 /// Today's chart and energy survive a restart: today's log read back.
 fn rebuild_today(live: &mut Live, s: &Settings) {
     let today = Utc::now().with_timezone(&s.tz).date_naive();
-    let mut days = Days::new(s.tz, s.clock);
+    let mut days = Days::new(s.tz, s.clock.into());
     let read = han_common::logs::for_each_line(&s.dir, Some(today), Some(today), |_, raw| {
         if let Ok(line) = Line::scan(raw, true) {
             let stamp = days.stamp(&line, Utc::now());

@@ -1,4 +1,6 @@
-//! Which local day a reading belongs to, and at what instant.
+//! Which local day a reading belongs to, and at what instant: the one rule
+//! for every tool that puts readings in days or hours (han-log's files,
+//! maxpower's hours).
 //!
 //! The meter's clock when the reading has one (so a replayed or simulated
 //! stream lands in the days it describes), else the time received. Many
@@ -7,12 +9,20 @@
 //! one, moved on by the time received since then, when that was within an
 //! hour; so it lands beside its neighbours, not in "today".
 
+use crate::line::Line;
+use crate::times::{StreamTime, day_bounds};
+use crate::tz::Tz;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use han_common::line::Line;
-use han_common::times::{StreamTime, day_bounds};
-use han_common::tz::Tz;
 
-use crate::cli::Clock;
+/// Which time puts a reading in its day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// The meter's clock when the reading has one (carried to readings
+    /// without one), else the time received.
+    Meter,
+    /// Always the time it was received.
+    Received,
+}
 
 /// A reading's place in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
