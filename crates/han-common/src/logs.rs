@@ -13,9 +13,18 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use flate2::read::MultiGzDecoder;
 
-/// The file name of a day's log.
-pub fn day_name(date: NaiveDate) -> String {
-    format!("{}.jsonl", date.format("%Y-%m-%d"))
+/// The file of a day with extension `ext` (`jsonl`, `csv`): `DIR/YYYY-MM-DD.ext`.
+pub fn day_path(dir: &Path, date: NaiveDate, ext: &str) -> PathBuf {
+    dir.join(format!("{}.{ext}", date.format("%Y-%m-%d")))
+}
+
+/// The day of a file name `YYYY-MM-DD` + `suffix` (`.jsonl`, `.csv.gz`).
+pub fn date_of(name: &str, suffix: &str) -> Option<NaiveDate> {
+    let stem = name.strip_suffix(suffix)?;
+    if stem.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(stem, "%Y-%m-%d").ok()
 }
 
 /// One log file of a day.
@@ -45,15 +54,12 @@ pub fn day_files(dir: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>) -> 
         let entry = entry?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let (stem, compressed) = if let Some(s) = name.strip_suffix(".jsonl.gz") {
-            (s, true)
-        } else if let Some(s) = name.strip_suffix(".jsonl") {
-            (s, false)
-        } else {
-            continue;
+        let (date, compressed) = match (date_of(name, ".jsonl.gz"), date_of(name, ".jsonl")) {
+            (Some(d), _) => (d, true),
+            (None, Some(d)) => (d, false),
+            (None, None) => continue,
         };
-        let Ok(date) = NaiveDate::parse_from_str(stem, "%Y-%m-%d") else { continue };
-        if stem.len() != 10 || from.is_some_and(|f| date < f) || to.is_some_and(|t| date > t) {
+        if from.is_some_and(|f| date < f) || to.is_some_and(|t| date > t) {
             continue;
         }
         files.push(DayFile { date, path: entry.path(), compressed });

@@ -15,6 +15,7 @@ use flate2::Compression;
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use han_common::atomic::{sync_dir, write_atomic_with};
+use han_common::logs::date_of;
 
 use crate::store::Busy;
 
@@ -33,9 +34,8 @@ fn candidates(dir: &Path, before: NaiveDate) -> io::Result<Vec<(NaiveDate, PathB
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
-        let Some(stem) = name.strip_suffix(".jsonl").or_else(|| name.strip_suffix(".csv")) else { continue };
-        let Ok(date) = NaiveDate::parse_from_str(stem, "%Y-%m-%d") else { continue };
-        if stem.len() == 10 && date < before {
+        let Some(date) = date_of(name, ".jsonl").or_else(|| date_of(name, ".csv")) else { continue };
+        if date < before {
             out.push((date, path));
         }
     }

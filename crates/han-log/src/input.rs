@@ -160,6 +160,8 @@ pub fn run(mut input: impl Read, how: Checking, tx: SyncSender<Input>, spare: Re
 fn check(batch: &mut Batch, days: &mut Days, how: Checking, newer: &mut bool) {
     let Batch { bytes, items, csv: rows } = batch;
     let want = how.csv || how.live;
+    // For readings with no time at all; one clock reading a batch.
+    let now = Utc::now();
     let mut start = 0;
     while start < bytes.len() {
         let end = memchr::memchr(b'\n', bytes.get(start..).unwrap_or_default()).map_or(bytes.len(), |i| start + i);
@@ -180,7 +182,7 @@ fn check(batch: &mut Batch, days: &mut Days, how: Checking, newer: &mut bool) {
             *newer = true;
             eprintln!("han-log: readings of stream contract v{} (this han-log knows v1): stored as they are", line.v);
         }
-        let stamp = days.stamp(&line, Utc::now());
+        let stamp = days.stamp(&line, now);
         let from = rows.len();
         if how.csv {
             csv::row(rows, &line, stamp, how.tz);

@@ -238,24 +238,20 @@ impl Live {
     /// Takes a reading: the latest becomes current; today follows the
     /// newest day (a late reading of an earlier day is only logged).
     pub fn add(&mut self, raw: &[u8], sample: &Sample, stamp: Stamp) {
+        // Kept as written to the file: the line and its newline.
         self.current.clear();
         self.current.extend_from_slice(raw);
+        self.current.push(b'\n');
         self.dirty = true;
         if sample.phases {
-            self.full.clear();
-            self.full.extend_from_slice(raw);
+            self.full.clone_from(&self.current);
             self.full_dirty = true;
         }
-        if self.today.as_ref().is_none_or(|t| stamp.date > t.date) {
-            self.today = Some(Today::new(self.tz, stamp.date));
-        }
-        if let Some(t) = self.today.as_mut().filter(|t| t.date == stamp.date) {
-            t.add(sample, stamp.at);
-        }
+        self.replay(sample, stamp);
     }
 
-    /// Rebuilds today from readings already logged (at start, so a restart
-    /// keeps today's chart); not current.json.
+    /// Adds a reading to today only: also how today is rebuilt from the
+    /// readings already logged at start (so a restart keeps the chart).
     pub fn replay(&mut self, sample: &Sample, stamp: Stamp) {
         if self.today.as_ref().is_none_or(|t| stamp.date > t.date) {
             self.today = Some(Today::new(self.tz, stamp.date));
@@ -275,14 +271,10 @@ impl Live {
         let result = (|| -> std::io::Result<()> {
             std::fs::create_dir_all(&self.data)?;
             if !self.current.is_empty() {
-                let mut c = self.current.clone();
-                c.push(b'\n');
-                write_atomic(&self.data.join("current.json"), &c)?;
+                write_atomic(&self.data.join("current.json"), &self.current)?;
             }
             if self.full_dirty {
-                let mut c = self.full.clone();
-                c.push(b'\n');
-                write_atomic(&self.data.join("last-full.json"), &c)?;
+                write_atomic(&self.data.join("last-full.json"), &self.full)?;
                 self.full_dirty = false;
             }
             if let Some(t) = &self.today {

@@ -136,10 +136,9 @@ impl Logger {
                 Item::Reading { line, stamp, sample, csv } => {
                     let raw = batch.bytes.get(line.clone()).unwrap_or_default();
                     self.readings += 1;
-                    self.logs.push(stamp.date, raw.len(), |b| b.extend_from_slice(raw));
+                    self.logs.push(stamp.date, raw);
                     if let Some(c) = &mut self.csv {
-                        let row = batch.csv.get(csv.clone()).unwrap_or_default();
-                        c.push(stamp.date, row.len(), |b| b.extend_from_slice(row));
+                        c.push(stamp.date, batch.csv.get(csv.clone()).unwrap_or_default());
                     }
                     if let (Some(l), Some(sample)) = (&mut self.live, sample) {
                         l.add(raw, sample, *stamp);
@@ -330,11 +329,7 @@ fn repair_newest(dir: &std::path::Path) {
     for path in plain.iter().rev().take(4) {
         let Ok(mut f) = std::fs::OpenOptions::new().read(true).append(true).open(path) else { continue };
         match store::repair_tail(&mut f, path) {
-            Ok(Some(cut)) => eprintln!(
-                "han-log: {}: cut a torn last line of {cut} bytes (left by a crash); kept in {}",
-                path.display(),
-                store::torn_path(path).display()
-            ),
+            Ok(Some(cut)) => store::say_cut(path, cut),
             Ok(None) => {}
             Err(e) => eprintln!("han-log: {}: cannot check its last line: {e}", path.display()),
         }

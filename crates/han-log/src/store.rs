@@ -90,13 +90,13 @@ impl Files {
 
     /// The file of a day.
     pub fn path(&self, date: NaiveDate) -> PathBuf {
-        self.dir.join(format!("{}.{}", date.format("%Y-%m-%d"), self.ext))
+        han_common::logs::day_path(&self.dir, date, self.ext)
     }
 
-    /// Queues one line (`fill` appends it, without the newline) for `date`;
-    /// `false` when the memory bound dropped it.
-    pub fn push(&mut self, date: NaiveDate, len_hint: usize, fill: impl FnOnce(&mut Vec<u8>)) -> bool {
-        if self.waiting + len_hint + 1 > self.limit {
+    /// Queues one line (without its newline) for `date`; `false` when the
+    /// memory bound dropped it.
+    pub fn push(&mut self, date: NaiveDate, line: &[u8]) -> bool {
+        if self.waiting + line.len() + 1 > self.limit {
             self.lost += 1;
             return false;
         }
@@ -106,11 +106,10 @@ impl Files {
             unsynced: 0,
             used: Instant::now(),
         });
-        let before = day.waiting.len();
-        fill(&mut day.waiting);
+        day.waiting.extend_from_slice(line);
         day.waiting.push(b'\n');
         day.used = Instant::now();
-        self.waiting += day.waiting.len() - before;
+        self.waiting += line.len() + 1;
         true
     }
 
@@ -178,11 +177,7 @@ impl Files {
             let mut file = OpenOptions::new().read(true).append(true).create(true).open(&path)?;
             self.dir_unsynced |= !existed;
             if let Some(cut) = repair_tail(&mut file, &path)? {
-                eprintln!(
-                    "han-log: {}: cut a torn last line of {cut} bytes (left by a crash); kept in {}",
-                    path.display(),
-                    torn_path(&path).display()
-                );
+                say_cut(&path, cut);
             }
             if file.metadata()?.len() == 0 {
                 if let (Some(h), Some(day)) = (self.header, self.days.get_mut(&date)) {
@@ -221,7 +216,7 @@ impl Files {
                     day.unsynced = 0;
                 }
                 Err(e) => {
-                    let path = self.dir.join(format!("{}.{}", date.format("%Y-%m-%d"), self.ext));
+                    let path = han_common::logs::day_path(&self.dir, *date, self.ext);
                     first.get_or_insert(Failure { path, message: e.to_string() });
                 }
             }
@@ -253,6 +248,15 @@ impl Files {
             }
         }
     }
+}
+
+/// Says that a torn tail was cut.
+pub fn say_cut(path: &Path, cut: u64) {
+    eprintln!(
+        "han-log: {}: cut a torn last line of {cut} bytes (left by a crash); kept in {}",
+        path.display(),
+        torn_path(path).display()
+    );
 }
 
 /// Where the cut tail of `path` is kept.
@@ -337,14 +341,14 @@ mod tests {
         let mut f = Files::new(&dir.join("sub"), "csv", Some(b"time,x\n"), 40, Arc::clone(&busy));
         let d1 = NaiveDate::from_ymd_opt(2025, 3, 29).unwrap();
         let d2 = d1.succ_opt().unwrap();
-        assert!(f.push(d1, 5, |b| b.extend_from_slice(b"1,a")));
-        assert!(f.push(d2, 5, |b| b.extend_from_slice(b"2,b")));
-        assert!(!f.push(d2, 40, |b| b.extend_from_slice(&[b'x'; 40])), "over the bound");
+        assert!(f.push(d1, b"1,a"));
+        assert!(f.push(d2, b"2,b"));
+        assert!(!f.push(d2, &[b'x'; 40]), "over the bound");
         assert_eq!((f.lost, f.waiting_lines()), (1, 2));
         f.write().unwrap();
         f.sync().unwrap();
         assert_eq!(busy.lock().unwrap().open.len(), 2);
-        assert!(f.push(d1, 5, |b| b.extend_from_slice(b"3,c")));
+        assert!(f.push(d1, b"3,c"));
         f.write().unwrap();
         f.sync().unwrap();
         assert_eq!(std::fs::read_to_string(f.path(d1)).unwrap(), "time,x\n1,a\n3,c\n");
@@ -354,7 +358,7 @@ mod tests {
         assert!(busy.lock().unwrap().open.is_empty());
         // A day the compressor holds waits.
         busy.lock().unwrap().compressing = Some(d1);
-        assert!(f.push(d1, 5, |b| b.extend_from_slice(b"4,d")));
+        assert!(f.push(d1, b"4,d"));
         f.write().unwrap();
         assert_eq!(f.waiting_lines(), 1);
         busy.lock().unwrap().compressing = None;

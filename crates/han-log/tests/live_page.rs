@@ -242,11 +242,9 @@ fn tools_present() -> bool {
     false
 }
 
-/// As han-log writes: a temp file renamed over the old one.
+/// As han-log writes: the shared atomic write (temp file, fsync, rename).
 fn write_atomic(path: &Path, v: &Value) {
-    let tmp = path.with_extension("json.tmp");
-    fs::write(&tmp, v.to_string()).unwrap();
-    fs::rename(&tmp, path).unwrap();
+    han_common::atomic::write_atomic(path, v.to_string().as_bytes()).unwrap();
 }
 
 /// A displayed "12.34 kWh" within display rounding of `want`.
