@@ -55,7 +55,7 @@ pub struct Args {
     pub compress_after: Option<u32>,
     /// Memory for readings waiting while the disk refuses them, in MiB (default 32); beyond it new
     /// readings are dropped and counted.
-    #[arg(long, value_name = "MIB")]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_buffer: Option<u32>,
     /// The config file (default $HAN_TOOLS_CONFIG, else /etc/han-tools/config.toml if it exists):
     /// its [han-log] section may set dir, www, tz, clock, csv, sync_every, compress_after and

@@ -95,7 +95,13 @@ fn settings(args: &Args) -> Result<Settings> {
     };
     let mib = match args.max_buffer {
         Some(n) => u64::from(n),
-        None => file.integer(S, "max_buffer").map_err(usage)?.map_or(32, |n| n.max(1) as u64),
+        None => match file.integer(S, "max_buffer").map_err(usage)? {
+            None => 32,
+            Some(n) => u64::try_from(n)
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| Usage(format!("config max_buffer = {n}: 1 or more MiB")))?,
+        },
     };
     Ok(Settings {
         dir: args

@@ -304,6 +304,7 @@ fn settings_from_the_config_file_and_usage_errors() {
         ("clock = \"wall\"", "meter or received"),
         ("csv = 1", "must be true or false"),
         ("compress_after = -1", "0 or more"),
+        ("max_buffer = 0", "1 or more MiB"),
     ] {
         std::fs::write(&cfg2, format!("[han-log]\n{bad}\n")).unwrap();
         let out = run(&["--config", cfg2.to_str().unwrap()], "");
@@ -315,6 +316,7 @@ fn settings_from_the_config_file_and_usage_errors() {
         (vec!["--sync-every", "soon"], "not a duration"),
         (vec!["--config", "/nonexistent/han.toml"], "cannot read config file"),
         (vec!["--clock", "wall"], "invalid value"),
+        (vec!["--max-buffer", "0"], "invalid value"),
     ] {
         let out = run(&args, "");
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
