@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use chrono::{NaiveDate, Utc};
 use han_common::line::Line;
+use han_common::logs::date_of;
 use han_common::tz::Tz;
 
 use crate::cli::{Args, Clock};
@@ -269,7 +270,7 @@ pub fn run(args: &Args) -> Result<u8> {
             last_sync = Instant::now();
         }
         if let Some(n) = g.s.compress_after {
-            let today = Utc::now().with_timezone(&g.s.tz).date_naive();
+            let today = local_today(g.s.tz);
             let due = compressed.is_none_or(|(day, at)| day != today || at.elapsed() >= COMPRESS_EVERY);
             if due && compressor.as_ref().is_none_or(JoinHandle::is_finished) {
                 compressed = Some((today, Instant::now()));
@@ -309,8 +310,7 @@ pub fn run(args: &Args) -> Result<u8> {
         c.close_idle(Duration::ZERO);
     }
     if let Some(n) = g.s.compress_after {
-        let today = Utc::now().with_timezone(&g.s.tz).date_naive();
-        spawn_compressor(&g.s.dir, today, n, &g.busy).join().ok();
+        spawn_compressor(&g.s.dir, local_today(g.s.tz), n, &g.busy).join().ok();
     }
     g.counters();
     if let Some(e) = input_failed {
@@ -324,12 +324,21 @@ pub fn run(args: &Args) -> Result<u8> {
     Ok(0)
 }
 
+/// Today's date in `tz`, by the system clock.
+fn local_today(tz: Tz) -> NaiveDate {
+    Utc::now().with_timezone(&tz).date_naive()
+}
+
 /// Cuts the tails a crash may have torn in the newest day files, at start.
 fn repair_newest(dir: &std::path::Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let mut plain: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl" || x == "csv"))
+        .filter(|p| {
+            // Day files only: nothing else in the folder is cut.
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            date_of(name, ".jsonl").or_else(|| date_of(name, ".csv")).is_some()
+        })
         .collect();
     plain.sort();
     for path in plain.iter().rev().take(4) {
@@ -344,11 +353,12 @@ fn repair_newest(dir: &std::path::Path) {
 
 /// Today's chart and energy survive a restart: today's log read back.
 fn rebuild_today(live: &mut Live, s: &Settings) {
-    let today = Utc::now().with_timezone(&s.tz).date_naive();
+    let now = Utc::now();
+    let today = local_today(s.tz);
     let mut days = Days::new(s.tz, s.clock.into());
     let read = han_common::logs::for_each_line(&s.dir, Some(today), Some(today), |_, raw| {
         if let Ok(line) = Line::scan(raw, true) {
-            let stamp = days.stamp(&line, Utc::now());
+            let stamp = days.stamp(&line, now);
             live.replay(&Sample::of(&line), stamp);
         }
         true
