@@ -122,6 +122,14 @@ impl Config {
         }
     }
 
+    /// The keys of `section` that are not in `known` (typos, settings of
+    /// another version), for a warning.
+    pub fn unknown_keys(&self, section: &str, known: &[&str]) -> Vec<String> {
+        self.section(section)
+            .map(|t| t.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Whether any section has a key that names a secret.
     fn has_secrets(&self) -> bool {
         self.table.values().filter_map(Value::as_table).flat_map(|t| t.keys()).any(|k| {
@@ -148,6 +156,8 @@ mod tests {
             .unwrap();
         assert_eq!(c.boolean("han-log", "csv").unwrap(), Some(true));
         assert!(c.boolean("han-read", "key").unwrap_err().to_string().contains("must be true or false"));
+        assert_eq!(c.unknown_keys("han-read", &["key"]), ["baud"]);
+        assert!(c.unknown_keys("nowhere", &[]).is_empty());
         assert_eq!(c.string("han-read", "key").unwrap().as_deref(), Some("00"));
         assert_eq!(c.integer("han-read", "baud").unwrap(), Some(2400));
         assert_eq!(c.string("han-log", "dir").unwrap(), None);

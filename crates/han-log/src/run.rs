@@ -67,6 +67,10 @@ fn settings(args: &Args) -> Result<Settings> {
     if let Some(w) = &file.warning {
         eprintln!("han-log: warning: {w}");
     }
+    let known = ["dir", "www", "tz", "clock", "csv", "sync_every", "compress_after", "max_buffer"];
+    for key in file.unknown_keys(S, &known) {
+        eprintln!("han-log: warning: config [han-log] {key}: no such setting (known: {})", known.join(", "));
+    }
     let usage = |e: han_common::ConfigError| anyhow!(Usage(e.to_string()));
     let (tz, tz_from) = match args.tz.clone().or(file.string(S, "tz").map_err(usage)?) {
         Some(z) => (han_common::tz::parse(&z).map_err(|e| Usage(format!("--tz: {e}")))?, "--tz"),

@@ -300,6 +300,10 @@ fn settings_from_the_config_file_and_usage_errors() {
     let out = run(&["--config", cfg2.to_str().unwrap()], &input);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(names(&t.join("log2")), ["2025-02-01.jsonl"]);
+    std::fs::write(&cfg2, "[han-log]\nsync-every = \"1s\"\n").unwrap();
+    let out = run(&["--config", cfg2.to_str().unwrap(), "--dir", t.join("log3").to_str().unwrap()], "");
+    assert!(out.status.success());
+    assert!(stderr(&out).contains("[han-log] sync-every: no such setting"), "a typo is said: {}", stderr(&out));
     for (bad, want) in [
         ("clock = \"wall\"", "meter or received"),
         ("csv = 1", "must be true or false"),
