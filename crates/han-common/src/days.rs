@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn meter_clock_received_and_carried() {
-        let now = Utc::now();
+        let now = DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z").unwrap().to_utc();
         let mut d = Days::new(Tz::Europe__Oslo, Clock::Meter);
         // A replay: received today, the meter clock in 2025.
         let s = d.stamp(&line(&reading("2026-12-01T10:00:00.000Z", Some("2025-03-29T23:59:58"))), now);
