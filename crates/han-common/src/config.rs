@@ -113,6 +113,29 @@ impl Config {
         }
     }
 
+    /// A number setting of a section (whole or not).
+    pub fn number(&self, section: &str, key: &str) -> Result<Option<f64>, ConfigError> {
+        match self.section(section).and_then(|t| t.get(key)) {
+            None => Ok(None),
+            Some(Value::Integer(i)) => Ok(Some(*i as f64)),
+            Some(Value::Float(f)) => Ok(Some(*f)),
+            Some(_) => Err(self.type_error(section, key, "a number")),
+        }
+    }
+
+    /// A list-of-numbers setting of a section (`steps = [2, 5, 10]`).
+    pub fn numbers(&self, section: &str, key: &str) -> Result<Option<Vec<f64>>, ConfigError> {
+        let Some(v) = self.section(section).and_then(|t| t.get(key)) else { return Ok(None) };
+        let wrong = || self.type_error(section, key, "a list of numbers");
+        let list = v.as_array().ok_or_else(wrong)?;
+        let each = |v: &Value| match v {
+            Value::Integer(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        };
+        list.iter().map(|v| each(v).ok_or_else(wrong)).collect::<Result<Vec<f64>, _>>().map(Some)
+    }
+
     /// A true/false setting of a section.
     pub fn boolean(&self, section: &str, key: &str) -> Result<Option<bool>, ConfigError> {
         match self.section(section).and_then(|t| t.get(key)) {
@@ -161,6 +184,12 @@ mod tests {
         assert_eq!(c.string("han-read", "key").unwrap().as_deref(), Some("00"));
         assert_eq!(c.integer("han-read", "baud").unwrap(), Some(2400));
         assert_eq!(c.string("han-log", "dir").unwrap(), None);
+        let m = Config::parse("[maxpower]\nlimit_wh = 4500\nsteps = [2, 5.5]\nbad = [1, \"x\"]\n", Path::new("m.toml"))
+            .unwrap();
+        assert_eq!(m.number("maxpower", "limit_wh").unwrap(), Some(4500.0));
+        assert_eq!(m.numbers("maxpower", "steps").unwrap(), Some(vec![2.0, 5.5]));
+        assert!(m.numbers("maxpower", "bad").unwrap_err().to_string().contains("a list of numbers"));
+        assert!(m.number("maxpower", "steps").unwrap_err().to_string().contains("must be a number"));
         let e = c.string("han-read", "baud").unwrap_err().to_string();
         assert!(e.contains("[han-read] baud must be a string"), "{e}");
         let e = Config::parse("[han-read\n", Path::new("bad.toml")).unwrap_err().to_string();

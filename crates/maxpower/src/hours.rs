@@ -1,4 +1,5 @@
-//! Energy in each clock hour, by the meter's clock.
+//! Energy in each clock hour (or quarter hour: [`Hours::new`]), by the
+//! meter's clock.
 //!
 //! From the cumulative registers where the meter sends them (Norwegian list
 //! 3 every hour, DSMR every telegram): the growth between two register
@@ -57,9 +58,13 @@ pub struct Hour {
     pub complete: bool,
 }
 
+/// How far back the current power is averaged for a projection.
+pub const RECENT: Duration = Duration::minutes(5);
+
 /// Hours being summed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Hours {
+    period: Duration,
     registers: BTreeMap<DateTime<Utc>, Sum>,
     power: BTreeMap<DateTime<Utc>, Sum>,
     last_register: Option<(DateTime<Utc>, f64, Option<f64>)>,
@@ -68,22 +73,32 @@ pub struct Hours {
     pub gaps: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     /// Register readings not counted (repeated or back in time).
     pub repeated: u64,
+    /// Import power over the last [`RECENT`]: energy (Wh) and seconds, by reading.
+    recent: std::collections::VecDeque<(DateTime<Utc>, f64, f64)>,
 }
 
-fn hour_of(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(Duration::hours(1)).unwrap_or(t)
+impl Default for Hours {
+    fn default() -> Hours {
+        Hours::new(Duration::hours(1))
+    }
 }
 
-/// Spreads `import`/`export` (Wh) over `[from, to)` evenly, hour by hour.
-fn spread(into: &mut BTreeMap<DateTime<Utc>, Sum>, from: DateTime<Utc>, to: DateTime<Utc>, import: f64, export: f64) {
+/// Spreads `import`/`export` (Wh) over `[from, to)` evenly, period by period.
+fn spread(
+    into: &mut BTreeMap<DateTime<Utc>, Sum>,
+    period: Duration,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    import: f64,
+    export: f64,
+) {
     let total = (to - from).num_milliseconds() as f64 / 1000.0;
     if total <= 0.0 {
         return;
     }
     let mut t = from;
     while t < to {
-        let h = hour_of(t);
-        let end = (h + Duration::hours(1)).min(to);
+        let h = t.duration_trunc(period).unwrap_or(t);
+        let end = (h + period).min(to);
         let part = (end - t).num_milliseconds() as f64 / 1000.0;
         let s = into.entry(h).or_default();
         s.import_wh += import * part / total;
@@ -94,6 +109,55 @@ fn spread(into: &mut BTreeMap<DateTime<Utc>, Sum>, from: DateTime<Utc>, to: Date
 }
 
 impl Hours {
+    /// Sums by `period` (an hour, or 15 minutes for Belgium's quarter hours;
+    /// it must divide a day).
+    pub fn new(period: Duration) -> Hours {
+        Hours {
+            period,
+            registers: BTreeMap::new(),
+            power: BTreeMap::new(),
+            last_register: None,
+            last_power: None,
+            gaps: Vec::new(),
+            repeated: 0,
+            recent: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Drops the periods before `t` (a long `--follow` keeps a few weeks).
+    pub fn forget_before(&mut self, t: DateTime<Utc>) {
+        self.registers = self.registers.split_off(&t);
+        self.power = self.power.split_off(&t);
+        self.gaps.retain(|(_, to)| *to >= t);
+    }
+
+    /// The period summed.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// The start of the period holding `t`.
+    pub fn start_of(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        t.duration_trunc(self.period).unwrap_or(t)
+    }
+
+    /// The time of the last reading with power or registers.
+    pub fn last_reading(&self) -> Option<DateTime<Utc>> {
+        let reg = self.last_register.map(|(t, ..)| t);
+        let pow = self.last_power.map(|(t, ..)| t);
+        reg.max(pow)
+    }
+
+    /// The average import power (W) over the last [`RECENT`] of readings.
+    pub fn recent_import_w(&self) -> Option<f64> {
+        let (wh, secs) = self.recent.iter().fold((0.0, 0.0), |(w, s), (_, wh, secs)| (w + wh, s + secs));
+        if secs > 0.0 {
+            return Some(wh * 3600.0 / secs);
+        }
+        // A single reading so far: its power.
+        self.last_power.and_then(|(_, imp, _)| imp)
+    }
+
     /// Takes a reading at `at` (the meter's clock). Readings come in time order.
     pub fn add(&mut self, at: DateTime<Utc>, s: &Sample) {
         if let Some(imp) = s.import_kwh {
@@ -104,7 +168,7 @@ impl Hours {
                         (Some(e), Some(l)) if e >= l => (e - l) * 1000.0,
                         _ => 0.0,
                     };
-                    spread(&mut self.registers, t, at, (imp - last_imp) * 1000.0, exp);
+                    spread(&mut self.registers, self.period, (t, at), (imp - last_imp) * 1000.0, exp);
                     self.last_register = Some((at, imp, s.export_kwh));
                 }
                 Some((t, ..)) => {
@@ -119,8 +183,14 @@ impl Hours {
             if let Some((t, imp, exp)) = self.last_power {
                 if at > t && at - t <= GAP {
                     let hours = (at - t).num_milliseconds() as f64 / 3_600_000.0;
-                    spread(&mut self.power, t, at, imp.unwrap_or(0.0) * hours, exp.unwrap_or(0.0) * hours);
+                    let wh = imp.unwrap_or(0.0) * hours;
+                    spread(&mut self.power, self.period, (t, at), wh, exp.unwrap_or(0.0) * hours);
+                    self.recent.push_back((at, wh, hours * 3600.0));
+                    while self.recent.front().is_some_and(|(t0, ..)| at - *t0 > RECENT) {
+                        self.recent.pop_front();
+                    }
                 } else if at > t {
+                    self.recent.clear();
                     self.gaps.push((t, at));
                 }
             }
@@ -135,32 +205,58 @@ impl Hours {
         let mut starts: Vec<DateTime<Utc>> = self.registers.keys().chain(self.power.keys()).copied().collect();
         starts.sort();
         starts.dedup();
-        starts
-            .into_iter()
-            .map(|start| {
-                let reg = self.registers.get(&start).copied().unwrap_or_default();
-                let pow = self.power.get(&start).copied().unwrap_or_default();
-                let full = |s: &Sum| s.covered >= 3600.0 - 0.5;
-                if full(&reg) || reg.covered >= pow.covered && reg.covered > 0.0 {
-                    Hour {
-                        start,
-                        import_wh: reg.import_wh,
-                        export_wh: reg.export_wh,
-                        from_registers: true,
-                        complete: full(&reg),
-                    }
-                } else {
-                    Hour {
-                        start,
-                        import_wh: pow.import_wh,
-                        export_wh: pow.export_wh,
-                        from_registers: false,
-                        complete: full(&pow),
-                    }
-                }
-            })
-            .collect()
+        starts.into_iter().filter_map(|start| self.hour(start)).collect()
     }
+
+    /// The hour (period) starting at `start`, when it has readings: from
+    /// the registers when they cover it all, or cover more than power does.
+    pub fn hour(&self, start: DateTime<Utc>) -> Option<Hour> {
+        let reg = self.registers.get(&start).copied();
+        let pow = self.power.get(&start).copied();
+        if reg.is_none() && pow.is_none() {
+            return None;
+        }
+        let (reg, pow) = (reg.unwrap_or_default(), pow.unwrap_or_default());
+        let whole = self.period.num_seconds() as f64;
+        let full = |s: &Sum| s.covered >= whole - 0.5;
+        let (s, from_registers) =
+            if full(&reg) || reg.covered >= pow.covered && reg.covered > 0.0 { (reg, true) } else { (pow, false) };
+        Some(Hour { start, import_wh: s.import_wh, export_wh: s.export_wh, from_registers, complete: full(&s) })
+    }
+
+    /// The period holding `now`: its energy so far and, when a reading
+    /// came within [`GAP`] of `now`, its projected total from the recent
+    /// power.
+    pub fn current(&self, now: DateTime<Utc>) -> Current {
+        let start = self.start_of(now);
+        let so_far_wh = self.hour(start).map_or(0.0, |h| h.import_wh);
+        let last = self.last_reading();
+        let recent_w = self.recent_import_w();
+        let projected_wh = match (last, recent_w) {
+            (Some(t), Some(w)) if now - t <= GAP && t >= start - GAP => {
+                let left = (start + self.period - t.max(start)).num_milliseconds().max(0) as f64 / 3_600_000.0;
+                Some(so_far_wh + w * left)
+            }
+            _ => None,
+        };
+        Current { start, so_far_wh, recent_w, projected_wh, last_reading: last }
+    }
+}
+
+/// The period now running.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Current {
+    /// When it started.
+    pub start: DateTime<Utc>,
+    /// Energy imported so far, Wh.
+    pub so_far_wh: f64,
+    /// Import power over the last minutes, W.
+    pub recent_w: Option<f64>,
+    /// What it will come to if the recent power holds, Wh (none without a
+    /// recent reading).
+    pub projected_wh: Option<f64>,
+    /// The last reading's time.
+    pub last_reading: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]
@@ -242,5 +338,32 @@ mod tests {
         let hours = h.hours();
         assert_eq!(hours.len(), 2);
         assert!((hours[0].import_wh - 2.0).abs() < 1e-9 && (hours[1].import_wh - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_current_hour_is_projected_from_recent_power() {
+        let mut h = Hours::default();
+        let t0 = at("2025-01-01T10:00:00Z");
+        // 1200 W for 20 minutes, then 3000 W for 10 minutes.
+        for i in 0..=600 {
+            let w = if i < 400 { 1200.0 } else { 3000.0 };
+            h.add(t0 + Duration::seconds(3 * i), &power(w));
+        }
+        let now = t0 + Duration::minutes(30);
+        let c = h.current(now);
+        // 400 Wh + 500 Wh so far (the last 3000 W is held only until the last reading).
+        assert!((c.so_far_wh - 900.0).abs() < 1e-6, "{c:?}");
+        assert!((c.recent_w.unwrap() - 3000.0).abs() < 1e-6);
+        assert!((c.projected_wh.unwrap() - 2400.0).abs() < 1e-6, "{c:?}");
+        // Ten minutes without a reading: no projection.
+        assert_eq!(h.current(now + Duration::minutes(10)).projected_wh, None);
+        // Quarter hours: the one from 10:15 holds 5 minutes at 1200 W, 10 at 3000 W.
+        let mut q = Hours::new(Duration::minutes(15));
+        for i in 0..=600 {
+            let w = if i < 400 { 1200.0 } else { 3000.0 };
+            q.add(t0 + Duration::seconds(3 * i), &power(w));
+        }
+        let quarter = q.hour(at("2025-01-01T10:15:00Z")).unwrap();
+        assert!((quarter.import_wh - 600.0).abs() < 1e-6 && quarter.complete, "{quarter:?}");
     }
 }

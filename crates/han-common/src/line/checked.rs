@@ -25,12 +25,13 @@ pub fn parse(line: &[u8], quantities: bool) -> Result<(Line<'_>, [bool; 3]), Lin
 }
 
 /// The fields whose kind is checked, for the error.
-const KINDS: [(&str, &str); 5] = [
+const KINDS: [(&str, &str); 6] = [
     ("v", "a whole number"),
     ("protocol", "a string"),
     ("received", "a string"),
     ("meter_time", "a string"),
     ("meter_id", "a string"),
+    ("list", "a string"),
 ];
 
 struct Seed {
@@ -82,6 +83,7 @@ impl<'de> Visitor<'de> for Seed {
                 b"received" => l.received = Some(string(raw(&mut map)?, "received")?),
                 b"meter_time" => l.meter_time = Some(string(raw(&mut map)?, "meter_time")?),
                 b"meter_id" => l.meter_id = Some(string(raw(&mut map)?, "meter_id")?),
+                b"list" => l.list = Some(string(raw(&mut map)?, "list")?),
                 b"obis" => {
                     has[2] = true;
                     map.next_value::<IgnoredAny>()?;

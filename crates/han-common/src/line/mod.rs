@@ -67,6 +67,8 @@ pub struct Line<'a> {
     pub meter_time: Option<Cow<'a, str>>,
     /// The meter's id.
     pub meter_id: Option<Cow<'a, str>>,
+    /// The meter's list or version identifier (`KFM_001`, `50217`).
+    pub list: Option<Cow<'a, str>>,
     /// The normalised quantities by their index in [`QUANTITIES`] (all
     /// `None` unless asked for).
     pub quantities: [Option<Value<'a>>; N],
@@ -89,6 +91,7 @@ impl<'a> Line<'a> {
             received: None,
             meter_time: None,
             meter_id: None,
+            list: None,
             quantities: [const { None }; N],
         }
     }
@@ -106,6 +109,18 @@ impl<'a> Line<'a> {
     /// Reads a line of the daily logs: the top level only (nested values
     /// are skipped by their brackets, not checked).
     pub fn scan(line: &'a [u8], quantities: bool) -> Result<Line<'a>, LineError> {
+        Line::scan_to(line, quantities, false)
+    }
+
+    /// Reads the head of a line of the daily logs, up to its `obis` (which
+    /// han-read writes last): the fields after it are not read, nor is the
+    /// rest checked. For tools that read a month of lines han-log checked
+    /// when it stored them, and need no OBIS object.
+    pub fn scan_head(line: &'a [u8]) -> Result<Line<'a>, LineError> {
+        Line::scan_to(line, true, true)
+    }
+
+    fn scan_to(line: &'a [u8], quantities: bool, head: bool) -> Result<Line<'a>, LineError> {
         let mut c = scan::Cursor::new(line);
         let mut l = Line::empty();
         let (mut has_v, mut has_protocol, mut has_obis) = (false, false, false);
@@ -132,6 +147,8 @@ impl<'a> Line<'a> {
                     b"received" => l.received = Some(text(&mut c, "received")?),
                     b"meter_time" => l.meter_time = Some(text(&mut c, "meter_time")?),
                     b"meter_id" => l.meter_id = Some(text(&mut c, "meter_id")?),
+                    b"list" => l.list = Some(text(&mut c, "list")?),
+                    b"obis" if head => return l.complete([has_v, has_protocol, true]),
                     b"obis" => {
                         has_obis = true;
                         c.skip()?;

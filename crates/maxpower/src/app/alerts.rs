@@ -1,0 +1,131 @@
+//! Which mails are due: an hour over the limit (`over`), and when asked,
+//! the current hour projected over it (`projected`) or about to raise the
+//! month's step (`step`). One mail per hour per kind.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+
+use super::summary::Summary;
+use super::text::short;
+
+/// A mail to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Due {
+    pub kind: &'static str,
+    /// The hour (quarter hour for Belgium's step) it is about.
+    pub hour: DateTime<Utc>,
+    pub subject: String,
+    pub body: String,
+}
+
+fn kwh(wh: f64) -> String {
+    format!("{:.3} kWh", wh / 1000.0)
+}
+
+/// The month's part of every mail: top three, step, headroom (or Belgium's peak).
+fn month_part(s: &Summary) -> String {
+    let mut o = String::new();
+    if let Some(n) = &s.norway {
+        let _ = writeln!(o, "This month's top three hours (on different days):");
+        for (i, p) in n.top.iter().enumerate() {
+            let _ = writeln!(o, "  {}. {}  {:.3} kWh", i + 1, short(&p.hour), p.kwh);
+        }
+        let upper = n.step_to_kwh.map_or("and up".into(), |t| format!("{t}"));
+        let _ = writeln!(o, "Average {:.3} kWh/h: step {} ({}-{upper} kWh/h).", n.average_kwh, n.step, n.step_from_kwh);
+        match n.headroom_wh {
+            Some(h) => {
+                let _ = writeln!(o, "Headroom this hour before the next step: {}.", kwh(h));
+            }
+            None => {
+                let _ = writeln!(o, "The month is in the top step.");
+            }
+        }
+    }
+    if let Some(b) = &s.belgium {
+        if let Some(w) = b.month_peak_w {
+            let _ = writeln!(o, "This month's peak quarter hour: {:.3} kW (billed at {:.3} kW).", w / 1000.0, b.billed_w / 1000.0);
+        }
+        let _ = writeln!(o, "12-month mean: {:.3} kW.", b.mean_12_w / 1000.0);
+    }
+    o
+}
+
+/// The mails `s` calls for.
+pub fn due(s: &Summary, warn_projected: bool, warn_step: bool) -> Vec<Due> {
+    let mut out = Vec::new();
+    let limit = s.limit_wh;
+    let footer = format!("\n{}-- maxpower, {} ({})\n", month_part(s), short(&s.now), s.tz);
+    if let Some(l) = limit {
+        for h in &s.over_limit {
+            out.push(Due {
+                kind: "over",
+                hour: h.at,
+                subject: format!("maxpower: {} used {} (limit {})", short(&h.start), kwh(h.import_wh), kwh(l)),
+                body: format!(
+                    "The hour from {} used {}, over the limit of {}.\n{footer}",
+                    short(&h.start),
+                    kwh(h.import_wh),
+                    kwh(l)
+                ),
+            });
+        }
+    }
+    let Some(c) = &s.current else { return out };
+    if let (true, Some(l), Some(p)) = (warn_projected, limit, c.projected_wh) {
+        if p > l && c.so_far_wh <= l {
+            out.push(Due {
+                kind: "projected",
+                hour: c.at,
+                subject: format!("maxpower: {} is heading for {} (limit {})", short(&c.start), kwh(p), kwh(l)),
+                body: format!(
+                    "The hour from {} has used {} so far and will come to {} at the present power{}, over the limit of {}.\n{footer}",
+                    short(&c.start),
+                    kwh(c.so_far_wh),
+                    kwh(p),
+                    c.recent_w.map_or(String::new(), |w| format!(" ({w:.0} W)")),
+                    kwh(l)
+                ),
+            });
+        }
+    }
+    if !warn_step {
+        return out;
+    }
+    if let (Some(n), Some(p)) = (&s.norway, c.projected_wh) {
+        if n.headroom_wh.is_some_and(|room| p - c.so_far_wh > room) {
+            out.push(Due {
+                kind: "step",
+                hour: c.at,
+                subject: format!("maxpower: {} would raise this month's step", short(&c.start)),
+                body: format!(
+                    "The hour from {} has used {} so far and will come to {} at the present power: enough to raise the month's capacity step from step {}.\n{footer}",
+                    short(&c.start),
+                    kwh(c.so_far_wh),
+                    kwh(p),
+                    n.step
+                ),
+            });
+        }
+    }
+    if let Some(b) = &s.belgium {
+        if let (Some(q), Some(room)) = (&b.quarter, b.quarter_headroom_wh) {
+            if q.projected_wh.is_some_and(|p| p - q.so_far_wh > room) {
+                out.push(Due {
+                    kind: "step",
+                    hour: q.at,
+                    subject: format!("maxpower: the quarter hour from {} would set a new peak", short(&q.start)),
+                    body: format!(
+                        "The quarter hour from {} has used {} so far and will come to {} ({:.3} kW) at the present power: a new peak for the month, above {:.3} kW.\n{footer}",
+                        short(&q.start),
+                        kwh(q.so_far_wh),
+                        kwh(q.projected_wh.unwrap_or(0.0)),
+                        q.projected_wh.unwrap_or(0.0) * 4.0 / 1000.0,
+                        b.billed_w / 1000.0
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
