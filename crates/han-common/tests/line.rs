@@ -74,14 +74,12 @@ fn every_corpus_reading_reads_back() {
                 r.write_json_line_received(Some(&received), &mut out);
                 let text = String::from_utf8(out).unwrap();
                 let text = text.trim_end();
-                for (how, got) in
-                    [
-                        ("parse", Line::parse(text.as_bytes(), true)),
-                        ("scan", Line::scan(text.as_bytes(), true)),
-                        // han-read writes obis last: the head is every field.
-                        ("scan_head", Line::scan_head(text.as_bytes())),
-                    ]
-                {
+                for (how, got) in [
+                    ("parse", Line::parse(text.as_bytes(), true)),
+                    ("scan", Line::scan(text.as_bytes(), true)),
+                    // han-read writes obis last: the head is every field.
+                    ("scan_head", Line::scan_head(text.as_bytes())),
+                ] {
                     let l = got.unwrap_or_else(|e| panic!("{file} {how}: {e}\n{text}"));
                     check(text, &l).unwrap_or_else(|e| panic!("{file} {how}: {e}\n{text}"));
                 }

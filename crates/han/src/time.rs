@@ -35,8 +35,14 @@ impl MeterTime {
         let Some(tz) = tz else { return self };
         let offset = match tz.offset_from_local_datetime(&self.local) {
             LocalResult::Single(o) => Some(o),
-            // Summer time is the first of the two readings of the repeated hour.
-            LocalResult::Ambiguous(early, late) => Some(if dst == Some(false) { late } else { early }),
+            // The repeated autumn hour: the meter's DST flag says which;
+            // without it the time stays local (no offset), for a reader of
+            // the whole stream to settle by the readings around it.
+            LocalResult::Ambiguous(early, late) => match dst {
+                Some(true) => Some(early),
+                Some(false) => Some(late),
+                None => None,
+            },
             LocalResult::None => None,
         };
         MeterTime { local: self.local, offset: offset.map(|o| chrono::Offset::fix(&o)) }
@@ -173,7 +179,6 @@ pub fn cosem_datetime(b: &[u8]) -> Option<CosemClock> {
     let (month, day, hour, min, sec, hund) = (b[2], b[3], b[5], b[6], b[7], b[8]);
     let deviation = i16::from_be_bytes([b[9], b[10]]);
     let status = b[11];
-    let dst = (status != 0xFF).then_some(status & 0x80 != 0);
     let specified = |v: u8| (v != 0xFF).then_some(v);
     let time = (|| {
         if year == 0xFFFF {
@@ -194,6 +199,14 @@ pub fn cosem_datetime(b: &[u8]) -> Option<CosemClock> {
         };
         Some(MeterTime { local: t, offset })
     })();
+    // Kaifa and Kamstrup send status 00 all year with no deviation: a
+    // clear DST bit means winter only when the meter gives its deviation.
+    let dst = match status {
+        0xFF => None,
+        s if s & 0x80 != 0 => Some(true),
+        _ if time.is_some_and(|t| t.offset.is_some()) => Some(false),
+        _ => None,
+    };
     Some(CosemClock { time, dst })
 }
 
@@ -290,5 +303,24 @@ mod tests {
         assert_eq!(dsmr_time(t, dst, Some(&chrono_tz::Europe::Amsterdam)).to_string(), "2023-10-29T02:30:00+02:00");
         let (t, dst) = dsmr_timestamp(b"231029023000W").unwrap();
         assert_eq!(dsmr_time(t, dst, Some(&chrono_tz::Europe::Amsterdam)).to_string(), "2023-10-29T02:30:00+01:00");
+    }
+
+    #[test]
+    fn the_repeated_autumn_hour_without_a_dst_flag_stays_local() {
+        let oslo = chrono_tz::Europe::Oslo;
+        // 2025-10-26 02:30, deviation not given (Kaifa, Kamstrup): status 00 says nothing.
+        let mut b = [0x07, 0xE9, 10, 26, 0xFF, 2, 30, 0, 0xFF, 0x80, 0x00, 0x00];
+        let c = cosem_datetime(&b).unwrap();
+        assert_eq!(c.dst, None);
+        assert_eq!(c.time.unwrap().with_zone(Some(&oslo), c.dst).offset, None, "left for the reader to settle");
+        // The DST bit set: the first pass, summer time.
+        b[11] = 0x80;
+        let c = cosem_datetime(&b).unwrap();
+        assert_eq!(c.time.unwrap().with_zone(Some(&oslo), c.dst).to_string(), "2025-10-26T02:30:00+02:00");
+        // An hour that is not repeated gets its offset as before.
+        b[3] = 27;
+        b[11] = 0x00;
+        let c = cosem_datetime(&b).unwrap();
+        assert_eq!(c.time.unwrap().with_zone(Some(&oslo), c.dst).to_string(), "2025-10-27T02:30:00+01:00");
     }
 }

@@ -44,7 +44,12 @@ fn month_part(s: &Summary) -> String {
     }
     if let Some(b) = &s.belgium {
         if let Some(w) = b.month_peak_w {
-            let _ = writeln!(o, "This month's peak quarter hour: {:.3} kW (billed at {:.3} kW).", w / 1000.0, b.billed_w / 1000.0);
+            let _ = writeln!(
+                o,
+                "This month's peak quarter hour: {:.3} kW (billed at {:.3} kW).",
+                w / 1000.0,
+                b.billed_w / 1000.0
+            );
         }
         let _ = writeln!(o, "12-month mean: {:.3} kW.", b.mean_12_w / 1000.0);
     }

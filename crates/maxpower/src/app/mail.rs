@@ -74,12 +74,16 @@ impl Smtp {
         let login = match (get("smtp_user")?, password) {
             (Some(u), Some(p)) => Some((u, p)),
             (Some(u), None) => {
-                return Err(format!("config [maxpower] smtp_user = {u:?} but no password: set smtp_password or ${PASSWORD_ENV}"));
+                return Err(format!(
+                    "config [maxpower] smtp_user = {u:?} but no password: set smtp_password or ${PASSWORD_ENV}"
+                ));
             }
             (None, _) => None,
         };
-        let mailbox = |k: &str, v: &str| v.parse::<Mailbox>().map_err(|e| format!("config [maxpower] {k} = {v:?}: {e}"));
-        let from = mailbox("mail_from", &get("mail_from")?.ok_or("config [maxpower] has smtp_server but no mail_from")?)?;
+        let mailbox =
+            |k: &str, v: &str| v.parse::<Mailbox>().map_err(|e| format!("config [maxpower] {k} = {v:?}: {e}"));
+        let from =
+            mailbox("mail_from", &get("mail_from")?.ok_or("config [maxpower] has smtp_server but no mail_from")?)?;
         let to_text = get("mail_to")?.ok_or("config [maxpower] has smtp_server but no mail_to")?;
         let to = to_text.split(',').map(|a| mailbox("mail_to", a.trim())).collect::<Result<Vec<_>, _>>()?;
         Ok(Some(Smtp { server, port, security, login, ca: get("smtp_ca")?.map(PathBuf::from), from, to }))
@@ -101,12 +105,15 @@ impl Smtp {
             let mut p = TlsParameters::builder(self.server.clone());
             if let Some(ca) = &self.ca {
                 let pem = std::fs::read(ca).map_err(|e| format!("smtp_ca {}: {e}", ca.display()))?;
-                p = p.add_root_certificate(Certificate::from_pem(&pem).map_err(|e| format!("smtp_ca {}: {e}", ca.display()))?);
+                p = p.add_root_certificate(
+                    Certificate::from_pem(&pem).map_err(|e| format!("smtp_ca {}: {e}", ca.display()))?,
+                );
             }
             let p = p.build().map_err(|e| format!("TLS: {e}"))?;
             Ok(if wrap { Tls::Wrapper(p) } else { Tls::Required(p) })
         };
-        let mut t = SmtpTransport::builder_dangerous(&self.server).port(self.port).timeout(Some(Duration::from_secs(30)));
+        let mut t =
+            SmtpTransport::builder_dangerous(&self.server).port(self.port).timeout(Some(Duration::from_secs(30)));
         t = match self.security {
             Security::StartTls => t.tls(tls(false)?),
             Security::Implicit => t.tls(tls(true)?),

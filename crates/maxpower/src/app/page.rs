@@ -144,12 +144,22 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} tr.current {{ 
     if let Some(n) = &s.norway {
         o.push_str(r#"<section><h2>This month's top three (different days)</h2><table id="top"><tr><th>#</th><th>Hour</th><th>kWh</th></tr>"#);
         for (i, p) in n.top.iter().enumerate() {
-            let _ = write!(o, r#"<tr><td>{}</td><td>{}</td><td class="n">{:.3}</td></tr>"#, i + 1, esc(&short(&p.hour)), p.kwh);
+            let _ = write!(
+                o,
+                r#"<tr><td>{}</td><td>{}</td><td class="n">{:.3}</td></tr>"#,
+                i + 1,
+                esc(&short(&p.hour)),
+                p.kwh
+            );
         }
         let _ = write!(o, r#"</table><p>Average <b id="average">{:.3}</b> kWh/h."#, n.average_kwh);
         match n.headroom_wh {
             Some(h) => {
-                let _ = write!(o, r#" This hour may take <b id="headroom">{:.3}</b> kWh more before the step rises."#, h / 1000.0);
+                let _ = write!(
+                    o,
+                    r#" This hour may take <b id="headroom">{:.3}</b> kWh more before the step rises."#,
+                    h / 1000.0
+                );
             }
             None => o.push_str(" The month is in the top step."),
         }
@@ -159,7 +169,11 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} tr.current {{ 
             let to = n.steps.get(i).map_or(String::new(), |t| format!("{t}"));
             let class = if i + 1 == n.step { r#" class="current""# } else { "" };
             let mark = if i + 1 == n.step { " (this month)" } else { "" };
-            let _ = write!(o, r#"<tr{class}><td>{}{mark}</td><td class="n">{from}</td><td class="n">{to}</td></tr>"#, i + 1);
+            let _ = write!(
+                o,
+                r#"<tr{class}><td>{}{mark}</td><td class="n">{from}</td><td class="n">{to}</td></tr>"#,
+                i + 1
+            );
             from = n.steps.get(i).copied().unwrap_or(from);
         }
         o.push_str("</table></section>\n");
@@ -168,18 +182,37 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} tr.current {{ 
         o.push_str("<section><h2>Peak demand (quarter hour)</h2><p>");
         match b.month_peak_w {
             Some(w) => {
-                let _ = write!(o, r#"This month: <b id="peak">{:.3}</b> kW, billed at {:.3} kW."#, w / 1000.0, b.billed_w / 1000.0);
+                let _ = write!(
+                    o,
+                    r#"This month: <b id="peak">{:.3}</b> kW, billed at {:.3} kW."#,
+                    w / 1000.0,
+                    b.billed_w / 1000.0
+                );
             }
             None => o.push_str("This month: none yet (billed at 2.5 kW)."),
         }
-        let _ = write!(o, r#" 12-month mean: <b id="mean">{:.3}</b> kW.</p><table id="months"><tr><th>Month</th><th>kW</th><th>From</th></tr>"#, b.mean_12_w / 1000.0);
+        let _ = write!(
+            o,
+            r#" 12-month mean: <b id="mean">{:.3}</b> kW.</p><table id="months"><tr><th>Month</th><th>kW</th><th>From</th></tr>"#,
+            b.mean_12_w / 1000.0
+        );
         for m in &b.months {
-            let _ = write!(o, r#"<tr><td>{}</td><td class="n">{:.3}</td><td>{}</td></tr>"#, esc(&m.month), m.peak_w / 1000.0, esc(&m.source));
+            let _ = write!(
+                o,
+                r#"<tr><td>{}</td><td class="n">{:.3}</td><td>{}</td></tr>"#,
+                esc(&m.month),
+                m.peak_w / 1000.0,
+                esc(&m.source)
+            );
         }
         o.push_str("</table></section>\n");
     }
     if !s.gaps.is_empty() {
-        let _ = write!(o, "<section><h2>Gaps in the readings</h2><p>{} this month, not counted.</p></section>\n", s.gaps.len());
+        let _ = write!(
+            o,
+            "<section><h2>Gaps in the readings</h2><p>{} this month, not counted.</p></section>\n",
+            s.gaps.len()
+        );
     }
     o.push_str("</body></html>\n");
     o

@@ -108,7 +108,9 @@ impl Scan {
 
     /// Reads the logs of `dir` for the days `from..=to`.
     pub fn read_logs(&mut self, dir: &Path, from: NaiveDate, to: NaiveDate, now: DateTime<Utc>) -> Result<()> {
-        for file in logs::day_files(dir, Some(from), Some(to)).with_context(|| format!("cannot list {}", dir.display()))? {
+        for file in
+            logs::day_files(dir, Some(from), Some(to)).with_context(|| format!("cannot list {}", dir.display()))?
+        {
             let mut lines = file.lines().with_context(|| format!("cannot open {}", file.path.display()))?;
             while let Some(bytes) = lines.next_line().with_context(|| format!("cannot read {}", file.path.display()))? {
                 // han-log checked each line when it stored it; only the head is read.

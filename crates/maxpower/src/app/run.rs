@@ -103,7 +103,8 @@ fn follow(s: &Settings, state: &mut State, scan: &mut Scan, json: bool, out: &mu
             let (summary, c) = evaluate(s, state, scan, now)?;
             code = code.max(c);
             if json {
-                let line = serde_json::to_writer(&mut *out, &summary).map_err(io::Error::from).and_then(|()| writeln!(out));
+                let line =
+                    serde_json::to_writer(&mut *out, &summary).map_err(io::Error::from).and_then(|()| writeln!(out));
                 match line.and_then(|()| out.flush()) {
                     Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(code),
                     other => other.context("cannot write the summary")?,
@@ -190,7 +191,9 @@ fn mail(s: &Settings, state: &mut State, summary: &Summary, changed: &mut bool) 
             Err(e) => {
                 p.tries += 1;
                 let waiting = state.pending.len();
-                eprintln!("maxpower: cannot send mail ({e}); {waiting} kept in the state file, retried on the next run");
+                eprintln!(
+                    "maxpower: cannot send mail ({e}); {waiting} kept in the state file, retried on the next run"
+                );
                 state.save(&s.state)?;
                 return Ok(MAIL_FAILED);
             }

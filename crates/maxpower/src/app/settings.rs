@@ -61,7 +61,11 @@ fn usage(e: ConfigError) -> anyhow::Error {
 
 /// A limit must be a positive number of Wh.
 pub fn check_limit(wh: f64, what: &str) -> Result<f64> {
-    if wh.is_finite() && wh > 0.0 { Ok(wh) } else { Err(Usage(format!("{what} = {wh}: a positive number of Wh")).into()) }
+    if wh.is_finite() && wh > 0.0 {
+        Ok(wh)
+    } else {
+        Err(Usage(format!("{what} = {wh}: a positive number of Wh")).into())
+    }
 }
 
 pub fn settings(args: &Args) -> Result<Settings> {
@@ -89,7 +93,9 @@ pub fn settings(args: &Args) -> Result<Settings> {
         (None, Some("no")) => Some(Tariff::No),
         (None, Some("be")) => Some(Tariff::Be),
         (None, Some("none")) => Some(Tariff::None),
-        (None, Some(other)) => return Err(Usage(format!("config [maxpower] tariff = {other:?}: no, be or none")).into()),
+        (None, Some(other)) => {
+            return Err(Usage(format!("config [maxpower] tariff = {other:?}: no, be or none")).into());
+        }
     };
     let steps = match file.numbers(S, "steps").map_err(usage)? {
         None => DEFAULT_STEPS.to_vec(),

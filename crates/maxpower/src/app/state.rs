@@ -61,8 +61,9 @@ impl State {
     pub fn load(dir: &Path) -> Result<State> {
         let p = path(dir);
         match std::fs::read(&p) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a maxpower state file (move it away to start afresh)", p.display())),
+            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
+                format!("{} is not a maxpower state file (move it away to start afresh)", p.display())
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", p.display())),
         }

@@ -185,7 +185,11 @@ pub fn summarise(scan: &Scan, g: &Given<'_>) -> Summary {
         let m = capacity::month(&done, tz, g.steps);
         let step_from_kwh = m.step.checked_sub(1).and_then(|i| g.steps.get(i)).copied().unwrap_or(0.0);
         Norway {
-            top: m.top.iter().map(|d| PeakOut { date: d.date.to_string(), hour: local(d.hour, tz), kwh: d.kwh }).collect(),
+            top: m
+                .top
+                .iter()
+                .map(|d| PeakOut { date: d.date.to_string(), hour: local(d.hour, tz), kwh: d.kwh })
+                .collect(),
             average_kwh: m.average_kwh,
             step: m.step + 1,
             step_from_kwh,

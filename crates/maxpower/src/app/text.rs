@@ -31,14 +31,8 @@ fn hour_line(out: &mut String, h: &HourOut, limit: Option<f64>, running: bool) {
 pub fn render(s: &Summary) -> String {
     let mut o = String::new();
     let limit = s.limit_wh.map_or("none".to_owned(), kwh);
-    let _ = writeln!(
-        o,
-        "maxpower {}  {}  tariff {:?} ({}), limit {limit}",
-        short(&s.now),
-        s.tz,
-        s.tariff,
-        s.tariff_from
-    );
+    let _ =
+        writeln!(o, "maxpower {}  {}  tariff {:?} ({}), limit {limit}", short(&s.now), s.tz, s.tariff, s.tariff_from);
     let _ = writeln!(o, "last reading {}", s.last_reading.as_deref().map_or("none".into(), short));
     let _ = writeln!(o, "\nToday's hours (import):");
     if s.today.is_empty() {
@@ -63,11 +57,8 @@ pub fn render(s: &Summary) -> String {
             let _ = writeln!(o, "  {}. {}  {:.3} kWh", i + 1, short(&p.hour), p.kwh);
         }
         let upper = n.step_to_kwh.map_or("and up".into(), |t| format!("{t}"));
-        let _ = writeln!(
-            o,
-            "  average {:.3} kWh/h: step {} ({}-{upper} kWh/h)",
-            n.average_kwh, n.step, n.step_from_kwh
-        );
+        let _ =
+            writeln!(o, "  average {:.3} kWh/h: step {} ({}-{upper} kWh/h)", n.average_kwh, n.step, n.step_from_kwh);
         match n.headroom_wh {
             Some(h) => {
                 let _ = writeln!(o, "  headroom: this hour may take {} more before the step rises", kwh(h));
@@ -92,14 +83,16 @@ pub fn render(s: &Summary) -> String {
         let _ = writeln!(o, "  12-month mean: {:.3} kW over {} month(s)", b.mean_12_w / 1000.0, b.months.len().max(1));
         if let (Some(q), Some(room)) = (&b.quarter, b.quarter_headroom_wh) {
             let proj = q.projected_wh.map_or(String::new(), |p| format!(", projected {}", kwh(p)));
-            let _ = writeln!(o, "  this quarter ({}): {} so far{proj}; {} more sets a new peak", short(&q.start), kwh(q.so_far_wh), kwh(room));
+            let _ = writeln!(
+                o,
+                "  this quarter ({}): {} so far{proj}; {} more sets a new peak",
+                short(&q.start),
+                kwh(q.so_far_wh),
+                kwh(room)
+            );
         }
     }
-    let _ = writeln!(
-        o,
-        "\nThis month: {:.3} kWh imported, {:.3} kWh exported",
-        s.month_import_kwh, s.month_export_kwh
-    );
+    let _ = writeln!(o, "\nThis month: {:.3} kWh imported, {:.3} kWh exported", s.month_import_kwh, s.month_export_kwh);
     if !s.over_limit.is_empty() {
         let _ = writeln!(o, "Hours over the limit this month: {}", s.over_limit.len());
         for h in s.over_limit.iter().rev().take(5) {

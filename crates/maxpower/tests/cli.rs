@@ -1,0 +1,314 @@
+//! The binary on day files: han-sim runs (a Norwegian Kaifa across a month
+//! boundary and the autumn DST day, a Belgian Fluvius), hand-made months
+//! (three peaks on one day), the page, --set-limit and --follow.
+
+mod common;
+
+use common::*;
+use han_sim::Meter;
+
+const OSLO: han::Tz = han::Tz::Europe__Oslo;
+
+#[test]
+fn hours_by_the_meter_clock_across_a_month_boundary() {
+    let t = Tmp::new("month");
+    let logs = t.join("log");
+    // Kaifa: power every 2 s, registers at xx:00:10 stamped xx:00:00.
+    let (lines, regs) = sim(Meter::KaifaNo, "2025-01-31T20:00:00+01:00", 8 * 3600);
+    file_lines(&logs, OSLO, &lines);
+    let j = json(&[
+        "--dir",
+        logs.to_str().unwrap(),
+        "--state",
+        t.join("st").to_str().unwrap(),
+        "--tz",
+        "Europe/Oslo",
+        "--now",
+        "2025-02-01T03:30:00+01:00",
+    ]);
+    assert_eq!(j["month"], "2025-02");
+    assert_eq!(j["tariff"], "no", "a Norwegian list: tariff from the meter's data");
+    let hours = today(&j);
+    let starts: Vec<&str> = hours.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(
+        starts,
+        [
+            "2025-02-01T00:00:00+01:00",
+            "2025-02-01T01:00:00+01:00",
+            "2025-02-01T02:00:00+01:00",
+            "2025-02-01T03:00:00+01:00"
+        ]
+    );
+    for (i, (start, wh)) in hours.iter().take(3).enumerate() {
+        let from = register_at(&regs, &format!("2025-02-01T0{i}:00:00+01:00"));
+        let to = register_at(&regs, &format!("2025-02-01T0{}:00:00+01:00", i + 1));
+        assert!((wh - (to - from) * 1000.0).abs() < 1e-6, "{start}: {wh} vs registers {from} -> {to}");
+        assert_eq!(j["today"][i]["source"], "registers");
+    }
+    // January's hours are not this month's.
+    let month_kwh = j["month_import_kwh"].as_f64().unwrap();
+    let by_hand = register_at(&regs, "2025-02-01T03:00:00+01:00") - register_at(&regs, "2025-02-01T00:00:00+01:00");
+    let running = hours[3].1 / 1000.0;
+    assert!((month_kwh - by_hand - running).abs() < 1e-6, "{month_kwh} vs {by_hand} + {running}");
+    let top = j["norway"]["top"].as_array().unwrap();
+    assert_eq!(top.len(), 1, "one day of February so far: {top:?}");
+    assert_eq!(j["current"]["start"], "2025-02-01T03:00:00+01:00");
+    let so_far = j["current"]["so_far_wh"].as_f64().unwrap();
+    let projected = j["current"]["projected_wh"].as_f64().unwrap();
+    assert!(projected > so_far && so_far > 0.0, "{so_far} {projected}");
+    // The text summary says the same.
+    let out = maxpower(
+        &[
+            "--dir",
+            logs.to_str().unwrap(),
+            "--state",
+            t.join("st").to_str().unwrap(),
+            "--tz",
+            "Europe/Oslo",
+            "--now",
+            "2025-02-01T03:30:00+01:00",
+        ],
+        None,
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("This month's top three") && text.contains("step 1 (0-2 kWh/h)")
+            || text.contains("step 2 (2-5 kWh/h)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_autumn_day_has_25_hours_and_the_spring_day_23() {
+    for (day, start, end, hours) in [
+        ("2025-10-26", "2025-10-26T00:00:00+02:00", "2025-10-26T23:59:00+01:00", 25),
+        ("2025-03-30", "2025-03-30T00:00:00+01:00", "2025-03-30T23:59:00+02:00", 23),
+    ] {
+        let t = Tmp::new(&format!("dst-{day}"));
+        let logs = t.join("log");
+        let (lines, regs) = sim(Meter::KaifaNo, start, hours * 3600 + 60);
+        file_lines(&logs, OSLO, &lines);
+        let j = json(&[
+            "--dir",
+            logs.to_str().unwrap(),
+            "--state",
+            t.join("st").to_str().unwrap(),
+            "--tz",
+            "Europe/Oslo",
+            "--now",
+            end,
+        ]);
+        let got = today(&j);
+        assert_eq!(got.len(), hours as usize, "{day}: {got:?}");
+        // The day's total equals the registers' growth over the day.
+        let first = regs.iter().find(|(t, _)| t.with_timezone(&OSLO).date_naive().to_string() == day).unwrap().1;
+        let last = regs.iter().rev().find(|(t, _)| t.with_timezone(&OSLO).date_naive().to_string() == day).unwrap().1;
+        let complete: f64 = got.iter().take(hours as usize - 1).map(|(_, wh)| wh).sum();
+        assert!((complete - (last - first) * 1000.0).abs() < 1e-6, "{day}: {complete} vs {}", (last - first) * 1000.0);
+        assert!(j["today"].as_array().unwrap().iter().take(hours as usize - 1).all(|h| h["complete"] == true), "{day}");
+    }
+}
+
+/// A month by hand: a minute reading, the power of each minute given by `w(day, hour)`.
+fn month_by_hand(dir: &std::path::Path, days: u32, w: impl Fn(u32, u32) -> f64) {
+    let mut lines = Vec::new();
+    let mut kwh = 1000.0;
+    for day in 1..=days {
+        for hour in 0..24 {
+            for min in 0..60 {
+                let p = w(day, hour);
+                lines.push(reading(&format!("2025-01-{day:02}T{hour:02}:{min:02}:00"), p, kwh));
+                kwh += p / 60.0 / 1000.0;
+            }
+        }
+    }
+    file_lines(dir, OSLO, &lines);
+}
+
+#[test]
+fn three_peaks_on_one_day_count_once_and_the_step_and_headroom() {
+    let t = Tmp::new("peaks");
+    let logs = t.join("log");
+    // The 6th: 9, 8.5 and 8 kWh at 16, 17, 18; the 7th: 4 kWh at 17; the 8th: 5 kWh at 17; else 1 kWh.
+    month_by_hand(&logs, 9, |day, hour| match (day, hour) {
+        (6, 16) => 9000.0,
+        (6, 17) => 8500.0,
+        (6, 18) => 8000.0,
+        (7, 17) => 4000.0,
+        (8, 17) => 5000.0,
+        _ => 1000.0,
+    });
+    let j = json(&[
+        "--dir",
+        logs.to_str().unwrap(),
+        "--state",
+        t.join("st").to_str().unwrap(),
+        "--tz",
+        "Europe/Oslo",
+        "--now",
+        "2025-01-09T12:30:00+01:00",
+    ]);
+    let n = &j["norway"];
+    let top: Vec<(String, f64)> = n["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["hour"].as_str().unwrap().to_owned(), p["kwh"].as_f64().unwrap()))
+        .collect();
+    let kwh: Vec<f64> = top.iter().map(|(_, k)| (k * 1000.0).round() / 1000.0).collect();
+    assert_eq!(kwh, [9.0, 5.0, 4.0], "{top:?}");
+    assert_eq!(top[0].0, "2025-01-06T16:00:00+01:00");
+    assert!((n["average_kwh"].as_f64().unwrap() - 6.0).abs() < 1e-6);
+    assert_eq!(
+        (n["step"].as_u64(), n["step_from_kwh"].as_f64(), n["step_to_kwh"].as_f64()),
+        (Some(3), Some(5.0), Some(10.0))
+    );
+    // The 9th's 12:00 hour has 0.5 kWh so far: it may reach 3 * 10 - 9 - 5 = 16 kWh, so 15.5 kWh more.
+    let room = n["headroom_wh"].as_f64().unwrap();
+    assert!((room - 15_500.0).abs() < 1.0, "{room}");
+    assert!(j["gaps"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_gap_is_reported_and_never_counted() {
+    let t = Tmp::new("gap");
+    let logs = t.join("log");
+    let mut lines = Vec::new();
+    for min in 0..60 {
+        // Nothing from 10:20 to 10:50 (power 1.2 kW, no register growth shown).
+        if !(20..50).contains(&min) {
+            lines.push(format!(r#"{{"v":1,"meter_time":"2025-01-06T10:{min:02}:00","protocol":"han","power_import_w":1200.0,"obis":{{}}}}"#).into_bytes());
+        }
+    }
+    file_lines(&logs, OSLO, &lines);
+    let j = json(&[
+        "--dir",
+        logs.to_str().unwrap(),
+        "--state",
+        t.join("st").to_str().unwrap(),
+        "--tz",
+        "Europe/Oslo",
+        "--now",
+        "2025-01-06T10:59:30+01:00",
+        "--tariff",
+        "none",
+    ]);
+    let h = &j["today"][0];
+    // 19 + 9 minutes at 1.2 kW (10:00-10:19, 10:50-10:59): 560 Wh, and the hour is not complete.
+    assert!((h["import_wh"].as_f64().unwrap() - 1200.0 * 28.0 / 60.0).abs() < 1e-6, "{h}");
+    assert_eq!((h["complete"].as_bool(), h["source"].as_str()), (Some(false), Some("power")));
+    assert_eq!(j["gaps"][0]["from"], "2025-01-06T10:19:00+01:00");
+    assert_eq!(j["gaps"][0]["minutes"], 31);
+    assert!(j["norway"].is_null(), "--tariff none");
+}
+
+#[test]
+fn belgium_the_quarter_hour_peak_the_floor_and_the_12_month_mean() {
+    let t = Tmp::new("be");
+    let logs = t.join("log");
+    let (lines, _) = sim(Meter::Fluvius, "2025-03-03T00:00:00+01:00", 20 * 3600);
+    file_lines(&logs, han::Tz::Europe__Brussels, &lines);
+    let j = json(&[
+        "--dir",
+        logs.to_str().unwrap(),
+        "--state",
+        t.join("st").to_str().unwrap(),
+        "--tz",
+        "Europe/Brussels",
+        "--now",
+        "2025-03-03T19:20:00+01:00",
+    ]);
+    assert_eq!(j["tariff"], "be", "Belgian demand values: tariff from the meter's data");
+    let b = &j["belgium"];
+    assert_eq!(b["peak_from_meter"], true);
+    let meter = b["month_peak_w"].as_f64().unwrap();
+    let computed = b["computed_peak_w"].as_f64().unwrap();
+    // The meter's 1-0:1.6.0 and the peak computed from the readings agree to a few W.
+    assert!((meter - computed).abs() < 0.01 * meter, "meter {meter} computed {computed}");
+    assert_eq!(b["billed_w"].as_f64().unwrap(), meter.max(2500.0));
+    let months = b["months"].as_array().unwrap();
+    assert_eq!(months[0]["month"], "2025-03");
+    assert!(months.len() > 1, "the meter's history of past months: {months:?}");
+    let by_hand = months.iter().map(|m| m["peak_w"].as_f64().unwrap().max(2500.0)).sum::<f64>() / months.len() as f64;
+    assert!((b["mean_12_w"].as_f64().unwrap() - by_hand).abs() < 1e-6);
+    let q = &b["quarter"];
+    assert_eq!(q["start"], "2025-03-03T19:15:00+01:00");
+    let room = b["quarter_headroom_wh"].as_f64().unwrap();
+    assert!((room - (meter.max(2500.0) / 4.0 - q["so_far_wh"].as_f64().unwrap())).abs() < 1e-6);
+    // The month's peak is kept in the state for next year's mean.
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(t.join("st/maxpower.json")).unwrap()).unwrap();
+    assert_eq!(state["months"]["2025-03"]["peak_w"].as_f64(), Some(meter));
+}
+
+#[test]
+fn the_page_the_stored_limit_and_follow() {
+    let t = Tmp::new("page");
+    let logs = t.join("log");
+    let (lines, _) = sim(Meter::KaifaNo, "2025-01-06T00:00:00+01:00", 18 * 3600);
+    file_lines(&logs, OSLO, &lines);
+    let (dir, st, www) = (logs.to_str().unwrap(), t.join("st"), t.join("www"));
+    let st = st.to_str().unwrap();
+    let out = maxpower(&["--state", st, "--set-limit", "2500"], None);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("limit set to 2500 Wh"));
+    let base = ["--dir", dir, "--state", st, "--tz", "Europe/Oslo", "--now", "2025-01-06T17:30:00+01:00"];
+    let j = json(&base);
+    assert_eq!(j["limit_wh"], 2500.0, "the stored limit");
+    let mut with_flag = base.to_vec();
+    with_flag.extend(["--limit-wh", "4000"]);
+    assert_eq!(json(&with_flag)["limit_wh"], 4000.0, "the flag wins for its run");
+    let over: Vec<&str> = j["over_limit"].as_array().unwrap().iter().map(|h| h["start"].as_str().unwrap()).collect();
+    let by_today: Vec<String> = today(&j)
+        .into_iter()
+        .filter(|(s, wh)| *wh > 2500.0 && s != "2025-01-06T17:00:00+01:00")
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(over, by_today);
+    assert!(!over.is_empty(), "the simulated evening goes over 2.5 kWh");
+
+    let mut page = base.to_vec();
+    page.extend(["--www", www.to_str().unwrap()]);
+    let out = maxpower(&page, None);
+    assert!(out.status.success());
+    let html = std::fs::read_to_string(www.join("peaks.html")).unwrap();
+    let bars = html.matches(r#"<rect class="bar"#).count();
+    assert_eq!(bars, 18, "a bar for each hour today");
+    assert_eq!(html.matches(r#"class="bar over""#).count(), over.len());
+    assert!(html.contains(r#"<line id="limit""#) && html.contains("limit 2.500 kWh"));
+    let step = j["norway"]["step"].as_u64().unwrap();
+    let current_row = html.split(r#"<tr class="current"><td>"#).nth(1).unwrap();
+    assert!(current_row.starts_with(&format!("{step} (this month)")), "{current_row}");
+    let top = j["norway"]["top"].as_array().unwrap().len();
+    assert_eq!(top, 1, "one day so far");
+    assert_eq!(html.matches("<tr><td>").count() + 1, top + 8, "the top rows, eight step rows");
+    let data: serde_json::Value = serde_json::from_slice(&std::fs::read(www.join("data/peaks.json")).unwrap()).unwrap();
+    assert_eq!(data, j, "data/peaks.json is the summary");
+
+    // --follow: the same month from the stream on stdin.
+    let empty = t.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let mut stream = Vec::new();
+    for l in &lines {
+        stream.extend_from_slice(l);
+        stream.push(b'\n');
+    }
+    let out = maxpower(
+        &[
+            "--dir",
+            empty.to_str().unwrap(),
+            "--state",
+            st,
+            "--tz",
+            "Europe/Oslo",
+            "--follow",
+            "--json",
+            "--now",
+            "2025-01-06T00:00:00+01:00",
+        ],
+        Some(&stream),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let last: serde_json::Value =
+        serde_json::from_slice(String::from_utf8(out.stdout).unwrap().lines().last().unwrap().as_bytes()).unwrap();
+    let from_logs = json(&["--dir", dir, "--state", st, "--tz", "Europe/Oslo", "--now", last["now"].as_str().unwrap()]);
+    assert_eq!(today(&last), today(&from_logs), "the stream sums as the logs do");
+}
