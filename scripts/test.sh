@@ -10,7 +10,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # System packages: a C toolchain (the linker cargo calls), pkg-config, socat,
-# python3, chromium and chromedriver.
+# python3, chromium and chromedriver, aiosmtpd.
 missing=()
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
@@ -23,6 +23,8 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 # han-log's full-disk tests mount a small tmpfs (mount, from util-linux).
 command -v mount >/dev/null 2>&1 || missing+=(mount)
+# maxpower's mail tests send to a real SMTP server: Debian's aiosmtpd.
+{ python3 -c 'import aiosmtpd' 2>/dev/null || /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; } || missing+=(python3-aiosmtpd)
 if [ ${#missing[@]} -gt 0 ]; then
     if ! command -v apt-get >/dev/null 2>&1; then
         echo "error: missing ${missing[*]} and no apt-get: install them by hand" >&2

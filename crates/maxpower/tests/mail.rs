@@ -1,0 +1,198 @@
+//! Mail through a real SMTP server (Python's aiosmtpd, started here, its
+//! Mailbox handler writing a maildir): exactly one mail per hour over the
+//! limit, with the right content; none on a rerun; a mail that failed
+//! while the server was down arrives on the next run, once.
+
+mod common;
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// A Python that has aiosmtpd (Debian's python3-aiosmtpd is under /usr/bin).
+fn python() -> Option<&'static str> {
+    ["python3", "/usr/bin/python3"].into_iter().find(|p| {
+        Command::new(p).args(["-c", "import aiosmtpd"]).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    })
+}
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start(py: &str, port: u16, maildir: &Path) -> Server {
+    let child = Command::new(py)
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(maildir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < until, "aiosmtpd did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server(child)
+}
+
+/// The mails delivered so far, as text.
+fn mails(maildir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(maildir.join("new"))
+        .map(|d| d.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// The mail's text with quoted-printable soft breaks undone.
+fn plain(mail: &str) -> String {
+    mail.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+}
+
+#[test]
+fn one_mail_per_breach_none_on_a_rerun_and_a_failed_one_later_once() {
+    let Some(py) = python() else {
+        assert!(std::env::var_os("CI").is_none(), "CI needs aiosmtpd (python3-aiosmtpd)");
+        eprintln!("SKIPPED: no aiosmtpd (apt-get install python3-aiosmtpd)");
+        return;
+    };
+    let t = Tmp::new("mail");
+    let logs = t.join("log");
+    // A day by hand: 1 kW all day but 4 kW from 16:00 to 17:00 and 5 kW from 19:00 to 20:00.
+    let mut lines = Vec::new();
+    let mut kwh = 500.0;
+    for hour in 0..24 {
+        for min in 0..60 {
+            let w = match hour {
+                16 => 4000.0,
+                19 => 5000.0,
+                _ => 1000.0,
+            };
+            lines.push(reading(&format!("2025-01-15T{hour:02}:{min:02}:00"), w, kwh));
+            kwh += w / 60_000.0;
+        }
+    }
+    file_lines(&logs, han::Tz::Europe__Oslo, &lines);
+    let port = free_port();
+    let maildir = t.join("maildir");
+    let config = t.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[maxpower]\ndir = {:?}\nstate = {:?}\ntz = \"Europe/Oslo\"\nlimit_wh = 3000\nsmtp_server = \"127.0.0.1\"\nsmtp_port = {port}\nsmtp_tls = \"none\"\nmail_from = \"maxpower <pi@example.org>\"\nmail_to = \"owner@example.org\"\n",
+            logs,
+            t.join("state")
+        ),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let run = |now: &str| maxpower(&["--config", cfg, "--now", now], None);
+
+    let server = start(py, port, &maildir);
+    // The first run watches from its hour on: nothing old is mailed.
+    assert!(run("2025-01-15T15:30:00+01:00").status.success());
+    assert!(mails(&maildir).is_empty());
+    // 16:00-17:00 went over: one mail.
+    let out = run("2025-01-15T17:20:00+01:00");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got = mails(&maildir);
+    assert_eq!(got.len(), 1, "{got:?}");
+    let m = plain(&got[0]);
+    assert!(m.contains("Subject: maxpower: 2025-01-15 16:00 used 4.000 kWh (limit 3.000 kWh)"), "{m}");
+    assert!(m.contains("To: owner@example.org") && m.contains("From: maxpower <pi@example.org>"), "{m}");
+    // Headroom: the 17:00 hour (0.333 kWh so far, the same day as 16:00) may reach 5 kWh.
+    for part in [
+        "The hour from 2025-01-15 16:00 used 4.000 kWh, over the limit of 3.000 kWh.",
+        "1. 2025-01-15 16:00  4.000 kWh",
+        "step 2 (2-5 kWh/h)",
+        "Headroom this hour before the next step: 4.667 kWh.",
+    ] {
+        assert!(m.contains(part), "{part:?} not in\n{m}");
+    }
+    // A rerun (cron again) mails nothing.
+    assert!(run("2025-01-15T17:25:00+01:00").status.success());
+    assert_eq!(mails(&maildir).len(), 1);
+
+    // The server goes down; 19:00-20:00 goes over: the run fails with 4 and keeps the mail.
+    drop(server);
+    let out = run("2025-01-15T20:10:00+01:00");
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("retried on the next run"));
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.join("state/maxpower.json")).unwrap()).unwrap();
+    assert_eq!(state["pending"].as_array().unwrap().len(), 1, "{state}");
+    // Back up: the next run sends it, once; the one after sends nothing.
+    let _server = start(py, port, &maildir);
+    assert!(run("2025-01-15T20:15:00+01:00").status.success());
+    let got = mails(&maildir);
+    assert_eq!(got.len(), 2, "{got:?}");
+    let late = got.iter().map(|m| plain(m)).find(|m| m.contains("19:00 used 5.000 kWh")).expect("the 19:00 mail");
+    assert!(late.contains("could not be sent at"), "{late}");
+    assert!(run("2025-01-15T20:20:00+01:00").status.success());
+    assert_eq!(mails(&maildir).len(), 2, "never doubled");
+}
+
+#[test]
+fn early_warnings_once_per_hour_and_the_password_never_from_argv() {
+    let Some(py) = python() else {
+        assert!(std::env::var_os("CI").is_none(), "CI needs aiosmtpd (python3-aiosmtpd)");
+        return;
+    };
+    let t = Tmp::new("early");
+    let logs = t.join("log");
+    // 2 kW from 10:00, 4.5 kW from 10:30: at 10:40, 1.75 kWh so far, projected 3.25 kWh.
+    let mut lines = Vec::new();
+    let mut kwh = 10.0;
+    for min in 0..41 {
+        let w = if min < 30 { 2000.0 } else { 4500.0 };
+        lines.push(reading(&format!("2025-01-15T10:{min:02}:00"), w, kwh));
+        kwh += w / 60_000.0;
+    }
+    file_lines(&logs, han::Tz::Europe__Oslo, &lines);
+    let port = free_port();
+    let maildir = t.join("maildir");
+    let config = t.join("config.toml");
+    std::fs::write(&config, format!("[maxpower]\nsmtp_server = \"127.0.0.1\"\nsmtp_port = {port}\nsmtp_tls = \"none\"\nmail_from = \"pi@example.org\"\nmail_to = \"a@example.org, b@example.org\"\nwarn_projected = true\n")).unwrap();
+    let st = t.join("st");
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "--dir",
+        logs.to_str().unwrap(),
+        "--state",
+        st.to_str().unwrap(),
+        "--tz",
+        "Europe/Oslo",
+        "--limit-wh",
+        "3000",
+        "--now",
+        "2025-01-15T10:40:30+01:00",
+    ];
+    let _server = start(py, port, &maildir);
+    assert!(maxpower(&args, None).status.success());
+    assert!(maxpower(&args, None).status.success());
+    let got = mails(&maildir);
+    assert_eq!(got.len(), 1, "one early warning for the hour: {got:?}");
+    let m = plain(&got[0]);
+    assert!(m.contains("Subject: maxpower: 2025-01-15 10:00 is heading for"), "{m}");
+    assert!(m.contains("a@example.org") && m.contains("b@example.org"), "{m}");
+    // A user without a password is refused before anything is sent; there is no password flag.
+    std::fs::write(&config, format!("[maxpower]\nsmtp_server = \"127.0.0.1\"\nsmtp_port = {port}\nsmtp_user = \"pi\"\nmail_from = \"pi@example.org\"\nmail_to = \"a@example.org\"\n")).unwrap();
+    let out = maxpower(&args, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MAXPOWER_SMTP_PASSWORD"));
+    let help = maxpower(&["--help"], None);
+    assert!(!String::from_utf8_lossy(&help.stdout).contains("--password"));
+}
