@@ -186,7 +186,13 @@ impl<'a> Line<'a> {
 
     /// A quantity by name (`power_import_w`), when present and a number.
     pub fn number(&self, name: &str) -> Option<f64> {
-        self.quantities.get(index(name)?)?.as_ref()?.as_f64()
+        self.number_at(index(name)?)
+    }
+
+    /// A quantity by its [`index`] (looked up once by a tool that reads
+    /// millions of lines), when present and a number.
+    pub fn number_at(&self, i: usize) -> Option<f64> {
+        self.quantities.get(i)?.as_ref()?.as_f64()
     }
 }
 

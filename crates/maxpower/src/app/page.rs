@@ -208,9 +208,9 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} tr.current {{ 
         o.push_str("</table></section>\n");
     }
     if !s.gaps.is_empty() {
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<section><h2>Gaps in the readings</h2><p>{} this month, not counted.</p></section>\n",
+            "<section><h2>Gaps in the readings</h2><p>{} this month, not counted.</p></section>",
             s.gaps.len()
         );
     }

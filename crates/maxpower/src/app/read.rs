@@ -20,7 +20,8 @@ const NORWEGIAN_LISTS: &[&str] = &["AIDON_V", "KFM_", "Kamstrup_V"];
 #[derive(Debug)]
 pub struct Scan {
     pub hours: Hours,
-    pub quarters: Hours,
+    /// Quarter hours, summed only for Belgium (told, or seen in the data).
+    pub quarters: Option<Hours>,
     days: Days,
     /// The tariff the meter's data points to.
     pub hint: Option<Tariff>,
@@ -34,6 +35,8 @@ pub struct Scan {
     pub readings: u64,
     pub bad: u64,
     pub unfinished: u64,
+    /// The tariff as told (quarters are summed only when it is Belgium's or unknown).
+    told: Option<Tariff>,
     /// Readings after this are left out (`--now`: the month as it stood then).
     pub until: Option<DateTime<Utc>>,
 }
@@ -44,11 +47,43 @@ pub fn month_start(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
     d.with_day(1).unwrap_or(d)
 }
 
+/// The quantities read, by index (looked up once).
+struct Wanted {
+    import_w: usize,
+    export_w: usize,
+    import_kwh: usize,
+    export_kwh: usize,
+    peak_w: usize,
+    peak_time: usize,
+    quarter_w: usize,
+}
+
+fn wanted() -> &'static Wanted {
+    static W: std::sync::OnceLock<Wanted> = std::sync::OnceLock::new();
+    W.get_or_init(|| {
+        let i = |name| han_common::line::index(name).unwrap_or(usize::MAX);
+        Wanted {
+            import_w: i("power_import_w"),
+            export_w: i("power_export_w"),
+            import_kwh: i("energy_import_kwh"),
+            export_kwh: i("energy_export_kwh"),
+            peak_w: i("demand_month_peak_w"),
+            peak_time: i("demand_month_peak_time"),
+            quarter_w: i("demand_quarter_w"),
+        }
+    })
+}
+
+fn quarter_hours() -> Hours {
+    Hours::new(Duration::minutes(15))
+}
+
 impl Scan {
-    pub fn new(tz: Tz) -> Scan {
+    /// `tariff` as told (`None`: from the data).
+    pub fn new(tz: Tz, tariff: Option<Tariff>) -> Scan {
         Scan {
             hours: Hours::default(),
-            quarters: Hours::new(Duration::minutes(15)),
+            quarters: (tariff == Some(Tariff::Be)).then(quarter_hours),
             days: Days::new(tz, Clock::Meter),
             hint: None,
             meter_peak: None,
@@ -58,6 +93,7 @@ impl Scan {
             bad: 0,
             unfinished: 0,
             until: None,
+            told: tariff,
         }
     }
 
@@ -73,30 +109,34 @@ impl Scan {
             return;
         }
         self.readings += 1;
+        let w = wanted();
         let sample = Sample {
-            import_w: line.number("power_import_w"),
-            export_w: line.number("power_export_w"),
-            import_kwh: line.number("energy_import_kwh"),
-            export_kwh: line.number("energy_export_kwh"),
+            import_w: line.number_at(w.import_w),
+            export_w: line.number_at(w.export_w),
+            import_kwh: line.number_at(w.import_kwh),
+            export_kwh: line.number_at(w.export_kwh),
         };
         self.hours.add(at, &sample);
-        self.quarters.add(at, &sample);
-        if let Some(w) = line.number("demand_month_peak_w") {
-            let time = line
-                .quantities
-                .get(han_common::line::index("demand_month_peak_time").unwrap_or(usize::MAX))
-                .and_then(|v| match v {
-                    Some(han_common::line::Value::Text(t)) => Some(t.to_string()),
-                    _ => None,
-                });
-            self.meter_peak = Some((w, time, at));
+        let peak = line.number_at(w.peak_w);
+        if self.quarters.is_none() && self.told.is_none() && (peak.is_some() || line.number_at(w.quarter_w).is_some()) {
+            self.quarters = Some(quarter_hours());
+        }
+        if let Some(q) = &mut self.quarters {
+            q.add(at, &sample);
+        }
+        if let Some(pw) = peak {
+            let time = line.quantities.get(w.peak_time).and_then(|v| match v {
+                Some(han_common::line::Value::Text(t)) => Some(t.to_string()),
+                _ => None,
+            });
+            self.meter_peak = Some((pw, time, at));
             self.hint = Some(Tariff::Be);
             let hour = self.hours.start_of(at);
             if self.history_hour != Some(hour) && memchr::memmem::find(bytes, b"\"0-0:98.1.0\"").is_some() {
                 self.history_line = Some(bytes.to_vec());
                 self.history_hour = Some(hour);
             }
-        } else if self.hint.is_none() && line.number("demand_quarter_w").is_some() {
+        } else if self.hint.is_none() && line.number_at(w.quarter_w).is_some() {
             self.hint = Some(Tariff::Be);
         } else if self.hint.is_none()
             && line.protocol == "han"

@@ -42,7 +42,7 @@ pub fn run(args: &Args) -> Result<u8> {
     }
     let mut state = State::load(&s.state)?;
     let now = s.now.unwrap_or_else(Utc::now);
-    let mut scan = Scan::new(s.tz);
+    let mut scan = Scan::new(s.tz, s.tariff);
     scan.until = s.now;
     let first = month_start(now, s.tz);
     // The day before the month too: its last reading starts the month's first hour.
@@ -99,7 +99,9 @@ fn follow(s: &Settings, state: &mut State, scan: &mut Scan, json: bool, out: &mu
             // The stream is live: its newest reading is now.
             let now = scan.hours.last_reading().unwrap_or_else(Utc::now);
             scan.hours.forget_before(now - Duration::days(40));
-            scan.quarters.forget_before(now - Duration::days(40));
+            if let Some(q) = &mut scan.quarters {
+                q.forget_before(now - Duration::days(40));
+            }
             let (summary, c) = evaluate(s, state, scan, now)?;
             code = code.max(c);
             if json {

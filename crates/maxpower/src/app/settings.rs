@@ -121,7 +121,7 @@ pub fn settings(args: &Args) -> Result<Settings> {
                 .to_utc(),
         ),
     };
-    let smtp = if args.no_mail { None } else { Smtp::from_config(&file).map_err(|e| Usage(format!("{e}")))? };
+    let smtp = if args.no_mail { None } else { Smtp::from_config(&file).map_err(Usage)? };
     Ok(Settings {
         dir: args.dir.clone().or(string("dir")?.map(PathBuf::from)).unwrap_or(han_common::paths::LOG_DIR.into()),
         state: args

@@ -233,7 +233,9 @@ pub fn summarise(scan: &Scan, g: &Given<'_>) -> Summary {
 
 fn belgium(scan: &Scan, g: &Given<'_>, (from, to): (DateTime<Utc>, DateTime<Utc>)) -> Belgium {
     let tz = g.tz;
-    let quarters: Vec<Hour> = scan.quarters.hours().into_iter().filter(|h| h.start >= from && h.start < to).collect();
+    let none = maxpower::hours::Hours::new(chrono::Duration::minutes(15));
+    let sums = scan.quarters.as_ref().unwrap_or(&none);
+    let quarters: Vec<Hour> = sums.hours().into_iter().filter(|h| h.start >= from && h.start < to).collect();
     let computed = belgium::computed(&quarters);
     // The meter resets its peak when its month starts: only this month's reading counts.
     let meter = scan.meter_peak.as_ref().filter(|(_, _, at)| *at >= from && *at < to);
@@ -262,7 +264,7 @@ fn belgium(scan: &Scan, g: &Given<'_>, (from, to): (DateTime<Utc>, DateTime<Utc>
     months.extend(known.into_values().rev());
     months.truncate(belgium::MONTHS);
     let peaks: Vec<f64> = months.iter().map(|m| m.peak_w).collect();
-    let q = scan.quarters.current(g.now);
+    let q = sums.current(g.now);
     let running = q.last_reading.is_some_and(|t| t >= q.start - maxpower::hours::GAP);
     Belgium {
         month_peak_w: peak,

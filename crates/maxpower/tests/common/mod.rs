@@ -54,7 +54,10 @@ pub fn file_lines(dir: &Path, tz: han::Tz, lines: &[Vec<u8>]) {
 /// A han-sim run of `seconds` from `start`, as stream lines (received
 /// when sent), with each register reading in it (meter clock, import
 /// kWh) for the sums by hand.
-pub fn sim(meter: Meter, start: &str, seconds: i64) -> (Vec<Vec<u8>>, Vec<(DateTime<Utc>, f64)>) {
+/// Register readings: (meter clock, import kWh).
+pub type Registers = Vec<(DateTime<Utc>, f64)>;
+
+pub fn sim(meter: Meter, start: &str, seconds: i64) -> (Vec<Vec<u8>>, Registers) {
     let start = at(start);
     let end = start + Duration::seconds(seconds);
     let mut s = Simulator::new(Options::new(meter, start, 11));
