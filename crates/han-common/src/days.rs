@@ -55,11 +55,34 @@ impl Days {
         Days { tz, clock, last_meter: None, last: None, cached: None }
     }
 
+    /// The zone of the days.
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+
     /// The day and instant of `line`; `now` when it carries no time at all.
     pub fn stamp(&mut self, line: &Line<'_>, now: DateTime<Utc>) -> Stamp {
+        let (received, meter) = Days::times(line);
+        self.stamp_times(received, meter, now)
+    }
+
+    /// A line's times, parsed: when received, and the meter's clock (for a
+    /// reader that parses lines on other threads and stamps them in order
+    /// with [`Days::stamp_times`]).
+    pub fn times(line: &Line<'_>) -> (Option<DateTime<Utc>>, Option<StreamTime>) {
         let received = line.received.as_deref().and_then(StreamTime::parse).map(|t| t.instant(Tz::UTC, None));
+        (received, line.meter_time.as_deref().and_then(StreamTime::parse))
+    }
+
+    /// [`Days::stamp`] of a line's parsed [`Days::times`].
+    pub fn stamp_times(
+        &mut self,
+        received: Option<DateTime<Utc>>,
+        meter: Option<StreamTime>,
+        now: DateTime<Utc>,
+    ) -> Stamp {
         let meter = match self.clock {
-            Clock::Meter => line.meter_time.as_deref().and_then(StreamTime::parse),
+            Clock::Meter => meter,
             Clock::Received => None,
         };
         let stamp = match meter {

@@ -8,7 +8,7 @@
 mod common;
 
 use han::{Config, Decoder, EventRef};
-use han_common::line::{Line, QUANTITIES, Value};
+use han_common::line::{Fields, Line, QUANTITIES, Value};
 use proptest::prelude::*;
 use serde_json::{Value as Json, json};
 
@@ -82,6 +82,18 @@ fn every_corpus_reading_reads_back() {
                 ] {
                     let l = got.unwrap_or_else(|e| panic!("{file} {how}: {e}\n{text}"));
                     check(text, &l).unwrap_or_else(|e| panic!("{file} {how}: {e}\n{text}"));
+                }
+                // Some quantities: those as a full read has them, no others.
+                let names = ["power_import_w", "energy_export_kwh", "demand_month_peak_time"];
+                let full = Line::parse(text.as_bytes(), true).unwrap();
+                let part = Line::scan_fields(text.as_bytes(), &Fields::of(&names)).unwrap();
+                assert_eq!(
+                    (&part.meter_time, &part.list, &part.received),
+                    (&full.meter_time, &full.list, &full.received)
+                );
+                for (i, q) in part.quantities.iter().enumerate() {
+                    let want = if names.contains(&QUANTITIES[i]) { full.quantities[i].clone() } else { None };
+                    assert_eq!(q, &want, "{file} scan_fields: {}\n{text}", QUANTITIES[i]);
                 }
                 lines += 1;
             }

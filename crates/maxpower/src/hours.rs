@@ -69,6 +69,11 @@ pub struct Hours {
     power: BTreeMap<DateTime<Utc>, Sum>,
     last_register: Option<(DateTime<Utc>, f64, Option<f64>)>,
     last_power: Option<(DateTime<Utc>, Option<f64>, Option<f64>)>,
+    /// The first register and power readings (to join a later stretch on: [`Hours::append`]).
+    first_register: Option<(DateTime<Utc>, f64, Option<f64>)>,
+    first_power: Option<(DateTime<Utc>, Option<f64>, Option<f64>)>,
+    /// Whether a gap emptied `recent` (what came before it is not recent).
+    recent_cleared: bool,
     /// Gaps seen: from, to.
     pub gaps: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     /// Register readings not counted (repeated or back in time).
@@ -83,7 +88,9 @@ impl Default for Hours {
     }
 }
 
-/// Spreads `import`/`export` (Wh) over `[from, to)` evenly, period by period.
+/// Spreads `import`/`export` (Wh) over `[from, to)` evenly, period by
+/// period. In milliseconds since the epoch: it runs for every reading,
+/// mostly into the period summed last.
 fn spread(
     into: &mut BTreeMap<DateTime<Utc>, Sum>,
     period: Duration,
@@ -91,19 +98,26 @@ fn spread(
     import: f64,
     export: f64,
 ) {
-    let total = (to - from).num_milliseconds() as f64 / 1000.0;
-    if total <= 0.0 {
+    let (from, to, len) = (from.timestamp_millis(), to.timestamp_millis(), period.num_milliseconds().max(1));
+    if to <= from {
         return;
     }
+    let total = (to - from) as f64;
     let mut t = from;
     while t < to {
-        let h = t.duration_trunc(period).unwrap_or(t);
-        let end = (h + period).min(to);
-        let part = (end - t).num_milliseconds() as f64 / 1000.0;
-        let s = into.entry(h).or_default();
+        let start = t - t.rem_euclid(len);
+        let end = (start + len).min(to);
+        let part = (end - t) as f64;
+        let s = match into.last_entry() {
+            Some(e) if e.key().timestamp_millis() == start => e.into_mut(),
+            _ => match DateTime::from_timestamp_millis(start) {
+                Some(key) => into.entry(key).or_default(),
+                None => return,
+            },
+        };
         s.import_wh += import * part / total;
         s.export_wh += export * part / total;
-        s.covered += part;
+        s.covered += part / 1000.0;
         t = end;
     }
 }
@@ -118,6 +132,9 @@ impl Hours {
             power: BTreeMap::new(),
             last_register: None,
             last_power: None,
+            first_register: None,
+            first_power: None,
+            recent_cleared: false,
             gaps: Vec::new(),
             repeated: 0,
             recent: std::collections::VecDeque::new(),
@@ -176,7 +193,10 @@ impl Hours {
                     self.gaps.push((t, at));
                     self.last_register = Some((at, imp, s.export_kwh));
                 }
-                None => self.last_register = Some((at, imp, s.export_kwh)),
+                None => {
+                    self.last_register = Some((at, imp, s.export_kwh));
+                    self.first_register = self.last_register;
+                }
             }
         }
         if s.import_w.is_some() || s.export_w.is_some() {
@@ -191,11 +211,52 @@ impl Hours {
                     }
                 } else if at > t {
                     self.recent.clear();
+                    self.recent_cleared = true;
                     self.gaps.push((t, at));
                 }
             }
             if self.last_power.is_none_or(|(t, ..)| at > t) {
                 self.last_power = Some((at, s.import_w, s.export_w));
+            }
+            if self.first_power.is_none() {
+                self.first_power = self.last_power;
+            }
+        }
+    }
+
+    /// Takes the sums of the readings that came after this one's (summed
+    /// apart, on another thread): the stretch between this one's last
+    /// readings and `later`'s first is counted as [`Hours::add`] would
+    /// have, so the result is that of one pass over all the readings.
+    pub fn append(&mut self, later: Hours) {
+        if let Some((t, imp, exp)) = later.first_register {
+            self.add(t, &Sample { import_kwh: Some(imp), export_kwh: exp, ..Sample::default() });
+        }
+        if let Some((t, imp, exp)) = later.first_power {
+            self.add(t, &Sample { import_w: imp, export_w: exp, ..Sample::default() });
+        }
+        for (into, from) in [(&mut self.registers, later.registers), (&mut self.power, later.power)] {
+            for (start, sum) in from {
+                let s = into.entry(start).or_default();
+                s.import_wh += sum.import_wh;
+                s.export_wh += sum.export_wh;
+                s.covered += sum.covered;
+            }
+        }
+        self.gaps.extend(later.gaps);
+        self.repeated += later.repeated;
+        self.last_register = later.last_register.or(self.last_register);
+        self.last_power = later.last_power.or(self.last_power);
+        self.first_register = self.first_register.or(later.first_register);
+        self.first_power = self.first_power.or(later.first_power);
+        if later.recent_cleared {
+            self.recent.clear();
+            self.recent_cleared = true;
+        }
+        self.recent.extend(later.recent);
+        if let Some(&(newest, ..)) = self.recent.back() {
+            while self.recent.front().is_some_and(|(t0, ..)| newest - *t0 > RECENT) {
+                self.recent.pop_front();
             }
         }
     }
@@ -365,5 +426,74 @@ mod tests {
         }
         let quarter = q.hour(at("2025-01-01T10:15:00Z")).unwrap();
         assert!((quarter.import_wh - 600.0).abs() < 1e-6 && quarter.complete, "{quarter:?}");
+    }
+
+    /// Hours summed in one pass equal hours summed in two parts and appended.
+    fn same(a: &Hours, b: &Hours) -> Result<(), String> {
+        let (ha, hb) = (a.hours(), b.hours());
+        if ha.len() != hb.len() {
+            return Err(format!("{} hours vs {}", ha.len(), hb.len()));
+        }
+        for (x, y) in ha.iter().zip(&hb) {
+            let close = |p: f64, q: f64| (p - q).abs() <= 1e-6 * p.abs().max(1.0);
+            if x.start != y.start
+                || x.complete != y.complete
+                || x.from_registers != y.from_registers
+                || !close(x.import_wh, y.import_wh)
+                || !close(x.export_wh, y.export_wh)
+            {
+                return Err(format!("{x:?} vs {y:?}"));
+            }
+        }
+        if a.gaps != b.gaps || a.repeated != b.repeated || a.last_reading() != b.last_reading() {
+            return Err(format!("gaps {:?} vs {:?}, repeated {} vs {}", a.gaps, b.gaps, a.repeated, b.repeated));
+        }
+        match (a.recent_import_w(), b.recent_import_w()) {
+            (Some(p), Some(q)) if (p - q).abs() > 1e-6 * p.abs().max(1.0) => Err(format!("recent {p} vs {q}")),
+            _ => Ok(()),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn two_parts_appended_are_one_pass(
+            steps in proptest::collection::vec((1i64..400, 0u8..4, 0.0f64..5000.0), 1..300),
+            split in 0usize..300,
+            minutes in proptest::sample::select(vec![15i64, 60]),
+        ) {
+            // Readings every 1-400 s: power, registers, both, or a register repeated.
+            let mut t = at("2025-01-01T10:00:00Z");
+            let mut kwh = 100.0;
+            let mut readings = Vec::new();
+            for (dt, kind, w) in steps {
+                t += Duration::seconds(dt);
+                kwh += w * dt as f64 / 3_600_000.0;
+                let reg = Sample { import_kwh: Some(kwh), export_kwh: Some(1.0), ..Sample::default() };
+                match kind {
+                    0 => readings.push((t, Sample { import_w: Some(w), ..Sample::default() })),
+                    1 => readings.push((t, reg)),
+                    2 => readings.push((t, Sample { import_w: Some(w), ..reg })),
+                    _ => {
+                        readings.push((t, reg));
+                        readings.push((t, reg));
+                    }
+                }
+            }
+            let period = Duration::minutes(minutes);
+            let mut whole = Hours::new(period);
+            for (t, s) in &readings {
+                whole.add(*t, s);
+            }
+            let split = split.min(readings.len());
+            let (mut first, mut second) = (Hours::new(period), Hours::new(period));
+            for (t, s) in &readings[..split] {
+                first.add(*t, s);
+            }
+            for (t, s) in &readings[split..] {
+                second.add(*t, s);
+            }
+            first.append(second);
+            proptest::prop_assert!(same(&whole, &first).is_ok(), "{:?}", same(&whole, &first));
+        }
     }
 }

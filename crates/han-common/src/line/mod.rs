@@ -109,7 +109,7 @@ impl<'a> Line<'a> {
     /// Reads a line of the daily logs: the top level only (nested values
     /// are skipped by their brackets, not checked).
     pub fn scan(line: &'a [u8], quantities: bool) -> Result<Line<'a>, LineError> {
-        Line::scan_to(line, quantities, false)
+        Line::scan_to(line, quantities, None)
     }
 
     /// Reads the head of a line of the daily logs, up to its `obis` (which
@@ -117,10 +117,19 @@ impl<'a> Line<'a> {
     /// rest checked. For tools that read a month of lines han-log checked
     /// when it stored them, and need no OBIS object.
     pub fn scan_head(line: &'a [u8]) -> Result<Line<'a>, LineError> {
-        Line::scan_to(line, true, true)
+        Line::scan_to(line, true, Some(&Fields::ALL))
     }
 
-    fn scan_to(line: &'a [u8], quantities: bool, head: bool) -> Result<Line<'a>, LineError> {
+    /// [`Line::scan_head`] keeping only the quantities of `fields`, and
+    /// stopping after the last of them (han-read writes them in the
+    /// contract's order, [`QUANTITIES`]): for a tool that reads millions
+    /// of lines and needs a few quantities.
+    pub fn scan_fields(line: &'a [u8], fields: &Fields) -> Result<Line<'a>, LineError> {
+        Line::scan_to(line, true, Some(fields))
+    }
+
+    /// `head`: stop at `obis` or after the last of these quantities, and keep only them.
+    fn scan_to(line: &'a [u8], quantities: bool, head: Option<&Fields>) -> Result<Line<'a>, LineError> {
         let mut c = scan::Cursor::new(line);
         let mut l = Line::empty();
         let (mut has_v, mut has_protocol, mut has_obis) = (false, false, false);
@@ -148,12 +157,22 @@ impl<'a> Line<'a> {
                     b"meter_time" => l.meter_time = Some(text(&mut c, "meter_time")?),
                     b"meter_id" => l.meter_id = Some(text(&mut c, "meter_id")?),
                     b"list" => l.list = Some(text(&mut c, "list")?),
-                    b"obis" if head => return l.complete([has_v, has_protocol, true]),
+                    b"obis" if head.is_some() => return l.complete([has_v, has_protocol, true]),
+                    // The contract's other fields: no quantity to look for.
+                    b"framing" | b"manufacturer" | b"meter_model" | b"submeters" | b"encrypted" => c.skip()?,
                     b"obis" => {
                         has_obis = true;
                         c.skip()?;
                     }
                     k => match quantities.then(|| index_after(k, next)).flatten() {
+                        // Past what was asked for: the rest is not read.
+                        Some(i) if head.is_some_and(|f| i > f.last) => {
+                            return l.complete([has_v, has_protocol, true]);
+                        }
+                        Some(i) if head.is_some_and(|f| !f.has(i)) => {
+                            next = i + 1;
+                            c.skip()?;
+                        }
                         Some(i) => {
                             next = i + 1;
                             // Anything but a string or a number (null ...) is no value: dropped.
@@ -193,6 +212,31 @@ impl<'a> Line<'a> {
     /// millions of lines), when present and a number.
     pub fn number_at(&self, i: usize) -> Option<f64> {
         self.quantities.get(i)?.as_ref()?.as_f64()
+    }
+}
+
+/// Which quantities [`Line::scan_fields`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fields {
+    mask: u128,
+    last: usize,
+}
+
+const _: () = assert!(N <= 128, "Fields holds 128 quantities");
+
+impl Fields {
+    /// Every quantity.
+    pub const ALL: Fields = Fields { mask: u128::MAX, last: usize::MAX };
+
+    /// These quantities (names not in [`QUANTITIES`] are ignored).
+    pub fn of(names: &[&str]) -> Fields {
+        let found = names.iter().filter_map(|n| index(n));
+        let mask = found.clone().fold(0u128, |m, i| m | 1u128.checked_shl(i as u32).unwrap_or(0));
+        Fields { mask, last: found.max().unwrap_or(0) }
+    }
+
+    fn has(&self, i: usize) -> bool {
+        1u128.checked_shl(i as u32).is_some_and(|bit| self.mask & bit != 0)
     }
 }
 

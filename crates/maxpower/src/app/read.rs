@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use han_common::days::{Clock, Days};
-use han_common::line::Line;
+use han_common::line::{Fields, Line, Value};
 use han_common::logs;
+use han_common::times::StreamTime;
 use han_common::tz::Tz;
 use maxpower::hours::{Hours, Sample};
 
@@ -30,7 +31,7 @@ pub struct Scan {
     pub meter_peak: Option<(f64, Option<String>, DateTime<Utc>)>,
     /// A recent line with the meter's demand history (0-0:98.1.0), kept once an hour.
     pub history_line: Option<Vec<u8>>,
-    history_hour: Option<DateTime<Utc>>,
+    extract: Extract,
     /// Readings taken, and lines that were not readings.
     pub readings: u64,
     pub bad: u64,
@@ -39,6 +40,81 @@ pub struct Scan {
     told: Option<Tariff>,
     /// Readings after this are left out (`--now`: the month as it stood then).
     pub until: Option<DateTime<Utc>>,
+}
+
+/// How many threads read the logs at most.
+const MAX_THREADS: usize = 4;
+
+/// What one line brings, parsed (on any thread).
+#[derive(Debug)]
+struct Record {
+    received: Option<DateTime<Utc>>,
+    meter: Option<StreamTime>,
+    sample: Sample,
+    /// It has Belgium's running quarter-hour demand.
+    quarter: bool,
+    /// It is a Norwegian HAN list.
+    norwegian: bool,
+    belgian: Option<Box<Belgian>>,
+}
+
+/// The month peak of a Belgian meter (1-0:1.6.0), and the whole line when
+/// it carries the demand history (0-0:98.1.0), once an hour.
+#[derive(Debug)]
+struct Belgian {
+    peak_w: f64,
+    time: Option<String>,
+    line: Option<Vec<u8>>,
+}
+
+/// Turns lines into records, keeping the hour of the last history line copied.
+#[derive(Debug, Default)]
+struct Extract {
+    history_hour: Option<[u8; 13]>,
+}
+
+impl Extract {
+    fn record(&mut self, bytes: &[u8], line: &Line<'_>) -> Record {
+        let w = wanted();
+        let (received, meter) = Days::times(line);
+        let sample = Sample {
+            import_w: line.number_at(w.import_w),
+            export_w: line.number_at(w.export_w),
+            import_kwh: line.number_at(w.import_kwh),
+            export_kwh: line.number_at(w.export_kwh),
+        };
+        let belgian = line.number_at(w.peak_w).map(|peak_w| {
+            let time = match line.quantities.get(w.peak_time) {
+                Some(Some(Value::Text(t))) => Some(t.to_string()),
+                _ => None,
+            };
+            // The hour by the clock's text (`2025-03-03T19`).
+            let clock = line.meter_time.as_deref().or(line.received.as_deref()).unwrap_or_default();
+            let hour = clock.as_bytes().get(..13).and_then(|h| <[u8; 13]>::try_from(h).ok());
+            let copy = hour.is_none() || hour != self.history_hour;
+            let line = (copy && memchr::memmem::find(bytes, b"\"0-0:98.1.0\"").is_some()).then(|| {
+                self.history_hour = hour;
+                bytes.to_vec()
+            });
+            Box::new(Belgian { peak_w, time, line })
+        });
+        Record {
+            received,
+            meter,
+            sample,
+            quarter: line.number_at(w.quarter_w).is_some(),
+            norwegian: line.protocol == "han"
+                && line.list.as_deref().is_some_and(|l| NORWEGIAN_LISTS.iter().any(|p| l.starts_with(p))),
+            belgian,
+        }
+    }
+}
+
+/// A log line's record: han-log checked each line when it stored it, so
+/// only the head is read, up to the last quantity used; `None` when it is
+/// not a reading.
+fn parse_line(bytes: &[u8], ex: &mut Extract) -> Option<Record> {
+    Line::scan_fields(bytes, &wanted().fields).ok().map(|l| ex.record(bytes, &l))
 }
 
 /// The month holding `now` in `tz`: its first day.
@@ -56,7 +132,20 @@ struct Wanted {
     peak_w: usize,
     peak_time: usize,
     quarter_w: usize,
+    /// All of them, for the scanner.
+    fields: Fields,
 }
+
+/// The quantities maxpower reads.
+const NAMES: [&str; 7] = [
+    "power_import_w",
+    "power_export_w",
+    "energy_import_kwh",
+    "energy_export_kwh",
+    "demand_month_peak_w",
+    "demand_month_peak_time",
+    "demand_quarter_w",
+];
 
 fn wanted() -> &'static Wanted {
     static W: std::sync::OnceLock<Wanted> = std::sync::OnceLock::new();
@@ -70,6 +159,7 @@ fn wanted() -> &'static Wanted {
             peak_w: i("demand_month_peak_w"),
             peak_time: i("demand_month_peak_time"),
             quarter_w: i("demand_quarter_w"),
+            fields: Fields::of(&NAMES),
         }
     })
 }
@@ -88,7 +178,7 @@ impl Scan {
             hint: None,
             meter_peak: None,
             history_line: None,
-            history_hour: None,
+            extract: Extract::default(),
             readings: 0,
             bad: 0,
             unfinished: 0,
@@ -100,65 +190,139 @@ impl Scan {
     /// Takes one line (a reading, or something else that is counted).
     /// `now` stands in for a reading without any time.
     pub fn take(&mut self, bytes: &[u8], line: Result<Line<'_>, impl std::fmt::Display>, now: DateTime<Utc>) {
-        let Ok(line) = line else {
+        let record = line.ok().map(|l| self.extract.record(bytes, &l));
+        self.apply(record, now);
+    }
+
+    /// Takes a line's record (`None`: not a reading), in stream order.
+    fn apply(&mut self, record: Option<Record>, now: DateTime<Utc>) {
+        let Some(r) = record else {
             self.bad += 1;
             return;
         };
-        let at = self.days.stamp(&line, now).at;
+        let at = self.days.stamp_times(r.received, r.meter, now).at;
         if self.until.is_some_and(|u| at > u) {
             return;
         }
         self.readings += 1;
-        let w = wanted();
-        let sample = Sample {
-            import_w: line.number_at(w.import_w),
-            export_w: line.number_at(w.export_w),
-            import_kwh: line.number_at(w.import_kwh),
-            export_kwh: line.number_at(w.export_kwh),
-        };
-        self.hours.add(at, &sample);
-        let peak = line.number_at(w.peak_w);
-        if self.quarters.is_none() && self.told.is_none() && (peak.is_some() || line.number_at(w.quarter_w).is_some()) {
+        self.hours.add(at, &r.sample);
+        if self.quarters.is_none() && self.told.is_none() && (r.belgian.is_some() || r.quarter) {
             self.quarters = Some(quarter_hours());
         }
         if let Some(q) = &mut self.quarters {
-            q.add(at, &sample);
+            q.add(at, &r.sample);
         }
-        if let Some(pw) = peak {
-            let time = line.quantities.get(w.peak_time).and_then(|v| match v {
-                Some(han_common::line::Value::Text(t)) => Some(t.to_string()),
-                _ => None,
-            });
-            self.meter_peak = Some((pw, time, at));
+        if let Some(b) = r.belgian {
+            let Belgian { peak_w, time, line } = *b;
+            self.meter_peak = Some((peak_w, time, at));
             self.hint = Some(Tariff::Be);
-            let hour = self.hours.start_of(at);
-            if self.history_hour != Some(hour) && memchr::memmem::find(bytes, b"\"0-0:98.1.0\"").is_some() {
-                self.history_line = Some(bytes.to_vec());
-                self.history_hour = Some(hour);
+            if line.is_some() {
+                self.history_line = line;
             }
-        } else if self.hint.is_none() && line.number_at(w.quarter_w).is_some() {
+        } else if self.hint.is_none() && r.quarter {
             self.hint = Some(Tariff::Be);
-        } else if self.hint.is_none()
-            && line.protocol == "han"
-            && line.list.as_deref().is_some_and(|l| NORWEGIAN_LISTS.iter().any(|p| l.starts_with(p)))
-        {
+        } else if self.hint.is_none() && r.norwegian {
             self.hint = Some(Tariff::No);
         }
     }
 
-    /// Reads the logs of `dir` for the days `from..=to`.
+    /// Reads the logs of `dir` for the days `from..=to`. With more than
+    /// one core the files are split into runs of days, each summed on a
+    /// thread of its own and then joined in order ([`Hours::append`]):
+    /// the same sums as one pass.
     pub fn read_logs(&mut self, dir: &Path, from: NaiveDate, to: NaiveDate, now: DateTime<Utc>) -> Result<()> {
-        for file in
-            logs::day_files(dir, Some(from), Some(to)).with_context(|| format!("cannot list {}", dir.display()))?
-        {
-            let mut lines = file.lines().with_context(|| format!("cannot open {}", file.path.display()))?;
-            while let Some(bytes) = lines.next_line().with_context(|| format!("cannot read {}", file.path.display()))? {
-                // han-log checked each line when it stored it; only the head is read.
-                self.take(bytes, Line::scan_head(bytes), now);
+        let files =
+            logs::day_files(dir, Some(from), Some(to)).with_context(|| format!("cannot list {}", dir.display()))?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS).min(files.len());
+        if threads <= 1 {
+            for file in &files {
+                self.read_file(file, now, false)?;
             }
+            return Ok(());
+        }
+        // Runs of about the same size.
+        let sizes: Vec<u64> = files.iter().map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len())).collect();
+        let total = sizes.iter().sum::<u64>().max(1);
+        let mut starts = vec![0usize];
+        let mut sum = 0;
+        for (i, size) in sizes.iter().enumerate() {
+            if sum * threads as u64 >= total * starts.len() as u64 && i > 0 && starts.len() < threads {
+                starts.push(i);
+            }
+            sum += size;
+        }
+        starts.push(files.len());
+        let parts: Vec<Result<Scan>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = starts
+                .windows(2)
+                .map(|w| {
+                    let (start, end) = (w.first().copied().unwrap_or(0), w.get(1).copied().unwrap_or(0));
+                    let mut part = self.empty_like();
+                    let files = &files;
+                    scope.spawn(move || -> Result<Scan> {
+                        // The day before sets the clock carried into this run's first readings.
+                        if let Some(before) = start.checked_sub(1).and_then(|i| files.get(i)) {
+                            part.read_file(before, now, true)?;
+                        }
+                        for file in files.get(start..end).unwrap_or_default() {
+                            part.read_file(file, now, false)?;
+                        }
+                        Ok(part)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow!("a reader thread failed")))).collect()
+        });
+        for part in parts {
+            self.absorb(part?);
+        }
+        Ok(())
+    }
+
+    /// Reads one day file; `clock_only`: only to set the clock carried on.
+    fn read_file(&mut self, file: &logs::DayFile, now: DateTime<Utc>, clock_only: bool) -> Result<()> {
+        let mut lines = file.lines().with_context(|| format!("cannot open {}", file.path.display()))?;
+        while let Some(bytes) = lines.next_line().with_context(|| format!("cannot read {}", file.path.display()))? {
+            let record = parse_line(bytes, &mut self.extract);
+            if clock_only {
+                if let Some(r) = record {
+                    self.days.stamp_times(r.received, r.meter, now);
+                }
+            } else {
+                self.apply(record, now);
+            }
+        }
+        if !clock_only {
             self.unfinished += u64::from(lines.unfinished);
         }
         Ok(())
+    }
+
+    /// A scan with the same settings and nothing read.
+    fn empty_like(&self) -> Scan {
+        let mut s = Scan::new(self.days.tz(), self.told);
+        s.until = self.until;
+        s
+    }
+
+    /// Takes the sums of `later`, a scan of the readings after this one's.
+    fn absorb(&mut self, later: Scan) {
+        self.hours.append(later.hours);
+        self.quarters = match (self.quarters.take(), later.quarters) {
+            (Some(mut a), Some(b)) => {
+                a.append(b);
+                Some(a)
+            }
+            (None, b) => b,
+            (a, None) => a,
+        };
+        self.days = later.days;
+        self.hint = if later.hint == Some(Tariff::Be) { later.hint } else { self.hint.or(later.hint) };
+        self.meter_peak = later.meter_peak.or(self.meter_peak.take());
+        self.history_line = later.history_line.or(self.history_line.take());
+        self.readings += later.readings;
+        self.bad += later.bad;
+        self.unfinished += later.unfinished;
     }
 
     /// The meter's monthly peaks of past months (0-0:98.1.0), newest
