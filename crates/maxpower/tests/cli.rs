@@ -312,3 +312,84 @@ fn the_page_the_stored_limit_and_follow() {
     let from_logs = json(&["--dir", dir, "--state", st, "--tz", "Europe/Oslo", "--now", last["now"].as_str().unwrap()]);
     assert_eq!(today(&last), today(&from_logs), "the stream sums as the logs do");
 }
+
+#[test]
+fn several_threads_sum_as_one() {
+    // Aidon over the autumn change (list 1 has no clock: readings without one at each file's start),
+    // Fluvius (registers every second, quarter hours): one thread and four give the same summary.
+    for (meter, tz, start, hours, now, zone) in [
+        (Meter::AidonNo, OSLO, "2025-10-25T20:00:00+02:00", 36, "2025-10-27T20:00:00+01:00", "Europe/Oslo"),
+        (
+            Meter::Fluvius,
+            han::Tz::Europe__Brussels,
+            "2025-03-01T22:00:00+01:00",
+            4,
+            "2025-03-03T20:00:00+01:00",
+            "Europe/Brussels",
+        ),
+    ] {
+        let t = Tmp::new(&format!("threads-{zone}").replace('/', "-"));
+        let logs = t.join("log");
+        // Across midnight: the files of two or three days.
+        // Received 1.5 s after sent: a reading without a clock at a file's start must
+        // take the clock carried from the day before, not its receive time.
+        let (lines, _) = sim_lagged(meter, start, hours * 3600, 1500);
+        // Filed by the time received, so a day's file starts with Aidon's clockless readings.
+        file_lines_by(&logs, tz, &lines, han_common::days::Clock::Received);
+        let run = |threads: &str| {
+            json(&[
+                "--dir",
+                logs.to_str().unwrap(),
+                "--state",
+                t.join("st").to_str().unwrap(),
+                "--tz",
+                zone,
+                "--now",
+                now,
+                "--threads",
+                threads,
+            ])
+        };
+        let one = run("1");
+        assert!(one["readings"].as_u64().unwrap() > 10_000, "{zone}");
+        assert_eq!(one, run("4"), "{zone}");
+        assert_eq!(one, run("2"), "{zone}");
+    }
+}
+
+#[test]
+fn a_run_of_days_starts_with_the_clock_carried_from_the_day_before() {
+    // One clock at 23:50:00, then 3.6 kW readings without one every 10 s, received
+    // 5 s after the meter's time; filed by the time received, so the 16th's file
+    // starts with clockless readings. Carried, 00:00-00:30 holds 1800 Wh exactly.
+    let t = Tmp::new("carry");
+    let logs = t.join("log");
+    let mut lines = Vec::new();
+    let r0 = at("2025-01-15T22:50:05Z");
+    for k in 0..=240 {
+        let received = (r0 + chrono::Duration::seconds(10 * k)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let clock = if k == 0 { r#""meter_time":"2025-01-15T23:50:00","#.to_owned() } else { String::new() };
+        lines.push(
+            format!(r#"{{"v":1,"received":"{received}",{clock}"protocol":"han","power_import_w":3600.0,"obis":{{}}}}"#)
+                .into_bytes(),
+        );
+    }
+    file_lines_by(&logs, OSLO, &lines, han_common::days::Clock::Received);
+    assert_eq!(std::fs::read_dir(&logs).unwrap().count(), 2);
+    for threads in ["1", "2"] {
+        let j = json(&[
+            "--dir",
+            logs.to_str().unwrap(),
+            "--state",
+            t.join("st").to_str().unwrap(),
+            "--tz",
+            "Europe/Oslo",
+            "--now",
+            "2025-01-16T00:30:00+01:00",
+            "--threads",
+            threads,
+        ]);
+        let so_far = j["current"]["so_far_wh"].as_f64().unwrap();
+        assert!((so_far - 1800.0).abs() < 1e-6, "--threads {threads}: {so_far}");
+    }
+}

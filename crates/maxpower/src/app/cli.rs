@@ -77,6 +77,9 @@ pub struct Args {
     /// Take this as the time now (RFC 3339): a past month as it stood then.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+    /// Read the logs on at most N threads (default: the cores, at most 4).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
     /// The config file (default $HAN_TOOLS_CONFIG, else /etc/han-tools/config.toml if it exists).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -42,7 +42,7 @@ pub struct Scan {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// How many threads read the logs at most.
+/// How many threads read the logs at most by default.
 const MAX_THREADS: usize = 4;
 
 /// What one line brings, parsed (on any thread).
@@ -230,10 +230,17 @@ impl Scan {
     /// one core the files are split into runs of days, each summed on a
     /// thread of its own and then joined in order ([`Hours::append`]):
     /// the same sums as one pass.
-    pub fn read_logs(&mut self, dir: &Path, from: NaiveDate, to: NaiveDate, now: DateTime<Utc>) -> Result<()> {
+    pub fn read_logs(
+        &mut self,
+        dir: &Path,
+        (from, to): (NaiveDate, NaiveDate),
+        now: DateTime<Utc>,
+        threads: Option<usize>,
+    ) -> Result<()> {
         let files =
             logs::day_files(dir, Some(from), Some(to)).with_context(|| format!("cannot list {}", dir.display()))?;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS).min(files.len());
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
+        let threads = threads.unwrap_or(cores).min(files.len());
         if threads <= 1 {
             for file in &files {
                 self.read_file(file, now, false)?;
@@ -246,7 +253,8 @@ impl Scan {
         let mut starts = vec![0usize];
         let mut sum = 0;
         for (i, size) in sizes.iter().enumerate() {
-            if sum * threads as u64 >= total * starts.len() as u64 && i > 0 && starts.len() < threads {
+            // A run starts at the file whose middle is past its share.
+            if i > 0 && starts.len() < threads && (sum + size / 2) * threads as u64 >= total * starts.len() as u64 {
                 starts.push(i);
             }
             sum += size;

@@ -51,7 +51,7 @@ pub fn run(args: &Args) -> Result<u8> {
     if !s.dir.is_dir() {
         anyhow::bail!("no log directory {} (han-log's --dir; or --dir here)", s.dir.display());
     }
-    scan.read_logs(&s.dir, from, today.succ_opt().unwrap_or(today), now)?;
+    scan.read_logs(&s.dir, (from, today.succ_opt().unwrap_or(today)), now, args.threads.map(usize::from))?;
     if scan.bad > 0 {
         eprintln!("maxpower: {} lines in the logs were not readings (skipped)", scan.bad);
     }

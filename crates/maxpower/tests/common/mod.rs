@@ -39,8 +39,13 @@ pub fn at(s: &str) -> DateTime<Utc> {
 
 /// Appends stream lines to the day files of `dir` (the local day of each reading in `tz`).
 pub fn file_lines(dir: &Path, tz: han::Tz, lines: &[Vec<u8>]) {
+    file_lines_by(dir, tz, lines, Clock::Meter);
+}
+
+/// [`file_lines`] by `clock` (`Received`: as `han-log --clock received` files them).
+pub fn file_lines_by(dir: &Path, tz: han::Tz, lines: &[Vec<u8>], clock: Clock) {
     std::fs::create_dir_all(dir).unwrap();
-    let mut days = Days::new(tz, Clock::Meter);
+    let mut days = Days::new(tz, clock);
     for raw in lines {
         let l = Line::parse(raw, false).unwrap();
         let date = days.stamp(&l, Utc::now()).date;
@@ -58,6 +63,11 @@ pub fn file_lines(dir: &Path, tz: han::Tz, lines: &[Vec<u8>]) {
 pub type Registers = Vec<(DateTime<Utc>, f64)>;
 
 pub fn sim(meter: Meter, start: &str, seconds: i64) -> (Vec<Vec<u8>>, Registers) {
+    sim_lagged(meter, start, seconds, 0)
+}
+
+/// [`sim`] with each frame received `lag_ms` after the meter sent it.
+pub fn sim_lagged(meter: Meter, start: &str, seconds: i64, lag_ms: i64) -> (Vec<Vec<u8>>, Registers) {
     let start = at(start);
     let end = start + Duration::seconds(seconds);
     let mut s = Simulator::new(Options::new(meter, start, 11));
@@ -72,7 +82,7 @@ pub fn sim(meter: Meter, start: &str, seconds: i64) -> (Vec<Vec<u8>>, Registers)
         while let Some(e) = d.next_event_ref() {
             if let EventRef::Reading(r) = e {
                 let mut l = Vec::new();
-                r.write_json_line_received(Some(&f.time), &mut l);
+                r.write_json_line_received(Some(&(f.time + Duration::milliseconds(lag_ms))), &mut l);
                 let parsed = Line::parse(l.trim_ascii_end(), true).unwrap();
                 if let (Some(t), Some(kwh)) = (parsed.meter_time.as_deref(), parsed.number("energy_import_kwh")) {
                     let t = han_common::times::StreamTime::parse(t).unwrap().instant(meter.tz(), Some(f.time));
