@@ -37,4 +37,6 @@ if [ -w /proc/sys/vm/drop_caches ]; then
     say "cold, tariff no" "$(run --tariff no)"
 fi
 for i in 1 2 3; do say "warm $i, tariff no" "$(run --tariff no)"; done
+say "warm, tariff from the data" "$(run)"
 say "warm, tariff be (+quarters)" "$(run --tariff be)"
+say "warm, one thread" "$(run --tariff no --threads 1)"

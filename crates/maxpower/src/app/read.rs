@@ -68,9 +68,14 @@ struct Belgian {
 }
 
 /// Turns lines into records, keeping the hour of the last history line copied.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Extract {
     history_hour: Option<[u8; 13]>,
+    /// Whether Belgium's demand values are read (not when another tariff is told).
+    demand: bool,
+    /// Whether this file's first reading had them: a file without them at
+    /// its start is read without looking for them (the scan stops sooner).
+    file_demand: Option<bool>,
 }
 
 impl Extract {
@@ -114,7 +119,15 @@ impl Extract {
 /// only the head is read, up to the last quantity used; `None` when it is
 /// not a reading.
 fn parse_line(bytes: &[u8], ex: &mut Extract) -> Option<Record> {
-    Line::scan_fields(bytes, &wanted().fields).ok().map(|l| ex.record(bytes, &l))
+    let w = wanted();
+    let all = ex.demand && ex.file_demand != Some(false);
+    let r = Line::scan_fields(bytes, if all { &w.fields } else { &w.energy }).ok().map(|l| ex.record(bytes, &l));
+    if ex.file_demand.is_none() {
+        if let Some(r) = &r {
+            ex.file_demand = Some(r.quarter || r.belgian.is_some());
+        }
+    }
+    r
 }
 
 /// The month holding `now` in `tz`: its first day.
@@ -134,6 +147,8 @@ struct Wanted {
     quarter_w: usize,
     /// All of them, for the scanner.
     fields: Fields,
+    /// Those without Belgium's demand values: the scan stops sooner.
+    energy: Fields,
 }
 
 /// The quantities maxpower reads.
@@ -160,6 +175,7 @@ fn wanted() -> &'static Wanted {
             peak_time: i("demand_month_peak_time"),
             quarter_w: i("demand_quarter_w"),
             fields: Fields::of(&NAMES),
+            energy: Fields::of(NAMES.get(..4).unwrap_or_default()),
         }
     })
 }
@@ -178,7 +194,11 @@ impl Scan {
             hint: None,
             meter_peak: None,
             history_line: None,
-            extract: Extract::default(),
+            extract: Extract {
+                history_hour: None,
+                demand: matches!(tariff, None | Some(Tariff::Be)),
+                file_demand: None,
+            },
             readings: 0,
             bad: 0,
             unfinished: 0,
@@ -290,6 +310,7 @@ impl Scan {
     /// Reads one day file; `clock_only`: only to set the clock carried on.
     fn read_file(&mut self, file: &logs::DayFile, now: DateTime<Utc>, clock_only: bool) -> Result<()> {
         let mut lines = file.lines().with_context(|| format!("cannot open {}", file.path.display()))?;
+        self.extract.file_demand = None;
         while let Some(bytes) = lines.next_line().with_context(|| format!("cannot read {}", file.path.display()))? {
             let record = parse_line(bytes, &mut self.extract);
             if clock_only {
