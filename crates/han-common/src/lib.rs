@@ -12,5 +12,7 @@ pub mod logs;
 pub mod paths;
 pub mod times;
 pub mod tz;
+pub mod usage;
 
 pub use config::{Config, ConfigError};
+pub use usage::Usage;

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("han-log: {e:#}");
-            let usage = e.chain().any(|c| c.downcast_ref::<run::Usage>().is_some());
+            let usage = e.chain().any(|c| c.downcast_ref::<han_common::Usage>().is_some());
             ExitCode::from(if usage { run::USAGE } else { 1 })
         }
     }

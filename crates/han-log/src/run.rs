@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use chrono::{NaiveDate, Utc};
+use han_common::Usage;
 use han_common::line::Line;
 use han_common::logs::date_of;
 use han_common::tz::Tz;
@@ -36,16 +37,6 @@ const IDLE: Duration = Duration::from_secs(120);
 const LAST_TRY: Duration = Duration::from_secs(10);
 /// How often old days are looked for while running (and when the date changes).
 const COMPRESS_EVERY: Duration = Duration::from_secs(3600);
-
-/// A usage error (exit status 2).
-#[derive(Debug)]
-pub struct Usage(pub String);
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for Usage {}
 
 /// Settings from flags, else the config file's `[han-log]`, else defaults.
 #[derive(Debug)]

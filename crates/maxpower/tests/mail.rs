@@ -117,7 +117,7 @@ fn one_mail_per_breach_none_on_a_rerun_and_a_failed_one_later_once() {
         "The hour from 2025-01-15 16:00 used 4.000 kWh, over the limit of 3.000 kWh.",
         "1. 2025-01-15 16:00  4.000 kWh",
         "step 2 (2-5 kWh/h)",
-        "Headroom this hour before the next step: 4.667 kWh.",
+        "headroom: this hour may take 4.667 kWh more before the step rises",
     ] {
         assert!(m.contains(part), "{part:?} not in\n{m}");
     }

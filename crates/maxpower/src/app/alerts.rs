@@ -2,8 +2,6 @@
 //! the current hour projected over it (`projected`) or about to raise the
 //! month's step (`step`). One mail per hour per kind.
 
-use std::fmt::Write;
-
 use chrono::{DateTime, Utc};
 
 use super::summary::Summary;
@@ -23,44 +21,11 @@ fn kwh(wh: f64) -> String {
     format!("{:.3} kWh", wh / 1000.0)
 }
 
-/// The month's part of every mail: top three, step, headroom (or Belgium's peak).
-fn month_part(s: &Summary) -> String {
-    let mut o = String::new();
-    if let Some(n) = &s.norway {
-        let _ = writeln!(o, "This month's top three hours (on different days):");
-        for (i, p) in n.top.iter().enumerate() {
-            let _ = writeln!(o, "  {}. {}  {:.3} kWh", i + 1, short(&p.hour), p.kwh);
-        }
-        let upper = n.step_to_kwh.map_or("and up".into(), |t| format!("{t}"));
-        let _ = writeln!(o, "Average {:.3} kWh/h: step {} ({}-{upper} kWh/h).", n.average_kwh, n.step, n.step_from_kwh);
-        match n.headroom_wh {
-            Some(h) => {
-                let _ = writeln!(o, "Headroom this hour before the next step: {}.", kwh(h));
-            }
-            None => {
-                let _ = writeln!(o, "The month is in the top step.");
-            }
-        }
-    }
-    if let Some(b) = &s.belgium {
-        if let Some(w) = b.month_peak_w {
-            let _ = writeln!(
-                o,
-                "This month's peak quarter hour: {:.3} kW (billed at {:.3} kW).",
-                w / 1000.0,
-                b.billed_w / 1000.0
-            );
-        }
-        let _ = writeln!(o, "12-month mean: {:.3} kW.", b.mean_12_w / 1000.0);
-    }
-    o
-}
-
 /// The mails `s` calls for.
 pub fn due(s: &Summary, warn_projected: bool, warn_step: bool) -> Vec<Due> {
     let mut out = Vec::new();
     let limit = s.limit_wh;
-    let footer = format!("\n{}-- maxpower, {} ({})\n", month_part(s), short(&s.now), s.tz);
+    let footer = format!("{}\n-- maxpower, {} ({})\n", super::text::month(s), short(&s.now), s.tz);
     if let Some(l) = limit {
         for h in &s.over_limit {
             out.push(Due {

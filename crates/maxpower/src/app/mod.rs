@@ -13,12 +13,4 @@ pub mod state;
 pub mod summary;
 pub mod text;
 
-/// A usage error (exit status 2).
-#[derive(Debug)]
-pub struct Usage(pub String);
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for Usage {}
+pub use han_common::Usage;

@@ -51,6 +51,30 @@ pub fn render(s: &Summary) -> String {
             let _ = writeln!(o, "\nThis hour: no recent readings");
         }
     }
+    o.push_str(&month(s));
+    let _ = writeln!(o, "\nThis month: {:.3} kWh imported, {:.3} kWh exported", s.month_import_kwh, s.month_export_kwh);
+    if !s.over_limit.is_empty() {
+        let _ = writeln!(o, "Hours over the limit this month: {}", s.over_limit.len());
+        for h in s.over_limit.iter().rev().take(5) {
+            hour_line(&mut o, h, s.limit_wh, false);
+        }
+    }
+    if !s.gaps.is_empty() {
+        let _ = writeln!(o, "Gaps in the readings (not counted): {}", s.gaps.len());
+        for g in s.gaps.iter().rev().take(5) {
+            let _ = writeln!(o, "  {} - {} ({} min)", short(&g.from), short(&g.to), g.minutes);
+        }
+    }
+    if s.repeated > 0 {
+        let _ = writeln!(o, "Repeated register snapshots (counted once): {}", s.repeated);
+    }
+    o
+}
+
+/// The month's part: Norway's top three, step and headroom, or Belgium's
+/// peak, mean and quarter hour (in the summary and in every mail).
+pub fn month(s: &Summary) -> String {
+    let mut o = String::new();
     if let Some(n) = &s.norway {
         let _ = writeln!(o, "\nThis month's top three (different days):");
         for (i, p) in n.top.iter().enumerate() {
@@ -91,22 +115,6 @@ pub fn render(s: &Summary) -> String {
                 kwh(room)
             );
         }
-    }
-    let _ = writeln!(o, "\nThis month: {:.3} kWh imported, {:.3} kWh exported", s.month_import_kwh, s.month_export_kwh);
-    if !s.over_limit.is_empty() {
-        let _ = writeln!(o, "Hours over the limit this month: {}", s.over_limit.len());
-        for h in s.over_limit.iter().rev().take(5) {
-            hour_line(&mut o, h, s.limit_wh, false);
-        }
-    }
-    if !s.gaps.is_empty() {
-        let _ = writeln!(o, "Gaps in the readings (not counted): {}", s.gaps.len());
-        for g in s.gaps.iter().rev().take(5) {
-            let _ = writeln!(o, "  {} - {} ({} min)", short(&g.from), short(&g.to), g.minutes);
-        }
-    }
-    if s.repeated > 0 {
-        let _ = writeln!(o, "Repeated register snapshots (counted once): {}", s.repeated);
     }
     o
 }
