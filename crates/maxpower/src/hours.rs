@@ -62,7 +62,7 @@ pub struct Hour {
 pub const RECENT: Duration = Duration::minutes(5);
 
 /// Hours being summed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Hours {
     period: Duration,
     registers: BTreeMap<DateTime<Utc>, Sum>,
@@ -139,6 +139,23 @@ impl Hours {
             repeated: 0,
             recent: std::collections::VecDeque::new(),
         }
+    }
+
+    /// The same sums by a longer `period` (a whole number of this one's:
+    /// hours from quarter hours), as if summed by it from the start.
+    pub fn regroup(&self, period: Duration) -> Hours {
+        let mut out = self.clone();
+        out.period = period;
+        for (into, from) in [(&mut out.registers, &self.registers), (&mut out.power, &self.power)] {
+            into.clear();
+            for (start, sum) in from {
+                let s = into.entry(start.duration_trunc(period).unwrap_or(*start)).or_default();
+                s.import_wh += sum.import_wh;
+                s.export_wh += sum.export_wh;
+                s.covered += sum.covered;
+            }
+        }
+        out
     }
 
     /// Drops the periods before `t` (a long `--follow` keeps a few weeks).
@@ -494,6 +511,15 @@ mod tests {
             }
             first.append(second);
             proptest::prop_assert!(same(&whole, &first).is_ok(), "{:?}", same(&whole, &first));
+            // Hours from quarter hours are hours summed as such.
+            if minutes == 15 {
+                let mut hourly = Hours::default();
+                for (t, s) in &readings {
+                    hourly.add(*t, s);
+                }
+                let regrouped = whole.regroup(Duration::hours(1));
+                proptest::prop_assert!(same(&hourly, &regrouped).is_ok(), "{:?}", same(&hourly, &regrouped));
+            }
         }
     }
 }

@@ -20,9 +20,8 @@ const NORWEGIAN_LISTS: &[&str] = &["AIDON_V", "KFM_", "Kamstrup_V"];
 /// What the readings gave.
 #[derive(Debug)]
 pub struct Scan {
-    pub hours: Hours,
-    /// Quarter hours, summed only for Belgium (told, or seen in the data).
-    pub quarters: Option<Hours>,
+    /// Energy by quarter hour (Belgium's periods; hours are made of them).
+    sums: Hours,
     days: Days,
     /// The tariff the meter's data points to.
     pub hint: Option<Tariff>,
@@ -55,14 +54,17 @@ struct Record {
     quarter: bool,
     /// It is a Norwegian HAN list.
     norwegian: bool,
+    /// A Belgian meter's month peak (1-0:1.6.0), W.
+    peak_w: Option<f64>,
+    /// What changed with it, when something did.
     belgian: Option<Box<Belgian>>,
 }
 
-/// The month peak of a Belgian meter (1-0:1.6.0), and the whole line when
-/// it carries the demand history (0-0:98.1.0), once an hour.
+/// The time of a Belgian meter's month peak, when it differs from the
+/// line before's; and the whole line when it carries the demand history
+/// (0-0:98.1.0), once an hour.
 #[derive(Debug)]
 struct Belgian {
-    peak_w: f64,
     time: Option<String>,
     line: Option<Vec<u8>>,
 }
@@ -76,6 +78,8 @@ struct Extract {
     /// Whether this file's first reading had them: a file without them at
     /// its start is read without looking for them (the scan stops sooner).
     file_demand: Option<bool>,
+    /// The last peak and its time handed on.
+    last_peak: Option<(f64, Option<String>)>,
 }
 
 impl Extract {
@@ -88,9 +92,10 @@ impl Extract {
             import_kwh: line.number_at(w.import_kwh),
             export_kwh: line.number_at(w.export_kwh),
         };
-        let belgian = line.number_at(w.peak_w).map(|peak_w| {
+        let peak_w = line.number_at(w.peak_w);
+        let belgian = peak_w.and_then(|pw| {
             let time = match line.quantities.get(w.peak_time) {
-                Some(Some(Value::Text(t))) => Some(t.to_string()),
+                Some(Some(Value::Text(t))) => Some(&**t),
                 _ => None,
             };
             // The hour by the clock's text (`2025-03-03T19`).
@@ -101,7 +106,13 @@ impl Extract {
                 self.history_hour = hour;
                 bytes.to_vec()
             });
-            Box::new(Belgian { peak_w, time, line })
+            let same = self.last_peak.as_ref().is_some_and(|(w, t)| *w == pw && t.as_deref() == time);
+            if same && line.is_none() {
+                return None;
+            }
+            let time = time.map(str::to_owned);
+            self.last_peak = Some((pw, time.clone()));
+            Some(Box::new(Belgian { time, line }))
         });
         Record {
             received,
@@ -110,6 +121,7 @@ impl Extract {
             quarter: line.number_at(w.quarter_w).is_some(),
             norwegian: line.protocol == "han"
                 && line.list.as_deref().is_some_and(|l| NORWEGIAN_LISTS.iter().any(|p| l.starts_with(p))),
+            peak_w,
             belgian,
         }
     }
@@ -124,7 +136,7 @@ fn parse_line(bytes: &[u8], ex: &mut Extract) -> Option<Record> {
     let r = Line::scan_fields(bytes, if all { &w.fields } else { &w.energy }).ok().map(|l| ex.record(bytes, &l));
     if ex.file_demand.is_none() {
         if let Some(r) = &r {
-            ex.file_demand = Some(r.quarter || r.belgian.is_some());
+            ex.file_demand = Some(r.quarter || r.peak_w.is_some());
         }
     }
     r
@@ -188,8 +200,7 @@ impl Scan {
     /// `tariff` as told (`None`: from the data).
     pub fn new(tz: Tz, tariff: Option<Tariff>) -> Scan {
         Scan {
-            hours: Hours::default(),
-            quarters: (tariff == Some(Tariff::Be)).then(quarter_hours),
+            sums: quarter_hours(),
             days: Days::new(tz, Clock::Meter),
             hint: None,
             meter_peak: None,
@@ -198,6 +209,7 @@ impl Scan {
                 history_hour: None,
                 demand: matches!(tariff, None | Some(Tariff::Be)),
                 file_demand: None,
+                last_peak: None,
             },
             readings: 0,
             bad: 0,
@@ -225,20 +237,19 @@ impl Scan {
             return;
         }
         self.readings += 1;
-        self.hours.add(at, &r.sample);
-        if self.quarters.is_none() && self.told.is_none() && (r.belgian.is_some() || r.quarter) {
-            self.quarters = Some(quarter_hours());
-        }
-        if let Some(q) = &mut self.quarters {
-            q.add(at, &r.sample);
-        }
-        if let Some(b) = r.belgian {
-            let Belgian { peak_w, time, line } = *b;
-            self.meter_peak = Some((peak_w, time, at));
+        self.sums.add(at, &r.sample);
+        if let Some(pw) = r.peak_w {
+            let time = match r.belgian.map(|b| *b) {
+                Some(Belgian { time, line }) => {
+                    if line.is_some() {
+                        self.history_line = line;
+                    }
+                    time
+                }
+                None => self.meter_peak.take().and_then(|(_, t, _)| t),
+            };
+            self.meter_peak = Some((pw, time, at));
             self.hint = Some(Tariff::Be);
-            if line.is_some() {
-                self.history_line = line;
-            }
         } else if self.hint.is_none() && r.quarter {
             self.hint = Some(Tariff::Be);
         } else if self.hint.is_none() && r.norwegian {
@@ -327,6 +338,21 @@ impl Scan {
         Ok(())
     }
 
+    /// The energy by quarter hour.
+    pub fn quarters(&self) -> &Hours {
+        &self.sums
+    }
+
+    /// The energy by clock hour.
+    pub fn hours(&self) -> Hours {
+        self.sums.regroup(Duration::hours(1))
+    }
+
+    /// Drops the sums before `t` (a long `--follow`).
+    pub fn forget_before(&mut self, t: DateTime<Utc>) {
+        self.sums.forget_before(t);
+    }
+
     /// A scan with the same settings and nothing read.
     fn empty_like(&self) -> Scan {
         let mut s = Scan::new(self.days.tz(), self.told);
@@ -336,15 +362,7 @@ impl Scan {
 
     /// Takes the sums of `later`, a scan of the readings after this one's.
     fn absorb(&mut self, later: Scan) {
-        self.hours.append(later.hours);
-        self.quarters = match (self.quarters.take(), later.quarters) {
-            (Some(mut a), Some(b)) => {
-                a.append(b);
-                Some(a)
-            }
-            (None, b) => b,
-            (a, None) => a,
-        };
+        self.sums.append(later.sums);
         self.days = later.days;
         self.hint = if later.hint == Some(Tariff::Be) { later.hint } else { self.hint.or(later.hint) };
         self.meter_peak = later.meter_peak.or(self.meter_peak.take());

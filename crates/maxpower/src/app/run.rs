@@ -97,11 +97,8 @@ fn follow(s: &Settings, state: &mut State, scan: &mut Scan, json: bool, out: &mu
         }
         if fresh && (n == 0 || last.elapsed() >= FOLLOW_EVERY) {
             // The stream is live: its newest reading is now.
-            let now = scan.hours.last_reading().unwrap_or_else(Utc::now);
-            scan.hours.forget_before(now - Duration::days(40));
-            if let Some(q) = &mut scan.quarters {
-                q.forget_before(now - Duration::days(40));
-            }
+            let now = scan.quarters().last_reading().unwrap_or_else(Utc::now);
+            scan.forget_before(now - Duration::days(40));
             let (summary, c) = evaluate(s, state, scan, now)?;
             code = code.max(c);
             if json {

@@ -163,8 +163,9 @@ pub struct Given<'a> {
 pub fn summarise(scan: &Scan, g: &Given<'_>) -> Summary {
     let tz = g.tz;
     let (from, to) = month_bounds(g.now, tz);
-    let month: Vec<Hour> = scan.hours.hours().into_iter().filter(|h| h.start >= from && h.start < to).collect();
-    let current = scan.hours.current(g.now);
+    let sums = scan.hours();
+    let month: Vec<Hour> = sums.hours().into_iter().filter(|h| h.start >= from && h.start < to).collect();
+    let current = sums.current(g.now);
     let done: Vec<Hour> = month.iter().filter(|h| h.start != current.start).copied().collect();
     let today = g.now.with_timezone(&tz).date_naive();
     let (t0, t1) = day_bounds(tz, today);
@@ -207,7 +208,7 @@ pub fn summarise(scan: &Scan, g: &Given<'_>) -> Summary {
         tariff,
         tariff_from,
         limit_wh: g.limit_wh,
-        last_reading: scan.hours.last_reading().map(|t| local(t, tz)),
+        last_reading: sums.last_reading().map(|t| local(t, tz)),
         readings: scan.readings,
         not_readings: scan.bad,
         today: month.iter().filter(|h| h.start >= t0 && h.start < t1).map(|h| hour_out(h, tz)).collect(),
@@ -220,21 +221,19 @@ pub fn summarise(scan: &Scan, g: &Given<'_>) -> Summary {
         current: running.then(|| current_out(&current)),
         norway,
         belgium,
-        gaps: scan
-            .hours
+        gaps: sums
             .gaps
             .iter()
             .filter(|(a, b)| *b > from && *a < to)
             .map(|(a, b)| GapOut { from: local(*a, tz), to: local(*b, tz), minutes: (*b - *a).num_minutes() })
             .collect(),
-        repeated: scan.hours.repeated,
+        repeated: sums.repeated,
     }
 }
 
 fn belgium(scan: &Scan, g: &Given<'_>, (from, to): (DateTime<Utc>, DateTime<Utc>)) -> Belgium {
     let tz = g.tz;
-    let none = maxpower::hours::Hours::new(chrono::Duration::minutes(15));
-    let sums = scan.quarters.as_ref().unwrap_or(&none);
+    let sums = scan.quarters();
     let quarters: Vec<Hour> = sums.hours().into_iter().filter(|h| h.start >= from && h.start < to).collect();
     let computed = belgium::computed(&quarters);
     // The meter resets its peak when its month starts: only this month's reading counts.
