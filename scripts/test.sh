@@ -25,6 +25,8 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v mount >/dev/null 2>&1 || missing+=(mount)
 # maxpower's mail tests send to a real SMTP server: Debian's aiosmtpd.
 { python3 -c 'import aiosmtpd' 2>/dev/null || /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; } || missing+=(python3-aiosmtpd)
+# ... over STARTTLS and implicit TLS, with a test CA that openssl makes.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
     if ! command -v apt-get >/dev/null 2>&1; then
         echo "error: missing ${missing[*]} and no apt-get: install them by hand" >&2

@@ -196,3 +196,148 @@ fn early_warnings_once_per_hour_and_the_password_never_from_argv() {
     let help = maxpower(&["--help"], None);
     assert!(!String::from_utf8_lossy(&help.stdout).contains("--password"));
 }
+
+/// A day by hand with 16:00-17:00 over 3 kWh.
+fn breach_day(logs: &Path) {
+    let mut lines = Vec::new();
+    let mut kwh = 500.0;
+    for hour in 0..24 {
+        for min in 0..60 {
+            let w = if hour == 16 { 4000.0 } else { 1000.0 };
+            lines.push(reading(&format!("2025-01-15T{hour:02}:{min:02}:00"), w, kwh));
+            kwh += w / 60_000.0;
+        }
+    }
+    file_lines(logs, han::Tz::Europe__Oslo, &lines);
+}
+
+#[test]
+fn starttls_and_implicit_tls_with_a_login() {
+    let Some(py) = python() else {
+        assert!(std::env::var_os("CI").is_none(), "CI needs aiosmtpd (python3-aiosmtpd)");
+        return;
+    };
+    let t = Tmp::new("tls");
+    // A CA of the test's own, and the server's certificate signed by it.
+    let (ca, ca_key, cert, key, csr) =
+        (t.join("ca.pem"), t.join("ca.key"), t.join("cert.pem"), t.join("key.pem"), t.join("req.csr"));
+    let ext = t.join("ext.cnf");
+    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+    let p = |p: &std::path::PathBuf| p.to_str().unwrap().to_owned();
+    for args in [
+        vec![
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=maxpower test CA",
+            "-days",
+            "2",
+            "-keyout",
+            &p(&ca_key),
+            "-out",
+            &p(&ca),
+        ],
+        vec!["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", &p(&key), "-out", &p(&csr)],
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            &p(&csr),
+            "-CA",
+            &p(&ca),
+            "-CAkey",
+            &p(&ca_key),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &p(&ext),
+            "-out",
+            &p(&cert),
+        ],
+    ] {
+        let made = Command::new("openssl").args(&args).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        assert!(made.is_ok_and(|s| s.success()), "openssl {args:?}");
+    }
+    let logs = t.join("log");
+    breach_day(&logs);
+    for mode in ["starttls", "tls"] {
+        let port = free_port();
+        let maildir = t.join(&format!("maildir-{mode}"));
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_server.py");
+        let child = Command::new(py)
+            .arg(script)
+            .args([
+                &port.to_string(),
+                maildir.to_str().unwrap(),
+                cert.to_str().unwrap(),
+                key.to_str().unwrap(),
+                mode,
+                "pi",
+                "s3cret",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let _server = Server(child);
+        let until = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < until, "the SMTP server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let config = t.join(&format!("{mode}.toml"));
+        let ca_pem = ca.clone();
+        let write = |ca: bool| {
+            let ca = if ca { format!("smtp_ca = {:?}\n", p(&ca_pem)) } else { String::new() };
+            std::fs::write(&config, format!("[maxpower]\nsmtp_server = \"127.0.0.1\"\nsmtp_port = {port}\nsmtp_tls = \"{mode}\"\n{ca}smtp_user = \"pi\"\nmail_from = \"pi@example.org\"\nmail_to = \"owner@example.org\"\nlimit_wh = 3000\n")).unwrap();
+        };
+        let st = t.join(&format!("state-{mode}"));
+        let run = |now: &str, password: &str| {
+            let args = [
+                "--config",
+                config.to_str().unwrap(),
+                "--dir",
+                logs.to_str().unwrap(),
+                "--state",
+                st.to_str().unwrap(),
+                "--tz",
+                "Europe/Oslo",
+                "--now",
+                now,
+            ];
+            maxpower_env(&args, None, &[("MAXPOWER_SMTP_PASSWORD", password)])
+        };
+        write(true);
+        assert!(run("2025-01-15T15:30:00+01:00", "s3cret").status.success(), "{mode}: the first run watches");
+        // A wrong password: refused, kept.
+        let out = run("2025-01-15T17:20:00+01:00", "wrong");
+        assert_eq!(out.status.code(), Some(4), "{mode}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("535"),
+            "{mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // A certificate nobody vouches for: refused, kept.
+        write(false);
+        let out = run("2025-01-15T17:21:00+01:00", "s3cret");
+        assert_eq!(out.status.code(), Some(4), "{mode}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("certificate"),
+            "{mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(mails(&maildir).is_empty());
+        // Trusted and logged in: the one mail, once.
+        write(true);
+        let out = run("2025-01-15T17:22:00+01:00", "s3cret");
+        assert!(out.status.success(), "{mode}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(run("2025-01-15T17:23:00+01:00", "s3cret").status.success());
+        let got = mails(&maildir);
+        assert_eq!(got.len(), 1, "{mode}: {got:?}");
+        assert!(plain(&got[0]).contains("Subject: maxpower: 2025-01-15 16:00 used 4.000 kWh"), "{mode}");
+    }
+}

@@ -110,8 +110,14 @@ pub fn reading(local: &str, w: f64, kwh: f64) -> Vec<u8> {
 }
 
 pub fn maxpower(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    maxpower_env(args, stdin, &[])
+}
+
+/// [`maxpower`] with these environment variables set.
+pub fn maxpower_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_maxpower"));
     c.args(args).env_remove("HAN_TOOLS_CONFIG").env_remove("MAXPOWER_SMTP_PASSWORD");
+    c.envs(env.iter().copied());
     c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();
     if let Some(b) = stdin {
