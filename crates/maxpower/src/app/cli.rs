@@ -96,3 +96,14 @@ pub enum Tariff {
     /// No capacity tariff: hours and the limit only.
     None,
 }
+
+impl Tariff {
+    /// For people: what the tariff counts.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Tariff::No => "Norway's capacity steps",
+            Tariff::Be => "Belgium's peak demand",
+            Tariff::None => "no capacity tariff",
+        }
+    }
+}

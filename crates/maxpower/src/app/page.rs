@@ -17,7 +17,8 @@ fn esc(s: &str) -> String {
 
 /// Today's hours as bars (kWh) against the limit line.
 fn chart(s: &Summary) -> String {
-    let (w, h, left, bottom) = (720.0, 240.0, 40.0, 22.0);
+    // About a phone's width in CSS pixels, so the labels stay readable there.
+    let (w, h, left, bottom) = (360.0, 170.0, 24.0, 16.0);
     let top_wh = s
         .today
         .iter()
@@ -71,7 +72,7 @@ fn chart(s: &Summary) -> String {
                 o,
                 r#"<text class="axis" x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
                 x + slot * 0.4,
-                h - 6.0,
+                h - 4.0,
                 esc(label.get(11..13).unwrap_or(""))
             );
         }
@@ -115,19 +116,19 @@ pub fn html(s: &Summary) -> String {
 <style>
 svg {{ width: 100%; height: auto; }} .bar {{ fill: var(--import, #1f6fbf); }} .bar.partial {{ opacity: .5; }}
 .bar.over {{ fill: var(--bad, #c62828); }} .projected {{ fill: none; stroke: var(--import, #1f6fbf); stroke-dasharray: 3 2; }}
-.limit {{ stroke: var(--bad, #c62828); stroke-width: 1.5; }} .limit-label {{ fill: var(--bad, #c62828); font-size: 12px; }}
-.grid {{ stroke: var(--line, #d9dde2); }} .axis {{ fill: var(--muted, #5c6670); font-size: 11px; }}
+.limit {{ stroke: var(--bad, #c62828); stroke-width: 1.5; }} .limit-label {{ fill: var(--bad, #c62828); font-size: 10px; }}
+.grid {{ stroke: var(--line, #d9dde2); }} .axis {{ fill: var(--muted, #5c6670); font-size: 10px; }}
 table {{ border-collapse: collapse; width: 100%; }} td, th {{ text-align: left; padding: .15rem .4rem; }}
 td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} tr.current {{ font-weight: 700; background: rgba(127,127,127,.15); }}
 </style></head><body>
 <header><h1>Peaks, {month}</h1><nav><a href="index.html">Live</a> <a href="prices.html">Prices</a> <a href="relays.html">Relays</a> <a href="report.html">Report</a></nav></header>
-<p class="muted">As of {now} ({tz}); last reading {last}. Tariff: {tariff:?}. Limit: {limit}.</p>
+<p class="muted">As of {now} ({tz}); last reading {last}. Tariff: {tariff}. Limit: {limit}.</p>
 "#,
         month = esc(&s.month),
         now = esc(&short(&s.now)),
         tz = esc(&s.tz),
         last = esc(&s.last_reading.as_deref().map_or("none".into(), short)),
-        tariff = s.tariff,
+        tariff = s.tariff.describe(),
         limit = s.limit_wh.map_or("none".into(), |l| format!("{:.3} kWh", l / 1000.0)),
     );
     let _ = write!(o, "<section><h2>Today's hours (kWh)</h2>{}", chart(s));

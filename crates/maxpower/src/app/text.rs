@@ -31,8 +31,14 @@ fn hour_line(out: &mut String, h: &HourOut, limit: Option<f64>, running: bool) {
 pub fn render(s: &Summary) -> String {
     let mut o = String::new();
     let limit = s.limit_wh.map_or("none".to_owned(), kwh);
-    let _ =
-        writeln!(o, "maxpower {}  {}  tariff {:?} ({}), limit {limit}", short(&s.now), s.tz, s.tariff, s.tariff_from);
+    let _ = writeln!(
+        o,
+        "maxpower {}  {}  tariff: {} ({}), limit {limit}",
+        short(&s.now),
+        s.tz,
+        s.tariff.describe(),
+        s.tariff_from
+    );
     let _ = writeln!(o, "last reading {}", s.last_reading.as_deref().map_or("none".into(), short));
     let _ = writeln!(o, "\nToday's hours (import):");
     if s.today.is_empty() {

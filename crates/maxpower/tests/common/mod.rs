@@ -14,6 +14,18 @@ use han_common::days::{Clock, Days};
 use han_common::line::Line;
 use han_sim::{Meter, Options, Simulator};
 
+#[path = "../../../han-log/tests/common/webdriver.rs"]
+pub mod webdriver;
+
+/// The files of a folder, sorted (for the browser test's failure note).
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|r| r.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
 /// A folder removed at the end.
 pub struct Tmp(pub PathBuf);
 impl Tmp {
