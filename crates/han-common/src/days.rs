@@ -36,6 +36,14 @@ pub struct Stamp {
 /// How far the last meter clock is carried to readings without one.
 const CARRY: Duration = Duration::hours(1);
 
+/// What [`Days`] carries from one reading to the next, to be kept (a
+/// tool that saves its place in the logs) and taken up again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DaysState {
+    last_meter: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    last: Option<DateTime<Utc>>,
+}
+
 /// Attributes readings to days, one stream at a time.
 #[derive(Debug)]
 pub struct Days {
@@ -53,6 +61,16 @@ impl Days {
     /// Days in `tz`, by `clock`.
     pub fn new(tz: Tz, clock: Clock) -> Days {
         Days { tz, clock, last_meter: None, last: None, cached: None }
+    }
+
+    /// What it carries on, to save.
+    pub fn state(&self) -> DaysState {
+        DaysState { last_meter: self.last_meter, last: self.last }
+    }
+
+    /// Days in `tz` by `clock` that go on from a saved [`DaysState`].
+    pub fn resume(tz: Tz, clock: Clock, state: DaysState) -> Days {
+        Days { tz, clock, last_meter: state.last_meter, last: state.last, cached: None }
     }
 
     /// The zone of the days.

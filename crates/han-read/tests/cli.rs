@@ -336,13 +336,38 @@ fn counters_on_sigusr1() {
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(&frame).expect("written");
     let mut line = [0u8; 1];
-    child.stdout.take().expect("stdout").read_exact(&mut line).expect("a reading came");
+    let mut stdout = child.stdout.take().expect("stdout");
+    stdout.read_exact(&mut line).expect("a reading came");
+    // Stderr is read on a thread, so the counters can be waited for
+    // rather than slept on (a loaded machine is slow to deliver them).
+    let mut stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+            let _ = tx.send(String::from_utf8_lossy(&all).matches("readings 1,").count());
+        }
+        String::from_utf8_lossy(&all).into_owned()
+    });
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-USR1", &pid]).status().expect("kill runs").success());
-    std::thread::sleep(Duration::from_millis(300));
+    // Other messages may come first: wait for the counters.
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    let mut said = 0;
+    while said == 0 {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        said = rx.recv_timeout(left).expect("the counters on the signal");
+    }
+    assert_eq!(said, 1, "once on the signal, the process still running");
     drop(stdin);
-    let out = child.wait_with_output().expect("ends");
-    let err = String::from_utf8_lossy(&out.stderr);
-    // Once on the signal (the process still running), once at exit.
+    assert!(child.wait().expect("ends").success());
+    drop(stdout);
+    let err = reader.join().expect("stderr read");
+    // Once on the signal, once at exit.
     assert_eq!(err.matches("readings 1,").count(), 2, "{err}");
 }

@@ -35,7 +35,7 @@ pub struct Sample {
 }
 
 /// Sums of one hour by one method.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Sum {
     import_wh: f64,
     export_wh: f64,
@@ -61,9 +61,10 @@ pub struct Hour {
 /// How far back the current power is averaged for a projection.
 pub const RECENT: Duration = Duration::minutes(5);
 
-/// Hours being summed.
-#[derive(Debug, Clone)]
+/// Hours being summed (serialisable: a tool may keep them and go on later).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Hours {
+    #[serde(with = "millis")]
     period: Duration,
     registers: BTreeMap<DateTime<Utc>, Sum>,
     power: BTreeMap<DateTime<Utc>, Sum>,
@@ -80,6 +81,24 @@ pub struct Hours {
     pub repeated: u64,
     /// Import power over the last [`RECENT`]: energy (Wh) and seconds, by reading.
     recent: std::collections::VecDeque<(DateTime<Utc>, f64, f64)>,
+}
+
+/// A period as whole milliseconds, for serde.
+mod millis {
+    use chrono::Duration;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(d.num_milliseconds())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let ms = i64::deserialize(d)?;
+        if ms <= 0 {
+            return Err(serde::de::Error::custom("a period must be positive"));
+        }
+        Ok(Duration::milliseconds(ms))
+    }
 }
 
 impl Default for Hours {

@@ -393,3 +393,64 @@ fn a_run_of_days_starts_with_the_clock_carried_from_the_day_before() {
         assert!((so_far - 1800.0).abs() < 1e-6, "--threads {threads}: {so_far}");
     }
 }
+
+#[test]
+fn the_closed_days_sums_are_kept_and_read_again_when_a_day_changes() {
+    let t = Tmp::new("cache");
+    let logs = t.join("log");
+    let (lines, _) = sim(Meter::KaifaNo, "2025-01-05T22:00:00+01:00", 3 * 86400);
+    // The last day's file grows later: keep its last lines back.
+    let (now_part, later) = lines.split_at(lines.len() - 500);
+    file_lines(&logs, OSLO, now_part);
+    let st = t.join("st");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--dir",
+            logs.to_str().unwrap(),
+            "--state",
+            st.to_str().unwrap(),
+            "--tz",
+            "Europe/Oslo",
+            "--now",
+            "2025-01-08T23:59:00+01:00",
+        ];
+        args.extend_from_slice(extra);
+        json(&args)
+    };
+    let first = run(&[]);
+    let kept = st.join("maxpower-days-2024-12-31.json");
+    assert!(kept.exists(), "the closed days' sums are kept");
+    assert_eq!(run(&[]), first, "taken up again: the same summary");
+    assert_eq!(run(&["--no-cache"]), first);
+    // Today's file grows: read anew, as always.
+    file_lines(&logs, OSLO, later);
+    let grown = run(&[]);
+    assert_ne!(grown["readings"], first["readings"]);
+    assert_eq!(grown, run(&["--no-cache"]));
+    // A late reading lands in a closed day: that day's file changed, the month is read again.
+    let late = reading("2025-01-06T12:30:30", 9000.0, 1.0);
+    file_lines(&logs, OSLO, &[late]);
+    let changed = run(&[]);
+    assert_eq!(changed, run(&["--no-cache"]));
+    assert_eq!(changed["readings"].as_u64(), grown["readings"].as_u64().map(|n| n + 1));
+    // A cache that is not one is said and ignored.
+    std::fs::write(&kept, "{").unwrap();
+    let out = maxpower(
+        &[
+            "--json",
+            "--dir",
+            logs.to_str().unwrap(),
+            "--state",
+            st.to_str().unwrap(),
+            "--tz",
+            "Europe/Oslo",
+            "--now",
+            "2025-01-08T23:59:00+01:00",
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not readable"));
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again, changed);
+}

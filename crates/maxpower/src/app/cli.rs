@@ -77,6 +77,10 @@ pub struct Args {
     /// Take this as the time now (RFC 3339): a past month as it stood then.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+    /// Read every day of the month again, not only the days since the last run
+    /// (the closed days' sums are kept in STATE/maxpower-days-*.json).
+    #[arg(long)]
+    pub no_cache: bool,
     /// Read the logs on at most N threads (default: the cores, at most 4).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
@@ -86,7 +90,7 @@ pub struct Args {
 }
 
 /// `--tariff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tariff {
     /// Norway: three highest hours on three days pick the month's step.

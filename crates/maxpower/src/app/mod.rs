@@ -3,6 +3,7 @@
 //! from repeating.
 
 pub mod alerts;
+pub mod cache;
 pub mod cli;
 pub mod mail;
 pub mod page;

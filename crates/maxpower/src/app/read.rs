@@ -1,11 +1,9 @@
 //! Readings in, hours summed: from the daily logs of the month, and from
 //! the live stream with `--follow`. One [`Scan`] takes both.
 
-use std::path::Path;
-
 use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use han_common::days::{Clock, Days};
+use han_common::days::{Clock, Days, DaysState};
 use han_common::line::{Fields, Line, Value};
 use han_common::logs;
 use han_common::times::StreamTime;
@@ -39,6 +37,19 @@ pub struct Scan {
     told: Option<Tariff>,
     /// Readings after this are left out (`--now`: the month as it stood then).
     pub until: Option<DateTime<Utc>>,
+}
+
+/// What a scan carries on from the files it read (kept between runs).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Saved {
+    sums: Hours,
+    days: DaysState,
+    hint: Option<Tariff>,
+    meter_peak: Option<(f64, Option<String>, DateTime<Utc>)>,
+    history_line: Option<String>,
+    readings: u64,
+    bad: u64,
+    unfinished: u64,
 }
 
 /// How many threads read the logs at most by default.
@@ -257,23 +268,15 @@ impl Scan {
         }
     }
 
-    /// Reads the logs of `dir` for the days `from..=to`. With more than
+    /// Reads these day files (in day order). With more than
     /// one core the files are split into runs of days, each summed on a
     /// thread of its own and then joined in order ([`Hours::append`]):
     /// the same sums as one pass.
-    pub fn read_logs(
-        &mut self,
-        dir: &Path,
-        (from, to): (NaiveDate, NaiveDate),
-        now: DateTime<Utc>,
-        threads: Option<usize>,
-    ) -> Result<()> {
-        let files =
-            logs::day_files(dir, Some(from), Some(to)).with_context(|| format!("cannot list {}", dir.display()))?;
+    pub fn read_files(&mut self, files: &[logs::DayFile], now: DateTime<Utc>, threads: Option<usize>) -> Result<()> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
         let threads = threads.unwrap_or(cores).min(files.len());
         if threads <= 1 {
-            for file in &files {
+            for file in files {
                 self.read_file(file, now, false)?;
             }
             return Ok(());
@@ -297,7 +300,6 @@ impl Scan {
                 .map(|w| {
                     let (start, end) = (w.first().copied().unwrap_or(0), w.get(1).copied().unwrap_or(0));
                     let mut part = self.empty_like();
-                    let files = &files;
                     scope.spawn(move || -> Result<Scan> {
                         // The day before sets the clock carried into this run's first readings.
                         if let Some(before) = start.checked_sub(1).and_then(|i| files.get(i)) {
@@ -336,6 +338,34 @@ impl Scan {
             self.unfinished += u64::from(lines.unfinished);
         }
         Ok(())
+    }
+
+    /// What it carries on, to keep (see `cache`).
+    pub fn save(&self) -> Saved {
+        Saved {
+            sums: self.sums.clone(),
+            days: self.days.state(),
+            hint: self.hint,
+            meter_peak: self.meter_peak.clone(),
+            history_line: self.history_line.as_ref().map(|l| String::from_utf8_lossy(l).into_owned()),
+            readings: self.readings,
+            bad: self.bad,
+            unfinished: self.unfinished,
+        }
+    }
+
+    /// A scan that goes on from a saved one.
+    pub fn resume(saved: Saved, tz: Tz, tariff: Option<Tariff>) -> Scan {
+        let mut s = Scan::new(tz, tariff);
+        s.sums = saved.sums;
+        s.days = Days::resume(tz, Clock::Meter, saved.days);
+        s.hint = saved.hint;
+        s.meter_peak = saved.meter_peak;
+        s.history_line = saved.history_line.map(String::into_bytes);
+        s.readings = saved.readings;
+        s.bad = saved.bad;
+        s.unfinished = saved.unfinished;
+        s
     }
 
     /// The energy by quarter hour.

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use han_common::line::Line;
 
 use super::alerts;
+use super::cache;
 use super::cli::Args;
 use super::page;
 use super::read::{Scan, month_start};
@@ -42,8 +43,6 @@ pub fn run(args: &Args) -> Result<u8> {
     }
     let mut state = State::load(&s.state)?;
     let now = s.now.unwrap_or_else(Utc::now);
-    let mut scan = Scan::new(s.tz, s.tariff);
-    scan.until = s.now;
     let first = month_start(now, s.tz);
     // The day before the month too: its last reading starts the month's first hour.
     let from = first.pred_opt().unwrap_or(first);
@@ -51,7 +50,24 @@ pub fn run(args: &Args) -> Result<u8> {
     if !s.dir.is_dir() {
         anyhow::bail!("no log directory {} (han-log's --dir; or --dir here)", s.dir.display());
     }
-    scan.read_logs(&s.dir, (from, today.succ_opt().unwrap_or(today)), now, args.threads.map(usize::from))?;
+    let files = han_common::logs::day_files(&s.dir, Some(from), Some(today.succ_opt().unwrap_or(today)))
+        .with_context(|| format!("cannot list {}", s.dir.display()))?;
+    // Days before today are closed: their sums are kept for the next run.
+    let (closed, open) = files.split_at(files.partition_point(|f| f.date < today));
+    let threads = args.threads.map(usize::from);
+    let key = (!args.no_cache).then(|| cache::Key::new(&s.dir, s.tz.name(), s.tariff, from));
+    let kept = key.as_ref().and_then(|k| cache::load(&s.state, k, closed));
+    let news = kept.as_ref().is_none_or(|(_, n)| *n < closed.len());
+    let (mut scan, skip) = match kept {
+        Some((saved, n)) => (Scan::resume(saved, s.tz, s.tariff), n),
+        None => (Scan::new(s.tz, s.tariff), 0),
+    };
+    scan.until = s.now;
+    scan.read_files(closed.get(skip..).unwrap_or_default(), now, threads)?;
+    if let (Some(k), true) = (&key, news) {
+        cache::save(&s.state, k, closed, scan.save());
+    }
+    scan.read_files(open, now, threads)?;
     if scan.bad > 0 {
         eprintln!("maxpower: {} lines in the logs were not readings (skipped)", scan.bad);
     }
