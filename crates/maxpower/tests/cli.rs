@@ -454,3 +454,76 @@ fn the_closed_days_sums_are_kept_and_read_again_when_a_day_changes() {
     let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(again, changed);
 }
+
+#[test]
+fn steps_and_tariff_from_the_config_file() {
+    let t = Tmp::new("steps");
+    let logs = t.join("log");
+    // A minute reading at 1 kW; 4 kWh at 17:00 on the 6th; the 7th at 12:30 now.
+    month_by_hand(&logs, 7, |day, hour| if (day, hour) == (6, 17) { 4000.0 } else { 1000.0 });
+    let config = t.join("config.toml");
+    std::fs::write(&config, "[maxpower]\ntariff = \"no\"\nsteps = [1.5, 3, 6]\n").unwrap();
+    let st = t.join("st");
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "--dir",
+        logs.to_str().unwrap(),
+        "--state",
+        st.to_str().unwrap(),
+        "--tz",
+        "Europe/Oslo",
+        "--now",
+        "2025-01-07T12:30:00+01:00",
+    ];
+    let j = json(&args);
+    let n = &j["norway"];
+    assert_eq!(j["tariff_from"], "flag or config");
+    // Top three: 4 (the 6th), then 1 and 1: average 2 kWh/h, in the second step (1.5-3).
+    assert!((n["average_kwh"].as_f64().unwrap() - 2.0).abs() < 1e-6, "{n}");
+    assert_eq!(
+        (n["step"].as_u64(), n["step_from_kwh"].as_f64(), n["step_to_kwh"].as_f64()),
+        (Some(2), Some(1.5), Some(3.0))
+    );
+    // The 7th's 12:00 hour (0.5 kWh so far) may reach 3 * 3 - 4 - 1 = 4 kWh: 3.5 kWh more.
+    assert!((n["headroom_wh"].as_f64().unwrap() - 3500.0).abs() < 1.0, "{n}");
+    // Steps that do not rise are a usage error.
+    std::fs::write(&config, "[maxpower]\nsteps = [2, 2, 5]\n").unwrap();
+    let out = maxpower(&args, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rising"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn belgium_without_the_meter_peak_computes_it_and_counts_at_least_2_5_kw() {
+    let t = Tmp::new("be-computed");
+    let logs = t.join("log");
+    // A Belgian meter that sends its running quarter (1-0:1.4.0) but no month peak:
+    // 1.2 kW all along, 2 kW from 10:15 to 10:30, on the 3rd of March.
+    let mut lines = Vec::new();
+    let mut kwh = 100.0;
+    for min in 0..(14 * 60) {
+        let (h, m) = (min / 60, min % 60);
+        let w = if h == 10 && (15..30).contains(&m) { 2000.0 } else { 1200.0 };
+        lines.push(format!(r#"{{"v":1,"meter_time":"2025-03-03T{h:02}:{m:02}:00+01:00","protocol":"p1","power_import_w":{w:.1},"energy_import_kwh":{kwh:.4},"demand_quarter_w":{w:.1},"obis":{{}}}}"#).into_bytes());
+        kwh += w / 60_000.0;
+    }
+    file_lines(&logs, han::Tz::Europe__Brussels, &lines);
+    let j = json(&[
+        "--dir",
+        logs.to_str().unwrap(),
+        "--state",
+        t.join("st").to_str().unwrap(),
+        "--tz",
+        "Europe/Brussels",
+        "--now",
+        "2025-03-03T13:59:30+01:00",
+    ]);
+    assert_eq!(j["tariff"], "be", "the running quarter's demand says Belgium");
+    let b = &j["belgium"];
+    assert_eq!(b["peak_from_meter"], false);
+    assert!((b["month_peak_w"].as_f64().unwrap() - 2000.0).abs() < 1.0, "{b}");
+    assert_eq!(b["month_peak_time"], "2025-03-03T10:15:00+01:00");
+    assert_eq!(b["billed_w"], 2500.0, "a 2 kW peak is billed at 2.5 kW");
+    assert_eq!(b["mean_12_w"], 2500.0);
+}

@@ -341,3 +341,57 @@ fn starttls_and_implicit_tls_with_a_login() {
         assert!(plain(&got[0]).contains("Subject: maxpower: 2025-01-15 16:00 used 4.000 kWh"), "{mode}");
     }
 }
+
+#[test]
+fn a_mail_before_the_hour_raises_the_step() {
+    let Some(py) = python() else {
+        assert!(std::env::var_os("CI").is_none(), "CI needs aiosmtpd (python3-aiosmtpd)");
+        return;
+    };
+    let t = Tmp::new("step");
+    let logs = t.join("log");
+    // The 14th: 4.5 kWh at 17:00 (step 2, 2-5 kWh/h, so far). The 15th: 6 kW from 10:00:
+    // at 10:20, 2 kWh so far, heading for 6 kWh: the month's step would rise. No limit set.
+    let mut lines = Vec::new();
+    let mut kwh = 10.0;
+    for (day, hour, w) in [(14, 17, 4500.0), (15, 10, 6000.0)] {
+        for min in 0..60 {
+            if day == 15 && min > 20 {
+                break;
+            }
+            lines.push(reading(&format!("2025-01-{day}T{hour}:{min:02}:00"), w, kwh));
+            kwh += w / 60_000.0;
+        }
+        if day == 14 {
+            lines.push(reading("2025-01-14T18:00:00", 0.0, kwh));
+        }
+    }
+    file_lines(&logs, han::Tz::Europe__Oslo, &lines);
+    let port = free_port();
+    let maildir = t.join("maildir");
+    let config = t.join("config.toml");
+    std::fs::write(&config, format!("[maxpower]\nsmtp_server = \"127.0.0.1\"\nsmtp_port = {port}\nsmtp_tls = \"none\"\nmail_from = \"pi@example.org\"\nmail_to = \"owner@example.org\"\nwarn_step = true\ntariff = \"no\"\n")).unwrap();
+    let st = t.join("st");
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "--dir",
+        logs.to_str().unwrap(),
+        "--state",
+        st.to_str().unwrap(),
+        "--tz",
+        "Europe/Oslo",
+        "--now",
+        "2025-01-15T10:20:30+01:00",
+    ];
+    let _server = start(py, port, &maildir);
+    for _ in 0..2 {
+        let out = maxpower(&args, None);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let got = mails(&maildir);
+    assert_eq!(got.len(), 1, "one warning for the hour: {got:?}");
+    let m = plain(&got[0]);
+    assert!(m.contains("Subject: maxpower: 2025-01-15 10:00 would raise this month's step"), "{m}");
+    assert!(m.contains("will come to 6.000 kWh") && m.contains("from step 2"), "{m}");
+}
