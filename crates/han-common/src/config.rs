@@ -153,6 +153,17 @@ impl Config {
             .unwrap_or_default()
     }
 
+    /// What a tool should warn about before it starts: the file readable
+    /// by others while it holds secrets, and each key of `section` not in
+    /// `known` (a typo such as `sync-every`).
+    pub fn warnings(&self, section: &str, known: &[&str]) -> Vec<String> {
+        let typos = self
+            .unknown_keys(section, known)
+            .into_iter()
+            .map(|key| format!("config [{section}] {key}: no such setting (known: {})", known.join(", ")));
+        self.warning.clone().into_iter().chain(typos).collect()
+    }
+
     /// Whether any section has a key that names a secret.
     fn has_secrets(&self) -> bool {
         self.table.values().filter_map(Value::as_table).flat_map(|t| t.keys()).any(|k| {
@@ -180,6 +191,7 @@ mod tests {
         assert_eq!(c.boolean("han-log", "csv").unwrap(), Some(true));
         assert!(c.boolean("han-read", "key").unwrap_err().to_string().contains("must be true or false"));
         assert_eq!(c.unknown_keys("han-read", &["key"]), ["baud"]);
+        assert_eq!(c.warnings("han-read", &["key"]), ["config [han-read] baud: no such setting (known: key)"]);
         assert!(c.unknown_keys("nowhere", &[]).is_empty());
         assert_eq!(c.string("han-read", "key").unwrap().as_deref(), Some("00"));
         assert_eq!(c.integer("han-read", "baud").unwrap(), Some(2400));

@@ -55,12 +55,9 @@ struct Settings {
 fn settings(args: &Args) -> Result<Settings> {
     const S: &str = "han-log";
     let file = han_common::Config::load(args.config.as_deref()).map_err(|e| Usage(e.to_string()))?;
-    if let Some(w) = &file.warning {
-        eprintln!("han-log: warning: {w}");
-    }
     let known = ["dir", "www", "tz", "clock", "csv", "sync_every", "compress_after", "max_buffer"];
-    for key in file.unknown_keys(S, &known) {
-        eprintln!("han-log: warning: config [han-log] {key}: no such setting (known: {})", known.join(", "));
+    for w in file.warnings(S, &known) {
+        eprintln!("han-log: warning: {w}");
     }
     let usage = |e: han_common::ConfigError| anyhow!(Usage(e.to_string()));
     let (tz, tz_from) = match args.tz.clone().or(file.string(S, "tz").map_err(usage)?) {

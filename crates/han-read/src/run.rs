@@ -209,7 +209,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             return Ok(ExitCode::from(USAGE));
         }
     };
-    if let Some(w) = &file.warning {
+    for w in file.warnings("han-read", &["tz", "key", "auth_key", "input"]) {
         eprintln!("han-read: warning: {w}");
     }
     let (cfg, input) = match config(args, &file) {

@@ -356,6 +356,14 @@ pub struct Current {
     pub last_reading: Option<DateTime<Utc>>,
 }
 
+impl Current {
+    /// Whether readings are coming for it: the last one came within [`GAP`]
+    /// of its start or later (else there is nothing to show for it).
+    pub fn is_running(&self) -> bool {
+        self.last_reading.is_some_and(|t| t >= self.start - GAP)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

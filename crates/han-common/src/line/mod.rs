@@ -113,17 +113,11 @@ impl<'a> Line<'a> {
     }
 
     /// Reads the head of a line of the daily logs, up to its `obis` (which
-    /// han-read writes last): the fields after it are not read, nor is the
-    /// rest checked. For tools that read a month of lines han-log checked
-    /// when it stored them, and need no OBIS object.
-    pub fn scan_head(line: &'a [u8]) -> Result<Line<'a>, LineError> {
-        Line::scan_to(line, true, Some(&Fields::ALL))
-    }
-
-    /// [`Line::scan_head`] keeping only the quantities of `fields`, and
+    /// han-read writes last), keeping only the quantities of `fields` and
     /// stopping after the last of them (han-read writes them in the
-    /// contract's order, [`QUANTITIES`]): for a tool that reads millions
-    /// of lines and needs a few quantities.
+    /// contract's order, [`QUANTITIES`]). The rest is neither read nor
+    /// checked: for a tool that reads millions of lines han-log checked
+    /// when it stored them, and needs a few quantities.
     pub fn scan_fields(line: &'a [u8], fields: &Fields) -> Result<Line<'a>, LineError> {
         Line::scan_to(line, true, Some(fields))
     }

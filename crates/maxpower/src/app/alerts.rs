@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::summary::Summary;
-use super::text::short;
+use super::text::{kwh, short};
 
 /// A mail to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,10 +15,6 @@ pub struct Due {
     pub hour: DateTime<Utc>,
     pub subject: String,
     pub body: String,
-}
-
-fn kwh(wh: f64) -> String {
-    format!("{:.3} kWh", wh / 1000.0)
 }
 
 /// The mails `s` calls for.

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use han_common::atomic::write_atomic;
 
 use super::summary::Summary;
-use super::text::short;
+use super::text::{kwh, short};
 
 /// Text for HTML.
 fn esc(s: &str) -> String {
@@ -129,11 +129,11 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} tr.current {{ 
         tz = esc(&s.tz),
         last = esc(&s.last_reading.as_deref().map_or("none".into(), short)),
         tariff = s.tariff.describe(),
-        limit = s.limit_wh.map_or("none".into(), |l| format!("{:.3} kWh", l / 1000.0)),
+        limit = s.limit_wh.map_or("none".into(), kwh),
     );
     let _ = write!(o, "<section><h2>Today's hours (kWh)</h2>{}", chart(s));
     if let Some(c) = &s.current {
-        let proj = c.projected_wh.map_or("no projection".into(), |p| format!("projected {:.3} kWh", p / 1000.0));
+        let proj = c.projected_wh.map_or("no projection".into(), |p| format!("projected {}", kwh(p)));
         let _ = write!(
             o,
             r#"<p id="current">This hour ({}): {:.3} kWh so far, {proj}.</p>"#,

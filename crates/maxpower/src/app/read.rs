@@ -33,7 +33,7 @@ pub struct Scan {
     pub readings: u64,
     pub bad: u64,
     pub unfinished: u64,
-    /// The tariff as told (quarters are summed only when it is Belgium's or unknown).
+    /// The tariff as told (a run on another thread is made with it).
     told: Option<Tariff>,
     /// Readings after this are left out (`--now`: the month as it stood then).
     pub until: Option<DateTime<Utc>>,

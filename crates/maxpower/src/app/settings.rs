@@ -70,11 +70,8 @@ pub fn check_limit(wh: f64, what: &str) -> Result<f64> {
 
 pub fn settings(args: &Args) -> Result<Settings> {
     let file = Config::load(args.config.as_deref()).map_err(usage)?;
-    if let Some(w) = &file.warning {
+    for w in file.warnings(S, KNOWN) {
         eprintln!("maxpower: warning: {w}");
-    }
-    for key in file.unknown_keys(S, KNOWN) {
-        eprintln!("maxpower: warning: config [maxpower] {key}: no such setting (known: {})", KNOWN.join(", "));
     }
     let string = |key: &str| -> Result<Option<String>> {
         Ok(match file.string(S, key).map_err(usage)? {

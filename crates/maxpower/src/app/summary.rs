@@ -4,7 +4,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use han_common::times::day_bounds;
 use han_common::tz::Tz;
-use maxpower::hours::Hour;
+use maxpower::hours::{Current, Hour};
 use maxpower::{belgium, capacity};
 use serde::Serialize;
 
@@ -130,6 +130,17 @@ pub struct Summary {
     pub repeated: u64,
 }
 
+/// The period now running, when readings are coming for it.
+fn current_out(c: &Current, tz: Tz) -> Option<CurrentOut> {
+    c.is_running().then(|| CurrentOut {
+        start: local(c.start, tz),
+        at: c.start,
+        so_far_wh: c.so_far_wh,
+        recent_w: c.recent_w,
+        projected_wh: c.projected_wh,
+    })
+}
+
 fn hour_out(h: &Hour, tz: Tz) -> HourOut {
     HourOut {
         start: local(h.start, tz),
@@ -174,14 +185,6 @@ pub fn summarise(scan: &Scan, g: &Given<'_>) -> Summary {
         (None, Some(t)) => (t, "meter data"),
         (None, None) => (Tariff::None, "default"),
     };
-    let current_out = |c: &maxpower::hours::Current| CurrentOut {
-        start: local(c.start, tz),
-        at: c.start,
-        so_far_wh: c.so_far_wh,
-        recent_w: c.recent_w,
-        projected_wh: c.projected_wh,
-    };
-    let running = current.last_reading.is_some_and(|t| t >= current.start - maxpower::hours::GAP);
     let norway = (tariff == Tariff::No).then(|| {
         let m = capacity::month(&done, tz, g.steps);
         let step_from_kwh = m.step.checked_sub(1).and_then(|i| g.steps.get(i)).copied().unwrap_or(0.0);
@@ -199,12 +202,13 @@ pub fn summarise(scan: &Scan, g: &Given<'_>) -> Summary {
             headroom_wh: capacity::headroom(&done, current.start, current.so_far_wh, tz, g.steps),
         }
     });
-    let belgium = (tariff == Tariff::Be).then(|| belgium(scan, g, (from, to)));
+    let month_name = from.with_timezone(&tz).format("%Y-%m").to_string();
+    let belgium = (tariff == Tariff::Be).then(|| belgium(scan, g, (from, to), &month_name));
     Summary {
         now: local(g.now, tz),
         at: g.now,
         tz: tz.name().to_owned(),
-        month: from.with_timezone(&tz).format("%Y-%m").to_string(),
+        month: month_name,
         tariff,
         tariff_from,
         limit_wh: g.limit_wh,
@@ -218,7 +222,7 @@ pub fn summarise(scan: &Scan, g: &Given<'_>) -> Summary {
             Some(l) => done.iter().filter(|h| h.import_wh > l).map(|h| hour_out(h, tz)).collect(),
             None => Vec::new(),
         },
-        current: running.then(|| current_out(&current)),
+        current: current_out(&current, tz),
         norway,
         belgium,
         gaps: sums
@@ -231,7 +235,7 @@ pub fn summarise(scan: &Scan, g: &Given<'_>) -> Summary {
     }
 }
 
-fn belgium(scan: &Scan, g: &Given<'_>, (from, to): (DateTime<Utc>, DateTime<Utc>)) -> Belgium {
+fn belgium(scan: &Scan, g: &Given<'_>, (from, to): (DateTime<Utc>, DateTime<Utc>), this: &str) -> Belgium {
     let tz = g.tz;
     let sums = scan.quarters();
     let quarters: Vec<Hour> = sums.hours().into_iter().filter(|h| h.start >= from && h.start < to).collect();
@@ -243,28 +247,26 @@ fn belgium(scan: &Scan, g: &Given<'_>, (from, to): (DateTime<Utc>, DateTime<Utc>
         (None, Some(p)) => (Some(p.w), p.at.map(|t| local(t, tz)), false),
         (None, None) => (None, None, false),
     };
-    let this = from.with_timezone(&tz).format("%Y-%m").to_string();
     let mut known: std::collections::BTreeMap<String, MonthOut> = g
         .months
         .iter()
-        .filter(|(m, _)| **m < this)
+        .filter(|(m, _)| m.as_str() < this)
         .map(|(m, p)| (m.clone(), MonthOut { month: m.clone(), peak_w: p.peak_w, source: p.source.clone() }))
         .collect();
     for (m, w) in scan.meter_history() {
-        if m < this {
+        if m.as_str() < this {
             known.insert(m.clone(), MonthOut { month: m, peak_w: w, source: "meter".into() });
         }
     }
     let mut months: Vec<MonthOut> = Vec::new();
     if let Some(w) = peak {
         let source = if from_meter { "meter" } else { "computed" };
-        months.push(MonthOut { month: this, peak_w: w, source: source.into() });
+        months.push(MonthOut { month: this.to_owned(), peak_w: w, source: source.into() });
     }
     months.extend(known.into_values().rev());
     months.truncate(belgium::MONTHS);
     let peaks: Vec<f64> = months.iter().map(|m| m.peak_w).collect();
     let q = sums.current(g.now);
-    let running = q.last_reading.is_some_and(|t| t >= q.start - maxpower::hours::GAP);
     Belgium {
         month_peak_w: peak,
         month_peak_time: peak_time,
@@ -273,13 +275,7 @@ fn belgium(scan: &Scan, g: &Given<'_>, (from, to): (DateTime<Utc>, DateTime<Utc>
         billed_w: belgium::billed(peak.unwrap_or(0.0)),
         mean_12_w: belgium::mean_w(&peaks),
         months,
-        quarter: running.then(|| CurrentOut {
-            start: local(q.start, tz),
-            at: q.start,
-            so_far_wh: q.so_far_wh,
-            recent_w: q.recent_w,
-            projected_wh: q.projected_wh,
-        }),
-        quarter_headroom_wh: running.then(|| belgium::headroom_wh(peak.unwrap_or(0.0), q.so_far_wh)),
+        quarter: current_out(&q, tz),
+        quarter_headroom_wh: q.is_running().then(|| belgium::headroom_wh(peak.unwrap_or(0.0), q.so_far_wh)),
     }
 }

@@ -4,7 +4,8 @@ use std::fmt::Write;
 
 use super::summary::{HourOut, Summary};
 
-fn kwh(wh: f64) -> String {
+/// Wh as kWh for people (`4.000 kWh`).
+pub fn kwh(wh: f64) -> String {
     format!("{:.3} kWh", wh / 1000.0)
 }
 
