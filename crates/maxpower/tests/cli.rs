@@ -527,3 +527,50 @@ fn belgium_without_the_meter_peak_computes_it_and_counts_at_least_2_5_kw() {
     assert_eq!(b["billed_w"], 2500.0, "a 2 kW peak is billed at 2.5 kW");
     assert_eq!(b["mean_12_w"], 2500.0);
 }
+
+#[test]
+fn follow_says_what_is_not_a_reading_and_goes_on() {
+    let t = Tmp::new("follow-bad");
+    let empty = t.join("log");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (lines, _) = sim(Meter::KaifaNo, "2025-01-06T10:00:00+01:00", 1800);
+    let (mut clean, mut dirty) = (Vec::new(), Vec::new());
+    for (i, l) in lines.iter().enumerate() {
+        for s in [&mut clean, &mut dirty] {
+            s.extend_from_slice(l);
+            s.push(b'\n');
+        }
+        if i % 100 == 50 {
+            dirty.extend_from_slice(b"{\"v\":1,\"protocol\":\"han\",\"obis\n");
+            dirty.extend_from_slice(b"garbage from a wrong pipe\n");
+        }
+    }
+    let st = t.join("st");
+    let args = [
+        "--dir",
+        empty.to_str().unwrap(),
+        "--state",
+        st.to_str().unwrap(),
+        "--tz",
+        "Europe/Oslo",
+        "--follow",
+        "--json",
+        "--now",
+        "2025-01-06T10:00:00+01:00",
+    ];
+    let last = |out: &std::process::Output| -> serde_json::Value {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap()
+    };
+    let good = maxpower(&args, Some(&clean));
+    let bad = maxpower(&args, Some(&dirty));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("stdin: not a reading, skipped"), "{stderr}");
+    assert!(stderr.matches("not a reading, skipped").count() <= 5, "at most 5 a minute: {stderr}");
+    let (g, b) = (last(&good), last(&bad));
+    assert_eq!(today(&g), today(&b), "every good reading counted");
+    assert_eq!(
+        b["not_readings"].as_u64().unwrap(),
+        g["not_readings"].as_u64().unwrap() + 2 * (0..lines.len()).filter(|i| i % 100 == 50).count() as u64
+    );
+}

@@ -99,6 +99,8 @@ fn follow(s: &Settings, state: &mut State, scan: &mut Scan, json: bool, out: &mu
     let mut last = Instant::now();
     let mut code = 0;
     let mut fresh = false;
+    // A wrong pipe must not flood the journal.
+    let mut bad = han_common::limit::PerMinute::new(5);
     loop {
         buf.clear();
         let n = input.read_until(b'\n', &mut buf).context("cannot read stdin")?;
@@ -106,8 +108,17 @@ fn follow(s: &Settings, state: &mut State, scan: &mut Scan, json: bool, out: &mu
             let bytes = buf.strip_suffix(b"\n").unwrap_or(&buf);
             let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
             if !bytes.is_empty() {
-                let wall = Utc::now();
-                scan.take(bytes, Line::parse(bytes, true), wall);
+                let line = Line::parse(bytes, true);
+                if let Err(e) = &line {
+                    let (show, held) = bad.allow();
+                    if let Some(n) = held {
+                        eprintln!("maxpower: {n} more lines on stdin were not readings");
+                    }
+                    if show {
+                        eprintln!("maxpower: stdin: not a reading, skipped: {e}");
+                    }
+                }
+                scan.take(bytes, line, Utc::now());
                 fresh = true;
             }
         }
