@@ -165,8 +165,10 @@ impl Output {
     }
 }
 
-/// Drains the decoder; `true` when `--once` is satisfied.
-fn drain(dec: &mut Decoder, out: &mut Output, rep: &mut Reporter) -> Result<bool> {
+/// Drains the decoder; `true` when `--once` is satisfied. The counters are
+/// published before the readings leave, so a SIGUSR1 sent after a reading
+/// was seen counts it.
+fn drain(dec: &mut Decoder, out: &mut Output, rep: &mut Reporter, shared: &Mutex<Stats>) -> Result<bool> {
     // The readings of one chunk of input arrived together.
     let received = chrono::Utc::now();
     // Readings are lent: nothing is copied out of the decoder.
@@ -190,12 +192,14 @@ fn drain(dec: &mut Decoder, out: &mut Output, rep: &mut Reporter) -> Result<bool
             EventRef::Reading(r) => {
                 out.reading(r, received)?;
                 if out.once {
+                    publish(shared, dec);
                     return Ok(true);
                 }
             }
             EventRef::Rejected { error, bytes } => rep.rejected(&error, &bytes),
         }
     }
+    publish(shared, dec);
     out.dumps()?;
     out.flush()?;
     Ok(false)
@@ -277,8 +281,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                         log_raw(&mut raw, chunk, &mut rep);
                         dec.push(chunk);
                     }
-                    done = drain(&mut dec, &mut out, &mut rep)?;
-                    publish(&shared, &dec);
+                    done = drain(&mut dec, &mut out, &mut rep, &shared)?;
                     if done || n == 0 {
                         return Ok(());
                     }
@@ -296,8 +299,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                     let chunk = buf.get(..n).unwrap_or(&[]);
                     log_raw(&mut raw, chunk, &mut rep);
                     dec.push(chunk);
-                    done = drain(&mut dec, &mut out, &mut rep)?;
-                    publish(&shared, &dec);
+                    done = drain(&mut dec, &mut out, &mut rep, &shared)?;
                     if done {
                         return Ok(());
                     }
