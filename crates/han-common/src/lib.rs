@@ -13,6 +13,7 @@ pub mod paths;
 pub mod times;
 pub mod tz;
 pub mod usage;
+pub mod www;
 
 pub use config::{Config, ConfigError};
 pub use usage::Usage;

@@ -5,15 +5,11 @@ use std::fmt::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use han_common::atomic::write_atomic;
 
 use super::summary::Summary;
 use super::text::{kwh, short};
 
-/// Text for HTML.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use han_common::www::esc;
 
 /// Today's hours as bars (kWh) against the limit line.
 fn chart(s: &Summary) -> String {
@@ -221,12 +217,8 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} tr.current {{ 
 
 /// Writes the page and its data.
 pub fn write(www: &Path, s: &Summary) -> Result<()> {
-    let data = www.join("data");
-    std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
     let mut json = serde_json::to_vec(s).context("cannot serialise the summary")?;
     json.push(b'\n');
-    let p = data.join("peaks.json");
-    write_atomic(&p, &json).with_context(|| format!("cannot write {}", p.display()))?;
-    let p = www.join("peaks.html");
-    write_atomic(&p, html(s).as_bytes()).with_context(|| format!("cannot write {}", p.display()))
+    han_common::www::write(www, "data/peaks.json", &json)?;
+    Ok(han_common::www::write(www, "peaks.html", html(s).as_bytes())?)
 }

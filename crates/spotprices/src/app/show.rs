@@ -1,0 +1,140 @@
+//! `spotprices show`: a day as a table or JSON, and the page.
+
+use std::fmt::Write;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
+use spotprices::file::{PriceFile, SlotPrice};
+use spotprices::summary::{self, Summary};
+
+use super::cli::Show;
+use super::fetch::{NOT_YET, paths, read};
+use super::settings::Settings;
+
+/// What `show` prints of one day.
+pub struct Day {
+    pub file: PriceFile,
+    pub rows: Vec<SlotPrice>,
+    pub summary: Option<Summary>,
+}
+
+impl Day {
+    pub fn new(file: PriceFile, hourly: bool, now: DateTime<Utc>) -> Day {
+        let rows = if hourly { summary::hours(&file) } else { file.slots.clone() };
+        let summary = summary::summary(&rows, now);
+        Day { file, rows, summary }
+    }
+
+    pub fn tz(&self) -> Tz {
+        self.file.tz.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    /// `HH:MM`, with the offset on a day the clocks change (its repeated or
+    /// missing hour would otherwise be ambiguous).
+    pub fn time(&self, t: DateTime<Utc>) -> String {
+        let local = t.with_timezone(&self.tz());
+        let minutes: i64 = self.rows.iter().map(|r| (r.end - r.start).num_minutes()).sum();
+        if minutes == 1440 { local.format("%H:%M").to_string() } else { local.format("%H:%M%:::z").to_string() }
+    }
+
+    pub fn unit(&self) -> String {
+        format!("{}/kWh", self.file.currency)
+    }
+
+    pub fn rate_text(&self) -> String {
+        match &self.file.rate {
+            Some(r) => format!("1 EUR = {} {} ({} rate of {})", r.value, self.file.currency, r.source, r.date),
+            None => "prices in EUR".into(),
+        }
+    }
+}
+
+pub fn run(s: &Settings, f: &Show) -> Result<u8> {
+    if let Some(www) = &s.www {
+        super::page::write(www, s)?;
+    }
+    let Some(file) = read(&s.dir, s.date)? else {
+        eprintln!(
+            "spotprices: no prices for {} yet ({} is not there; `spotprices fetch --date {}` gets them)",
+            s.date,
+            paths(&s.dir, s.date).0.display(),
+            s.date
+        );
+        return Ok(NOT_YET);
+    };
+    let day = Day::new(file, s.hourly, s.now);
+    let out = if f.json { json(&day) } else { table(&day) };
+    print(&out)?;
+    Ok(0)
+}
+
+/// Prints, and a closed pipe is done.
+fn print(s: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn json(d: &Day) -> String {
+    let f = &d.file;
+    let v = json!({
+        "zone": f.zone,
+        "date": f.date,
+        "tz": f.tz,
+        "currency": f.currency,
+        "unit": d.unit(),
+        "rate": f.rate,
+        "source": f.source,
+        "resolution": (d.rows.first().map_or(60, |r| (r.end - r.start).num_minutes())),
+        "of": d.summary.as_ref().map(|s| s.of),
+        "min": d.summary.as_ref().map(|s| s.min),
+        "avg": d.summary.as_ref().map(|s| s.avg),
+        "max": d.summary.as_ref().map(|s| s.max),
+        "current": d.summary.as_ref().and_then(|s| s.current.clone()),
+        "cheapest": d.summary.as_ref().map(|s| s.cheapest.clone()),
+        "dearest": d.summary.as_ref().map(|s| s.dearest.clone()),
+        "slots": d.rows,
+    });
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn table(d: &Day) -> String {
+    let f = &d.file;
+    let mut o = String::new();
+    let _ = writeln!(o, "{} {} ({}), {}; {}", f.zone, f.date, f.tz, d.unit(), d.rate_text());
+    let total = d.rows.first().is_some_and(|r| r.total_per_kwh.is_some());
+    let _ = writeln!(o, "{:<17} {:>9} {:>9}{}", "time", "EUR/MWh", "spot", if total { "     total" } else { "" });
+    let sum = d.summary.as_ref();
+    for r in &d.rows {
+        let mut marks = Vec::new();
+        if sum.and_then(|s| s.current.as_ref()).is_some_and(|c| c.start == r.start) {
+            marks.push("<- now");
+        }
+        if sum.is_some_and(|s| s.cheapest.start == r.start) {
+            marks.push("cheapest");
+        }
+        if sum.is_some_and(|s| s.dearest.start == r.start) {
+            marks.push("dearest");
+        }
+        let span = format!("{}-{}", d.time(r.start), d.time(r.end));
+        let _ = write!(o, "{span:<17} {:>9.2} {:>9.4}", r.eur_per_mwh, r.spot_per_kwh);
+        if let Some(t) = r.total_per_kwh {
+            let _ = write!(o, " {t:>9.4}");
+        }
+        if !marks.is_empty() {
+            let _ = write!(o, "  {}", marks.join(", "));
+        }
+        o.push('\n');
+    }
+    if let Some(s) = sum {
+        let _ = writeln!(o, "{}: min {:.4}  avg {:.4}  max {:.4} {}", s.of, s.min, s.avg, s.max, d.unit());
+    }
+    o
+}

@@ -1,0 +1,12 @@
+//! Day-ahead spot prices: the documents of the sources (ENTSO-E, the public
+//! per-country APIs), the exchange rates, the local day cut from UTC slots,
+//! the all-in price and the price files. Pure: the binary does the I/O.
+
+pub mod entsoe;
+pub mod file;
+pub mod public;
+pub mod rates;
+pub mod slots;
+pub mod summary;
+pub mod tariff;
+pub mod zones;
