@@ -23,8 +23,8 @@ impl Slot {
 /// Why a day's slots cannot be trusted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DayError {
-    #[error("no prices for {date}")]
-    Empty { date: NaiveDate },
+    #[error("no prices for {date} in the answer{}", held.map_or(String::new(), |(a, b)| format!(" (it held {a} to {b})")))]
+    Empty { date: NaiveDate, held: Option<(DateTime<Utc>, DateTime<Utc>)> },
     #[error("the prices for {date} start at {first}, not at the local midnight {start}")]
     LateStart { date: NaiveDate, first: DateTime<Utc>, start: DateTime<Utc> },
     #[error("the prices for {date} end at {last}, not at the next local midnight {end}")]
@@ -66,6 +66,7 @@ pub fn expected(date: NaiveDate, tz: Tz, minutes: u32) -> i64 {
 /// exactly, from its midnight to the next, without gaps.
 pub fn cut(mut slots: Vec<Slot>, date: NaiveDate, tz: Tz) -> Result<Vec<Slot>, DayError> {
     let (start, end) = day_span(date, tz);
+    let held = slots.iter().map(|s| s.start).min().zip(slots.iter().map(Slot::end).max());
     slots.retain(|s| s.end() > start && s.start < end);
     slots.sort_by(|a, b| a.start.cmp(&b.start).then(a.minutes.cmp(&b.minutes)));
     // The same slot twice (several series for one auction): one price only.
@@ -82,7 +83,7 @@ pub fn cut(mut slots: Vec<Slot>, date: NaiveDate, tz: Tz) -> Result<Vec<Slot>, D
     }
     let finer = |s: &Slot| unique.iter().any(|o| o.minutes < s.minutes && o.start < s.end() && s.start < o.end());
     let kept: Vec<Slot> = unique.iter().filter(|s| !finer(s)).copied().collect();
-    let (Some(first), Some(last)) = (kept.first(), kept.last()) else { return Err(DayError::Empty { date }) };
+    let (Some(first), Some(last)) = (kept.first(), kept.last()) else { return Err(DayError::Empty { date, held }) };
     if first.start != start {
         return Err(DayError::LateStart { date, first: first.start, start });
     }
