@@ -10,43 +10,18 @@
 
 mod common;
 
-use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
-use common::webdriver::{Driver, Guard, call, free_port, request, wait_for};
+use common::webdriver::{Guard, browser_tools, phone_browser, serve_static};
 use common::*;
 use han_sim::Meter;
 use serde_json::json;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const STYLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/style.css");
 const SCREENSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/peaks-page.png");
 const PHONE: (u32, u32) = (390, 844);
 
-fn tools_present() -> bool {
-    let mut missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER].into_iter().filter(|p| !Path::new(p).exists()).collect();
-    let python = Command::new("python3").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
-    if !python.is_ok_and(|s| s.success()) {
-        missing.push("python3");
-    }
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!(
-        "{} missing (scripts/test.sh installs them): peaks.html was not tested in a browser",
-        missing.join(", ")
-    );
-    assert!(!std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"), "{msg}");
-    eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
-    false
-}
-
 #[test]
 fn peaks_page_in_chromium() {
-    if !tools_present() {
+    if !browser_tools("peaks.html") {
         return;
     }
     let mut guard = Guard::new("peaks_page");
@@ -77,47 +52,8 @@ fn peaks_page_in_chromium() {
     let over = j["over_limit"].as_array().unwrap().len();
     let step = j["norway"]["step"].as_u64().unwrap();
 
-    let http_port = free_port();
-    let python = Command::new("python3")
-        .args(["-m", "http.server", "--bind", "127.0.0.1", &http_port.to_string(), "--directory"])
-        .arg(&site)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 -m http.server starts");
-    guard.children.push(python);
-    wait_for("the static server", Duration::from_secs(15), || match request(http_port, "GET", "/peaks.html", b"") {
-        Ok((200, _)) => Ok(()),
-        other => Err(format!("{other:?}")),
-    });
-    let wd_port = free_port();
-    let chromedriver = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={wd_port}"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("chromedriver starts");
-    guard.groups.push(chromedriver.id());
-    guard.children.push(chromedriver);
-    wait_for("chromedriver", Duration::from_secs(20), || match call(wd_port, "GET", "/status", None) {
-        Ok(v) if v["ready"] == json!(true) => Ok(()),
-        other => Err(format!("{other:?}")),
-    });
-    let profile = guard.dir.join("chrome-profile");
-    let caps = json!({"capabilities": {"alwaysMatch": {
-        "browserName": "chrome",
-        "goog:chromeOptions": {"binary": CHROMIUM, "args": [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            format!("--window-size={},{}", PHONE.0, PHONE.1), "--lang=en-US",
-            format!("--user-data-dir={}", profile.display()),
-        ],
-        "mobileEmulation": {"deviceMetrics": {"width": PHONE.0, "height": PHONE.1, "pixelRatio": 1.0}}},
-    }}});
-    guard.driver = Some(Driver::start(wd_port, &caps));
+    let http_port = serve_static(&mut guard, &site, "/peaks.html");
+    phone_browser(&mut guard, PHONE);
     let d = guard.driver.as_ref().unwrap();
     d.navigate(&format!("http://127.0.0.1:{http_port}/peaks.html"));
     d.wait_text("h1", "Peaks, 2025-01");

@@ -264,3 +264,78 @@ fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Whether Chromium, chromedriver and python3 are there. Without them a
+/// page test says SKIPPED loudly, or fails with `CI=true`.
+pub fn browser_tools(page: &str) -> bool {
+    let mut missing: Vec<&str> =
+        [CHROMIUM, CHROMEDRIVER].into_iter().filter(|p| !std::path::Path::new(p).exists()).collect();
+    let python = Command::new("python3").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if !python.is_ok_and(|s| s.success()) {
+        missing.push("python3");
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let msg =
+        format!("{} missing (scripts/test.sh installs them): {page} was not tested in a browser", missing.join(", "));
+    assert!(!std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"), "{msg}");
+    eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
+    false
+}
+
+/// `python3 -m http.server` serving `dir`, as any web server would; its
+/// port, once `probe` answers 200.
+pub fn serve_static(guard: &mut Guard, dir: &std::path::Path, probe: &str) -> u16 {
+    let port = free_port();
+    let python = Command::new("python3")
+        .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 -m http.server starts");
+    guard.children.push(python);
+    wait_for("the static server", Duration::from_secs(15), || match request(port, "GET", probe, b"") {
+        Ok((200, _)) => Ok(()),
+        other => Err(format!("{other:?}")),
+    });
+    port
+}
+
+/// chromedriver and headless Chromium the size of a phone; the session is
+/// put in `guard.driver`.
+pub fn phone_browser(guard: &mut Guard, (w, h): (u32, u32)) {
+    use std::os::unix::process::CommandExt;
+    let port = free_port();
+    let chromedriver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("chromedriver starts");
+    guard.groups.push(chromedriver.id());
+    guard.children.push(chromedriver);
+    wait_for("chromedriver", Duration::from_secs(20), || match call(port, "GET", "/status", None) {
+        Ok(v) if v["ready"] == json!(true) => Ok(()),
+        other => Err(format!("{other:?}")),
+    });
+    let profile = guard.dir.join("chrome-profile");
+    let caps = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {"binary": CHROMIUM, "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            format!("--window-size={w},{h}"), "--lang=en-US",
+            format!("--user-data-dir={}", profile.display()),
+        ],
+        "mobileEmulation": {"deviceMetrics": {"width": w, "height": h, "pixelRatio": 1.0}}},
+    }}});
+    guard.driver = Some(Driver::start(port, &caps));
+}

@@ -12,7 +12,7 @@ use han_common::www::{self, esc};
 
 use super::fetch::read;
 use super::settings::Settings;
-use super::show::Day;
+use super::show::{Day, price};
 
 pub fn write(dir: &Path, s: &Settings) -> Result<()> {
     let today = s.now.with_timezone(&s.zone.tz).date_naive();
@@ -33,25 +33,21 @@ fn html(s: &Settings, days: &[(&str, chrono::NaiveDate, Option<Day>)]) -> String
     let mut o = String::new();
     let _ = write!(
         o,
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+        r#"<!doctype html>
+<!-- written by spotprices -->
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="300">
-<title>Spot prices {zone}</title>
+<title>Prices {zone}</title><link rel="stylesheet" href="style.css">
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 0 auto; padding: 0.5rem; max-width: 48rem; color: #222; }}
-h1 {{ font-size: 1.3rem; }} h2 {{ font-size: 1.1rem; margin-top: 1.5rem; }}
 svg {{ width: 100%; height: auto; display: block; }}
-.bar {{ fill: #6a9fd4; }} .bar.now {{ fill: #e07b00; }} .bar.neg {{ fill: #4caf50; }}
-.axis {{ font-size: 9px; fill: #555; }} .zero {{ stroke: #888; stroke-width: 0.5; }}
+.bar {{ fill: var(--import, #1f6fbf); }} .bar.neg {{ fill: var(--export, #1e9150); }} .bar.current {{ fill: #e07b00; }}
+.axis {{ fill: var(--muted, #5c6670); font-size: 9px; }} .zero {{ stroke: var(--line, #d9dde2); }}
 table {{ border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }}
-td, th {{ padding: 0.15rem 0.4rem; text-align: right; border-bottom: 1px solid #eee; }}
-td:first-child, th:first-child {{ text-align: left; }}
-tr.now {{ background: #ffe0b2; font-weight: bold; }}
-.note {{ color: #555; font-size: 0.9rem; }}
-.wrap {{ max-height: 24rem; overflow-y: auto; }}
+td, th {{ padding: .15rem .4rem; text-align: right; white-space: nowrap; }} td:first-child, th:first-child {{ text-align: left; }}
+tr.current {{ font-weight: 700; background: rgba(224,123,0,.25); }}
+.wrap {{ max-height: 24rem; overflow-y: auto; }} .note {{ color: var(--muted, #5c6670); font-size: .9rem; }}
 </style></head><body>
-<h1>Spot prices, {zone}</h1>
+<header><h1>Prices, {zone}</h1><nav><a href="index.html">Live</a> <a href="peaks.html">Peaks</a> <a href="relays.html">Relays</a> <a href="report.html">Report</a></nav></header>
 "#,
         zone = esc(s.zone.name)
     );
@@ -81,16 +77,16 @@ fn section(o: &mut String, d: &Day) {
     let unit = esc(&d.unit());
     if let Some(sum) = &d.summary {
         let now = sum.current.as_ref().map_or(String::new(), |c| {
-            format!("Now ({}): <b>{:.4}</b> {unit}. ", d.time(c.start), spotprices::summary::value(c))
+            format!("Now ({}): <b>{}</b> {unit}. ", d.time(c.start), price(spotprices::summary::value(c)))
         });
         let _ = writeln!(
             o,
-            r#"<p class="stats">{now}Min {:.4}, average {:.4}, max {:.4} {unit} ({}). {}.</p>"#,
-            sum.min,
-            sum.avg,
-            sum.max,
+            r#"<p class="stats">{now}Min {}, average {}, max {} {unit} ({}).{}</p>"#,
+            price(sum.min),
+            price(sum.avg),
+            price(sum.max),
             if sum.of == "total" { "all-in" } else { "spot" },
-            esc(&d.rate_text())
+            d.file.rate.as_ref().map_or(String::new(), |_| format!(" {}.", esc(&d.rate_text())))
         );
     }
     chart(o, d);
@@ -102,17 +98,17 @@ fn section(o: &mut String, d: &Day) {
     let _ = writeln!(o, "</tr></thead><tbody>");
     let current = d.summary.as_ref().and_then(|s| s.current.as_ref()).map(|c| c.start);
     for r in &d.rows {
-        let class = if Some(r.start) == current { r#" class="now""# } else { "" };
+        let class = if Some(r.start) == current { r#" class="current""# } else { "" };
         let _ = write!(
             o,
-            "<tr{class}><td>{}–{}</td><td>{:.2}</td><td>{:.4}</td>",
+            "<tr{class}><td>{}–{}</td><td>{:.2}</td><td>{}</td>",
             d.time(r.start),
             d.time(r.end),
             r.eur_per_mwh,
-            r.spot_per_kwh
+            price(r.spot_per_kwh)
         );
         if let Some(t) = r.total_per_kwh {
-            let _ = write!(o, "<td>{t:.4}</td>");
+            let _ = write!(o, "<td>{}</td>", price(t));
         }
         o.push_str("</tr>\n");
     }
@@ -137,7 +133,7 @@ fn chart(o: &mut String, d: &Day) {
     );
     let _ = write!(
         o,
-        r#"<line class="zero" x1="{left}" x2="{w}" y1="{0:.1}" y2="{0:.1}"/><text class="axis" x="{1}" y="{2:.1}" text-anchor="end">{3:.2}</text><text class="axis" x="{1}" y="{4:.1}" text-anchor="end">0</text>"#,
+        r#"<line class="zero" x1="{left}" x2="{w}" y1="{0:.2}" y2="{0:.2}"/><text class="axis" x="{1}" y="{2:.1}" text-anchor="end">{3:.2}</text><text class="axis" x="{1}" y="{4:.1}" text-anchor="end">0</text>"#,
         y(0.0),
         left - 3.0,
         y(hi) + 8.0,
@@ -148,16 +144,17 @@ fn chart(o: &mut String, d: &Day) {
         let x = left + i as f64 * slot;
         let (top, height) = if *v >= 0.0 { (y(*v), y(0.0) - y(*v)) } else { (y(0.0), y(*v) - y(0.0)) };
         let class = match (Some(r.start) == current, *v < 0.0) {
-            (true, _) => "bar now",
+            (true, _) => "bar current",
             (false, true) => "bar neg",
             _ => "bar",
         };
         let _ = write!(
             o,
-            r#"<rect class="{class}" x="{x:.2}" y="{top:.2}" width="{:.2}" height="{:.2}"><title>{} {v:.4}</title></rect>"#,
+            r#"<rect class="{class}" x="{x:.2}" y="{top:.2}" width="{:.2}" height="{:.2}"><title>{} {}</title></rect>"#,
             (slot * 0.85).max(0.5),
             height.max(0.3),
-            d.time(r.start)
+            d.time(r.start),
+            price(*v)
         );
         let local = r.start.with_timezone(&d.tz());
         if chrono::Timelike::minute(&local) == 0 && chrono::Timelike::hour(&local) % 3 == 0 {

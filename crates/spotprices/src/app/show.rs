@@ -51,6 +51,12 @@ impl Day {
     }
 }
 
+/// A price per kWh, four decimals (a hundredth of an øre or cent), never "-0.0000".
+pub fn price(x: f64) -> String {
+    let s = format!("{x:.4}");
+    if s == "-0.0000" { "0.0000".into() } else { s }
+}
+
 pub fn run(s: &Settings, f: &Show) -> Result<u8> {
     if let Some(www) = &s.www {
         super::page::write(www, s)?;
@@ -124,9 +130,9 @@ fn table(d: &Day) -> String {
             marks.push("dearest");
         }
         let span = format!("{}-{}", d.time(r.start), d.time(r.end));
-        let _ = write!(o, "{span:<17} {:>9.2} {:>9.4}", r.eur_per_mwh, r.spot_per_kwh);
+        let _ = write!(o, "{span:<17} {:>9.2} {:>9}", r.eur_per_mwh, price(r.spot_per_kwh));
         if let Some(t) = r.total_per_kwh {
-            let _ = write!(o, " {t:>9.4}");
+            let _ = write!(o, " {:>9}", price(t));
         }
         if !marks.is_empty() {
             let _ = write!(o, "  {}", marks.join(", "));
@@ -134,7 +140,7 @@ fn table(d: &Day) -> String {
         o.push('\n');
     }
     if let Some(s) = sum {
-        let _ = writeln!(o, "{}: min {:.4}  avg {:.4}  max {:.4} {}", s.of, s.min, s.avg, s.max, d.unit());
+        let _ = writeln!(o, "{}: min {}  avg {}  max {} {}", s.of, price(s.min), price(s.avg), price(s.max), d.unit());
     }
     o
 }
