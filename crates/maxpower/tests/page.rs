@@ -13,7 +13,6 @@ mod common;
 use common::webdriver::{Guard, browser_tools, phone_browser, serve_static};
 use common::*;
 use han_sim::Meter;
-use serde_json::json;
 
 const STYLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/style.css");
 const SCREENSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/peaks-page.png");
