@@ -135,3 +135,44 @@ impl Public {
 fn rfc3339(src: &'static str, s: &str) -> Result<DateTime<Utc>, Error> {
     DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()).map_err(|_| Error::Bad { src, what: "time", value: s.into() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hvakosterstrommen_rows() {
+        // The shape the site serves (its public docs and clients): local
+        // times with their offsets.
+        let body = r#"[{"NOK_per_kWh":0.92542,"EUR_per_kWh":0.08906,"EXR":10.391,"time_start":"2022-10-27T00:00:00+02:00","time_end":"2022-10-27T01:00:00+02:00"},
+                       {"NOK_per_kWh":0.96771,"EUR_per_kWh":0.09312999999999999,"EXR":10.391,"time_start":"2022-10-27T01:00:00+02:00","time_end":"2022-10-27T02:00:00+02:00"}]"#;
+        let v = Public::Hvakosterstrommen.parse(body).expect("rows");
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].start.to_rfc3339(), "2022-10-26T22:00:00+00:00");
+        assert_eq!((v[0].minutes, v[0].eur_per_mwh, v[1].eur_per_mwh), (60, 89.06, 93.13));
+        assert!(Public::Hvakosterstrommen.parse("{}").is_err());
+        let bad = body.replace("2022-10-27T01:00:00+02:00\"}", "2022-10-26T01:00:00+02:00\"}");
+        assert!(Public::Hvakosterstrommen.parse(&bad).is_err(), "an end before its start");
+    }
+
+    #[test]
+    fn energi_data_service_records() {
+        let body = r#"{"total":2,"records":[
+            {"TimeUTC":"2025-10-01T22:15:00","TimeDK":"2025-10-02T00:15:00","PriceArea":"DK1","DayAheadPriceEUR":81.5,"DayAheadPriceDKK":608.2},
+            {"TimeUTC":"2025-10-01T22:00:00","TimeDK":"2025-10-02T00:00:00","PriceArea":"DK1","DayAheadPriceEUR":80.25,"DayAheadPriceDKK":598.9}]}"#;
+        let v = Public::EnergiDataService.parse(body).expect("records");
+        assert_eq!(v.iter().map(|s| (s.minutes, s.eur_per_mwh)).collect::<Vec<_>>(), [(15, 80.25), (15, 81.5)]);
+        let null = body.replace("81.5", "null");
+        assert!(Public::EnergiDataService.parse(&null).is_err());
+        let span = (
+            DateTime::parse_from_rfc3339("2025-10-01T22:00:00Z").expect("t").to_utc(),
+            DateTime::parse_from_rfc3339("2025-10-02T22:00:00Z").expect("t").to_utc(),
+        );
+        let date = NaiveDate::from_ymd_opt(2025, 10, 2).expect("date");
+        assert_eq!(
+            Public::EnergiDataService.path("DK1", date, span),
+            "?start=2025-10-01T22:00&end=2025-10-02T22:00&timezone=UTC&filter=%7B%22PriceArea%22:%5B%22DK1%22%5D%7D"
+        );
+        assert_eq!(Public::Elprisetjustnu.path("SE3", date, span), "/2025/10-02_SE3.json");
+    }
+}

@@ -184,3 +184,44 @@ mod tests {
         assert_eq!(h.first().map(|h| h.eur_per_mwh), Some(1.5));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever slots come, the cut never panics, and a day it accepts
+        /// tiles the day from midnight to midnight.
+        #[test]
+        fn an_accepted_day_tiles_its_span(raw in prop::collection::vec((0i64..110, prop::sample::select(vec![15u32, 30, 60]), -500.0f64..500.0), 0..130)) {
+            let date = NaiveDate::from_ymd_opt(2025, 10, 26).expect("date");
+            let tz = chrono_tz::Europe::Oslo;
+            let (start, end) = day_span(date, tz);
+            let slots: Vec<Slot> = raw.iter().map(|(q, m, p)| Slot { start: start + Duration::minutes(15 * q), minutes: *m, eur_per_mwh: *p }).collect();
+            if let Ok(day) = cut(slots, date, tz) {
+                prop_assert_eq!(day.first().map(|s| s.start), Some(start));
+                prop_assert_eq!(day.last().map(|s| s.end()), Some(end));
+                for w in day.windows(2) {
+                    prop_assert_eq!(w[0].end(), w[1].start);
+                }
+            }
+        }
+
+        /// A whole day of quarters is kept as it came, whatever the order.
+        #[test]
+        fn a_whole_day_in_any_order(seed in any::<u64>()) {
+            let date = NaiveDate::from_ymd_opt(2025, 3, 30).expect("date");
+            let tz = chrono_tz::Europe::Oslo;
+            let (start, _) = day_span(date, tz);
+            let mut slots: Vec<Slot> = (0..92).map(|i| Slot { start: start + Duration::minutes(15 * i), minutes: 15, eur_per_mwh: i as f64 }).collect();
+            let want = slots.clone();
+            let mut s = seed;
+            for i in (1..slots.len()).rev() {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                slots.swap(i, (s >> 33) as usize % (i + 1));
+            }
+            prop_assert_eq!(cut(slots, date, tz), Ok(want));
+        }
+    }
+}

@@ -15,8 +15,9 @@ Examples:
 
 Cron (see cron/han-tools): fetch tomorrow after the 13:00 publication, retried
 until it is there; the page is remade every quarter hour:
-  5,35 13-23 * * *  han  spotprices fetch --date tomorrow --quiet-if-done
-  */15 * * * *      han  spotprices show --www /var/www/html >/dev/null
+  5,25,45 13-22 * * *  han  spotprices fetch --date tomorrow --quiet-if-done >/dev/null 2>&1
+  45 23 * * *          han  spotprices fetch --date tomorrow --quiet-if-done >/dev/null
+  */15 * * * *         han  spotprices show --www /var/www/html >/dev/null
 
 The ENTSO-E token comes from `token` in [spotprices] of the config file or
 from $SPOTPRICES_TOKEN, never from a flag. Without one, the zone's no-token
