@@ -67,6 +67,9 @@ pub enum Error {
     OnlyOtherSequence(u32),
 }
 
+/// The longest period taken, in days.
+const MAX_PERIOD_DAYS: i64 = 62;
+
 /// Parses a response body.
 pub fn parse(text: &str) -> Result<Document, Error> {
     let doc = roxmltree::Document::parse(text).map_err(|e| Error::Xml(e.to_string()))?;
@@ -128,7 +131,9 @@ fn period(p: &Node) -> Result<Period, Error> {
     let end = time(&need(&iv, "end")?)?;
     let res = need(p, "resolution")?;
     let minutes = resolution(&res).ok_or(Error::Bad { what: "resolution", value: res })?;
-    if end <= start {
+    // A day-ahead period is a day or two; a longer one is not a price
+    // document (and would make millions of slots).
+    if end <= start || (end - start) > chrono::TimeDelta::days(MAX_PERIOD_DAYS) {
         return Err(Error::Bad { what: "timeInterval", value: format!("{start}/{end}") });
     }
     let mut points = Vec::new();
@@ -156,7 +161,7 @@ pub fn time(s: &str) -> Result<DateTime<Utc>, Error> {
 
 /// PT15M, PT30M, PT60M, PT1H: minutes.
 fn resolution(s: &str) -> Option<u32> {
-    let body = s.strip_prefix("PT")?;
+    let body = s.strip_prefix("PT").filter(|b| b.is_ascii())?;
     let (n, unit) = body.split_at(body.len().checked_sub(1)?);
     let n: u32 = n.parse().ok()?;
     let m = match unit {
@@ -223,6 +228,7 @@ mod tests {
         assert_eq!(resolution("PT7M"), None);
         assert_eq!(resolution("P1D"), None);
         assert_eq!(resolution("PT"), None);
+        assert_eq!(resolution("PTé"), None);
     }
 
     #[test]

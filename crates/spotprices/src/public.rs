@@ -123,7 +123,7 @@ impl Public {
                     [a, b] => u32::try_from((b.start - a.start).num_minutes()).ok(),
                     _ => None,
                 });
-                if let Some(m) = step.filter(|m| *m > 0).min() {
+                if let Some(m) = step.filter(|m| (1..=60).contains(m)).min() {
                     out.iter_mut().for_each(|s| s.minutes = m);
                 }
                 Ok(out)
