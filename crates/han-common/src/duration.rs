@@ -20,6 +20,20 @@ pub fn parse(s: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_millis(total))
 }
 
+/// Writes a duration as [`parse`] reads it, in the largest unit that is
+/// exact (`90s`, `10m`, `2h`, `250ms`).
+pub fn format(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    match ms {
+        0 => "0s".into(),
+        _ if ms % 86_400_000 == 0 => format!("{}d", ms / 86_400_000),
+        _ if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
+        _ if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
+        _ if ms % 1000 == 0 => format!("{}s", ms / 1000),
+        _ => format!("{ms}ms"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,5 +47,8 @@ mod tests {
         assert_eq!(parse("15").unwrap().as_secs(), 15);
         assert!(parse("7x").is_err());
         assert!(parse("h").is_err());
+        for t in ["90s", "10m", "2h", "250ms", "0s", "1d"] {
+            assert_eq!(format(parse(t).unwrap()), t);
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Delivery slots keyed by their UTC start and length, never by a local hour
 //! number, and the local day they are cut to (23, 24 or 25 hours).
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -39,15 +39,7 @@ pub enum DayError {
 
 /// The UTC span of a local day: its midnight to the next one.
 pub fn day_span(date: NaiveDate, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-    (local_midnight(date, tz), local_midnight(date.succ_opt().unwrap_or(date), tz))
-}
-
-fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    // Midnight exists in every European zone; elsewhere a gap at midnight
-    // moves the day's start to the first instant that exists.
-    (0..=3)
-        .find_map(|h| tz.from_local_datetime(&date.and_hms_opt(h, 0, 0)?).earliest())
-        .map_or_else(|| date.and_time(chrono::NaiveTime::MIN).and_utc(), |t| t.to_utc())
+    han_common::times::day_bounds(tz, date)
 }
 
 /// The local date a UTC instant falls on.
