@@ -82,8 +82,27 @@ impl Config {
         Ok(Config { path: Some(path.to_owned()), table, warning: None })
     }
 
+    /// A section; `relay.1` is the table `1` of `[relay]` (`[relay.1]`).
     fn section(&self, section: &str) -> Option<&Table> {
-        self.table.get(section).and_then(Value::as_table)
+        let mut parts = section.split('.');
+        let first = self.table.get(parts.next()?)?.as_table()?;
+        parts.try_fold(first, |t, p| t.get(p)?.as_table())
+    }
+
+    /// The names of a section's own sections (`1` and `2` for `[relay.1]`
+    /// and `[relay.2]`), sorted.
+    pub fn subsections(&self, section: &str) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .section(section)
+            .map(|t| t.iter().filter(|(_, v)| v.is_table()).map(|(k, _)| k.clone()).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Whether a section has the key, of any type.
+    pub fn has(&self, section: &str, key: &str) -> bool {
+        self.section(section).is_some_and(|t| t.contains_key(key))
     }
 
     fn type_error(&self, section: &str, key: &str, expected: &'static str) -> ConfigError {
@@ -148,8 +167,9 @@ impl Config {
     /// The keys of `section` that are not in `known` (typos, settings of
     /// another version), for a warning.
     pub fn unknown_keys(&self, section: &str, known: &[&str]) -> Vec<String> {
+        // A sub-section (`[relay.1]`) is not a setting of its section.
         self.section(section)
-            .map(|t| t.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect())
+            .map(|t| t.iter().filter(|(k, v)| !v.is_table() && !known.contains(&k.as_str())).map(|(k, _)| k.clone()).collect())
             .unwrap_or_default()
     }
 
@@ -193,6 +213,11 @@ mod tests {
         assert_eq!(c.unknown_keys("han-read", &["key"]), ["baud"]);
         assert_eq!(c.warnings("han-read", &["key"]), ["config [han-read] baud: no such setting (known: key)"]);
         assert!(c.unknown_keys("nowhere", &[]).is_empty());
+        let r = Config::parse("[relay]\nbackend = \"sim\"\n[relay.2]\npin = 4\n[relay.1]\npin = 17\n", Path::new("r.toml")).unwrap();
+        assert_eq!(r.subsections("relay"), ["1", "2"]);
+        assert_eq!(r.integer("relay.1", "pin").unwrap(), Some(17));
+        assert!(r.unknown_keys("relay", &["backend"]).is_empty());
+        assert!(r.has("relay.2", "pin") && !r.has("relay.2", "name"));
         assert_eq!(c.string("han-read", "key").unwrap().as_deref(), Some("00"));
         assert_eq!(c.integer("han-read", "baud").unwrap(), Some(2400));
         assert_eq!(c.string("han-log", "dir").unwrap(), None);

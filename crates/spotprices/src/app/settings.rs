@@ -213,7 +213,7 @@ pub fn settings(args: &Args, fetch: Option<&super::cli::Fetch>) -> Result<Settin
 fn tariff(file: &Config, zone: &Zone) -> Result<Option<Tariff>> {
     let number = |key: &str| file.number(S, key).map_err(usage);
     let keys = ["markup", "grid_fee", "grid_day", "grid_night", "tax", "vat", "region", "support", "fixed_price"];
-    if !keys.iter().any(|k| file.string(S, k).ok().flatten().is_some() || file.number(S, k).ok().flatten().is_some()) {
+    if !keys.iter().any(|k| file.has(S, k)) {
         return Ok(None);
     }
     let region = file.string(S, "region").map_err(usage)?;

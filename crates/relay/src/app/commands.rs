@@ -1,0 +1,142 @@
+//! `relay N on|off|toggle [--for D]`, `relay status`, `relay restore`.
+
+use anyhow::{Result, anyhow};
+use chrono::Duration;
+use han_common::Usage;
+use relay::state::By;
+use serde_json::json;
+
+use super::backend;
+use super::settings::Settings;
+use super::store::{Store, say};
+
+/// `N on|off|toggle [--for DURATION]`.
+pub fn switch(s: &Settings, words: &[String]) -> Result<u8> {
+    let bad = || {
+        anyhow!(Usage(format!(
+            "relay {}: expected N on|off|toggle [--for DURATION] (or status, restore, watch, schedule; see --help)",
+            words.join(" ")
+        )))
+    };
+    let (number, action, rest) = match words {
+        [n, a, rest @ ..] => (n.parse::<u32>().map_err(|_| bad())?, a.as_str(), rest),
+        _ => return Err(bad()),
+    };
+    let hold = match rest {
+        [] => s.manual_for,
+        [flag, d] if flag == "--for" => han_common::duration::parse(d).map_err(|e| Usage(format!("--for: {e}")))?,
+        [flag] => match flag.strip_prefix("--for=") {
+            Some(d) => han_common::duration::parse(d).map_err(|e| Usage(format!("--for: {e}")))?,
+            None => return Err(bad()),
+        },
+        _ => return Err(bad()),
+    };
+    let relay = s.relay(number)?;
+    let now = s.now();
+    let mut store = Store::open(&s.state)?;
+    let mut gpio = backend::open(s.backend, &s.state)?;
+    let on = match action {
+        "on" => true,
+        "off" => false,
+        "toggle" => {
+            let current = match store.state.relays.get(&number) {
+                Some(st) => Some(st.on),
+                None => gpio.get(relay)?,
+            };
+            !current.unwrap_or(relay.safe_on)
+        }
+        _ => return Err(bad()),
+    };
+    let until = (!hold.is_zero()).then(|| now + Duration::from_std(hold).unwrap_or(Duration::MAX));
+    let why = match until {
+        Some(u) => format!("by hand, held until {}", u.with_timezone(&s.tz).format("%Y-%m-%d %H:%M")),
+        None => "by hand".to_string(),
+    };
+    let e = store.switch(gpio.as_mut(), relay, on, (By::Command, why), now, until)?;
+    println!("{}", say(&e, &relay.name));
+    super::page::maybe(s, &store)?;
+    Ok(0)
+}
+
+/// Every relay back to its last commanded state, else its safe state.
+pub fn restore(s: &Settings) -> Result<u8> {
+    let now = s.now();
+    let mut store = Store::open(&s.state)?;
+    let mut gpio = backend::open(s.backend, &s.state)?;
+    for relay in &s.relays {
+        let (on, why) = match store.state.relays.get(&relay.number) {
+            Some(st) => (st.on, format!("at start, as last commanded ({} {})", st.by.name(), st.since.with_timezone(&s.tz).format("%Y-%m-%d %H:%M"))),
+            None => (relay.safe_on, "at start, no command on record: the safe state".to_string()),
+        };
+        let hold = store.state.relays.get(&relay.number).and_then(|st| st.hold_until).filter(|u| now < *u);
+        let e = store.switch(gpio.as_mut(), relay, on, (By::Restore, why), now, hold)?;
+        println!("{}", say(&e, &relay.name));
+    }
+    super::page::maybe(s, &store)?;
+    Ok(0)
+}
+
+/// The status of every relay, as JSON values.
+pub fn rows(s: &Settings, store: &Store, gpio: Option<&mut dyn backend::Gpio>) -> Vec<serde_json::Value> {
+    let now = s.now();
+    let mut gpio = gpio;
+    s.relays
+        .iter()
+        .map(|r| {
+            let st = store.state.relays.get(&r.number);
+            let pin = gpio.as_mut().and_then(|g| g.get(r).ok().flatten());
+            let plan = store.state.plans.get(&r.number);
+            json!({
+                "relay": r.number,
+                "name": r.name,
+                "pin": r.pin,
+                "active_low": r.active_low,
+                "on": st.map(|x| x.on),
+                "since": st.map(|x| x.since),
+                "by": st.map(|x| x.by),
+                "why": st.map(|x| x.why.clone()),
+                "held_until": st.and_then(|x| x.hold_until).filter(|u| now < *u),
+                "pin_on": pin,
+                "plan": plan.map(|p| json!({
+                    "window_start": p.window_start, "window_end": p.window_end, "from": p.from,
+                    "on": p.on.iter().map(|(a, b)| json!({"start": a, "end": b})).collect::<Vec<_>>(),
+                })),
+            })
+        })
+        .collect()
+}
+
+pub fn status(s: &Settings, as_json: bool) -> Result<u8> {
+    let store = Store::open(&s.state)?;
+    let mut gpio = backend::open(s.backend, &s.state).ok();
+    let rows = match gpio.as_mut() {
+        Some(g) => rows(s, &store, Some(g.as_mut())),
+        None => rows(s, &store, None),
+    };
+    let mut out = String::new();
+    if as_json {
+        out = serde_json::to_string_pretty(&json!({ "relays": rows }))?;
+        out.push('\n');
+    } else {
+        for r in &rows {
+            let state = match r["on"].as_bool() {
+                Some(true) => "on",
+                Some(false) => "off",
+                None => "unknown",
+            };
+            let since = r["since"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| format!(" since {}", t.with_timezone(&s.tz).format("%Y-%m-%d %H:%M")))
+                .unwrap_or_default();
+            let why = r["why"].as_str().map(|w| format!(" ({}: {w})", r["by"].as_str().unwrap_or_default())).unwrap_or_default();
+            let mismatch = match (r["pin_on"].as_bool(), r["on"].as_bool()) {
+                (Some(p), Some(o)) if p != o => format!("; the pin says {}!", if p { "on" } else { "off" }),
+                _ => String::new(),
+            };
+            out.push_str(&format!("{} {:<16} {state}{since}{why}{mismatch}\n", r["relay"], r["name"].as_str().unwrap_or_default()));
+        }
+    }
+    super::print(&out)?;
+    Ok(0)
+}

@@ -1,0 +1,35 @@
+//! The relay binary's parts: flags and settings, the GPIO backends, the
+//! locked state and event log, the commands, watch, schedule and the page.
+
+pub mod backend;
+pub mod cli;
+pub mod commands;
+pub mod page;
+pub mod schedule;
+pub mod settings;
+pub mod store;
+pub mod watch;
+
+use anyhow::Result;
+
+/// Runs a command; the exit status.
+pub fn run(args: &cli::Args) -> Result<u8> {
+    let s = settings::settings(args)?;
+    match &args.command {
+        cli::Command::Status { json } => commands::status(&s, *json),
+        cli::Command::Restore => commands::restore(&s),
+        cli::Command::Watch { rules } => watch::run(&s, rules.as_deref()),
+        cli::Command::Schedule(a) => schedule::run(&s, a),
+        cli::Command::Switch(words) => commands::switch(&s, words),
+    }
+}
+
+/// Prints; a closed pipe is done.
+pub fn print(s: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
