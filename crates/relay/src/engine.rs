@@ -14,7 +14,9 @@ use crate::state::{By, RelayState};
 pub struct Sample {
     pub t: DateTime<Utc>,
     pub import_w: f64,
-    pub export_w: f64,
+    /// Absent from lists that carry import only (Kaifa's list 1): such a
+    /// line says nothing of export, and breaks no export condition.
+    pub export_w: Option<f64>,
     pub energy_import_kwh: Option<f64>,
 }
 
@@ -125,13 +127,15 @@ impl Engine {
             let want = |on: bool, why: String, since: DateTime<Utc>| Want { relay, on, by: By::Rule, why, since };
             match run.rule.kind {
                 Kind::Surplus { on_export_w, on_for, off_import_w, off_for } => {
-                    run.on_cond = if s.export_w > on_export_w { run.on_cond.or(Some(s.t)) } else { None };
+                    if let Some(x) = s.export_w {
+                        run.on_cond = if x > on_export_w { run.on_cond.or(Some(s.t)) } else { None };
+                    }
                     run.off_cond = if s.import_w > off_import_w { run.off_cond.or(Some(s.t)) } else { None };
                     let wants_on = run.want.as_ref().is_some_and(|w| w.on && w.by == By::Rule);
                     let wants_off = run.want.as_ref().is_some_and(|w| !w.on && w.by == By::Rule);
                     if let Some(since) = run.on_cond.filter(|c| s.t - *c >= std_to_chrono(on_for)) {
                         if !wants_on {
-                            let why = format!("export {:.0} W over {on_export_w:.0} W for {}", s.export_w, secs(on_for));
+                            let why = format!("export {:.0} W over {on_export_w:.0} W for {}", s.export_w.unwrap_or(0.0), secs(on_for));
                             run.want = Some(want(true, why, since + std_to_chrono(on_for)));
                         }
                     } else if let Some(since) = run.off_cond.filter(|c| s.t - *c >= std_to_chrono(off_for)) {
@@ -231,7 +235,7 @@ mod tests {
     }
 
     fn s(sec: i64, import_w: f64, export_w: f64) -> Sample {
-        Sample { t: t0() + Duration::seconds(sec), import_w, export_w, energy_import_kwh: None }
+        Sample { t: t0() + Duration::seconds(sec), import_w, export_w: Some(export_w), energy_import_kwh: None }
     }
 
     fn surplus() -> Engine {
@@ -250,6 +254,8 @@ mod tests {
             e.sample(s(sec, 0.0, 2000.0));
         }
         assert_eq!(want(&e), None, "50 s of export is not 60");
+        // A line without export (an import-only list) breaks nothing.
+        e.sample(Sample { export_w: None, ..s(52, 0.0, 0.0) });
         // A dip under the threshold starts the minute again.
         e.sample(s(55, 0.0, 1000.0));
         for sec in (60..=110).step_by(10) {
@@ -296,7 +302,7 @@ mod tests {
         let at = |min: i64, w: f64, kwh: f64| Sample {
             t: t0() + Duration::minutes(min),
             import_w: w,
-            export_w: 0.0,
+            export_w: Some(0.0),
             energy_import_kwh: Some(kwh),
         };
         // 30 min at 4 kW used 2 kWh; 4 kW for the other half: 4 kWh, in

@@ -104,7 +104,7 @@ fn sample(bytes: &[u8], s: &Settings, wall: DateTime<Utc>) -> Result<Option<Samp
     };
     let time = |t: &Option<std::borrow::Cow<'_, str>>| t.as_deref().and_then(StreamTime::parse).map(|t| t.instant(s.tz, Some(wall)));
     let t = time(&line.received).or_else(|| time(&line.meter_time)).unwrap_or(wall);
-    Ok(Some(Sample { t, import_w, export_w: export_w.unwrap_or(0.0), energy_import_kwh: line.number("energy_import_kwh") }))
+    Ok(Some(Sample { t, import_w, export_w, energy_import_kwh: line.number("energy_import_kwh") }))
 }
 
 /// Carries out what the rules want, where it is allowed now.

@@ -1,0 +1,141 @@
+//! What relay's tests share: temporary folders, a config with the sim
+//! backend, running the binary, and streams from han-sim's meters through
+//! the real decoder (as han-read writes them).
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use chrono::{DateTime, Duration, Utc};
+use han::{Config, Decoder, EventRef};
+use han_sim::{Meter, Options, Simulator};
+use serde_json::Value;
+
+#[path = "../../../han-log/tests/common/webdriver.rs"]
+pub mod webdriver;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_relay");
+
+/// The files of a folder, sorted.
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|r| r.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// A folder removed at the end.
+pub struct Tmp(pub PathBuf);
+impl Tmp {
+    pub fn new(name: &str) -> Tmp {
+        let p = std::env::temp_dir().join(format!("relay-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        Tmp(p)
+    }
+    pub fn join(&self, s: &str) -> PathBuf {
+        self.0.join(s)
+    }
+}
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).expect("time").to_utc()
+}
+
+/// Two relays on the sim backend (relay 1 active-low on GPIO 17, relay 2
+/// on 27, safe on), state in `tmp/state`, plus `extra`.
+pub fn config(tmp: &Tmp, extra: &str) -> PathBuf {
+    let p = tmp.join("config.toml");
+    let text = format!(
+        "[relay]\nbackend = \"sim\"\ntz = \"Europe/Oslo\"\nstate = \"{}\"\n{extra}\n[relay.1]\nname = \"water heater\"\npin = 17\nactive_low = true\n\n[relay.2]\nname = \"ev charger\"\npin = 27\nsafe = \"on\"\n",
+        tmp.join("state").display()
+    );
+    std::fs::write(&p, text).expect("config written");
+    p
+}
+
+/// Runs `relay --config CONFIG ARGS`, with `stdin`.
+pub fn relay(config: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut c = Command::new(BIN);
+    c.arg("--config").arg(config).args(args).env_remove("HAN_TOOLS_CONFIG");
+    c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().expect("relay runs");
+    if let Some(b) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin");
+        pipe.write_all(b).expect("stdin written");
+    }
+    child.wait_with_output().expect("relay ends")
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The event log.
+pub fn events(tmp: &Tmp) -> Vec<Value> {
+    std::fs::read_to_string(tmp.join("state/relay-events.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an event line"))
+        .collect()
+}
+
+/// The simulated pin levels.
+pub fn pins(tmp: &Tmp) -> Value {
+    let t = std::fs::read_to_string(tmp.join("state/relay-sim.json")).expect("sim pins");
+    serde_json::from_str::<Value>(&t).expect("JSON")["pins"].clone()
+}
+
+/// A han-sim meter following `profile` (watts per minute; negative is
+/// export) for `seconds` from `start`, as stream lines received when sent.
+pub fn stream(meter: Meter, start: &str, seconds: i64, profile: &[i32]) -> Vec<(DateTime<Utc>, Vec<u8>)> {
+    let start = at(start);
+    let end = start + Duration::seconds(seconds);
+    let mut o = Options::new(meter, start, 7);
+    o.profile = Some(profile.to_vec());
+    let mut s = Simulator::new(o);
+    let mut d = Decoder::new(Config { tz: Some(meter.tz()), ..Config::default() });
+    let mut lines = Vec::new();
+    loop {
+        let f = s.next_frame();
+        if f.time >= end {
+            break;
+        }
+        d.push(&f.bytes);
+        while let Some(e) = d.next_event_ref() {
+            if let EventRef::Reading(r) = e {
+                let mut l = Vec::new();
+                r.write_json_line_received(Some(&f.time), &mut l);
+                lines.push((f.time, l.trim_ascii_end().to_vec()));
+            }
+        }
+    }
+    lines
+}
+
+/// Lines joined for stdin.
+pub fn joined<'a>(lines: impl IntoIterator<Item = &'a (DateTime<Utc>, Vec<u8>)>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (_, l) in lines {
+        out.extend_from_slice(l);
+        out.push(b'\n');
+    }
+    out
+}
+
+/// The time of an event.
+pub fn time(e: &Value) -> DateTime<Utc> {
+    at(e["time"].as_str().expect("a time"))
+}
+
+/// Seconds from `t0` to an event.
+pub fn after(t0: DateTime<Utc>, e: &Value) -> i64 {
+    (time(e) - t0).num_seconds()
+}
