@@ -169,7 +169,12 @@ impl Config {
     pub fn unknown_keys(&self, section: &str, known: &[&str]) -> Vec<String> {
         // A sub-section (`[relay.1]`) is not a setting of its section.
         self.section(section)
-            .map(|t| t.iter().filter(|(k, v)| !v.is_table() && !known.contains(&k.as_str())).map(|(k, _)| k.clone()).collect())
+            .map(|t| {
+                t.iter()
+                    .filter(|(k, v)| !v.is_table() && !known.contains(&k.as_str()))
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -213,7 +218,9 @@ mod tests {
         assert_eq!(c.unknown_keys("han-read", &["key"]), ["baud"]);
         assert_eq!(c.warnings("han-read", &["key"]), ["config [han-read] baud: no such setting (known: key)"]);
         assert!(c.unknown_keys("nowhere", &[]).is_empty());
-        let r = Config::parse("[relay]\nbackend = \"sim\"\n[relay.2]\npin = 4\n[relay.1]\npin = 17\n", Path::new("r.toml")).unwrap();
+        let r =
+            Config::parse("[relay]\nbackend = \"sim\"\n[relay.2]\npin = 4\n[relay.1]\npin = 17\n", Path::new("r.toml"))
+                .unwrap();
         assert_eq!(r.subsections("relay"), ["1", "2"]);
         assert_eq!(r.integer("relay.1", "pin").unwrap(), Some(17));
         assert!(r.unknown_keys("relay", &["backend"]).is_empty());

@@ -70,7 +70,10 @@ fn secs(d: std::time::Duration) -> String {
 
 impl Engine {
     pub fn new(rules: Vec<Rule>, safe: Vec<(u32, bool)>) -> Engine {
-        let runs = rules.into_iter().map(|rule| Run { rule, on_cond: None, off_cond: None, want: None, stale: false }).collect();
+        let runs = rules
+            .into_iter()
+            .map(|rule| Run { rule, on_cond: None, off_cond: None, want: None, stale: false })
+            .collect();
         Engine { runs, hour: Hour::default(), last: None, safe }
     }
 
@@ -135,12 +138,17 @@ impl Engine {
                     let wants_off = run.want.as_ref().is_some_and(|w| !w.on && w.by == By::Rule);
                     if let Some(since) = run.on_cond.filter(|c| s.t - *c >= std_to_chrono(on_for)) {
                         if !wants_on {
-                            let why = format!("export {:.0} W over {on_export_w:.0} W for {}", s.export_w.unwrap_or(0.0), secs(on_for));
+                            let why = format!(
+                                "export {:.0} W over {on_export_w:.0} W for {}",
+                                s.export_w.unwrap_or(0.0),
+                                secs(on_for)
+                            );
                             run.want = Some(want(true, why, since + std_to_chrono(on_for)));
                         }
                     } else if let Some(since) = run.off_cond.filter(|c| s.t - *c >= std_to_chrono(off_for)) {
                         if !wants_off {
-                            let why = format!("import {:.0} W over {off_import_w:.0} W for {}", s.import_w, secs(off_for));
+                            let why =
+                                format!("import {:.0} W over {off_import_w:.0} W for {}", s.import_w, secs(off_for));
                             run.want = Some(want(false, why, since + std_to_chrono(off_for)));
                         }
                     } else if run.want.as_ref().is_some_and(|w| w.by == By::FailSafe) {
@@ -297,7 +305,8 @@ mod tests {
 
     #[test]
     fn capacity_projects_the_hour() {
-        let text = "[[rule]]\nrelay = 2\nkind = \"capacity\"\nlimit_wh = 5000\nresume_wh = 4000\nstale_after = \"1h\"\n";
+        let text =
+            "[[rule]]\nrelay = 2\nkind = \"capacity\"\nlimit_wh = 5000\nresume_wh = 4000\nstale_after = \"1h\"\n";
         let mut e = Engine::new(rules::parse(text, &[2]).expect("rules"), vec![(2, true)]);
         let at = |min: i64, w: f64, kwh: f64| Sample {
             t: t0() + Duration::minutes(min),
@@ -321,9 +330,12 @@ mod tests {
 
     #[test]
     fn holds_and_minimum_times() {
-        let rule = rules::parse("[[rule]]\nrelay = 1\nkind = \"capacity\"\nlimit_wh = 1\nmin_on = \"10m\"\nmin_off = \"5m\"\n", &[1])
-            .expect("rule")
-            .remove(0);
+        let rule = rules::parse(
+            "[[rule]]\nrelay = 1\nkind = \"capacity\"\nlimit_wh = 1\nmin_on = \"10m\"\nmin_off = \"5m\"\n",
+            &[1],
+        )
+        .expect("rule")
+        .remove(0);
         let now = t0();
         let w = |on: bool, by: By| Want { relay: 1, on, by, why: String::new(), since: now };
         let st = |on: bool, ago_min: i64, hold: Option<i64>| RelayState {
@@ -335,10 +347,19 @@ mod tests {
         };
         assert_eq!(allowed(&w(true, By::Rule), None, &rule, now), Ok(true));
         assert_eq!(allowed(&w(true, By::Rule), Some(&st(true, 1, None)), &rule, now), Ok(false));
-        assert_eq!(allowed(&w(false, By::Rule), Some(&st(true, 9, None)), &rule, now), Err(Blocked::MinOn(now + Duration::minutes(1))));
+        assert_eq!(
+            allowed(&w(false, By::Rule), Some(&st(true, 9, None)), &rule, now),
+            Err(Blocked::MinOn(now + Duration::minutes(1)))
+        );
         assert_eq!(allowed(&w(false, By::Rule), Some(&st(true, 10, None)), &rule, now), Ok(true));
-        assert_eq!(allowed(&w(true, By::Rule), Some(&st(false, 4, None)), &rule, now), Err(Blocked::MinOff(now + Duration::minutes(1))));
+        assert_eq!(
+            allowed(&w(true, By::Rule), Some(&st(false, 4, None)), &rule, now),
+            Err(Blocked::MinOff(now + Duration::minutes(1)))
+        );
         assert_eq!(allowed(&w(false, By::FailSafe), Some(&st(true, 1, None)), &rule, now), Ok(true));
-        assert_eq!(allowed(&w(false, By::FailSafe), Some(&st(true, 1, Some(5))), &rule, now), Err(Blocked::Held(now + Duration::minutes(5))));
+        assert_eq!(
+            allowed(&w(false, By::FailSafe), Some(&st(true, 1, Some(5))), &rule, now),
+            Err(Blocked::Held(now + Duration::minutes(5)))
+        );
     }
 }

@@ -52,7 +52,11 @@ pub fn dates(window: (DateTime<Utc>, DateTime<Utc>), tz: Tz) -> Vec<NaiveDate> {
 /// The cheapest slots inside the window adding up to `minutes` (fewer when
 /// the window is shorter); `None` when the prices do not cover the whole
 /// window. Ties go to the earlier slot.
-pub fn cheapest(slots: &[Priced], window: (DateTime<Utc>, DateTime<Utc>), minutes: i64) -> Option<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+pub fn cheapest(
+    slots: &[Priced],
+    window: (DateTime<Utc>, DateTime<Utc>),
+    minutes: i64,
+) -> Option<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
     let mut inside: Vec<Priced> = slots.iter().copied().filter(|(s, e, _)| *s >= window.0 && *e <= window.1).collect();
     inside.sort_by_key(|(s, _, _)| *s);
     // The prices must cover the window without a gap.
@@ -82,7 +86,12 @@ pub fn cheapest(slots: &[Priced], window: (DateTime<Utc>, DateTime<Utc>), minute
 
 /// A fixed fallback (`from`-`to`, local) inside the window, for before the
 /// prices are out.
-pub fn fallback(window: (DateTime<Utc>, DateTime<Utc>), tz: Tz, from: NaiveTime, to: NaiveTime) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+pub fn fallback(
+    window: (DateTime<Utc>, DateTime<Utc>),
+    tz: Tz,
+    from: NaiveTime,
+    to: NaiveTime,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let mut out = Vec::new();
     for d in dates(window, tz) {
         let end_day = if to <= from { d.succ_opt().unwrap_or(d) } else { d };

@@ -113,7 +113,11 @@ pub fn parse(text: &str, relays: &[u32]) -> Result<Vec<Rule>, RuleError> {
         };
         let watts = |name: &str, v: Option<f64>| -> Result<f64, RuleError> {
             let w = v.ok_or_else(|| err(format!("a {} rule needs {name}", r.kind)))?;
-            if w.is_finite() && w >= 0.0 { Ok(w) } else { Err(err(format!("{name} = {w}: a number of W or Wh, 0 or more"))) }
+            if w.is_finite() && w >= 0.0 {
+                Ok(w)
+            } else {
+                Err(err(format!("{name} = {w}: a number of W or Wh, 0 or more")))
+            }
         };
         let unused = |names: &[(&str, bool)]| -> Result<(), RuleError> {
             match names.iter().find(|(_, set)| *set) {

@@ -29,20 +29,29 @@ fn on_off_toggle_and_status_persist_across_runs() {
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let r = v["relays"].as_array().expect("relays");
     assert_eq!(r.len(), 2);
-    assert_eq!((r[0]["relay"].as_u64(), r[0]["on"].as_bool(), r[0]["pin_on"].as_bool()), (Some(1), Some(false), Some(false)));
+    assert_eq!(
+        (r[0]["relay"].as_u64(), r[0]["on"].as_bool(), r[0]["pin_on"].as_bool()),
+        (Some(1), Some(false), Some(false))
+    );
     assert_eq!(r[0]["since"], "2026-01-10T11:10:00Z");
     assert_eq!(r[0]["held_until"], Value::Null, "--for 0 holds nothing");
     assert_eq!(r[1]["held_until"], "2026-01-10T11:35:00Z");
     assert_eq!(r[1]["by"], "command");
     let table = text(&relay(&c, &["--now", "2026-01-10T12:20:00+01:00", "status"], None).stdout);
     assert!(table.contains("1 water heater     off since 2026-01-10 12:10 (command: by hand)"), "{table}");
-    assert!(table.contains("2 ev charger       off since 2026-01-10 12:05 (command: by hand, held until 2026-01-10 12:35)"), "{table}");
+    assert!(
+        table.contains("2 ev charger       off since 2026-01-10 12:05 (command: by hand, held until 2026-01-10 12:35)"),
+        "{table}"
+    );
 
     // Every change is in the event log, in order, with what was before.
     let ev = events(&tmp);
     assert_eq!(ev.len(), 3);
     assert_eq!((ev[0]["relay"].as_u64(), ev[0]["on"].as_bool(), ev[0]["was"].as_bool()), (Some(1), Some(true), None));
-    assert_eq!((ev[2]["relay"].as_u64(), ev[2]["on"].as_bool(), ev[2]["was"].as_bool()), (Some(1), Some(false), Some(true)));
+    assert_eq!(
+        (ev[2]["relay"].as_u64(), ev[2]["on"].as_bool(), ev[2]["was"].as_bool()),
+        (Some(1), Some(false), Some(true))
+    );
     assert!(ev.iter().all(|e| e["by"] == "command"));
     // Nothing but the state, the log, the pins and the lock in the folder.
     assert_eq!(names(&tmp.join("state")), ["relay-events.jsonl", "relay-sim.json", "relay.json", "relay.lock"]);
@@ -59,11 +68,19 @@ fn restore_puts_back_the_last_command_else_the_safe_state() {
     let out = relay(&c, &["--now", "2026-01-10T13:00:00+01:00", "restore"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let said = text(&out.stdout);
-    assert!(said.contains("relay 1 (water heater): on by restore: at start, as last commanded (command 2026-01-10 12:00)"), "{said}");
-    assert!(said.contains("relay 2 (ev charger): on by restore: at start, no command on record: the safe state"), "{said}");
+    assert!(
+        said.contains("relay 1 (water heater): on by restore: at start, as last commanded (command 2026-01-10 12:00)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("relay 2 (ev charger): on by restore: at start, no command on record: the safe state"),
+        "{said}"
+    );
     assert_eq!((pins(&tmp)["17"].as_bool(), pins(&tmp)["27"].as_bool()), (Some(false), Some(true)));
     // The hold of the command survives the restart.
-    let v: Value = serde_json::from_slice(&relay(&c, &["--now", "2026-01-10T13:00:00+01:00", "status", "--json"], None).stdout).expect("JSON");
+    let v: Value =
+        serde_json::from_slice(&relay(&c, &["--now", "2026-01-10T13:00:00+01:00", "status", "--json"], None).stdout)
+            .expect("JSON");
     assert_eq!(v["relays"][0]["held_until"], "2026-01-10T13:00:00Z");
     let ev = events(&tmp);
     assert_eq!(ev.iter().filter(|e| e["by"] == "restore").count(), 2);
@@ -80,7 +97,8 @@ fn the_page_after_each_change() {
     assert!(html.contains(r#"<tr class="off" id="relay-2"><td>2 ev charger</td><td class="state">off</td>"#), "{html}");
     assert!(html.contains("held by hand until 2026-01-10 13:00"), "{html}");
     assert!(html.contains(r#"<tr class="unknown" id="relay-1">"#), "relay 1 has no command yet: {html}");
-    let data: Value = serde_json::from_str(&std::fs::read_to_string(www.join("data/relays.json")).expect("data")).expect("JSON");
+    let data: Value =
+        serde_json::from_str(&std::fs::read_to_string(www.join("data/relays.json")).expect("data")).expect("JSON");
     assert_eq!(data["relays"][1]["on"], false);
 }
 
@@ -90,7 +108,11 @@ fn errors_are_clear() {
     let c = config(&tmp, "");
     let out = relay(&c, &["3", "on"], None);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("relay 3 is not configured (the config file has 1, 2)"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("relay 3 is not configured (the config file has 1, 2)"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = relay(&c, &["1", "dance"], None);
     assert_eq!(out.status.code(), Some(2));
     let out = relay(&c, &["1", "on", "--for", "soon"], None);

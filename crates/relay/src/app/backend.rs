@@ -38,7 +38,9 @@ impl Sim {
             pins: BTreeMap<u8, bool>,
         }
         match std::fs::read_to_string(&self.path) {
-            Ok(t) => Ok(serde_json::from_str::<File>(&t).with_context(|| format!("{} is damaged", self.path.display()))?.pins),
+            Ok(t) => Ok(serde_json::from_str::<File>(&t)
+                .with_context(|| format!("{} is damaged", self.path.display()))?
+                .pins),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", self.path.display())),
         }

@@ -65,7 +65,14 @@ pub fn restore(s: &Settings) -> Result<u8> {
     let mut gpio = backend::open(s.backend, &s.state)?;
     for relay in &s.relays {
         let (on, why) = match store.state.relays.get(&relay.number) {
-            Some(st) => (st.on, format!("at start, as last commanded ({} {})", st.by.name(), st.since.with_timezone(&s.tz).format("%Y-%m-%d %H:%M"))),
+            Some(st) => (
+                st.on,
+                format!(
+                    "at start, as last commanded ({} {})",
+                    st.by.name(),
+                    st.since.with_timezone(&s.tz).format("%Y-%m-%d %H:%M")
+                ),
+            ),
             None => (relay.safe_on, "at start, no command on record: the safe state".to_string()),
         };
         let hold = store.state.relays.get(&relay.number).and_then(|st| st.hold_until).filter(|u| now < *u);
@@ -129,12 +136,19 @@ pub fn status(s: &Settings, as_json: bool) -> Result<u8> {
                 .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
                 .map(|t| format!(" since {}", t.with_timezone(&s.tz).format("%Y-%m-%d %H:%M")))
                 .unwrap_or_default();
-            let why = r["why"].as_str().map(|w| format!(" ({}: {w})", r["by"].as_str().unwrap_or_default())).unwrap_or_default();
+            let why = r["why"]
+                .as_str()
+                .map(|w| format!(" ({}: {w})", r["by"].as_str().unwrap_or_default()))
+                .unwrap_or_default();
             let mismatch = match (r["pin_on"].as_bool(), r["on"].as_bool()) {
                 (Some(p), Some(o)) if p != o => format!("; the pin says {}!", if p { "on" } else { "off" }),
                 _ => String::new(),
             };
-            out.push_str(&format!("{} {:<16} {state}{since}{why}{mismatch}\n", r["relay"], r["name"].as_str().unwrap_or_default()));
+            out.push_str(&format!(
+                "{} {:<16} {state}{since}{why}{mismatch}\n",
+                r["relay"],
+                r["name"].as_str().unwrap_or_default()
+            ));
         }
     }
     super::print(&out)?;

@@ -58,7 +58,9 @@ pub fn run(s: &Settings, a: &Schedule) -> Result<u8> {
         kept
     } else {
         match prices(&dir, &plan::dates(window, s.tz), a.hourly)?.and_then(|p| plan::cheapest(&p, window, minutes)) {
-            Some(on) => Some(Plan { window_start: window.0, window_end: window.1, on, from: "prices".into(), made: now }),
+            Some(on) => {
+                Some(Plan { window_start: window.0, window_end: window.1, on, from: "prices".into(), made: now })
+            }
             None => kept.or_else(|| {
                 fallback.map(|(f, t)| Plan {
                     window_start: window.0,
@@ -72,7 +74,11 @@ pub fn run(s: &Settings, a: &Schedule) -> Result<u8> {
     };
     let local = |t: DateTime<Utc>| t.with_timezone(&s.tz).format("%H:%M").to_string();
     let Some(plan) = plan else {
-        let why = format!("no prices for the window {}-{} yet and no --fallback: the safe state", local(window.0), local(window.1));
+        let why = format!(
+            "no prices for the window {}-{} yet and no --fallback: the safe state",
+            local(window.0),
+            local(window.1)
+        );
         apply(s, &mut store, relay, relay.safe_on, why, now)?;
         return Ok(NO_PRICES);
     };
@@ -80,7 +86,11 @@ pub fn run(s: &Settings, a: &Schedule) -> Result<u8> {
     let why = format!(
         "{} {} of the window {}-{} ({} plan made {})",
         if on { "in" } else { "outside" },
-        if plan.from == "prices" { format!("the cheapest {}", han_common::duration::format(want)) } else { "the fallback hours".into() },
+        if plan.from == "prices" {
+            format!("the cheapest {}", han_common::duration::format(want))
+        } else {
+            "the fallback hours".into()
+        },
         local(plan.window_start),
         local(plan.window_end),
         plan.from,
@@ -93,12 +103,24 @@ pub fn run(s: &Settings, a: &Schedule) -> Result<u8> {
 }
 
 /// Switches unless a command holds the relay or it already is so.
-fn apply(s: &Settings, store: &mut Store, relay: &relay::pins::Relay, on: bool, why: String, now: DateTime<Utc>) -> Result<()> {
+fn apply(
+    s: &Settings,
+    store: &mut Store,
+    relay: &relay::pins::Relay,
+    on: bool,
+    why: String,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let current = store.state.relays.get(&relay.number);
     if let Some(c) = current.filter(|c| c.held(now)) {
         if c.on != on {
             let until = c.hold_until.unwrap_or(now);
-            println!("relay {}: the schedule wants it {}; held by a command until {}", relay.number, if on { "on" } else { "off" }, until.with_timezone(&s.tz).format("%H:%M"));
+            println!(
+                "relay {}: the schedule wants it {}; held by a command until {}",
+                relay.number,
+                if on { "on" } else { "off" },
+                until.with_timezone(&s.tz).format("%H:%M")
+            );
         }
         return Ok(());
     }

@@ -117,7 +117,11 @@ pub fn settings(args: &Args) -> Result<Settings> {
     };
     Ok(Settings {
         relays,
-        state: args.state.clone().or(string("state")?.map(PathBuf::from)).unwrap_or(han_common::paths::STATE_DIR.into()),
+        state: args
+            .state
+            .clone()
+            .or(string("state")?.map(PathBuf::from))
+            .unwrap_or(han_common::paths::STATE_DIR.into()),
         backend,
         www: args.www.clone().or(string("www")?.map(PathBuf::from)),
         rules: string("rules")?.map(PathBuf::from),

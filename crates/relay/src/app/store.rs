@@ -53,7 +53,8 @@ impl Store {
         let path = self.dir.join("relay.json");
         let mut text = serde_json::to_string_pretty(&self.state)?;
         text.push('\n');
-        han_common::atomic::write_atomic(&path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+        han_common::atomic::write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))
     }
 
     fn event(&self, e: &Event) -> Result<()> {
@@ -65,7 +66,9 @@ impl Store {
             .with_context(|| format!("cannot open {}", path.display()))?;
         let mut line = serde_json::to_string(e)?;
         line.push('\n');
-        f.write_all(line.as_bytes()).and_then(|()| f.sync_data()).with_context(|| format!("cannot write {}", path.display()))
+        f.write_all(line.as_bytes())
+            .and_then(|()| f.sync_data())
+            .with_context(|| format!("cannot write {}", path.display()))
     }
 
     /// Switches a relay and records it; `hold` until when a manual

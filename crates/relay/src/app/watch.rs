@@ -14,6 +14,7 @@ use han_common::Usage;
 use han_common::line::Line;
 use han_common::times::StreamTime;
 use relay::engine::{Blocked, Engine, Sample, allowed};
+use relay::state::By;
 
 use super::backend;
 use super::settings::Settings;
@@ -27,7 +28,8 @@ pub fn run(s: &Settings, rules_flag: Option<&std::path::Path>) -> Result<u8> {
         .map(std::path::Path::to_path_buf)
         .or_else(|| s.rules.clone())
         .ok_or_else(|| anyhow!(Usage("which rules? --rules FILE, or `rules` in [relay] (docs/relay.md)".into())))?;
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the rules file {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("cannot read the rules file {}", path.display()))?;
     let numbers: Vec<u32> = s.relays.iter().map(|r| r.number).collect();
     let rules = relay::rules::parse(&text, &numbers).map_err(|e| Usage(format!("{}: {e}", path.display())))?;
     let safe = s.relays.iter().map(|r| (r.number, r.safe_on)).collect();
@@ -70,6 +72,10 @@ pub fn run(s: &Settings, rules_flag: Option<&std::path::Path>) -> Result<u8> {
                 }
                 match sample(bytes, s, now_of(&clock)) {
                     Ok(Some(sm)) => {
+                        // A gap in the stream first runs out the rules'
+                        // fail-safe time, as the clock would have live.
+                        engine.tick(sm.t);
+                        apply(s, &engine, gpio.as_mut(), sm.t, &mut said)?;
                         clock = Some((sm.t, Instant::now()));
                         engine.sample(sm);
                     }
@@ -102,13 +108,21 @@ fn sample(bytes: &[u8], s: &Settings, wall: DateTime<Utc>) -> Result<Option<Samp
     let (Some(import_w), export_w) = (line.number("power_import_w"), line.number("power_export_w")) else {
         return Ok(None);
     };
-    let time = |t: &Option<std::borrow::Cow<'_, str>>| t.as_deref().and_then(StreamTime::parse).map(|t| t.instant(s.tz, Some(wall)));
+    let time = |t: &Option<std::borrow::Cow<'_, str>>| {
+        t.as_deref().and_then(StreamTime::parse).map(|t| t.instant(s.tz, Some(wall)))
+    };
     let t = time(&line.received).or_else(|| time(&line.meter_time)).unwrap_or(wall);
     Ok(Some(Sample { t, import_w, export_w, energy_import_kwh: line.number("energy_import_kwh") }))
 }
 
 /// Carries out what the rules want, where it is allowed now.
-fn apply(s: &Settings, engine: &Engine, gpio: &mut dyn backend::Gpio, now: DateTime<Utc>, said: &mut BTreeMap<u32, String>) -> Result<()> {
+fn apply(
+    s: &Settings,
+    engine: &Engine,
+    gpio: &mut dyn backend::Gpio,
+    now: DateTime<Utc>,
+    said: &mut BTreeMap<u32, String>,
+) -> Result<()> {
     let wants: Vec<_> = engine.wants().cloned().collect();
     if wants.is_empty() {
         return Ok(());
@@ -120,7 +134,10 @@ fn apply(s: &Settings, engine: &Engine, gpio: &mut dyn backend::Gpio, now: DateT
         let (Ok(relay), Some(rule)) = (s.relay(w.relay), engine.rule(w.relay)) else { continue };
         match allowed(&w, store.state.relays.get(&w.relay), rule, now) {
             Ok(true) => {
-                let e = store.switch(gpio, relay, w.on, (w.by, w.why.clone()), now, None)?;
+                // A fail-safe took effect when the readings ran out, though a
+                // recorded stream only shows it at its next line.
+                let at = if w.by == By::FailSafe { w.since.min(now) } else { now };
+                let e = store.switch(gpio, relay, w.on, (w.by, w.why.clone()), at, None)?;
                 eprintln!("{}", say(&e, &relay.name));
                 said.remove(&w.relay);
                 changed = true;
@@ -138,7 +155,12 @@ fn apply(s: &Settings, engine: &Engine, gpio: &mut dyn backend::Gpio, now: DateT
                 // Said once per wait, not at every line.
                 let key = format!("{} {b:?}", w.on);
                 if said.get(&w.relay) != Some(&key) {
-                    eprintln!("relay {}: the rule wants it {} ({}); waits: {why}", w.relay, if w.on { "on" } else { "off" }, w.why);
+                    eprintln!(
+                        "relay {}: the rule wants it {} ({}); waits: {why}",
+                        w.relay,
+                        if w.on { "on" } else { "off" },
+                        w.why
+                    );
                     said.insert(w.relay, key);
                 }
             }
