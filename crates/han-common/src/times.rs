@@ -89,6 +89,17 @@ impl StreamTime {
     }
 }
 
+/// The hidden `--now TIME` flag of the tools (for trying things out and
+/// for tests): RFC 3339.
+pub fn now_flag(t: Option<&str>) -> Result<Option<DateTime<Utc>>, crate::Usage> {
+    t.map(|t| {
+        DateTime::parse_from_rfc3339(t)
+            .map(|d| d.to_utc())
+            .map_err(|e| crate::Usage(format!("--now {t:?}: {e} (RFC 3339, as 2025-01-31T23:59:00+01:00)")))
+    })
+    .transpose()
+}
+
 /// When the local day `date` of `tz` starts and ends (UTC): 24 hours, or
 /// 23 and 25 on the days summer time starts and ends.
 pub fn day_bounds(tz: Tz, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {

@@ -110,14 +110,7 @@ pub fn settings(args: &Args) -> Result<Settings> {
     let limit_config = file.number(S, "limit_wh").map_err(usage)?.map(|w| check_limit(w, "limit_wh")).transpose()?;
     let limit_flag = args.limit_wh.map(|w| check_limit(w, "--limit-wh")).transpose()?;
     let boolean = |key| file.boolean(S, key).map_err(usage).map(|b| b.unwrap_or(false));
-    let now = match &args.now {
-        None => None,
-        Some(t) => Some(
-            DateTime::parse_from_rfc3339(t)
-                .map_err(|e| Usage(format!("--now {t:?}: {e} (RFC 3339, as 2025-01-31T23:59:00+01:00)")))?
-                .to_utc(),
-        ),
-    };
+    let now = han_common::times::now_flag(args.now.as_deref())?;
     let smtp = if args.no_mail { None } else { Smtp::from_config(&file).map_err(Usage)? };
     Ok(Settings {
         dir: args.dir.clone().or(string("dir")?.map(PathBuf::from)).unwrap_or(han_common::paths::LOG_DIR.into()),

@@ -107,14 +107,7 @@ pub fn settings(args: &Args) -> Result<Settings> {
         None => Duration::from_secs(2 * 3600),
         Some(d) => han_common::duration::parse(&d).map_err(|e| Usage(format!("config [relay] manual_for: {e}")))?,
     };
-    let now = match &args.now {
-        None => None,
-        Some(t) => Some(
-            DateTime::parse_from_rfc3339(t)
-                .map_err(|e| Usage(format!("--now {t:?}: {e} (RFC 3339, as 2025-01-31T23:59:00+01:00)")))?
-                .to_utc(),
-        ),
-    };
+    let now = han_common::times::now_flag(args.now.as_deref())?;
     Ok(Settings {
         relays,
         state: args

@@ -118,12 +118,7 @@ pub fn settings(args: &Args, fetch: Option<&super::cli::Fetch>) -> Result<Settin
     };
     let zone = zones::by_name(&zone_name)
         .ok_or_else(|| Usage(format!("unknown zone {zone_name:?}; known: {}", zones::names())))?;
-    let now = match &args.now {
-        None => Utc::now(),
-        Some(t) => DateTime::parse_from_rfc3339(t)
-            .map_err(|e| Usage(format!("--now {t:?}: {e} (RFC 3339, as 2025-01-31T13:05:00+01:00)")))?
-            .to_utc(),
-    };
+    let now = han_common::times::now_flag(args.now.as_deref())?.unwrap_or_else(Utc::now);
     let today = now.with_timezone(&zone.tz).date_naive();
     let date = date(&args.date, today)?;
     let currency = match fetch.and_then(|f| f.currency.clone()) {
