@@ -11,41 +11,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::mount::Mount;
 use common::{BIN, Tmp, lines, reading};
-
-struct Mount(PathBuf);
-
-impl Mount {
-    fn tmpfs(dir: &Path, size: &str) -> Option<Mount> {
-        std::fs::create_dir_all(dir).unwrap();
-        let out = Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(dir).output();
-        match out {
-            Ok(o) if o.status.success() => Some(Mount(dir.to_owned())),
-            Ok(o) => {
-                eprintln!(
-                    "SKIPPED: cannot mount a tmpfs here (needs root): {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                );
-                None
-            }
-            Err(e) => {
-                eprintln!("SKIPPED: no mount command: {e}");
-                None
-            }
-        }
-    }
-
-    fn remount(&self, how: &str) {
-        let ok = Command::new("mount").args(["-o", &format!("remount,{how}")]).arg(&self.0).status().unwrap();
-        assert!(ok.success(), "remount {how}");
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        Command::new("umount").arg("-l").arg(&self.0).status().ok();
-    }
-}
 
 /// Fills the filesystem of `dir` to the last byte.
 fn fill(dir: &Path) -> PathBuf {

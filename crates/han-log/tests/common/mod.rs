@@ -1,6 +1,7 @@
 //! What han-log's integration tests share: temp dirs, stream lines of
 //! chosen times, running the binary.
 #![allow(dead_code)]
+pub mod mount;
 pub mod webdriver;
 
 use std::io::Write;
