@@ -3,6 +3,7 @@
 //! under CI=true).
 
 #[path = "../../han-log/tests/common/mount.rs"]
+#[allow(dead_code)]
 mod mount;
 
 use std::io::Write;
