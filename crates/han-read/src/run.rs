@@ -243,7 +243,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         dumps: dumps.clone(),
     };
     let shared = Arc::new(Mutex::new(Stats::default()));
-    counters_on_signal(Arc::clone(&shared));
+    // A file never blocks: its loop looks at a flag between chunks, and no
+    // thread is started (qemu-user on some hosts cannot start one, and the
+    // cross-built binary is smoke-run there on a file).
+    let flag = match &kind {
+        Kind::File(_) => counters_flag(),
+        _ => {
+            counters_on_signal(Arc::clone(&shared));
+            None
+        }
+    };
 
     let make_decoder = || {
         let mut d = Decoder::new(cfg.clone());
@@ -282,6 +291,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                         dec.push(chunk);
                     }
                     done = drain(&mut dec, &mut out, &mut rep, &shared)?;
+                    if flag.as_ref().is_some_and(|f| f.swap(false, std::sync::atomic::Ordering::Relaxed)) {
+                        Reporter::counters(dec.stats());
+                    }
                     if done || n == 0 {
                         return Ok(());
                     }
@@ -345,6 +357,13 @@ fn publish(shared: &Mutex<Stats>, dec: &Decoder) {
     if let Ok(mut s) = shared.lock() {
         s.clone_from(dec.stats());
     }
+}
+
+/// SIGUSR1 raises a flag that a loop that never blocks looks at.
+fn counters_flag() -> Option<Arc<std::sync::atomic::AtomicBool>> {
+    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&flag)).ok()?;
+    Some(flag)
 }
 
 /// SIGUSR1 prints the counters, without stopping anything.
