@@ -123,6 +123,15 @@ fn errors_are_clear() {
     let out = relay(&twice, &["status"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("pin 17 is used twice: by relay 1 and relay 2"), "{}", text(&out.stderr));
+    // No relays configured: restore at boot has nothing to do; a command says why.
+    let none = tmp.join("none.toml");
+    std::fs::write(&none, "[relay]\nbackend = \"sim\"\n").expect("written");
+    let out = relay(&none, &["restore"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("nothing to restore"), "{}", text(&out.stderr));
+    let out = relay(&none, &["1", "on"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no relays configured"), "{}", text(&out.stderr));
     // The Pi's GPIO where there is none.
     let out = relay(&c, &["--backend", "rppal", "1", "on"], None);
     assert_eq!(out.status.code(), Some(1));

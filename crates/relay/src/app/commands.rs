@@ -60,6 +60,10 @@ pub fn switch(s: &Settings, words: &[String]) -> Result<u8> {
 
 /// Every relay back to its last commanded state, else its safe state.
 pub fn restore(s: &Settings) -> Result<u8> {
+    if s.relays.is_empty() {
+        eprintln!("relay: no relays configured ([relay.1] in the config file): nothing to restore");
+        return Ok(0);
+    }
     let now = s.now();
     let mut store = Store::open(&s.state)?;
     let mut gpio = backend::open(s.backend, &s.state)?;
