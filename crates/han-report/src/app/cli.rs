@@ -1,0 +1,65 @@
+//! Command-line flags.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  han-report summary                                   every day in the logs
+  han-report summary --from 2026-10-01 --to 2026-10-31 --prices /var/lib/han-tools/prices
+  han-report summary --dir ~/meter/log --format json | jq '.months[0].norway_step'
+  han-report summary --format csv > days.csv           a row per day
+
+It reads han-log's day files (.jsonl, .jsonl.gz, and .csv where a day has no
+.jsonl) and spotprices' price files, on the Pi or a laptop.
+
+Exit status: 0 done, 1 the logs or prices could not be read, 2 bad usage.";
+
+/// What the house used, when, and what it cost: summaries of the daily logs and the price files.
+#[derive(Debug, Parser)]
+#[command(name = "han-report", version, about, long_about, after_help = EXAMPLES)]
+pub struct Args {
+    /// The config file (default: $HAN_TOOLS_CONFIG, else /etc/han-tools/config.toml, if it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Energy per day and month, the hour-of-day profile, power, the capacity peaks, gaps; with --prices the cost.
+    Summary(Summary),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Summary {
+    /// The first local day (YYYY-MM-DD; default: the first in the logs).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The last local day (default: the last in the logs).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The log directory (default: `dir` of [han-log], else /var/lib/han-tools/log).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The price files (spotprices' directory), for the costs.
+    #[arg(long, value_name = "DIR")]
+    pub prices: Option<PathBuf>,
+    /// The time zone of the days (default: `tz` of [han-log], else the system's).
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// Norway's capacity steps, kWh/h (default: `steps` of [maxpower], else 2,5,10,15,20,25,50).
+    #[arg(long, value_delimiter = ',')]
+    pub steps: Option<Vec<f64>>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}

@@ -1,0 +1,123 @@
+//! The day files into a [`Report`]: `.jsonl` and `.jsonl.gz` through the
+//! shared log reader (one file per day, the compressed one when han-log
+//! left both), and han-log's `.csv` for days that have only that.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use han_common::days::{Clock, Days};
+use han_common::line::{Fields, Line};
+use han_common::logs::{DayFile, date_of, day_files};
+use han_report::report::Report;
+use maxpower::hours::Sample;
+
+const FIELDS: [&str; 4] = ["power_import_w", "power_export_w", "energy_import_kwh", "energy_export_kwh"];
+
+/// Reads the logs of `from..=to` into a report.
+pub fn read(dir: &Path, tz: Tz, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Report> {
+    // A day either side: the span's first and last hours need the readings
+    // around them to be whole (the summary cuts to the span).
+    let from = from.and_then(|f| f.pred_opt()).or(from);
+    let to = to.and_then(|t| t.succ_opt()).or(to);
+    let mut files = day_files(dir, from, to).with_context(|| format!("cannot read {}", dir.display()))?;
+    // Compressed first for each day: a plain one beside it is han-log mid-compression.
+    files.dedup_by_key(|f| f.date);
+    let mut csv: Vec<(NaiveDate, std::path::PathBuf)> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let name = e.file_name().into_string().ok()?;
+            let date = date_of(&name, ".csv")?;
+            Some((date, e.path()))
+        })
+        .filter(|(d, _)| {
+            from.is_none_or(|f| *d >= f) && to.is_none_or(|t| *d <= t) && !files.iter().any(|f| f.date == *d)
+        })
+        .collect();
+    csv.sort();
+    let mut report = Report::new();
+    let mut days = Days::new(tz, Clock::Meter);
+    let fields = Fields::of(&FIELDS);
+    let idx: Vec<usize> = FIELDS.iter().filter_map(|n| han_common::line::index(n)).collect();
+    let mut jsonl = files.iter().peekable();
+    let mut csvs = csv.iter().peekable();
+    // Day order across both kinds.
+    loop {
+        let next_json = jsonl.peek().map(|f| f.date);
+        let next_csv = csvs.peek().map(|(d, _)| *d);
+        let json_first = match (next_json, next_csv) {
+            (None, None) => break,
+            (Some(a), Some(b)) => a <= b,
+            (a, _) => a.is_some(),
+        };
+        if json_first {
+            if let Some(f) = jsonl.next() {
+                read_jsonl(f, &fields, &idx, &mut days, &mut report)?;
+            }
+        } else if let Some((_, p)) = csvs.next() {
+            read_csv(p, &mut report)?;
+        }
+    }
+    Ok(report)
+}
+
+fn read_jsonl(f: &DayFile, fields: &Fields, idx: &[usize], days: &mut Days, report: &mut Report) -> Result<()> {
+    let mut lines = f.lines().with_context(|| format!("cannot read {}", f.path.display()))?;
+    let now = Utc::now();
+    while let Some(bytes) = lines.next_line().with_context(|| format!("cannot read {}", f.path.display()))? {
+        let Ok(line) = Line::scan_fields(bytes, fields) else { continue };
+        let at = days.stamp(&line, now).at;
+        let n = |i: usize| idx.get(i).and_then(|q| line.number_at(*q));
+        report.add(at, &Sample { import_w: n(0), export_w: n(1), import_kwh: n(2), export_kwh: n(3) });
+    }
+    Ok(())
+}
+
+/// han-log's CSV: a header, then a row per reading; `time` is the instant
+/// that filed it (RFC 3339 with offset). Fields may be quoted (RFC 4180).
+fn read_csv(path: &Path, report: &mut Report) -> Result<()> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut rows = BufReader::new(file).lines();
+    let Some(header) = rows.next().transpose().with_context(|| format!("cannot read {}", path.display()))? else {
+        return Ok(());
+    };
+    let head = fields(&header);
+    let col = |name: &str| head.iter().position(|h| h == name);
+    let Some(time) = col("time") else { return Ok(()) };
+    let cols: Vec<Option<usize>> = FIELDS.iter().map(|n| col(n)).collect();
+    for row in rows {
+        let row = row.with_context(|| format!("cannot read {}", path.display()))?;
+        let cells = fields(&row);
+        let Some(at) = cells.get(time).and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc()) else {
+            continue;
+        };
+        let n =
+            |i: usize| cols.get(i).copied().flatten().and_then(|c| cells.get(c)).and_then(|v| v.parse::<f64>().ok());
+        report.add(at, &Sample { import_w: n(0), export_w: n(1), import_kwh: n(2), export_kwh: n(3) });
+    }
+    Ok(())
+}
+
+/// The fields of a CSV row.
+fn fields(row: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = row.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}

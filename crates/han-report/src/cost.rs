@@ -1,0 +1,136 @@
+//! What the energy cost, slot by slot: each quarter hour's import times the
+//! price of the price slot holding it (15 or 60 minutes), the average paid
+//! against the average price of the same time, and what moving the flexible
+//! part would have saved: each day's import above its base load (its
+//! lowest quarter, all day), moved to that day's cheapest slot.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use maxpower::hours::Hour;
+use serde::Serialize;
+use spotprices::file::PriceFile;
+
+/// Prices by slot, in time order.
+#[derive(Debug, Clone, Default)]
+pub struct Prices {
+    slots: Vec<(DateTime<Utc>, DateTime<Utc>, f64)>,
+    pub currency: String,
+    /// The all-in price (else spot) of every file.
+    pub all_in: bool,
+}
+
+impl Prices {
+    /// The prices of some days' files; the all-in price where every file has it.
+    pub fn from_files(files: &[PriceFile]) -> Prices {
+        let all_in = !files.is_empty() && files.iter().all(|f| f.slots.iter().all(|s| s.total_per_kwh.is_some()));
+        let mut slots: Vec<_> = files
+            .iter()
+            .flat_map(|f| {
+                f.slots.iter().map(|s| {
+                    (s.start, s.end, if all_in { s.total_per_kwh.unwrap_or(s.spot_per_kwh) } else { s.spot_per_kwh })
+                })
+            })
+            .collect();
+        slots.sort_by_key(|s| s.0);
+        slots.dedup_by_key(|s| s.0);
+        Prices { slots, currency: files.first().map(|f| f.currency.clone()).unwrap_or_default(), all_in }
+    }
+
+    /// The price of the slot holding `t`.
+    pub fn at(&self, t: DateTime<Utc>) -> Option<f64> {
+        let i = self.slots.partition_point(|s| s.0 <= t);
+        let (s, e, p) = *self.slots.get(i.checked_sub(1)?)?;
+        (s <= t && t < e).then_some(p)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Costs {
+    /// In the prices' currency.
+    pub cost: f64,
+    pub priced_kwh: f64,
+    /// Import in quarters without a price (no file for the day).
+    pub unpriced_kwh: f64,
+    /// cost / priced_kwh.
+    pub average_paid: Option<f64>,
+    /// The mean price over the same quarters, whatever was used in them.
+    pub average_price: Option<f64>,
+    /// What moving each day's flexible import to its cheapest slot would have saved.
+    pub flexible_saving: f64,
+}
+
+fn r(x: f64) -> f64 {
+    (x * 100_000.0).round() / 100_000.0
+}
+
+/// The costs of some quarters.
+pub fn total(quarters: &[Hour], prices: &Prices, tz: Tz) -> Costs {
+    let days = by_day(quarters, prices, tz);
+    let mut c = Costs::default();
+    let (mut price_sum, mut n) = (0.0, 0u64);
+    for q in quarters {
+        if let Some(p) = prices.at(q.start) {
+            price_sum += p;
+            n += 1;
+        }
+    }
+    for d in days.values() {
+        c.cost += d.cost;
+        c.priced_kwh += d.priced_kwh;
+        c.unpriced_kwh += d.unpriced_kwh;
+        c.flexible_saving += d.flexible_saving;
+    }
+    c.average_paid = (c.priced_kwh > 0.0).then(|| r(c.cost / c.priced_kwh));
+    c.average_price = (n > 0).then(|| r(price_sum / n as f64));
+    Costs {
+        cost: r(c.cost),
+        priced_kwh: r(c.priced_kwh),
+        unpriced_kwh: r(c.unpriced_kwh),
+        flexible_saving: r(c.flexible_saving),
+        ..c
+    }
+}
+
+/// The costs of each local day.
+pub fn by_day(quarters: &[Hour], prices: &Prices, tz: Tz) -> BTreeMap<NaiveDate, Costs> {
+    let mut days: BTreeMap<NaiveDate, Vec<(f64, Option<f64>)>> = BTreeMap::new();
+    for q in quarters {
+        days.entry(q.start.with_timezone(&tz).date_naive())
+            .or_default()
+            .push((q.import_wh / 1000.0, prices.at(q.start)));
+    }
+    days.into_iter()
+        .map(|(date, qs)| {
+            let priced: Vec<(f64, f64)> = qs.iter().filter_map(|(k, p)| p.map(|p| (*k, p))).collect();
+            let cost: f64 = priced.iter().map(|(k, p)| k * p).sum();
+            let priced_kwh: f64 = priced.iter().map(|(k, _)| k).sum();
+            let unpriced_kwh: f64 = qs.iter().filter(|(_, p)| p.is_none()).map(|(k, _)| k).sum();
+            // Base load: the day's lowest quarter, in every quarter.
+            let base = priced.iter().map(|(k, _)| *k).fold(f64::INFINITY, f64::min);
+            let cheapest = priced.iter().map(|(_, p)| *p).fold(f64::INFINITY, f64::min);
+            let flexible_saving = if priced.is_empty() {
+                0.0
+            } else {
+                let base_cost: f64 = priced.iter().map(|(_, p)| base * p).sum();
+                let flexible_kwh = priced_kwh - base * priced.len() as f64;
+                (cost - (base_cost + flexible_kwh * cheapest)).max(0.0)
+            };
+            let average_paid = (priced_kwh > 0.0).then(|| r(cost / priced_kwh));
+            let average_price =
+                (!priced.is_empty()).then(|| r(priced.iter().map(|(_, p)| p).sum::<f64>() / priced.len() as f64));
+            (
+                date,
+                Costs {
+                    cost: r(cost),
+                    priced_kwh: r(priced_kwh),
+                    unpriced_kwh: r(unpriced_kwh),
+                    average_paid,
+                    average_price,
+                    flexible_saving: r(flexible_saving),
+                },
+            )
+        })
+        .collect()
+}

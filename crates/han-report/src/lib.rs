@@ -1,0 +1,8 @@
+//! han-report's computing, pure: readings in (instant and sample), a
+//! summary out: energy per day and month, the hour-of-day profile, power,
+//! the month's capacity peaks (Norway's three-day average and step,
+//! Belgium's quarter hour), gaps, and with prices the cost. The sums by
+//! hour and quarter are maxpower's (`maxpower::hours`).
+
+pub mod cost;
+pub mod report;

@@ -1,0 +1,240 @@
+//! Summaries of logs from han-sim runs (its frames through the real
+//! decoder, filed by day as han-log files them) against totals computed by
+//! hand; costs with hourly and 15-minute price files; .jsonl.gz and .csv
+//! logs giving the same as .jsonl.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Europe::Oslo;
+use han::{Config, Decoder, EventRef};
+use han_common::days::{Clock, Days};
+use han_common::line::Line;
+use han_sim::{Meter, Options, Simulator};
+use serde_json::Value;
+use spotprices::file::{Build, PriceFile};
+use spotprices::slots::Slot;
+
+const BIN: &str = env!("CARGO_BIN_EXE_han-report");
+
+struct Tmp(PathBuf);
+impl Tmp {
+    fn new(name: &str) -> Tmp {
+        let p = std::env::temp_dir().join(format!("han-report-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(p.join("log")).expect("log dir");
+        Tmp(p)
+    }
+    fn join(&self, s: &str) -> PathBuf {
+        self.0.join(s)
+    }
+}
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).expect("time").to_utc()
+}
+
+/// han-sim (DSMR 4: a telegram every 10 s, registers to the Wh) following
+/// `profile` (W per minute) for `hours` from `start`, filed into `dir` by
+/// local day; the lines, for the CSV test.
+fn sim(dir: &Path, start: &str, hours: i64, profile: &[i32]) -> Vec<Vec<u8>> {
+    let start = at(start);
+    let end = start + Duration::hours(hours);
+    let mut o = Options::new(Meter::Dsmr4, start, 3);
+    o.profile = Some(profile.to_vec());
+    let mut s = Simulator::new(o);
+    let mut d = Decoder::new(Config { tz: Some(Oslo), ..Config::default() });
+    let mut days = Days::new(Oslo, Clock::Meter);
+    let mut all = Vec::new();
+    loop {
+        let f = s.next_frame();
+        if f.time >= end {
+            break;
+        }
+        d.push(&f.bytes);
+        while let Some(EventRef::Reading(r)) = d.next_event_ref() {
+            let mut l = Vec::new();
+            r.write_json_line_received(Some(&f.time), &mut l);
+            let line = l.trim_ascii_end().to_vec();
+            let date = days.stamp(&Line::parse(&line, false).expect("a line"), f.time).date;
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(han_common::logs::day_path(dir, date, "jsonl"))
+                .expect("day file");
+            file.write_all(&line).and_then(|()| file.write_all(b"\n")).expect("written");
+            all.push(line);
+        }
+    }
+    all
+}
+
+fn report(dir: &Path, extra: &[&str]) -> Value {
+    let out = Command::new(BIN)
+        .args(["summary", "--tz", "Europe/Oslo", "--format", "json", "--dir", dir.to_str().expect("path")])
+        .args(extra)
+        .env_remove("HAN_TOOLS_CONFIG")
+        .output()
+        .expect("han-report runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(f64::NAN)
+}
+
+/// 1000 W, then 1000 + 100 W more each minute for 20 minutes, 40 minutes of 3000 W: by the hour.
+fn profile() -> Vec<i32> {
+    [(0..20).map(|m| 1000 + 100 * m).collect::<Vec<_>>(), vec![3000; 40]].concat()
+}
+
+#[test]
+fn energy_peaks_and_profile_by_hand() {
+    let tmp = Tmp::new("hand");
+    // Two whole Oslo days, 2026-01-05 and 06 (from 23:00 UTC), and an hour
+    // more so the last hour is whole.
+    sim(&tmp.join("log"), "2026-01-04T23:00:00Z", 49, &profile());
+    let v = report(&tmp.join("log"), &["--from", "2026-01-05", "--to", "2026-01-06"]);
+    // Each hour: 20 minutes rising 1000..2900 W (mean 1950), 40 at 3000.
+    let hour_kwh = (1950.0 * 20.0 + 3000.0 * 40.0) / 60.0 / 1000.0;
+    let days = v["days"].as_array().expect("days");
+    assert_eq!(days.len(), 2);
+    for d in days {
+        assert!((f(&d["import_kwh"]) - 24.0 * hour_kwh).abs() < 0.01, "{d}");
+        assert_eq!(d["complete"], true, "{d}");
+    }
+    let m = &v["months"][0];
+    assert_eq!(m["month"], "2026-01");
+    assert!((f(&m["norway_average_kwh"]) - hour_kwh).abs() < 0.002, "{m}");
+    assert_eq!(m["norway_step"], 1, "2.65 kWh/h is in the second step (2-5)");
+    assert_eq!(m["norway_top"].as_array().map(Vec::len), Some(2), "two days so far");
+    // The highest quarter: 45 minutes of 3000 W.
+    assert!((f(&m["belgium_peak_w"]) - 3000.0).abs() < 5.0, "{m}");
+    for h in v["profile_kwh"].as_array().expect("profile") {
+        assert!((f(h) - hour_kwh).abs() < 0.002, "{h}");
+    }
+    assert_eq!(f(&v["power"]["max_w"]), 3000.0);
+    assert_eq!(f(&v["power"]["min_w"]), 1000.0);
+    assert!(v["gaps"].as_array().is_some_and(Vec::is_empty), "{}", v["gaps"]);
+}
+
+fn prices(dir: &Path, date: &str, minutes: u32, price: impl Fn(usize) -> f64) {
+    let date: NaiveDate = date.parse().expect("date");
+    let (start, end) = han_common::times::day_bounds(Oslo, date);
+    let n = ((end - start).num_minutes() / i64::from(minutes)) as usize;
+    let slots: Vec<Slot> = (0..n)
+        .map(|i| Slot {
+            start: start + Duration::minutes(i as i64 * i64::from(minutes)),
+            minutes,
+            eur_per_mwh: price(i) * 100.0,
+        })
+        .collect();
+    let b = Build {
+        zone: "NO1",
+        tz: "Europe/Oslo",
+        date,
+        currency: "NOK",
+        rate: Some(spotprices::rates::Rate { value: 10.0, date, source: "ecb".into() }),
+        source: "entsoe",
+        fetched: start,
+        tariff: None,
+        hourly: false,
+    };
+    std::fs::create_dir_all(dir).expect("prices dir");
+    std::fs::write(dir.join(format!("{date}.json")), PriceFile::build(b, &slots).to_json()).expect("price file");
+}
+
+#[test]
+fn costs_with_hourly_and_quarter_prices() {
+    let tmp = Tmp::new("costs");
+    // A flat 1200 W: 1.2 kWh an hour, 0.3 a quarter.
+    sim(&tmp.join("log"), "2026-01-04T23:00:00Z", 25, &[1200]);
+    // Hourly: hour h costs h NOK/kWh (EUR/MWh x 10 / 1000 = NOK/kWh).
+    prices(&tmp.join("hourly"), "2026-01-05", 60, |h| h as f64);
+    let v = report(
+        &tmp.join("log"),
+        &["--from", "2026-01-05", "--to", "2026-01-05", "--prices", tmp.join("hourly").to_str().expect("path")],
+    );
+    let want: f64 = (0..24).map(|h| 1.2 * h as f64).sum();
+    assert!((f(&v["days"][0]["cost"]) - want).abs() < 0.02, "{} vs {want}", v["days"][0]);
+    let c = &v["costs"];
+    assert!((f(&c["average_paid"]) - 11.5).abs() < 0.01, "{c}");
+    assert!((f(&c["average_price"]) - 11.5).abs() < 0.01, "{c}");
+    assert!(f(&c["flexible_saving"]) < 0.05, "a flat load has nothing to move: {c}");
+    // Quarters: quarter q costs q / 4 NOK/kWh.
+    prices(&tmp.join("quarters"), "2026-01-05", 15, |q| q as f64 / 4.0);
+    let v = report(
+        &tmp.join("log"),
+        &["--from", "2026-01-05", "--to", "2026-01-05", "--prices", tmp.join("quarters").to_str().expect("path")],
+    );
+    let want: f64 = (0..96).map(|q| 0.3 * q as f64 / 4.0).sum();
+    assert!((f(&v["days"][0]["cost"]) - want).abs() < 0.02, "{} vs {want}", v["days"][0]);
+    assert!((f(&v["months"][0]["costs"]["cost"]) - want).abs() < 0.02);
+    // Without a price file for a day, its energy is unpriced, not free.
+    let v = report(
+        &tmp.join("log"),
+        &["--from", "2026-01-05", "--to", "2026-01-05", "--prices", tmp.join("log").to_str().expect("path")],
+    );
+    assert!((f(&v["costs"]["unpriced_kwh"]) - 28.8).abs() < 0.02, "{}", v["costs"]);
+}
+
+#[test]
+fn gzipped_and_csv_logs_give_the_same_summary() {
+    let tmp = Tmp::new("forms");
+    let lines = sim(&tmp.join("log"), "2026-01-04T23:00:00Z", 30, &profile());
+    let plain = report(&tmp.join("log"), &[]);
+    // Gzipped, as han-log's compressor leaves them.
+    let gz = tmp.join("gz");
+    std::fs::create_dir_all(&gz).expect("gz dir");
+    for e in std::fs::read_dir(tmp.join("log")).expect("log") {
+        let p = e.expect("entry").path();
+        let name = p.file_name().and_then(|n| n.to_str()).expect("name").to_string();
+        let file = std::fs::File::create(gz.join(format!("{name}.gz"))).expect("gz file");
+        let mut enc = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+        enc.write_all(&std::fs::read(&p).expect("day")).expect("gz");
+        enc.finish().expect("gz written");
+    }
+    assert_eq!(report(&gz, &[]), plain);
+    // CSV, in han-log's columns (docs/han-log.md): time (local), received,
+    // meter_time, meter_id, then the quantities.
+    let csv = tmp.join("csv");
+    std::fs::create_dir_all(&csv).expect("csv dir");
+    let mut days = Days::new(Oslo, Clock::Meter);
+    for l in &lines {
+        let line = Line::parse(l, true).expect("line");
+        let st = days.stamp(&line, Utc::now());
+        let path = han_common::logs::day_path(&csv, st.date, "csv");
+        let new = !path.exists();
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path).expect("csv");
+        if new {
+            writeln!(
+                file,
+                "time,received,meter_time,meter_id,power_import_w,power_export_w,energy_import_kwh,energy_export_kwh"
+            )
+            .expect("header");
+        }
+        let n = |q: &str| line.number(q).map(|x| x.to_string()).unwrap_or_default();
+        writeln!(
+            file,
+            "{},{},{},\"{}\",{},{},{},{}",
+            st.at.with_timezone(&Oslo).to_rfc3339(),
+            line.received.as_deref().unwrap_or_default(),
+            line.meter_time.as_deref().unwrap_or_default(),
+            line.meter_id.as_deref().unwrap_or_default(),
+            n("power_import_w"),
+            n("power_export_w"),
+            n("energy_import_kwh"),
+            n("energy_export_kwh")
+        )
+        .expect("row");
+    }
+    assert_eq!(report(&csv, &[]), plain);
+}
