@@ -38,6 +38,20 @@ pub fn read(dir: &Path, tz: Tz, from: Option<NaiveDate>, to: Option<NaiveDate>) 
         })
         .collect();
     csv.sort();
+    // A bar on stderr for long runs, by bytes read; none when stderr is not
+    // a terminal (cron, pipes), which indicatif sees by itself.
+    let total: u64 = files
+        .iter()
+        .map(|f| &f.path)
+        .chain(csv.iter().map(|(_, p)| p))
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     let mut report = Report::new();
     let mut days = Days::new(tz, Clock::Meter);
     let fields = Fields::of(&FIELDS);
@@ -53,14 +67,20 @@ pub fn read(dir: &Path, tz: Tz, from: Option<NaiveDate>, to: Option<NaiveDate>) 
             (Some(a), Some(b)) => a <= b,
             (a, _) => a.is_some(),
         };
-        if json_first {
-            if let Some(f) = jsonl.next() {
-                read_jsonl(f, &fields, &idx, &mut days, &mut report)?;
-            }
-        } else if let Some((_, p)) = csvs.next() {
+        let path = if json_first {
+            let Some(f) = jsonl.next() else { break };
+            bar.set_message(f.date.to_string());
+            read_jsonl(f, &fields, &idx, &mut days, &mut report)?;
+            &f.path
+        } else {
+            let Some((d, p)) = csvs.next() else { break };
+            bar.set_message(d.to_string());
             read_csv(p, &mut report)?;
-        }
+            p
+        };
+        bar.inc(std::fs::metadata(path).map_or(0, |m| m.len()));
     }
+    bar.finish_and_clear();
     Ok(report)
 }
 
