@@ -16,7 +16,12 @@ pub struct Report {
     quarters: Hours,
     power: Power,
     readings: u64,
+    /// Per-minute power sums (import, export, readings) within a span, for a day's chart.
+    minutes: Option<(DateTime<Utc>, DateTime<Utc>, Minutes)>,
 }
+
+/// Per minute (since the epoch): import W sum, export W sum, readings.
+type Minutes = BTreeMap<i64, (f64, f64, u32)>;
 
 #[derive(Debug, Default, Clone, Copy, Serialize)]
 pub struct Power {
@@ -103,7 +108,36 @@ impl Report {
             quarters: Hours::new(Duration::minutes(15)),
             power: Power::default(),
             readings: 0,
+            minutes: None,
         }
+    }
+
+    /// Keeps each minute's mean power within `[from, to)` (a day's chart).
+    pub fn keep_minutes(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) {
+        self.minutes = Some((from, to, BTreeMap::new()));
+    }
+
+    /// The kept minutes: start, mean import W, mean export W.
+    pub fn minutes(&self) -> Vec<(DateTime<Utc>, f64, f64)> {
+        let Some((_, _, m)) = &self.minutes else { return Vec::new() };
+        m.iter()
+            .filter_map(|(k, (i, e, n))| {
+                let n = f64::from((*n).max(1));
+                Some((DateTime::from_timestamp(k * 60, 0)?, i / n, e / n))
+            })
+            .collect()
+    }
+
+    /// The hours (or quarters) of the local days `from..=to`.
+    pub fn periods(&self, quarters: bool, tz: Tz, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Vec<Hour> {
+        let src = if quarters { &self.quarters } else { &self.hours };
+        src.hours()
+            .into_iter()
+            .filter(|h| {
+                let d = h.start.with_timezone(&tz).date_naive();
+                from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t)
+            })
+            .collect()
     }
 
     /// A reading at `at` (in time order, as the day files hold them).
@@ -111,6 +145,14 @@ impl Report {
         self.readings += 1;
         self.hours.add(at, s);
         self.quarters.add(at, s);
+        if let Some((from, to, m)) = &mut self.minutes {
+            if *from <= at && at < *to {
+                let e = m.entry(at.timestamp().div_euclid(60)).or_default();
+                e.0 += s.import_w.unwrap_or(0.0);
+                e.1 += s.export_w.unwrap_or(0.0);
+                e.2 += 1;
+            }
+        }
         if let Some(w) = s.import_w {
             let p = &mut self.power;
             p.min_w = Some(p.min_w.map_or(w, |m| m.min(w)));

@@ -1,91 +1,17 @@
-//! Summaries of logs from han-sim runs (its frames through the real
-//! decoder, filed by day as han-log files them) against totals computed by
-//! hand; costs with hourly and 15-minute price files; .jsonl.gz and .csv
-//! logs giving the same as .jsonl.
+//! Summaries of logs from han-sim runs against totals computed by hand;
+//! costs with hourly and 15-minute price files; .jsonl.gz and .csv logs
+//! giving the same as .jsonl.
+
+mod common;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::Utc;
 use chrono_tz::Europe::Oslo;
-use han::{Config, Decoder, EventRef};
+use common::*;
 use han_common::days::{Clock, Days};
 use han_common::line::Line;
-use han_sim::{Meter, Options, Simulator};
 use serde_json::Value;
-use spotprices::file::{Build, PriceFile};
-use spotprices::slots::Slot;
-
-const BIN: &str = env!("CARGO_BIN_EXE_han-report");
-
-struct Tmp(PathBuf);
-impl Tmp {
-    fn new(name: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("han-report-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(p.join("log")).expect("log dir");
-        Tmp(p)
-    }
-    fn join(&self, s: &str) -> PathBuf {
-        self.0.join(s)
-    }
-}
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).expect("time").to_utc()
-}
-
-/// han-sim (DSMR 4: a telegram every 10 s, registers to the Wh) following
-/// `profile` (W per minute) for `hours` from `start`, filed into `dir` by
-/// local day; the lines, for the CSV test.
-fn sim(dir: &Path, start: &str, hours: i64, profile: &[i32]) -> Vec<Vec<u8>> {
-    let start = at(start);
-    let end = start + Duration::hours(hours);
-    let mut o = Options::new(Meter::Dsmr4, start, 3);
-    o.profile = Some(profile.to_vec());
-    let mut s = Simulator::new(o);
-    let mut d = Decoder::new(Config { tz: Some(Oslo), ..Config::default() });
-    let mut days = Days::new(Oslo, Clock::Meter);
-    let mut all = Vec::new();
-    loop {
-        let f = s.next_frame();
-        if f.time >= end {
-            break;
-        }
-        d.push(&f.bytes);
-        while let Some(EventRef::Reading(r)) = d.next_event_ref() {
-            let mut l = Vec::new();
-            r.write_json_line_received(Some(&f.time), &mut l);
-            let line = l.trim_ascii_end().to_vec();
-            let date = days.stamp(&Line::parse(&line, false).expect("a line"), f.time).date;
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(han_common::logs::day_path(dir, date, "jsonl"))
-                .expect("day file");
-            file.write_all(&line).and_then(|()| file.write_all(b"\n")).expect("written");
-            all.push(line);
-        }
-    }
-    all
-}
-
-fn report(dir: &Path, extra: &[&str]) -> Value {
-    let out = Command::new(BIN)
-        .args(["summary", "--tz", "Europe/Oslo", "--format", "json", "--dir", dir.to_str().expect("path")])
-        .args(extra)
-        .env_remove("HAN_TOOLS_CONFIG")
-        .output()
-        .expect("han-report runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("JSON")
-}
 
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or(f64::NAN)
@@ -124,32 +50,6 @@ fn energy_peaks_and_profile_by_hand() {
     assert_eq!(f(&v["power"]["max_w"]), 3000.0);
     assert_eq!(f(&v["power"]["min_w"]), 1000.0);
     assert!(v["gaps"].as_array().is_some_and(Vec::is_empty), "{}", v["gaps"]);
-}
-
-fn prices(dir: &Path, date: &str, minutes: u32, price: impl Fn(usize) -> f64) {
-    let date: NaiveDate = date.parse().expect("date");
-    let (start, end) = han_common::times::day_bounds(Oslo, date);
-    let n = ((end - start).num_minutes() / i64::from(minutes)) as usize;
-    let slots: Vec<Slot> = (0..n)
-        .map(|i| Slot {
-            start: start + Duration::minutes(i as i64 * i64::from(minutes)),
-            minutes,
-            eur_per_mwh: price(i) * 100.0,
-        })
-        .collect();
-    let b = Build {
-        zone: "NO1",
-        tz: "Europe/Oslo",
-        date,
-        currency: "NOK",
-        rate: Some(spotprices::rates::Rate { value: 10.0, date, source: "ecb".into() }),
-        source: "entsoe",
-        fetched: start,
-        tariff: None,
-        hourly: false,
-    };
-    std::fs::create_dir_all(dir).expect("prices dir");
-    std::fs::write(dir.join(format!("{date}.json")), PriceFile::build(b, &slots).to_json()).expect("price file");
 }
 
 #[test]

@@ -31,6 +31,37 @@ pub struct Args {
 pub enum Command {
     /// Energy per day and month, the hour-of-day profile, power, the capacity peaks, gaps; with --prices the cost.
     Summary(Summary),
+    /// A chart as SVG: a day's power, energy per hour or per day, price against consumption, the monthly peaks.
+    Plot(Plot),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Plot {
+    /// What to draw.
+    #[arg(value_enum)]
+    pub kind: Kind,
+    /// The file to write (.svg).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The day (for `day`; else the same as --from and --to that day).
+    #[arg(long)]
+    pub date: Option<String>,
+    #[command(flatten)]
+    pub span: Summary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    /// A day's import and export power, minute by minute (--date).
+    Day,
+    /// Energy per hour.
+    Hours,
+    /// Energy per day.
+    Days,
+    /// Energy per hour against its price (--prices).
+    Price,
+    /// Each month's capacity peaks: Norway's three-day average, Belgium's quarter.
+    Peaks,
 }
 
 #[derive(Debug, clap::Args)]

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod out;
+pub mod plot;
 pub mod read;
 
 use std::path::PathBuf;
@@ -12,8 +13,42 @@ use han_common::{Config, Usage};
 use han_report::cost::Prices;
 use spotprices::file::PriceFile;
 
+/// What both commands work from.
+pub struct Setup {
+    pub dir: PathBuf,
+    pub tz: chrono_tz::Tz,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub steps: Vec<f64>,
+    pub prices: Option<Prices>,
+}
+
 pub fn run(args: &cli::Args) -> Result<u8> {
-    let cli::Command::Summary(a) = &args.command;
+    match &args.command {
+        cli::Command::Summary(a) => {
+            let s = setup(args, a, None)?;
+            let report = read::read(&s.dir, s.tz, s.from, s.to, han_report::report::Report::new())?;
+            let summary = report.summary(s.tz, &s.steps, s.from, s.to, s.prices.as_ref());
+            let text = match a.format {
+                cli::Format::Table => out::table(&summary, s.prices.as_ref()),
+                cli::Format::Csv => out::csv(&summary),
+                cli::Format::Json => {
+                    let mut t = serde_json::to_string_pretty(&summary)?;
+                    t.push('\n');
+                    t
+                }
+            };
+            out::print(&text)?;
+            Ok(0)
+        }
+        cli::Command::Plot(p) => {
+            let s = setup(args, &p.span, p.date.as_deref())?;
+            plot::run(&s, p)
+        }
+    }
+}
+
+fn setup(args: &cli::Args, a: &cli::Summary, day: Option<&str>) -> Result<Setup> {
     let file = Config::load(args.config.as_deref()).map_err(|e| anyhow!(Usage(e.to_string())))?;
     let u = |e: han_common::ConfigError| anyhow!(Usage(e.to_string()));
     let dir = a
@@ -33,28 +68,21 @@ pub fn run(args: &cli::Args) -> Result<u8> {
             })
             .transpose()
     };
-    let (from, to) = (date(&a.from, "from")?, date(&a.to, "to")?);
+    let (mut from, mut to) = (date(&a.from, "from")?, date(&a.to, "to")?);
+    if let Some(d) = day {
+        let d = NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| anyhow!(Usage(format!("--date {d:?}: YYYY-MM-DD"))))?;
+        (from, to) = (Some(d), Some(d));
+    }
     let steps = match &a.steps {
         Some(s) => s.clone(),
         None => file.numbers("maxpower", "steps").map_err(u)?.unwrap_or(maxpower::capacity::DEFAULT_STEPS.to_vec()),
     };
-    let report = read::read(&dir, tz, from, to)?;
     let prices = match &a.prices {
         None => None,
         Some(p) => Some(prices(p, from, to)?),
     };
-    let summary = report.summary(tz, &steps, from, to, prices.as_ref());
-    let text = match a.format {
-        cli::Format::Table => out::table(&summary, prices.as_ref()),
-        cli::Format::Csv => out::csv(&summary),
-        cli::Format::Json => {
-            let mut s = serde_json::to_string_pretty(&summary)?;
-            s.push('\n');
-            s
-        }
-    };
-    out::print(&text)?;
-    Ok(0)
+    Ok(Setup { dir, tz, from, to, steps, prices })
 }
 
 /// The price files of `from..=to` (all there are when open).

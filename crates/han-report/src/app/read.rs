@@ -17,7 +17,7 @@ use maxpower::hours::Sample;
 const FIELDS: [&str; 4] = ["power_import_w", "power_export_w", "energy_import_kwh", "energy_export_kwh"];
 
 /// Reads the logs of `from..=to` into a report.
-pub fn read(dir: &Path, tz: Tz, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Report> {
+pub fn read(dir: &Path, tz: Tz, from: Option<NaiveDate>, to: Option<NaiveDate>, mut report: Report) -> Result<Report> {
     // A day either side: the span's first and last hours need the readings
     // around them to be whole (the summary cuts to the span).
     let from = from.and_then(|f| f.pred_opt()).or(from);
@@ -52,7 +52,6 @@ pub fn read(dir: &Path, tz: Tz, from: Option<NaiveDate>, to: Option<NaiveDate>) 
         indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let mut report = Report::new();
     let mut days = Days::new(tz, Clock::Meter);
     let fields = Fields::of(&FIELDS);
     let idx: Vec<usize> = FIELDS.iter().filter_map(|n| han_common::line::index(n)).collect();

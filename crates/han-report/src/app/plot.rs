@@ -1,0 +1,244 @@
+//! `han-report plot KIND --out FILE.svg`: charts drawn with plotters,
+//! labelled with units and local dates, black on white for printing.
+
+use anyhow::{Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+use han_common::Usage;
+use han_report::report::Report;
+use plotters::prelude::*;
+
+use super::Setup;
+use super::cli::{Kind, Plot};
+
+const SIZE: (u32, u32) = (1000, 500);
+const IMPORT: RGBColor = RGBColor(31, 111, 191);
+const EXPORT: RGBColor = RGBColor(30, 145, 80);
+const PRICE: RGBColor = RGBColor(198, 40, 40);
+/// Readable when printed.
+const LABEL: (&str, u32) = ("sans-serif", 14);
+const DESC: (&str, u32) = ("sans-serif", 16);
+
+type Err = Box<dyn std::error::Error>;
+
+pub fn run(s: &Setup, p: &Plot) -> Result<u8> {
+    let ext = p.out.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    if ext != "svg" {
+        bail!(Usage(format!("--out {}: charts are written as .svg (PNG is not there yet)", p.out.display())));
+    }
+    let mut report = Report::new();
+    if p.kind == Kind::Day {
+        let d = s.from.ok_or_else(|| anyhow!(Usage("plot day needs --date YYYY-MM-DD".into())))?;
+        let (a, b) = han_common::times::day_bounds(s.tz, d);
+        report.keep_minutes(a, b);
+    }
+    if p.kind == Kind::Price && s.prices.is_none() {
+        bail!(Usage("plot price needs --prices DIR".into()));
+    }
+    let report = super::read::read(&s.dir, s.tz, s.from, s.to, report)?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        draw(&root, s, p.kind, &report).map_err(|e| anyhow!("cannot draw the chart: {e}"))?;
+        root.present().map_err(|e| anyhow!("cannot draw the chart: {e}"))?;
+    }
+    han_common::atomic::write_atomic(&p.out, svg.as_bytes())
+        .map_err(|e| anyhow!("cannot write {}: {e}", p.out.display()))?;
+    eprintln!("han-report: wrote {}", p.out.display());
+    Ok(0)
+}
+
+fn span_text(s: &Setup) -> String {
+    match (s.from, s.to) {
+        (Some(a), Some(b)) if a == b => a.to_string(),
+        (Some(a), Some(b)) => format!("{a} to {b}"),
+        (Some(a), None) => format!("from {a}"),
+        (None, Some(b)) => format!("to {b}"),
+        (None, None) => "all days".into(),
+    }
+}
+
+fn draw(
+    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    s: &Setup,
+    kind: Kind,
+    r: &Report,
+) -> Result<(), Err> {
+    root.fill(&WHITE)?;
+    let tz = s.tz;
+    let local = move |t: DateTime<Utc>, f: &str| t.with_timezone(&tz).format(f).to_string();
+    let font = ("sans-serif", 22);
+    match kind {
+        Kind::Day => {
+            let mins = r.minutes();
+            let top = mins.iter().map(|m| m.1.max(m.2)).fold(100.0_f64, f64::max) * 1.1;
+            let n = mins.len().max(1) as f64;
+            let mut c = ChartBuilder::on(root)
+                .caption(format!("Power, {} ({})", span_text(s), tz.name()), font)
+                .margin(10)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d(0f64..n, 0f64..top)?;
+            let times: Vec<DateTime<Utc>> = mins.iter().map(|m| m.0).collect();
+            c.configure_mesh()
+                .x_desc("local time")
+                .y_desc("W")
+                .label_style(LABEL)
+                .axis_desc_style(DESC)
+                .x_label_formatter(&|x| times.get(*x as usize).map_or(String::new(), |t| local(*t, "%H:%M")))
+                .draw()?;
+            c.draw_series(LineSeries::new(
+                mins.iter().enumerate().map(|(i, m)| (i as f64, m.1)),
+                IMPORT.stroke_width(2),
+            ))?
+            .label("import W")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], IMPORT));
+            c.draw_series(LineSeries::new(
+                mins.iter().enumerate().map(|(i, m)| (i as f64, m.2)),
+                EXPORT.stroke_width(2),
+            ))?
+            .label("export W")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], EXPORT));
+            c.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
+        }
+        Kind::Hours | Kind::Price => {
+            let hours = r.periods(false, tz, s.from, s.to);
+            let top = hours.iter().map(|h| h.import_wh / 1000.0).fold(0.1_f64, f64::max) * 1.1;
+            let n = hours.len().max(1);
+            let title = if kind == Kind::Hours { "Energy per hour" } else { "Energy per hour and its price" };
+            let mut builder = ChartBuilder::on(root);
+            builder
+                .caption(format!("{title}, {}", span_text(s)), font)
+                .margin(10)
+                .x_label_area_size(40)
+                .y_label_area_size(60);
+            if kind == Kind::Price {
+                builder.right_y_label_area_size(70);
+            }
+            let starts: Vec<DateTime<Utc>> = hours.iter().map(|h| h.start).collect();
+            let mut c = builder.build_cartesian_2d(0..n, 0f64..top)?;
+            let label = |x: &usize| {
+                starts.get(*x).map_or(String::new(), |t| {
+                    local(
+                        *t,
+                        if n <= 25 {
+                            "%H:%M"
+                        } else if n <= 24 * 7 {
+                            "%m-%d %H:%M"
+                        } else {
+                            "%m-%d"
+                        },
+                    )
+                })
+            };
+            c.configure_mesh()
+                .x_desc("local time")
+                .y_desc("kWh")
+                .label_style(LABEL)
+                .axis_desc_style(DESC)
+                .x_label_formatter(&label)
+                .draw()?;
+            c.draw_series(
+                hours
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| Rectangle::new([(i, 0.0), (i + 1, h.import_wh / 1000.0)], IMPORT.filled())),
+            )?
+            .label("import kWh")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], IMPORT.filled()));
+            if let (Kind::Price, Some(prices)) = (kind, &s.prices) {
+                let points: Vec<(usize, f64)> = hours
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, h)| {
+                        let qs = (0..4)
+                            .filter_map(|q| prices.at(h.start + chrono::Duration::minutes(15 * q)))
+                            .collect::<Vec<_>>();
+                        (!qs.is_empty()).then(|| (i, qs.iter().sum::<f64>() / qs.len() as f64))
+                    })
+                    .collect();
+                let (lo, hi) = points.iter().fold((0.0_f64, 0.01_f64), |(a, b), p| (a.min(p.1), b.max(p.1)));
+                let mut c = c.set_secondary_coord(0..n, lo..hi * 1.1);
+                c.configure_secondary_axes()
+                    .y_desc(format!("{}/kWh", prices.currency))
+                    .label_style(LABEL)
+                    .axis_desc_style(DESC)
+                    .draw()?;
+                c.draw_secondary_series(LineSeries::new(points.iter().map(|(i, p)| (*i, *p)), PRICE.stroke_width(2)))?
+                    .label(format!("price {}/kWh", prices.currency))
+                    .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], PRICE));
+                c.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
+            } else {
+                c.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
+            }
+        }
+        Kind::Days => {
+            let summary = r.summary(tz, &s.steps, s.from, s.to, None);
+            let days = summary.days;
+            let top = days.iter().map(|d| d.import_kwh.max(d.export_kwh)).fold(0.1_f64, f64::max) * 1.1;
+            let n = days.len().max(1);
+            let mut c = ChartBuilder::on(root)
+                .caption(format!("Energy per day, {}", span_text(s)), font)
+                .margin(10)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d(0..n, 0f64..top)?;
+            let label = |x: &usize| days.get(*x).map_or(String::new(), |d| d.date.format("%m-%d").to_string());
+            c.configure_mesh()
+                .x_desc("day")
+                .y_desc("kWh")
+                .label_style(LABEL)
+                .axis_desc_style(DESC)
+                .x_label_formatter(&label)
+                .draw()?;
+            c.draw_series(
+                days.iter()
+                    .enumerate()
+                    .map(|(i, d)| Rectangle::new([(i, 0.0), (i + 1, d.import_kwh)], IMPORT.filled())),
+            )?
+            .label("import kWh")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], IMPORT.filled()));
+            c.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
+        }
+        Kind::Peaks => {
+            let months = r.summary(tz, &s.steps, s.from, s.to, None).months;
+            let top = months
+                .iter()
+                .map(|m| m.norway_average_kwh.max(m.belgium_peak_w.unwrap_or(0.0) / 1000.0))
+                .fold(0.1_f64, f64::max)
+                * 1.1;
+            let n = months.len().max(1);
+            let mut c = ChartBuilder::on(root)
+                .caption(format!("Monthly capacity peaks, {}", span_text(s)), font)
+                .margin(10)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d(0..n * 2, 0f64..top)?;
+            let label = |x: &usize| months.get(*x / 2).map_or(String::new(), |m| m.month.clone());
+            c.configure_mesh()
+                .x_desc("month")
+                .y_desc("kWh/h, kW")
+                .label_style(LABEL)
+                .axis_desc_style(DESC)
+                .x_label_formatter(&label)
+                .draw()?;
+            c.draw_series(
+                months
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| Rectangle::new([(2 * i, 0.0), (2 * i + 1, m.norway_average_kwh)], IMPORT.filled())),
+            )?
+            .label("Norway: top three days' average, kWh/h")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], IMPORT.filled()));
+            c.draw_series(months.iter().enumerate().map(|(i, m)| {
+                Rectangle::new(
+                    [(2 * i + 1, 0.0), (2 * i + 2, m.belgium_peak_w.unwrap_or(0.0) / 1000.0)],
+                    PRICE.filled(),
+                )
+            }))?
+            .label("Belgium: peak quarter hour, kW")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], PRICE.filled()));
+            c.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
+        }
+    }
+    Ok(())
+}
