@@ -65,20 +65,26 @@ fn every_chart_holds_its_series() {
     assert!(count(&price, &format!("stroke=\"{RED}\"")) >= 1, "the price line");
     assert!(price.contains("NOK/kWh"), "the price axis and its unit");
 
-    // PNG is refused clearly, and price needs prices.
+    // PNG: the same chart, rasterised at twice the size.
+    let png = tmp.join("hours.png");
     let out = Command::new(BIN)
-        .args([
-            "plot",
-            "hours",
-            "--out",
-            tmp.join("x.png").to_str().expect("path"),
-            "--dir",
-            tmp.join("log").to_str().expect("path"),
-        ])
+        .args(["plot", "hours", "--date", "2026-01-05", "--tz", "Europe/Oslo", "--out", png.to_str().expect("path")])
+        .args(["--dir", tmp.join("log").to_str().expect("path")])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&png).expect("png");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    // The IHDR's width and height: 2000 x 1000.
+    assert_eq!(bytes.get(16..24), Some(&[0, 0, 0x07, 0xD0, 0, 0, 0x03, 0xE8][..]));
+    // Another extension is refused clearly, and price needs prices.
+    let out = Command::new(BIN)
+        .args(["plot", "hours", "--out", tmp.join("x.gif").to_str().expect("path")])
+        .args(["--dir", tmp.join("log").to_str().expect("path")])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("charts are written as .svg"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a chart is written as .svg or .png"));
     let out = Command::new(BIN)
         .args([
             "plot",

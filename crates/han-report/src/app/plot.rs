@@ -22,8 +22,8 @@ type Err = Box<dyn std::error::Error>;
 
 pub fn run(s: &Setup, p: &Plot) -> Result<u8> {
     let ext = p.out.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
-    if ext != "svg" {
-        bail!(Usage(format!("--out {}: charts are written as .svg (PNG is not there yet)", p.out.display())));
+    if ext != "svg" && ext != "png" {
+        bail!(Usage(format!("--out {}: a chart is written as .svg or .png", p.out.display())));
     }
     let mut report = Report::new();
     if p.kind == Kind::Day {
@@ -41,10 +41,33 @@ pub fn run(s: &Setup, p: &Plot) -> Result<u8> {
         draw(&root, s, p.kind, &report).map_err(|e| anyhow!("cannot draw the chart: {e}"))?;
         root.present().map_err(|e| anyhow!("cannot draw the chart: {e}"))?;
     }
-    han_common::atomic::write_atomic(&p.out, svg.as_bytes())
-        .map_err(|e| anyhow!("cannot write {}: {e}", p.out.display()))?;
+    let bytes = if ext == "png" { png(&svg)? } else { svg.into_bytes() };
+    han_common::atomic::write_atomic(&p.out, &bytes).map_err(|e| anyhow!("cannot write {}: {e}", p.out.display()))?;
     eprintln!("han-report: wrote {}", p.out.display());
     Ok(0)
+}
+
+/// The SVG rendered at twice its size (for print), with the system's fonts:
+/// the first of some common sans-serif families there is.
+fn png(svg: &str) -> Result<Vec<u8>> {
+    use resvg::{tiny_skia, usvg};
+    let mut opt = usvg::Options::default();
+    let db = opt.fontdb_mut();
+    db.load_system_fonts();
+    let families = ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica", "Noto Sans", "Segoe UI", "Lato"];
+    let have = |name: &str| db.faces().any(|f| f.families.iter().any(|(n, _)| n == name));
+    match families.iter().find(|f| have(f)) {
+        Some(f) => db.set_sans_serif_family(*f),
+        None => {
+            eprintln!("han-report: no font found for the PNG's text (tried {}); the .svg has it", families.join(", "))
+        }
+    }
+    let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| anyhow!("cannot read the chart back: {e}"))?;
+    let size = tree.size().to_int_size();
+    let mut pix =
+        tiny_skia::Pixmap::new(size.width() * 2, size.height() * 2).ok_or_else(|| anyhow!("no room for the PNG"))?;
+    resvg::render(&tree, tiny_skia::Transform::from_scale(2.0, 2.0), &mut pix.as_mut());
+    pix.encode_png().map_err(|e| anyhow!("cannot encode the PNG: {e}"))
 }
 
 fn span_text(s: &Setup) -> String {
@@ -98,7 +121,11 @@ fn draw(
             ))?
             .label("export W")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], EXPORT));
-            c.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
+            c.configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE)
+                .border_style(BLACK)
+                .draw()?;
         }
         Kind::Hours | Kind::Price => {
             let hours = r.periods(false, tz, s.from, s.to);
@@ -166,9 +193,17 @@ fn draw(
                 c.draw_secondary_series(LineSeries::new(points.iter().map(|(i, p)| (*i, *p)), PRICE.stroke_width(2)))?
                     .label(format!("price {}/kWh", prices.currency))
                     .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], PRICE));
-                c.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
+                c.configure_series_labels()
+                    .position(SeriesLabelPosition::UpperLeft)
+                    .background_style(WHITE)
+                    .border_style(BLACK)
+                    .draw()?;
             } else {
-                c.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
+                c.configure_series_labels()
+                    .position(SeriesLabelPosition::UpperLeft)
+                    .background_style(WHITE)
+                    .border_style(BLACK)
+                    .draw()?;
             }
         }
         Kind::Days => {
@@ -197,7 +232,11 @@ fn draw(
             )?
             .label("import kWh")
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], IMPORT.filled()));
-            c.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
+            c.configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE)
+                .border_style(BLACK)
+                .draw()?;
         }
         Kind::Peaks => {
             let months = r.summary(tz, &s.steps, s.from, s.to, None).months;
@@ -237,7 +276,11 @@ fn draw(
             }))?
             .label("Belgium: peak quarter hour, kW")
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], PRICE.filled()));
-            c.configure_series_labels().background_style(WHITE).border_style(BLACK).draw()?;
+            c.configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE)
+                .border_style(BLACK)
+                .draw()?;
         }
     }
     Ok(())
