@@ -112,6 +112,42 @@ impl Report {
         }
     }
 
+    /// Takes the report of the readings after this one's, gathered apart
+    /// (another thread): the result is that of one pass over all of them.
+    pub fn append(&mut self, later: Report) {
+        self.hours.append(later.hours);
+        self.quarters.append(later.quarters);
+        self.readings += later.readings;
+        let (a, b) = (&mut self.power, later.power);
+        a.min_w = match (a.min_w, b.min_w) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        a.max_w = match (a.max_w, b.max_w) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            (x, y) => x.or(y),
+        };
+        a.sum += b.sum;
+        a.n += b.n;
+        if let (Some((_, _, mine)), Some((_, _, theirs))) = (&mut self.minutes, later.minutes) {
+            for (k, (i, e, n)) in theirs {
+                let m = mine.entry(k).or_default();
+                m.0 += i;
+                m.1 += e;
+                m.2 += n;
+            }
+        }
+    }
+
+    /// An empty report that keeps the same minutes as this one (for a thread).
+    pub fn like(&self) -> Report {
+        let mut r = Report::new();
+        if let Some((a, b, _)) = &self.minutes {
+            r.keep_minutes(*a, *b);
+        }
+        r
+    }
+
     /// Keeps each minute's mean power within `[from, to)` (a day's chart).
     pub fn keep_minutes(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) {
         self.minutes = Some((from, to, BTreeMap::new()));

@@ -91,6 +91,10 @@ fn gzipped_and_csv_logs_give_the_same_summary() {
     let tmp = Tmp::new("forms");
     let lines = sim(&tmp.join("log"), "2026-01-04T23:00:00Z", 30, &profile());
     let plain = report(&tmp.join("log"), &[]);
+    // Read on one thread or several: the same summary.
+    for t in ["1", "2", "3"] {
+        assert_eq!(report(&tmp.join("log"), &["--threads", t]), plain, "--threads {t}");
+    }
     // Gzipped, as han-log's compressor leaves them.
     let gz = tmp.join("gz");
     std::fs::create_dir_all(&gz).expect("gz dir");

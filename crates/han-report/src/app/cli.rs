@@ -84,6 +84,9 @@ pub struct Summary {
     /// Norway's capacity steps, kWh/h (default: `steps` of [maxpower], else 2,5,10,15,20,25,50).
     #[arg(long, value_delimiter = ',')]
     pub steps: Option<Vec<f64>>,
+    /// How many threads read the logs (default: the cores, at most 4); the result is the same.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }

@@ -27,7 +27,7 @@ pub fn run(args: &cli::Args) -> Result<u8> {
     match &args.command {
         cli::Command::Summary(a) => {
             let s = setup(args, a, None)?;
-            let report = read::read(&s.dir, s.tz, s.from, s.to, han_report::report::Report::new())?;
+            let report = read::read(&s.dir, s.tz, (s.from, s.to), a.threads, han_report::report::Report::new())?;
             let summary = report.summary(s.tz, &s.steps, s.from, s.to, s.prices.as_ref());
             let text = match a.format {
                 cli::Format::Table => out::table(&summary, s.prices.as_ref()),

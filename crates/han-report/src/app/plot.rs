@@ -34,7 +34,7 @@ pub fn run(s: &Setup, p: &Plot) -> Result<u8> {
     if p.kind == Kind::Price && s.prices.is_none() {
         bail!(Usage("plot price needs --prices DIR".into()));
     }
-    let report = super::read::read(&s.dir, s.tz, s.from, s.to, report)?;
+    let report = super::read::read(&s.dir, s.tz, (s.from, s.to), p.span.threads, report)?;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();

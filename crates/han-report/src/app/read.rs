@@ -14,10 +14,19 @@ use han_common::logs::{DayFile, date_of, day_files};
 use han_report::report::Report;
 use maxpower::hours::Sample;
 
+/// How many threads read the logs at most.
+const MAX_THREADS: usize = 4;
+
 const FIELDS: [&str; 4] = ["power_import_w", "power_export_w", "energy_import_kwh", "energy_export_kwh"];
 
 /// Reads the logs of `from..=to` into a report.
-pub fn read(dir: &Path, tz: Tz, from: Option<NaiveDate>, to: Option<NaiveDate>, mut report: Report) -> Result<Report> {
+pub fn read(
+    dir: &Path,
+    tz: Tz,
+    (from, to): (Option<NaiveDate>, Option<NaiveDate>),
+    threads: Option<usize>,
+    mut report: Report,
+) -> Result<Report> {
     // A day either side: the span's first and last hours need the readings
     // around them to be whole (the summary cuts to the span).
     let from = from.and_then(|f| f.pred_opt()).or(from);
@@ -52,32 +61,59 @@ pub fn read(dir: &Path, tz: Tz, from: Option<NaiveDate>, to: Option<NaiveDate>, 
         indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let mut days = Days::new(tz, Clock::Meter);
+    // One list in day order: each day's .jsonl(.gz), else its .csv.
+    let mut items: Vec<(NaiveDate, &Path, bool)> = files
+        .iter()
+        .map(|f| (f.date, f.path.as_path(), true))
+        .chain(csv.iter().map(|(d, p)| (*d, p.as_path(), false)))
+        .collect();
+    items.sort_by_key(|(d, _, _)| *d);
+    let by_path: std::collections::HashMap<&Path, &DayFile> = files.iter().map(|f| (f.path.as_path(), f)).collect();
+    // Runs of days, one thread each; each first reads the day before it
+    // without counting it, to carry the meter clock on as one pass would.
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS))
+        .clamp(1, items.len().max(1));
+    let per = items.len().div_ceil(threads).max(1);
     let fields = Fields::of(&FIELDS);
     let idx: Vec<usize> = FIELDS.iter().filter_map(|n| han_common::line::index(n)).collect();
-    let mut jsonl = files.iter().peekable();
-    let mut csvs = csv.iter().peekable();
-    // Day order across both kinds.
-    loop {
-        let next_json = jsonl.peek().map(|f| f.date);
-        let next_csv = csvs.peek().map(|(d, _)| *d);
-        let json_first = match (next_json, next_csv) {
-            (None, None) => break,
-            (Some(a), Some(b)) => a <= b,
-            (a, _) => a.is_some(),
-        };
-        let path = if json_first {
-            let Some(f) = jsonl.next() else { break };
-            bar.set_message(f.date.to_string());
-            read_jsonl(f, &fields, &idx, &mut days, &mut report)?;
-            &f.path
-        } else {
-            let Some((d, p)) = csvs.next() else { break };
-            bar.set_message(d.to_string());
-            read_csv(p, &mut report)?;
-            p
-        };
-        bar.inc(std::fs::metadata(path).map_or(0, |m| m.len()));
+    let template = report.like();
+    let parts: Vec<Result<Report>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (items, by_path, fields, idx, bar, template) = (&items, &by_path, &fields, &idx, &bar, &template);
+                scope.spawn(move || -> Result<Report> {
+                    let mut part = template.like();
+                    let mut days = Days::new(tz, Clock::Meter);
+                    let from = t * per;
+                    if from >= items.len() {
+                        return Ok(part);
+                    }
+                    if let Some((_, p, true)) = from.checked_sub(1).and_then(|i| items.get(i)) {
+                        if let Some(f) = by_path.get(p) {
+                            let mut sink = Report::new();
+                            read_jsonl(f, fields, idx, &mut days, &mut sink)?;
+                        }
+                    }
+                    for (date, path, json) in items.iter().skip(from).take(per) {
+                        bar.set_message(date.to_string());
+                        match (json, by_path.get(path)) {
+                            (true, Some(f)) => read_jsonl(f, fields, idx, &mut days, &mut part)?,
+                            _ => read_csv(path, &mut part)?,
+                        }
+                        bar.inc(std::fs::metadata(path).map_or(0, |m| m.len()));
+                    }
+                    Ok(part)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a reading thread failed"))))
+            .collect()
+    });
+    for part in parts {
+        report.append(part?);
     }
     bar.finish_and_clear();
     Ok(report)
