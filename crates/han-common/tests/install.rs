@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-const BINS: [&str; 7] = ["han-read", "han-log", "han-sim", "maxpower", "spotprices", "relay", "logcopy"];
+const BINS: [&str; 8] = ["han-read", "han-log", "han-sim", "maxpower", "spotprices", "relay", "logcopy", "han-report"];
 
 struct Tmp(PathBuf);
 impl Drop for Tmp {
