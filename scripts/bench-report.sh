@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# han-report summary on a month of 1-second DSMR 5 readings (2.6 M lines,
+# about 6 GB: the 30-day directory scripts/bench-log.sh makes once in
+# target/bench/log30). A benchmark, not a test: prints wall and CPU seconds
+# and peak RSS, cold (page cache dropped, as root) and warm, on 1 thread and
+# on the default. The issue's year (31.5 M lines, about 73 GB) does not fit
+# on every disk; HAN_BENCH_DAYS=365 makes and reads it where it does.
+#
+# Usage: scripts/bench-report.sh
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+need_cargo
+cd "$root"
+command -v /usr/bin/time >/dev/null 2>&1 || { echo "error: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
+days=${HAN_BENCH_DAYS:-30}
+if [ "$days" = 30 ]; then
+    dir=target/bench/log30
+    if ! ls "$dir"/.complete-* >/dev/null 2>&1; then
+        echo "making the 30-day directory with scripts/bench-log.sh first ..." >&2
+        scripts/bench-log.sh 1000 >/dev/null
+    fi
+else
+    dir=target/bench/log$days
+    if [ ! -f "$dir/.complete-$days" ]; then
+        cargo build -q --release -p han-read -p han-sim -p han-log
+        need=$((days * 2500000000 / 1000000000))
+        free=$(df -BG --output=avail "$root/target" | tail -1 | tr -dc 0-9)
+        if [ "$free" -lt "$need" ]; then
+            echo "error: $days days of DSMR 5 lines need about ${need} GB; $free GB are free" >&2
+            exit 1
+        fi
+        rm -rf "$dir"
+        echo "making $days days of 1-second DSMR 5 readings in $dir (once) ..." >&2
+        target/release/han-sim --meter dsmr5 --duration "${days}d" --seed 1 --start 2025-01-01T00:00:00+01:00 \
+            | target/release/han-read -q | target/release/han-log --dir "$dir" --tz Europe/Amsterdam 2>/dev/null
+        touch "$dir/.complete-$days"
+    fi
+fi
+cargo build -q --release -p han-report
+lines=$(cat "$dir"/*.jsonl | wc -l)
+run() {
+    /usr/bin/time -f '%e %U %S %M' target/release/han-report summary --dir "$dir" --tz Europe/Amsterdam \
+        --format json "$@" 2>&1 >/dev/null | tail -1
+}
+say() { # name "wall user sys rss"
+    python3 - "$1" "$2" "$lines" <<'PY'
+import sys
+name, (wall, user, sys_, rss), lines = sys.argv[1], map(float, sys.argv[2].split()), int(sys.argv[3])
+wall = max(wall, 0.01)
+print(f"{name:22} {lines:9d} lines {wall:7.2f} s wall, {lines / wall:9.0f} lines/s, cpu {user + sys_:6.2f} s, peak RSS {rss / 1024:5.1f} MB")
+PY
+}
+sync
+if [ -w /proc/sys/vm/drop_caches ]; then
+    echo 3 > /proc/sys/vm/drop_caches
+    say "cold, default threads" "$(run)"
+fi
+for i in 1 2 3; do say "warm $i" "$(run)"; done
+say "warm, one thread" "$(run --threads 1)"
