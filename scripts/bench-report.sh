@@ -23,7 +23,8 @@ else
     dir=target/bench/log$days
     if [ ! -f "$dir/.complete-$days" ]; then
         cargo build -q --release -p han-read -p han-sim -p han-log
-        need=$((days * 2500000000 / 1000000000))
+        # About 200 MB a day of DSMR 5 lines.
+        need=$(( (days * 200 + 999) / 1000 ))
         free=$(df -BG --output=avail "$root/target" | tail -1 | tr -dc 0-9)
         if [ "$free" -lt "$need" ]; then
             echo "error: $days days of DSMR 5 lines need about ${need} GB; $free GB are free" >&2
