@@ -10,6 +10,7 @@ pub mod limit;
 pub mod line;
 pub mod logs;
 pub mod paths;
+pub mod stdout;
 pub mod times;
 pub mod tz;
 pub mod usage;

@@ -42,17 +42,6 @@ pub fn day_span(date: NaiveDate, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
     han_common::times::day_bounds(tz, date)
 }
 
-/// The local date a UTC instant falls on.
-pub fn local_date(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
-    t.with_timezone(&tz).date_naive()
-}
-
-/// How many slots of `minutes` a local day has (92, 96 or 100 quarters).
-pub fn expected(date: NaiveDate, tz: Tz, minutes: u32) -> i64 {
-    let (s, e) = day_span(date, tz);
-    (e - s).num_minutes() / i64::from(minutes.max(1))
-}
-
 /// Cuts slots to the local day `date`: where periods of different
 /// resolutions overlap the finer ones win; the rest must tile the day
 /// exactly, from its midnight to the next, without gaps.
@@ -136,6 +125,12 @@ pub fn round(x: f64, places: i32) -> f64 {
 mod tests {
     use super::*;
     use chrono_tz::Europe::Oslo;
+
+    /// How many slots of `minutes` a local day has (92, 96 or 100 quarters).
+    pub fn expected(date: NaiveDate, tz: Tz, minutes: u32) -> i64 {
+        let (s, e) = day_span(date, tz);
+        (e - s).num_minutes() / i64::from(minutes.max(1))
+    }
 
     fn quarters(from: DateTime<Utc>, n: usize) -> Vec<Slot> {
         (0..n)

@@ -38,7 +38,7 @@ pub fn run(args: &cli::Args) -> Result<u8> {
                     t
                 }
             };
-            out::print(&text)?;
+            han_common::stdout::print(&text)?;
             Ok(0)
         }
         cli::Command::Plot(p) => {

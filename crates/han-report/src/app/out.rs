@@ -2,18 +2,8 @@
 
 use std::fmt::Write;
 
-use anyhow::Result;
 use han_report::cost::Prices;
 use han_report::report::Summary;
-
-pub fn print(s: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
-}
 
 pub fn table(s: &Summary, prices: Option<&Prices>) -> String {
     let mut o = String::new();

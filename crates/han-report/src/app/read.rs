@@ -1,6 +1,5 @@
 //! The day files into a [`Report`]: `.jsonl` and `.jsonl.gz` through the
-//! shared log reader (one file per day, the compressed one when han-log
-//! left both), and han-log's `.csv` for days that have only that.
+//! shared log reader, and han-log's `.csv` for days that have neither.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -31,9 +30,9 @@ pub fn read(
     // around them to be whole (the summary cuts to the span).
     let from = from.and_then(|f| f.pred_opt()).or(from);
     let to = to.and_then(|t| t.succ_opt()).or(to);
-    let mut files = day_files(dir, from, to).with_context(|| format!("cannot read {}", dir.display()))?;
-    // Compressed first for each day: a plain one beside it is han-log mid-compression.
-    files.dedup_by_key(|f| f.date);
+    // A day may have both files (readings that came after it was
+    // compressed): both are read, the compressed one first.
+    let files = day_files(dir, from, to).with_context(|| format!("cannot read {}", dir.display()))?;
     let mut csv: Vec<(NaiveDate, std::path::PathBuf)> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
         .filter_map(|e| {
@@ -62,13 +61,13 @@ pub fn read(
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     // One list in day order: each day's .jsonl(.gz), else its .csv.
-    let mut items: Vec<(NaiveDate, &Path, bool)> = files
+    // (day, file, its log file when it is one; else it is a CSV)
+    let mut items: Vec<(NaiveDate, &Path, Option<&DayFile>)> = files
         .iter()
-        .map(|f| (f.date, f.path.as_path(), true))
-        .chain(csv.iter().map(|(d, p)| (*d, p.as_path(), false)))
+        .map(|f| (f.date, f.path.as_path(), Some(f)))
+        .chain(csv.iter().map(|(d, p)| (*d, p.as_path(), None)))
         .collect();
     items.sort_by_key(|(d, _, _)| *d);
-    let by_path: std::collections::HashMap<&Path, &DayFile> = files.iter().map(|f| (f.path.as_path(), f)).collect();
     // Runs of days, one thread each; each first reads the day before it
     // without counting it, to carry the meter clock on as one pass would.
     let threads = threads
@@ -81,7 +80,7 @@ pub fn read(
     let parts: Vec<Result<Report>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (items, by_path, fields, idx, bar, template) = (&items, &by_path, &fields, &idx, &bar, &template);
+                let (items, fields, idx, bar, template) = (&items, &fields, &idx, &bar, &template);
                 scope.spawn(move || -> Result<Report> {
                     let mut part = template.like();
                     let mut days = Days::new(tz, Clock::Meter);
@@ -89,17 +88,14 @@ pub fn read(
                     if from >= items.len() {
                         return Ok(part);
                     }
-                    if let Some((_, p, true)) = from.checked_sub(1).and_then(|i| items.get(i)) {
-                        if let Some(f) = by_path.get(p) {
-                            let mut sink = Report::new();
-                            read_jsonl(f, fields, idx, &mut days, &mut sink)?;
-                        }
+                    if let Some((_, _, Some(f))) = from.checked_sub(1).and_then(|i| items.get(i)) {
+                        read_jsonl(f, fields, idx, &mut days, &mut Report::new())?;
                     }
-                    for (date, path, json) in items.iter().skip(from).take(per) {
+                    for (date, path, log) in items.iter().skip(from).take(per) {
                         bar.set_message(date.to_string());
-                        match (json, by_path.get(path)) {
-                            (true, Some(f)) => read_jsonl(f, fields, idx, &mut days, &mut part)?,
-                            _ => read_csv(path, &mut part)?,
+                        match log {
+                            Some(f) => read_jsonl(f, fields, idx, &mut days, &mut part)?,
+                            None => read_csv(path, &mut part)?,
                         }
                         bar.inc(std::fs::metadata(path).map_or(0, |m| m.len()));
                     }

@@ -155,6 +155,6 @@ pub fn status(s: &Settings, as_json: bool) -> Result<u8> {
             ));
         }
     }
-    super::print(&out)?;
+    han_common::stdout::print(&out)?;
     Ok(0)
 }

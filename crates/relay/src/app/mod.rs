@@ -23,13 +23,3 @@ pub fn run(args: &cli::Args) -> Result<u8> {
         cli::Command::Switch(words) => commands::switch(&s, words),
     }
 }
-
-/// Prints; a closed pipe is done.
-pub fn print(s: &str) -> Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
-}

@@ -72,18 +72,8 @@ pub fn run(s: &Settings, f: &Show) -> Result<u8> {
     };
     let day = Day::new(file, s.hourly, s.now);
     let out = if f.json { json(&day) } else { table(&day) };
-    print(&out)?;
+    han_common::stdout::print(&out)?;
     Ok(0)
-}
-
-/// Prints, and a closed pipe is done.
-fn print(s: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
 }
 
 fn json(d: &Day) -> String {

@@ -1,0 +1,13 @@
+//! Writing a tool's output: a closed pipe (`tool | head`) is done, not an
+//! error.
+
+use std::io::{self, Write};
+
+/// Prints `s` to stdout and flushes; a closed pipe is `Ok`.
+pub fn print(s: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
