@@ -16,6 +16,7 @@ pub struct Report {
     quarters: Hours,
     power: Power,
     readings: u64,
+    skipped: u64,
     /// Per-minute power sums (import, export, readings) within a span, for a day's chart.
     minutes: Option<(DateTime<Utc>, DateTime<Utc>, Minutes)>,
 }
@@ -77,6 +78,9 @@ pub struct Summary {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub readings: u64,
+    /// Lines of the logs that were not readings (torn, edited, not JSON):
+    /// not counted, but said.
+    pub skipped_lines: u64,
     pub import_kwh: f64,
     pub export_kwh: f64,
     pub days: Vec<Day>,
@@ -108,6 +112,7 @@ impl Report {
             quarters: Hours::new(Duration::minutes(15)),
             power: Power::default(),
             readings: 0,
+            skipped: 0,
             minutes: None,
         }
     }
@@ -118,6 +123,7 @@ impl Report {
         self.hours.append(later.hours);
         self.quarters.append(later.quarters);
         self.readings += later.readings;
+        self.skipped += later.skipped;
         let (a, b) = (&mut self.power, later.power);
         a.min_w = match (a.min_w, b.min_w) {
             (Some(x), Some(y)) => Some(x.min(y)),
@@ -174,6 +180,16 @@ impl Report {
                 from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t)
             })
             .collect()
+    }
+
+    /// A line of the logs that is not a reading.
+    pub fn skip(&mut self) {
+        self.skipped += 1;
+    }
+
+    /// The lines skipped so far.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// A reading at `at` (in time order, as the day files hold them).
@@ -286,6 +302,7 @@ impl Report {
             from,
             to,
             readings: self.readings,
+            skipped_lines: self.skipped,
             import_kwh: r3(hours.iter().map(|h| h.import_wh).sum::<f64>() / 1000.0),
             export_kwh: r3(hours.iter().map(|h| h.export_wh).sum::<f64>() / 1000.0),
             days,

@@ -5,6 +5,7 @@
 mod common;
 
 use std::io::Write;
+use std::process::Command;
 
 use chrono::Utc;
 use chrono_tz::Europe::Oslo;
@@ -141,4 +142,58 @@ fn gzipped_and_csv_logs_give_the_same_summary() {
         .expect("row");
     }
     assert_eq!(report(&csv, &[]), plain);
+}
+
+/// A line that is not a reading (a torn write, an edit) is skipped, counted
+/// and said with its place; every good reading around it still counts.
+#[test]
+fn lines_that_are_not_readings_are_counted_and_said() {
+    let tmp = Tmp::new("skipped");
+    let log = tmp.join("log");
+    sim(&log, "2026-01-04T23:00:00Z", 6, &profile());
+    let good = report(&log, &[]);
+    assert_eq!(good["skipped_lines"], 0);
+    // Two bad lines into the day's log, between good ones.
+    let day = log.join("2026-01-05.jsonl");
+    let text = std::fs::read_to_string(&day).expect("day");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(10, "{\"v\":1,\"protocol\":\"p1\",\"meter_ti");
+    lines.insert(20, "not json at all");
+    std::fs::write(&day, lines.join("\n") + "\n").expect("edited");
+    let out = Command::new(BIN)
+        .args(["summary", "--tz", "Europe/Oslo", "--format", "json", "--dir", log.to_str().expect("path")])
+        .env_remove("HAN_TOOLS_CONFIG")
+        .output()
+        .expect("han-report runs");
+    assert!(out.status.success());
+    let got: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(got["skipped_lines"], 2);
+    assert_eq!(got["readings"], good["readings"]);
+    assert_eq!(got["import_kwh"], good["import_kwh"]);
+    assert_eq!(got["days"], good["days"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 lines of the logs skipped") && err.contains("2026-01-05.jsonl line 11"), "{err}");
+    // The table says it too.
+    let table = Command::new(BIN)
+        .args(["summary", "--tz", "Europe/Oslo", "--dir", log.to_str().expect("path")])
+        .env_remove("HAN_TOOLS_CONFIG")
+        .output()
+        .expect("han-report runs");
+    assert!(String::from_utf8_lossy(&table.stdout).contains("2 lines of the logs skipped"));
+    // A CSV row without a time.
+    let csv = tmp.join("csv");
+    std::fs::create_dir_all(&csv).expect("csv dir");
+    std::fs::write(
+        csv.join("2026-01-05.csv"),
+        "time,power_import_w,energy_import_kwh\n2026-01-05T00:00:00+01:00,500,1.0\nbroken,500,1.1\n2026-01-05T01:00:00+01:00,500,1.5\n",
+    )
+    .expect("csv");
+    let out = Command::new(BIN)
+        .args(["summary", "--tz", "Europe/Oslo", "--format", "json", "--dir", csv.to_str().expect("path")])
+        .env_remove("HAN_TOOLS_CONFIG")
+        .output()
+        .expect("han-report runs");
+    let got: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!((got["readings"].as_u64(), got["skipped_lines"].as_u64()), (Some(2), Some(1)));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2026-01-05.csv line 3: no RFC 3339 time"));
 }

@@ -17,6 +17,9 @@ pub fn table(s: &Summary, prices: Option<&Prices>) -> String {
         s.import_kwh,
         s.export_kwh
     );
+    if s.skipped_lines > 0 {
+        let _ = writeln!(o, "{} lines of the logs skipped: not readings", s.skipped_lines);
+    }
     if let (Some(min), Some(avg), Some(max)) = (s.power.min_w, s.power.avg_w, s.power.max_w) {
         let _ = writeln!(o, "power: min {min:.0} W, avg {avg:.0} W, max {max:.0} W");
     }

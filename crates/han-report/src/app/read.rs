@@ -18,7 +18,11 @@ const MAX_THREADS: usize = 4;
 
 const FIELDS: [&str; 4] = ["power_import_w", "power_export_w", "energy_import_kwh", "energy_export_kwh"];
 
-/// Reads the logs of `from..=to` into a report.
+/// The first line skipped: where, and why.
+type FirstSkip = Option<String>;
+
+/// Reads the logs of `from..=to` into a report. Lines that are not
+/// readings are counted in it and said on stderr (the first with its place).
 pub fn read(
     dir: &Path,
     tz: Tz,
@@ -77,29 +81,30 @@ pub fn read(
     let fields = Fields::of(&FIELDS);
     let idx: Vec<usize> = FIELDS.iter().filter_map(|n| han_common::line::index(n)).collect();
     let template = report.like();
-    let parts: Vec<Result<Report>> = std::thread::scope(|scope| {
+    let parts: Vec<Result<(Report, FirstSkip)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let (items, fields, idx, bar, template) = (&items, &fields, &idx, &bar, &template);
-                scope.spawn(move || -> Result<Report> {
+                scope.spawn(move || -> Result<(Report, FirstSkip)> {
                     let mut part = template.like();
+                    let mut first = None;
                     let mut days = Days::new(tz, Clock::Meter);
                     let from = t * per;
                     if from >= items.len() {
-                        return Ok(part);
+                        return Ok((part, first));
                     }
                     if let Some((_, _, Some(f))) = from.checked_sub(1).and_then(|i| items.get(i)) {
-                        read_jsonl(f, fields, idx, &mut days, &mut Report::new())?;
+                        read_jsonl(f, fields, idx, &mut days, &mut Report::new(), &mut None)?;
                     }
                     for (date, path, log) in items.iter().skip(from).take(per) {
                         bar.set_message(date.to_string());
                         match log {
-                            Some(f) => read_jsonl(f, fields, idx, &mut days, &mut part)?,
-                            None => read_csv(path, &mut part)?,
+                            Some(f) => read_jsonl(f, fields, idx, &mut days, &mut part, &mut first)?,
+                            None => read_csv(path, &mut part, &mut first)?,
                         }
                         bar.inc(std::fs::metadata(path).map_or(0, |m| m.len()));
                     }
-                    Ok(part)
+                    Ok((part, first))
                 })
             })
             .collect();
@@ -108,18 +113,49 @@ pub fn read(
             .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a reading thread failed"))))
             .collect()
     });
+    let mut first_skip = None;
     for part in parts {
-        report.append(part?);
+        let (part, first) = part?;
+        first_skip = first_skip.or(first);
+        report.append(part);
     }
     bar.finish_and_clear();
+    if let Some(first) = first_skip {
+        let n = report.skipped();
+        let lines = if n == 1 { "line" } else { "lines" };
+        eprintln!("han-report: warning: {n} {lines} of the logs skipped, not readings; the first: {first}");
+    }
     Ok(report)
 }
 
-fn read_jsonl(f: &DayFile, fields: &Fields, idx: &[usize], days: &mut Days, report: &mut Report) -> Result<()> {
+/// Notes a skipped line: counted, and the first one's place kept.
+fn skip(report: &mut Report, first: &mut FirstSkip, path: &Path, n: u64, why: &dyn std::fmt::Display) {
+    report.skip();
+    if first.is_none() {
+        *first = Some(format!("{} line {n}: {why}", path.display()));
+    }
+}
+
+fn read_jsonl(
+    f: &DayFile,
+    fields: &Fields,
+    idx: &[usize],
+    days: &mut Days,
+    report: &mut Report,
+    first: &mut FirstSkip,
+) -> Result<()> {
     let mut lines = f.lines().with_context(|| format!("cannot read {}", f.path.display()))?;
     let now = Utc::now();
+    let mut n = 0u64;
     while let Some(bytes) = lines.next_line().with_context(|| format!("cannot read {}", f.path.display()))? {
-        let Ok(line) = Line::scan_fields(bytes, fields) else { continue };
+        n += 1;
+        let line = match Line::scan_fields(bytes, fields) {
+            Ok(line) => line,
+            Err(e) => {
+                skip(report, first, &f.path, n, &e);
+                continue;
+            }
+        };
         let at = days.stamp(&line, now).at;
         let n = |i: usize| idx.get(i).and_then(|q| line.number_at(*q));
         report.add(at, &Sample { import_w: n(0), export_w: n(1), import_kwh: n(2), export_kwh: n(3) });
@@ -129,7 +165,7 @@ fn read_jsonl(f: &DayFile, fields: &Fields, idx: &[usize], days: &mut Days, repo
 
 /// han-log's CSV: a header, then a row per reading; `time` is the instant
 /// that filed it (RFC 3339 with offset). Fields may be quoted (RFC 4180).
-fn read_csv(path: &Path, report: &mut Report) -> Result<()> {
+fn read_csv(path: &Path, report: &mut Report, first: &mut FirstSkip) -> Result<()> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut rows = BufReader::new(file).lines();
     let Some(header) = rows.next().transpose().with_context(|| format!("cannot read {}", path.display()))? else {
@@ -137,12 +173,19 @@ fn read_csv(path: &Path, report: &mut Report) -> Result<()> {
     };
     let head = fields(&header);
     let col = |name: &str| head.iter().position(|h| h == name);
-    let Some(time) = col("time") else { return Ok(()) };
+    let Some(time) = col("time") else {
+        // Not han-log's CSV: every row is skipped, and said.
+        for (n, _) in rows.enumerate() {
+            skip(report, first, path, n as u64 + 2, &"no \"time\" column in the header");
+        }
+        return Ok(());
+    };
     let cols: Vec<Option<usize>> = FIELDS.iter().map(|n| col(n)).collect();
-    for row in rows {
+    for (n, row) in rows.enumerate() {
         let row = row.with_context(|| format!("cannot read {}", path.display()))?;
         let cells = fields(&row);
         let Some(at) = cells.get(time).and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc()) else {
+            skip(report, first, path, n as u64 + 2, &"no RFC 3339 time");
             continue;
         };
         let n =
