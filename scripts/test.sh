@@ -10,7 +10,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # System packages: a C toolchain (the linker cargo calls), pkg-config, socat,
-# python3, chromium and chromedriver, aiosmtpd.
+# python3, chromium and chromedriver, aiosmtpd, mosquitto, influxdb.
 missing=()
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
@@ -27,6 +27,11 @@ command -v mount >/dev/null 2>&1 || missing+=(mount)
 { python3 -c 'import aiosmtpd' 2>/dev/null || /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; } || missing+=(python3-aiosmtpd)
 # ... over STARTTLS and implicit TLS, with a test CA that openssl makes.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# han-push's tests start a real Mosquitto broker (with mosquitto_sub as the
+# subscriber) and a real InfluxDB 1.x (Debian's influxdb).
+[ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
 if [ ${#missing[@]} -gt 0 ]; then
     if ! command -v apt-get >/dev/null 2>&1; then
         echo "error: missing ${missing[*]} and no apt-get: install them by hand" >&2
