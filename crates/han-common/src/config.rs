@@ -191,11 +191,18 @@ impl Config {
 
     /// Whether any section has a key that names a secret.
     fn has_secrets(&self) -> bool {
-        self.table.values().filter_map(Value::as_table).flat_map(|t| t.keys()).any(|k| {
-            let k = k.to_ascii_lowercase();
-            k.contains("key") || k.contains("password") || k.contains("token") || k.contains("secret")
-        })
+        self.table.values().filter_map(Value::as_table).any(secret_in)
     }
+}
+
+/// Whether a section, or a section of it (`[han-push.influx] token`), has a
+/// key that names a secret.
+fn secret_in(t: &Table) -> bool {
+    t.iter().any(|(k, v)| {
+        let k = k.to_ascii_lowercase();
+        let named = k.contains("key") || k.contains("password") || k.contains("token") || k.contains("secret");
+        (named && !v.is_table()) || v.as_table().is_some_and(secret_in)
+    })
 }
 
 /// The file's mode when group or others may read it.
@@ -251,6 +258,9 @@ mod tests {
         assert!(Config::load(Some(&p)).unwrap().warning.is_some_and(|w| w.contains("chmod 600")));
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(Config::load(Some(&p)).unwrap().warning.is_none());
+        std::fs::write(&p, "[han-push.influx]\ntoken = \"t\"\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(Config::load(Some(&p)).unwrap().warning.is_some(), "a secret in a sub-section counts");
         assert!(Config::load(Some(&dir.join("missing.toml"))).is_err(), "a named file must exist");
         std::fs::remove_dir_all(&dir).ok();
     }

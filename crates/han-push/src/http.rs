@@ -1,0 +1,99 @@
+//! HTTP for the influx and domoticz backends: one ureq agent with a
+//! timeout, basic authentication, and what a failed request means.
+
+use std::time::Duration;
+
+/// An agent whose requests give up after `timeout` (connect, read, write each).
+pub fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout_connect(timeout)
+        .timeout_read(timeout)
+        .timeout_write(timeout)
+        .user_agent(concat!("han-push/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// The `Authorization` header value of HTTP basic authentication.
+pub fn basic_auth(user: &str, password: &str) -> String {
+    format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))
+}
+
+/// Standard base64 with padding (RFC 4648), for [`basic_auth`].
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sym = |n: u32| char::from(ABC[(n & 63) as usize]);
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let n = (b(0) << 16) | (b(1) << 8) | b(2);
+        out.push(sym(n >> 18));
+        out.push(sym(n >> 12));
+        out.push(if chunk.len() > 1 { sym(n >> 6) } else { '=' });
+        out.push(if chunk.len() > 2 { sym(n) } else { '=' });
+    }
+    out
+}
+
+/// What a request came to.
+#[derive(Debug)]
+pub enum Answer {
+    /// A 2xx status, with the body.
+    Ok(u16, String),
+    /// Another status, with the body (the server's reason).
+    Status(u16, String),
+    /// No answer: connection refused, timeout, TLS ...
+    Transport(String),
+}
+
+impl Answer {
+    /// The answer of `ureq`'s result, the body read (up to 64 KiB).
+    pub fn of(result: Result<ureq::Response, ureq::Error>) -> Answer {
+        match result {
+            Ok(r) => {
+                let status = r.status();
+                Answer::Ok(status, body(r))
+            }
+            Err(ureq::Error::Status(status, r)) => Answer::Status(status, body(r)),
+            Err(ureq::Error::Transport(t)) => Answer::Transport(t.to_string()),
+        }
+    }
+}
+
+fn body(r: ureq::Response) -> String {
+    use std::io::Read;
+    let mut s = String::new();
+    let _ = r.into_reader().take(64 * 1024).read_to_string(&mut s);
+    s.trim().to_owned()
+}
+
+/// `url` without a trailing `/`, checked to be http(s).
+pub fn base_url(url: &str, flag: &str) -> Result<String, han_common::Usage> {
+    let u = url.trim().trim_end_matches('/');
+    let rest = u.strip_prefix("http://").or_else(|| u.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() => Ok(u.to_owned()),
+        _ => Err(han_common::Usage(format!("{flag} {url:?}: not an http:// or https:// URL"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_as_the_rfc_says() {
+        for (plain, coded) in
+            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE=")]
+        {
+            assert_eq!(base64(plain.as_bytes()), coded);
+        }
+        assert_eq!(basic_auth("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(base_url("http://h:8086/", "--url").unwrap(), "http://h:8086");
+        assert!(base_url("h:8086", "--url").is_err());
+        assert!(base_url("https://", "--url").is_err());
+    }
+}

@@ -1,0 +1,35 @@
+//! han-push: the meter's live JSON-line stream in, each reading forwarded
+//! to MQTT, InfluxDB or Domoticz. See `--help`.
+//!
+//! Exit status: 0 the input ended and every reading was delivered, 1 an
+//! error (stdin unreadable, credentials refused ...), 2 bad usage, 3 the
+//! input ended but some readings could not be delivered (the count is said).
+
+// Until every backend is built, some shared parts have no user yet.
+#![allow(dead_code)]
+
+mod cli;
+mod domoticz;
+mod http;
+mod influx;
+mod mqtt;
+mod queue;
+mod run;
+mod secrets;
+mod stream;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    match run::run(&args) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("han-push: {e:#}");
+            let usage = e.chain().any(|c| c.downcast_ref::<han_common::Usage>().is_some());
+            ExitCode::from(if usage { run::USAGE } else { 1 })
+        }
+    }
+}
