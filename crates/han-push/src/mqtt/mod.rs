@@ -1,6 +1,8 @@
 //! `han-push mqtt`: readings to an MQTT broker, with Home Assistant
 //! discovery. (Being built.)
 
+mod discovery;
+mod meters;
 mod packet;
 
 /// Runs `han-push mqtt`; the exit status as [`crate::run`] documents it.

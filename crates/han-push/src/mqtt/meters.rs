@@ -1,0 +1,223 @@
+//! From readings to messages: each meter's state (the newest value of
+//! every quantity it has sent, so that a list 1 line, power only, does not
+//! blank the voltages of the list 2 line before it) and the discovery
+//! configs of the quantities a meter sends for the first time.
+
+use std::collections::BTreeMap;
+
+use han_common::line::{Line, QUANTITIES};
+use serde_json::{Map, Value};
+
+use super::discovery::{Device, Topics};
+use crate::stream::Reading;
+
+/// A message to publish (all at QoS 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub retain: bool,
+}
+
+#[derive(Debug, Default)]
+struct Meter {
+    /// By the index of [`QUANTITIES`]: the newest number, or time text.
+    values: Vec<Option<Value>>,
+    /// Quantities whose discovery config was made.
+    announced: Vec<bool>,
+    device: Device,
+}
+
+/// The meters seen so far.
+#[derive(Debug)]
+pub struct Meters {
+    topics: Topics,
+    meters: BTreeMap<String, Meter>,
+    /// `--meter-id`, for lines that name no meter (else the last named).
+    fixed: Option<String>,
+    last: Option<String>,
+    /// Readings that could not be put to a meter.
+    pub unnamed: u64,
+}
+
+impl Meters {
+    /// No meters yet; `fixed` names the meter of lines that name none.
+    pub fn new(topics: Topics, fixed: Option<String>) -> Meters {
+        Meters { topics, meters: BTreeMap::new(), fixed, last: None, unnamed: 0 }
+    }
+
+    /// The topics.
+    pub fn topics(&self) -> &Topics {
+        &self.topics
+    }
+
+    /// The messages of a reading, in order: discovery configs of the
+    /// quantities its meter sends for the first time (all of the meter's
+    /// again when what it says of itself changed), then its state. None
+    /// when no meter is known yet (a list 1 line names none: the meter is
+    /// the one the last line that named one named, or `--meter-id`).
+    pub fn reading(&mut self, r: &Reading) -> Vec<Message> {
+        let Some(id) = r.meter_id.clone().or_else(|| self.last.clone()).or_else(|| self.fixed.clone()) else {
+            self.unnamed += 1;
+            return Vec::new();
+        };
+        if r.meter_id.is_some() {
+            self.last = Some(id.clone());
+        }
+        let m = self.meters.entry(id.clone()).or_default();
+        m.values.resize(QUANTITIES.len(), None);
+        m.announced.resize(QUANTITIES.len(), false);
+        let mut device = m.device.clone();
+        if r.manufacturer.is_some() {
+            device.manufacturer.clone_from(&r.manufacturer);
+        }
+        if r.model.is_some() {
+            device.model.clone_from(&r.model);
+        }
+        if device != m.device {
+            m.device = device;
+            m.announced.iter_mut().for_each(|a| *a = false);
+        }
+        for (name, v) in &r.quantities {
+            let value = if *name == "tariff" && v.fract() == 0.0 && v.abs() < 1e15 {
+                Value::from(*v as i64)
+            } else {
+                Value::from(*v)
+            };
+            set(m, name, value);
+        }
+        for (name, t) in &r.times {
+            set(m, name, Value::from(t.as_str()));
+        }
+        let mut out = Vec::new();
+        for (i, q) in QUANTITIES.iter().enumerate() {
+            let seen = m.values.get(i).is_some_and(Option::is_some);
+            if seen && m.announced.get(i) == Some(&false) {
+                if let Some(c) = self.topics.config_payload(&id, q, &m.device) {
+                    out.push(config_message(&self.topics, &id, q, &c));
+                }
+                if let Some(a) = m.announced.get_mut(i) {
+                    *a = true;
+                }
+            }
+        }
+        out.push(Message { topic: self.topics.state(&id), payload: state(m, &r.line), retain: false });
+        out
+    }
+
+    /// Every discovery config made so far (again after a reconnect: the
+    /// broker may have lost its retained messages).
+    pub fn announced(&self) -> Vec<Message> {
+        let mut out = Vec::new();
+        for (id, m) in &self.meters {
+            for (q, _) in QUANTITIES.iter().zip(&m.announced).filter(|(_, a)| **a) {
+                if let Some(c) = self.topics.config_payload(id, q, &m.device) {
+                    out.push(config_message(&self.topics, id, q, &c));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn set(m: &mut Meter, name: &str, value: Value) {
+    if let Some(slot) = han_common::line::index(name).and_then(|i| m.values.get_mut(i)) {
+        *slot = Some(value);
+    }
+}
+
+fn config_message(t: &Topics, id: &str, q: &str, c: &Value) -> Message {
+    Message { topic: t.config(id, q), payload: c.to_string().into_bytes(), retain: true }
+}
+
+/// The state JSON: the line's `received` and `meter_time`, then every
+/// quantity the meter has sent, its newest value, under the contract's names.
+fn state(m: &Meter, line: &[u8]) -> Vec<u8> {
+    let mut o = Map::new();
+    if let Ok(l) = Line::scan(line, false) {
+        for (k, v) in [("received", l.received), ("meter_time", l.meter_time)] {
+            if let Some(v) = v {
+                o.insert(k.to_owned(), Value::from(v.as_ref()));
+            }
+        }
+    }
+    for (q, v) in QUANTITIES.iter().zip(&m.values) {
+        if let Some(v) = v {
+            o.insert((*q).to_owned(), v.clone());
+        }
+    }
+    Value::Object(o).to_string().into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+    use han_common::tz::Tz;
+
+    fn reading(line: &str) -> Reading {
+        let now = DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z").unwrap().to_utc();
+        Reading::of(line.as_bytes(), Tz::UTC, now).unwrap()
+    }
+
+    fn json(m: &Message) -> Value {
+        serde_json::from_slice(&m.payload).unwrap()
+    }
+
+    const LIST2: &str = r#"{"v":1,"received":"2025-12-14T15:00:02.314Z","meter_time":"2025-12-14T16:00:00","protocol":"han","framing":"hdlc","manufacturer":"Kaifa","meter_id":"6970631401234567","meter_model":"MA304H3E","list":"KFM_001","power_import_w":4117.0,"voltage_l1_v":230.1,"obis":{}}"#;
+    const LIST1: &str = r#"{"v":1,"meter_time":"2025-12-14T16:00:02","protocol":"han","framing":"hdlc","power_import_w":500.0,"obis":{}}"#;
+    const LIST3: &str = r#"{"v":1,"meter_time":"2025-12-14T16:00:10","protocol":"han","framing":"hdlc","manufacturer":"Kaifa","meter_id":"6970631401234567","meter_model":"MA304H3E","power_import_w":510.0,"energy_import_kwh":1234.5,"tariff":2,"gas_time":"2025-12-14T16:00:00","obis":{}}"#;
+
+    #[test]
+    fn discovery_once_then_states_merged() {
+        let mut m = Meters::new(Topics::new("han", "homeassistant", "c"), None);
+        assert!(m.reading(&reading(LIST1)).is_empty(), "no meter named yet");
+        assert_eq!(m.unnamed, 1);
+        let out = m.reading(&reading(LIST2));
+        let topics: Vec<_> = out.iter().map(|o| o.topic.as_str()).collect();
+        assert_eq!(
+            topics,
+            [
+                "homeassistant/sensor/han_6970631401234567/power_import_w/config",
+                "homeassistant/sensor/han_6970631401234567/voltage_l1_v/config",
+                "han/6970631401234567/state"
+            ]
+        );
+        assert!(out[0].retain && !out[2].retain);
+        assert_eq!(json(&out[0])["device"]["model"], "MA304H3E");
+        assert_eq!(
+            json(&out[2]),
+            serde_json::json!({"received":"2025-12-14T15:00:02.314Z","meter_time":"2025-12-14T16:00:00","power_import_w":4117.0,"voltage_l1_v":230.1})
+        );
+        // List 1: the last named meter; power updated, the voltage kept.
+        let out = m.reading(&reading(LIST1));
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            json(&out[0]),
+            serde_json::json!({"meter_time":"2025-12-14T16:00:02","power_import_w":500.0,"voltage_l1_v":230.1})
+        );
+        let out = m.reading(&reading(LIST3));
+        let topics: Vec<_> = out.iter().map(|o| o.topic.rsplit('/').nth(1).unwrap()).collect();
+        assert_eq!(
+            topics,
+            ["energy_import_kwh", "tariff", "6970631401234567"],
+            "only the new ones; no sensor for a time"
+        );
+        let s = json(&out[2]);
+        assert_eq!((s["tariff"].as_i64(), s["gas_time"].as_str()), (Some(2), Some("2025-12-14T16:00:00")));
+        assert_eq!(m.announced().len(), 4);
+    }
+
+    #[test]
+    fn a_new_device_name_announces_again_and_a_fixed_id() {
+        let mut m = Meters::new(Topics::new("han", "ha", "c"), Some("house".into()));
+        let out = m.reading(&reading(LIST1));
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].topic, "han/house/state");
+        let named = LIST1.replace(r#""protocol":"han","#, r#""protocol":"han","manufacturer":"Kaifa","#);
+        let out = m.reading(&reading(&named));
+        assert_eq!(out.len(), 2, "the config again, with the manufacturer");
+        assert_eq!(json(&out[0])["device"]["manufacturer"], "Kaifa");
+        assert_eq!(m.reading(&reading(LIST1)).len(), 1);
+    }
+}
