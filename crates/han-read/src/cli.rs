@@ -27,18 +27,9 @@ pub struct Args {
     /// or `input` in the config file).
     pub input: Option<String>,
 
-    /// Serial line speed: a number, or auto to try 2400 8E1, 2400 8N1, 115200 8N1 and 9600 7E1.
-    #[arg(long, default_value = "auto")]
-    pub baud: String,
-    /// Serial parity (with a fixed --baud).
-    #[arg(long, value_enum)]
-    pub parity: Option<Parity>,
-    /// Serial data bits (with a fixed --baud).
-    #[arg(long, value_parser = clap::value_parser!(u8).range(7..=8))]
-    pub data_bits: Option<u8>,
-    /// Serial stop bits (with a fixed --baud).
-    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
-    pub stop_bits: Option<u8>,
+    // --baud, --parity, --data-bits, --stop-bits.
+    #[command(flatten)]
+    pub serial: han_read::serial::SerialArgs,
 
     /// Encryption key (32 hex digits), for encrypted meters. Also $HAN_KEY, or `key` in the config file.
     #[arg(long, env = "HAN_KEY", hide_env_values = true)]
@@ -80,17 +71,6 @@ pub struct Args {
     /// Say less on stderr: no per-frame rejections, only the counters at exit.
     #[arg(short, long)]
     pub quiet: bool,
-}
-
-/// Serial parity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Parity {
-    /// No parity bit.
-    None,
-    /// Even parity.
-    Even,
-    /// Odd parity.
-    Odd,
 }
 
 /// `--framing`.

@@ -79,3 +79,13 @@ impl Reporter {
         );
     }
 }
+
+impl han_read::live::Say for Reporter {
+    fn note(&mut self, msg: &str) {
+        Reporter::note(self, msg);
+    }
+
+    fn warn(&mut self, msg: &str) {
+        Reporter::warn(self, msg);
+    }
+}

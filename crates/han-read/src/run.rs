@@ -10,13 +10,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use han::{Config, Decoder, EventRef, Reading, Stats};
 
-use crate::cli::Args;
-use crate::input::{self, AUTO, Kind, Live};
-use crate::report::Reporter;
+use han_read::live::Live;
+use han_read::serial::{Probe, Verdict};
 
-/// How long `--baud auto` listens to one setting: Kamstrup and list-2
-/// meters push every 10 s.
-const PROBE: Duration = Duration::from_secs(12);
+use crate::cli::Args;
+use crate::input::Kind;
+use crate::report::Reporter;
 
 /// Exit status when `--once` saw no reading before the input ended.
 const NO_READING: u8 = 3;
@@ -224,7 +223,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         }
     };
     let kind = Kind::of(input.as_deref());
-    let settings = match input::line_settings(args) {
+    let settings = match args.serial.settings() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("han-read: {e:#}");
@@ -301,10 +300,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             }
             Kind::Serial(_) | Kind::Tcp(_) => {
                 let auto = matches!(kind, Kind::Serial(_)) && settings.is_none();
-                let mut live = Live::new(kind.clone(), settings);
-                let mut probe = auto.then(|| (0usize, Instant::now()));
-                if auto {
-                    rep.note(&format!("trying {} (--baud auto)", AUTO[0]));
+                let mut probe = auto.then(|| Probe::new(Instant::now()));
+                let mut live = Live::new(kind.link().context("a live link")?, settings);
+                if let Some(p) = &probe {
+                    rep.note(&format!("trying {} (--baud auto)", p.current()));
                 }
                 loop {
                     let n = live.read(&mut buf, &mut rep);
@@ -315,19 +314,17 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                     if done {
                         return Ok(());
                     }
-                    if let Some((i, since)) = probe {
-                        if dec.stats().readings > 0 {
-                            rep.note(&format!(
-                                "line settings {} give valid frames; keeping them",
-                                AUTO[i % AUTO.len()]
-                            ));
+                    let Some(p) = &mut probe else { continue };
+                    match p.step(dec.stats().readings, Instant::now()) {
+                        Verdict::Listen => {}
+                        Verdict::Found(s) => {
+                            rep.note(&format!("line settings {s} give valid frames; keeping them"));
                             probe = None;
-                        } else if since.elapsed() > PROBE {
-                            let next = AUTO[(i + 1) % AUTO.len()];
-                            rep.note(&format!("no valid frame at {}; trying {next}", AUTO[i % AUTO.len()]));
+                        }
+                        Verdict::Next { failed, next } => {
+                            rep.note(&format!("no valid frame at {failed}; trying {next}"));
                             live.set_settings(next);
                             dec = make_decoder();
-                            probe = Some((i + 1, Instant::now()));
                         }
                     }
                 }
