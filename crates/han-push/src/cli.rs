@@ -77,7 +77,7 @@ time = the meter's clock when it has a UTC offset, else the time received
 (millisecond precision).
 
 Config: [han-push.influx] url, db, org, bucket, user, password, token,
-measurement, batch, flush_every, buffer, timeout.
+measurement, batch, flush_every, buffer, timeout, last_try.
 Token (2.x): $HAN_PUSH_INFLUX_TOKEN, else [han-push.influx] token.
 Password (1.x, with --user): $HAN_PUSH_INFLUX_PASSWORD, else [han-push.influx] password.
 
@@ -111,13 +111,13 @@ pub struct MqttArgs {
     /// The user name (the password: $HAN_PUSH_MQTT_PASSWORD or `password` in the config file).
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
-    /// The first part of the topics readings go to (PREFIX/METER_ID/...).
-    #[arg(long, value_name = "PREFIX", default_value = "han")]
-    pub topic_prefix: String,
-    /// Home Assistant's discovery prefix.
-    #[arg(long, value_name = "PREFIX", default_value = "homeassistant")]
-    pub discovery_prefix: String,
-    /// The CA certificate (PEM) that signed the broker's, for mqtts:// (default: the system's roots).
+    /// The first part of the topics readings go to: PREFIX/METER_ID/state (default han).
+    #[arg(long, value_name = "PREFIX")]
+    pub topic_prefix: Option<String>,
+    /// Home Assistant's discovery prefix (default homeassistant).
+    #[arg(long, value_name = "PREFIX")]
+    pub discovery_prefix: Option<String>,
+    /// The CA certificate (PEM) that signed the broker's, for mqtts:// (default: the web's roots, webpki-roots).
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
     /// Readings kept while the broker is away (default 10000); beyond it the oldest are dropped and counted.
@@ -161,6 +161,9 @@ pub struct InfluxArgs {
     /// How long one request may take (default 10s).
     #[arg(long, value_name = "DURATION", value_parser = han_common::duration::parse)]
     pub timeout: Option<Duration>,
+    /// At the end of input (or on SIGTERM), how long points still waiting are tried (default 10s).
+    #[arg(long, value_name = "DURATION", value_parser = han_common::duration::parse)]
+    pub last_try: Option<Duration>,
 }
 
 /// `han-push domoticz`.

@@ -173,7 +173,7 @@ fn read(mut input: impl BufRead, tz: Tz, tx: &SyncSender<Input>, skipped: &Atomi
                     }
                     Err(e) => {
                         if skipped.fetch_add(1, Ordering::Relaxed) == 0 {
-                            eprintln!("han-push: stdin: not a reading, skipped (and so will be any more): {e}");
+                            eprintln!("han-push: stdin: not a reading, skipped: {e} (any more are only counted)");
                         }
                     }
                 }
