@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use han_common::line::{Line, QUANTITIES};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::discovery::{Device, Topics};
 use crate::stream::Reading;
@@ -33,31 +33,25 @@ struct Meter {
 pub struct Meters {
     topics: Topics,
     meters: BTreeMap<String, Meter>,
-    /// `--meter-id`, for lines that name no meter (else the last named).
-    fixed: Option<String>,
+    /// The meter the last line that named one named: a list 1 line names none.
     last: Option<String>,
     /// Readings that could not be put to a meter.
     pub unnamed: u64,
 }
 
 impl Meters {
-    /// No meters yet; `fixed` names the meter of lines that name none.
-    pub fn new(topics: Topics, fixed: Option<String>) -> Meters {
-        Meters { topics, meters: BTreeMap::new(), fixed, last: None, unnamed: 0 }
-    }
-
-    /// The topics.
-    pub fn topics(&self) -> &Topics {
-        &self.topics
+    /// No meters yet.
+    pub fn new(topics: Topics) -> Meters {
+        Meters { topics, meters: BTreeMap::new(), last: None, unnamed: 0 }
     }
 
     /// The messages of a reading, in order: discovery configs of the
     /// quantities its meter sends for the first time (all of the meter's
     /// again when what it says of itself changed), then its state. None
-    /// when no meter is known yet (a list 1 line names none: the meter is
-    /// the one the last line that named one named, or `--meter-id`).
+    /// when no meter is known yet (a list 1 line names none: its meter is
+    /// the one the last line that named one named).
     pub fn reading(&mut self, r: &Reading) -> Vec<Message> {
-        let Some(id) = r.meter_id.clone().or_else(|| self.last.clone()).or_else(|| self.fixed.clone()) else {
+        let Some(id) = r.meter_id.clone().or_else(|| self.last.clone()) else {
             self.unnamed += 1;
             return Vec::new();
         };
@@ -131,28 +125,37 @@ fn config_message(t: &Topics, id: &str, q: &str, c: &Value) -> Message {
 }
 
 /// The state JSON: the line's `received` and `meter_time`, then every
-/// quantity the meter has sent, its newest value, under the contract's names.
+/// quantity the meter has sent, its newest value, under the contract's
+/// names and in its order.
 fn state(m: &Meter, line: &[u8]) -> Vec<u8> {
-    let mut o = Map::new();
+    let mut fields: Vec<(&str, Value)> = Vec::new();
     if let Ok(l) = Line::scan(line, false) {
         for (k, v) in [("received", l.received), ("meter_time", l.meter_time)] {
             if let Some(v) = v {
-                o.insert(k.to_owned(), Value::from(v.as_ref()));
+                fields.push((k, Value::from(v.as_ref())));
             }
         }
     }
     for (q, v) in QUANTITIES.iter().zip(&m.values) {
         if let Some(v) = v {
-            o.insert((*q).to_owned(), v.clone());
+            fields.push((q, v.clone()));
         }
     }
-    Value::Object(o).to_string().into_bytes()
+    let mut out = b"{".to_vec();
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend(format!("{}:{v}", Value::from(*k)).into_bytes());
+    }
+    out.push(b'}');
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, Utc};
+    use chrono::DateTime;
     use han_common::tz::Tz;
 
     fn reading(line: &str) -> Reading {
@@ -170,7 +173,7 @@ mod tests {
 
     #[test]
     fn discovery_once_then_states_merged() {
-        let mut m = Meters::new(Topics::new("han", "homeassistant", "c"), None);
+        let mut m = Meters::new(Topics::new("han", "homeassistant", "c"));
         assert!(m.reading(&reading(LIST1)).is_empty(), "no meter named yet");
         assert_eq!(m.unnamed, 1);
         let out = m.reading(&reading(LIST2));
@@ -185,6 +188,11 @@ mod tests {
         );
         assert!(out[0].retain && !out[2].retain);
         assert_eq!(json(&out[0])["device"]["model"], "MA304H3E");
+        assert_eq!(
+            String::from_utf8(out[2].payload.clone()).unwrap(),
+            r#"{"received":"2025-12-14T15:00:02.314Z","meter_time":"2025-12-14T16:00:00","power_import_w":4117.0,"voltage_l1_v":230.1}"#,
+            "the contract's order"
+        );
         assert_eq!(
             json(&out[2]),
             serde_json::json!({"received":"2025-12-14T15:00:02.314Z","meter_time":"2025-12-14T16:00:00","power_import_w":4117.0,"voltage_l1_v":230.1})
@@ -209,15 +217,14 @@ mod tests {
     }
 
     #[test]
-    fn a_new_device_name_announces_again_and_a_fixed_id() {
-        let mut m = Meters::new(Topics::new("han", "ha", "c"), Some("house".into()));
-        let out = m.reading(&reading(LIST1));
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[1].topic, "han/house/state");
-        let named = LIST1.replace(r#""protocol":"han","#, r#""protocol":"han","manufacturer":"Kaifa","#);
-        let out = m.reading(&reading(&named));
-        assert_eq!(out.len(), 2, "the config again, with the manufacturer");
+    fn a_new_device_name_announces_again() {
+        let mut m = Meters::new(Topics::new("han", "ha", "c"));
+        let plain = LIST2.replace(r#""manufacturer":"Kaifa","#, "").replace(r#","meter_model":"MA304H3E""#, "");
+        assert_eq!(m.reading(&reading(&plain)).len(), 3);
+        let out = m.reading(&reading(LIST2));
+        assert_eq!(out.len(), 3, "the configs again, with the manufacturer");
         assert_eq!(json(&out[0])["device"]["manufacturer"], "Kaifa");
-        assert_eq!(m.reading(&reading(LIST1)).len(), 1);
+        assert_eq!(m.reading(&reading(LIST2)).len(), 1);
+        assert_eq!(m.reading(&reading(&plain)).len(), 1, "a line that does not say keeps what was said");
     }
 }

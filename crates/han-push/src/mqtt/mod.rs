@@ -1,16 +1,108 @@
 //! `han-push mqtt`: readings to an MQTT broker, with Home Assistant
-//! discovery. (Being built.)
+//! discovery (docs/han-push.md, `## mqtt`). A small synchronous MQTT 3.1.1
+//! client of our own (no async runtime): [`packet`] the bytes, [`client`]
+//! one connection, [`session`] the reconnecting loop, [`meters`] and
+//! [`discovery`] what is published.
 
+mod client;
 mod discovery;
 mod meters;
 mod packet;
+mod session;
 
-/// Runs `han-push mqtt`; the exit status as [`crate::run`] documents it.
-pub fn run(args: &crate::cli::MqttArgs, config: &han_common::Config) -> anyhow::Result<u8> {
-    let _ = (args, config);
-    anyhow::bail!("mqtt: not built yet")
-}
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use han_common::{Config, Usage};
+
+use crate::cli::MqttArgs;
+use crate::run::{self, NOT_ALL_DELIVERED};
+use crate::secrets::{self, MQTT};
 
 /// The keys of `[han-push.mqtt]` (the others earn a warning).
 pub const CONFIG_KEYS: &[&str] =
     &["broker", "user", "password", "topic_prefix", "discovery_prefix", "ca", "buffer", "client_id"];
+
+/// Readings the buffer holds while the broker is away, by default.
+const BUFFER: u64 = 10_000;
+/// Seconds; the broker calls us gone after one and a half of them in silence.
+const KEEP_ALIVE: Duration = Duration::from_secs(60);
+
+/// Runs `han-push mqtt`; the exit status as [`crate::run`] documents it.
+pub fn run(args: &MqttArgs, config: &Config) -> Result<u8> {
+    let (opts, meters, buffer) = settings(args, config)?;
+    let stop = run::stop_flag()?;
+    let stream = run::input(1024);
+    let out = session::run(&opts, meters, &stream, buffer, &stop)?;
+    if out.unnamed > 0 {
+        eprintln!("han-push: mqtt: {} readings before the first that named its meter were not published", out.unnamed);
+    }
+    let skipped = stream.skipped();
+    if skipped > 0 {
+        eprintln!("han-push: mqtt: {skipped} lines of stdin were not readings");
+    }
+    if out.dropped + out.undelivered == 0 {
+        return Ok(0);
+    }
+    eprintln!(
+        "han-push: mqtt: not all delivered: {} readings dropped from the full buffer, {} still waiting at the end",
+        out.dropped, out.undelivered
+    );
+    Ok(NOT_ALL_DELIVERED)
+}
+
+/// The flags and the config file's `[han-push.mqtt]`, checked.
+fn settings(args: &MqttArgs, config: &Config) -> Result<(client::Options, meters::Meters, usize), Usage> {
+    let url = run::string(args.broker.as_ref(), config, MQTT, "broker")?
+        .ok_or_else(|| Usage("no broker: --broker mqtt://HOST[:PORT], or [han-push.mqtt] broker".into()))?;
+    let broker = client::Broker::parse(&url).map_err(Usage)?;
+    let username = run::string(args.user.as_ref(), config, MQTT, "user")?.filter(|u| !u.is_empty());
+    let password = secrets::secret(config, MQTT, "password", "HAN_PUSH_MQTT_PASSWORD")?;
+    if let (Some(p), None) = (&password, &username) {
+        return Err(Usage(format!("a password ({}) but no user: --user NAME, or [han-push.mqtt] user", p.from)));
+    }
+    let ca = run::string(None, config, MQTT, "ca")?.map(PathBuf::from);
+    let ca = args.ca.clone().or(ca);
+    let tls = match (broker.tls, &ca) {
+        (true, ca) => Some(client::tls_config(ca.as_deref()).map_err(Usage)?),
+        (false, Some(_)) => return Err(Usage(format!("--ca is for mqtts:// brokers, not {broker}"))),
+        (false, None) => None,
+    };
+    let client_id = match run::string(args.client_id.as_ref(), config, MQTT, "client_id")? {
+        Some(id) if !id.is_empty() => id,
+        _ => default_client_id(),
+    };
+    let prefix = run::string(args.topic_prefix.as_ref(), config, MQTT, "topic_prefix")?.unwrap_or_else(|| "han".into());
+    let discovery = run::string(args.discovery_prefix.as_ref(), config, MQTT, "discovery_prefix")?
+        .unwrap_or_else(|| "homeassistant".into());
+    for (what, p) in [("topic prefix", &prefix), ("discovery prefix", &discovery)] {
+        if p.trim_matches('/').is_empty() || p.contains(['#', '+', '\0']) {
+            return Err(Usage(format!("{what} {p:?}: not empty, and no # or +")));
+        }
+    }
+    let buffer = run::number(args.buffer, config, MQTT, "buffer", 1)?.unwrap_or(BUFFER);
+    let topics = discovery::Topics::new(&prefix, &discovery, &client_id);
+    let opts = client::Options {
+        broker,
+        tls,
+        client_id,
+        keep_alive: KEEP_ALIVE,
+        username,
+        password,
+        will_topic: topics.availability.clone(),
+    };
+    Ok((opts, meters::Meters::new(topics), usize::try_from(buffer).unwrap_or(usize::MAX)))
+}
+
+/// `han-push-HOSTNAME`: two han-push on one broker need their own ids
+/// (the broker drops the older connection of an id).
+fn default_client_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .unwrap_or_default();
+    match discovery::slug(host.trim()).as_str() {
+        "_" => "han-push".to_owned(),
+        h => format!("han-push-{h}"),
+    }
+}

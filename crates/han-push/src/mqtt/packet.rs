@@ -21,27 +21,27 @@ const DISCONNECT: u8 = 14;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QoS {
     /// At most once: no acknowledgement.
-    AtMostOnce,
+    Q0,
     /// At least once: PUBACK.
-    AtLeastOnce,
+    Q1,
     /// Exactly once (carried by the codec; the client does not use it).
-    ExactlyOnce,
+    Q2,
 }
 
 impl QoS {
     fn bits(self) -> u8 {
         match self {
-            QoS::AtMostOnce => 0,
-            QoS::AtLeastOnce => 1,
-            QoS::ExactlyOnce => 2,
+            QoS::Q0 => 0,
+            QoS::Q1 => 1,
+            QoS::Q2 => 2,
         }
     }
 
     fn of(bits: u8) -> Result<QoS, DecodeError> {
         match bits {
-            0 => Ok(QoS::AtMostOnce),
-            1 => Ok(QoS::AtLeastOnce),
-            2 => Ok(QoS::ExactlyOnce),
+            0 => Ok(QoS::Q0),
+            1 => Ok(QoS::Q1),
+            2 => Ok(QoS::Q2),
             _ => Err(DecodeError::BadQoS),
         }
     }
@@ -202,8 +202,8 @@ impl Packet {
                 topic(&p.topic)?;
                 string(&mut body, p.topic.as_bytes())?;
                 match (p.qos, p.packet_id) {
-                    (QoS::AtMostOnce, None) => {}
-                    (QoS::AtLeastOnce | QoS::ExactlyOnce, Some(id)) if id != 0 => body.extend(id.to_be_bytes()),
+                    (QoS::Q0, None) => {}
+                    (QoS::Q1 | QoS::Q2, Some(id)) if id != 0 => body.extend(id.to_be_bytes()),
                     _ => return Err(EncodeError::BadPacketId),
                 }
                 body.extend_from_slice(&p.payload);
@@ -349,8 +349,8 @@ fn parse(first: u8, body: &[u8]) -> Result<Packet, DecodeError> {
             let qos = QoS::of((flags >> 1) & 0b11)?;
             let topic = r.string()?;
             let packet_id = match qos {
-                QoS::AtMostOnce => None,
-                QoS::AtLeastOnce | QoS::ExactlyOnce => Some(r.packet_id()?),
+                QoS::Q0 => None,
+                QoS::Q1 | QoS::Q2 => Some(r.packet_id()?),
             };
             let payload = std::mem::take(&mut r.0).to_vec();
             Packet::Publish(Publish {
@@ -397,7 +397,7 @@ fn parse_connect(r: &mut Reader<'_>) -> Result<Connect, DecodeError> {
     let will_retain = flags & 0b10_0000 != 0;
     let (has_user, has_password) = (flags & 0x80 != 0, flags & 0x40 != 0);
     // Reserved bit 0; will QoS and retain only with a will; a password only with a user.
-    if flags & 1 != 0 || (!has_will && (will_qos != QoS::AtMostOnce || will_retain)) || (has_password && !has_user) {
+    if flags & 1 != 0 || (!has_will && (will_qos != QoS::Q0 || will_retain)) || (has_password && !has_user) {
         return Err(DecodeError::BadConnectFlags(flags));
     }
     let keep_alive_secs = u16::from_be_bytes([r.byte()?, r.byte()?]);
@@ -482,7 +482,7 @@ mod tests {
             client_id: "id".into(),
             keep_alive_secs: 10,
             clean_session: true,
-            will: Some(Will { topic: "a/b".into(), message: b"off".to_vec(), qos: QoS::AtLeastOnce, retain: true }),
+            will: Some(Will { topic: "a/b".into(), message: b"off".to_vec(), qos: QoS::Q1, retain: true }),
             username: Some("u".into()),
             password: Some(b"pw".to_vec()),
         });
@@ -519,7 +519,7 @@ mod tests {
         let p = Packet::Publish(Publish {
             topic: "t".into(),
             payload: b"x".to_vec(),
-            qos: QoS::AtLeastOnce,
+            qos: QoS::Q1,
             retain: true,
             dup: false,
             packet_id: Some(7),
@@ -563,12 +563,12 @@ mod tests {
         };
         let mut out = Vec::new();
         for (p, e) in [
-            (publish("a/#", QoS::AtMostOnce, None), EncodeError::BadTopic("a/#".into())),
-            (publish("", QoS::AtMostOnce, None), EncodeError::BadTopic(String::new())),
-            (publish("a", QoS::AtLeastOnce, None), EncodeError::BadPacketId),
-            (publish("a", QoS::AtLeastOnce, Some(0)), EncodeError::BadPacketId),
-            (publish("a", QoS::AtMostOnce, Some(1)), EncodeError::BadPacketId),
-            (publish(&"x".repeat(70_000), QoS::AtMostOnce, None), EncodeError::BadTopic("x".repeat(70_000))),
+            (publish("a/#", QoS::Q0, None), EncodeError::BadTopic("a/#".into())),
+            (publish("", QoS::Q0, None), EncodeError::BadTopic(String::new())),
+            (publish("a", QoS::Q1, None), EncodeError::BadPacketId),
+            (publish("a", QoS::Q1, Some(0)), EncodeError::BadPacketId),
+            (publish("a", QoS::Q0, Some(1)), EncodeError::BadPacketId),
+            (publish(&"x".repeat(70_000), QoS::Q0, None), EncodeError::BadTopic("x".repeat(70_000))),
         ] {
             assert_eq!(p.encode(&mut out), Err(e));
         }
@@ -646,7 +646,7 @@ mod tests {
     }
 
     fn qos() -> impl Strategy<Value = QoS> {
-        prop_oneof![Just(QoS::AtMostOnce), Just(QoS::AtLeastOnce), Just(QoS::ExactlyOnce)]
+        prop_oneof![Just(QoS::Q0), Just(QoS::Q1), Just(QoS::Q2)]
     }
 
     fn topic_name() -> impl Strategy<Value = String> {
@@ -663,7 +663,7 @@ mod tests {
             1..=u16::MAX,
         )
             .prop_map(|(topic, payload, qos, retain, dup, id)| {
-                let packet_id = (qos != QoS::AtMostOnce).then_some(id);
+                let packet_id = (qos != QoS::Q0).then_some(id);
                 Packet::Publish(Publish { topic, payload, qos, retain, dup, packet_id })
             });
         let will = (topic_name(), proptest::collection::vec(any::<u8>(), 0..50), qos(), any::<bool>())
