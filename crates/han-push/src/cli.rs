@@ -59,7 +59,12 @@ Examples:
   han-read /dev/ttyUSB0 | han-push mqtt --broker mqtt://192.168.1.10:1883
   HAN_PUSH_MQTT_PASSWORD=... han-read /dev/ttyUSB0 | han-push mqtt --broker mqtts://broker:8883 --user han --ca ca.pem
 
-Config: [han-push.mqtt] broker, user, password, topic_prefix, discovery_prefix, ca, buffer, client_id.
+Topics: PREFIX/METER_ID/state (JSON, the newest value of each quantity),
+PREFIX/CLIENT_ID/availability (online, offline; the last will), and
+DISCOVERY_PREFIX/sensor/han_METER_ID/QUANTITY/config for Home Assistant.
+All QoS 1; the availability and discovery retained.
+
+Config: [han-push.mqtt] broker, user, password, topic_prefix, discovery_prefix, ca, buffer, client_id, last_try.
 Password: $HAN_PUSH_MQTT_PASSWORD, else [han-push.mqtt] password.
 
 Exit status: 0 the input ended and every reading was delivered, 1 an error,
@@ -123,9 +128,12 @@ pub struct MqttArgs {
     /// Readings kept while the broker is away (default 10000); beyond it the oldest are dropped and counted.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub buffer: Option<u64>,
-    /// The MQTT client id (default han-push-HOSTNAME).
+    /// The MQTT client id (default han-push-HOSTNAME); also names the availability topic PREFIX/ID/availability.
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
+    /// At the end of input (or on SIGTERM), how long readings still waiting are tried (default 10s).
+    #[arg(long, value_name = "DURATION", value_parser = han_common::duration::parse)]
+    pub last_try: Option<Duration>,
 }
 
 /// `han-push influx`.

@@ -22,19 +22,21 @@ use crate::secrets::{self, MQTT};
 
 /// The keys of `[han-push.mqtt]` (the others earn a warning).
 pub const CONFIG_KEYS: &[&str] =
-    &["broker", "user", "password", "topic_prefix", "discovery_prefix", "ca", "buffer", "client_id"];
+    &["broker", "user", "password", "topic_prefix", "discovery_prefix", "ca", "buffer", "client_id", "last_try"];
 
 /// Readings the buffer holds while the broker is away, by default.
 const BUFFER: u64 = 10_000;
+/// At the end of input, how long what waits is tried, by default.
+const LAST_TRY: Duration = Duration::from_secs(10);
 /// Seconds; the broker calls us gone after one and a half of them in silence.
 const KEEP_ALIVE: Duration = Duration::from_secs(60);
 
 /// Runs `han-push mqtt`; the exit status as [`crate::run`] documents it.
 pub fn run(args: &MqttArgs, config: &Config) -> Result<u8> {
-    let (opts, meters, buffer) = settings(args, config)?;
+    let (opts, meters, limits) = settings(args, config)?;
     let stop = run::stop_flag()?;
     let stream = run::input(1024);
-    let out = session::run(&opts, meters, &stream, buffer, &stop)?;
+    let out = session::run(&opts, meters, &stream, limits, &stop)?;
     if out.unnamed > 0 {
         eprintln!("han-push: mqtt: {} readings before the first that named its meter were not published", out.unnamed);
     }
@@ -53,7 +55,7 @@ pub fn run(args: &MqttArgs, config: &Config) -> Result<u8> {
 }
 
 /// The flags and the config file's `[han-push.mqtt]`, checked.
-fn settings(args: &MqttArgs, config: &Config) -> Result<(client::Options, meters::Meters, usize), Usage> {
+fn settings(args: &MqttArgs, config: &Config) -> Result<(client::Options, meters::Meters, session::Limits), Usage> {
     let url = run::string(args.broker.as_ref(), config, MQTT, "broker")?
         .ok_or_else(|| Usage("no broker: --broker mqtt://HOST[:PORT], or [han-push.mqtt] broker".into()))?;
     let broker = client::Broker::parse(&url).map_err(Usage)?;
@@ -82,6 +84,7 @@ fn settings(args: &MqttArgs, config: &Config) -> Result<(client::Options, meters
         }
     }
     let buffer = run::number(args.buffer, config, MQTT, "buffer", 1)?.unwrap_or(BUFFER);
+    let last_try = run::duration(args.last_try, config, MQTT, "last_try")?.unwrap_or(LAST_TRY);
     let topics = discovery::Topics::new(&prefix, &discovery, &client_id);
     let opts = client::Options {
         broker,
@@ -92,7 +95,8 @@ fn settings(args: &MqttArgs, config: &Config) -> Result<(client::Options, meters
         password,
         will_topic: topics.availability.clone(),
     };
-    Ok((opts, meters::Meters::new(topics), usize::try_from(buffer).unwrap_or(usize::MAX)))
+    let limits = session::Limits { buffer: usize::try_from(buffer).unwrap_or(usize::MAX), last_try };
+    Ok((opts, meters::Meters::new(topics), limits))
 }
 
 /// `han-push-HOSTNAME`: two han-push on one broker need their own ids

@@ -24,10 +24,8 @@ const BACKOFF_MIN: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// A connection that lasted this long starts the backoff afresh when lost.
 const STABLE: Duration = Duration::from_secs(60);
-/// After the input ends, how long the broker has to take what waits.
-const END_GRACE: Duration = Duration::from_secs(30);
-/// After a signal, as long.
-const STOP_GRACE: Duration = Duration::from_secs(5);
+/// After the input ends, tries come at least this often.
+const LAST_TRIES: Duration = Duration::from_secs(2);
 /// How often drops are said while they go on.
 const SAY_EVERY: Duration = Duration::from_secs(60);
 
@@ -39,6 +37,15 @@ struct Out {
     reading: bool,
     /// The packet id and when it went, once sent on this connection.
     sent: Option<(u16, Instant)>,
+}
+
+/// The bounds of a session.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Readings the buffer holds.
+    pub buffer: usize,
+    /// After the input ends (or a signal), how long what waits is tried.
+    pub last_try: Duration,
 }
 
 /// How the session ended.
@@ -57,12 +64,12 @@ pub fn run(
     opts: &Options,
     mut meters: Meters,
     stream: &Stream,
-    buffer: usize,
+    limits: Limits,
     stop: &AtomicBool,
 ) -> anyhow::Result<Outcome> {
     let mut s = Session {
         opts,
-        queue: Queue::new(buffer),
+        queue: Queue::new(limits.buffer),
         outbox: VecDeque::new(),
         conn: None,
         connected_at: None,
@@ -74,7 +81,6 @@ pub fn run(
     };
     let mut ended: Option<Instant> = None;
     let mut said_unnamed = false;
-    let mut stopping = false;
     loop {
         // 1. The input: wait for it when there is nothing else to do.
         let wait = s.idle_wait();
@@ -100,12 +106,12 @@ pub fn run(
                         s.queue.push(*r);
                     }
                     Ok(Input::End) | Err(true) => {
-                        ended = Some(Instant::now() + END_GRACE);
+                        ended = Some(Instant::now() + limits.last_try);
                         break;
                     }
                     Ok(Input::Failed(e)) => {
                         eprintln!("han-push: stdin: {e}; stopping");
-                        ended = Some(Instant::now() + END_GRACE);
+                        ended = Some(Instant::now() + limits.last_try);
                         break;
                     }
                     Err(false) => break,
@@ -114,10 +120,12 @@ pub fn run(
         } else if !wait.is_zero() {
             std::thread::sleep(wait.min(Duration::from_millis(200)));
         }
-        if stop.load(Ordering::Relaxed) && !stopping {
-            stopping = true;
-            let soon = Instant::now() + STOP_GRACE;
-            ended = Some(ended.map_or(soon, |e| e.min(soon)));
+        if stop.load(Ordering::Relaxed) && ended.is_none() {
+            eprintln!("han-push: stopping (signal)");
+            ended = Some(Instant::now() + limits.last_try);
+        }
+        if ended.is_some() {
+            s.next_attempt = s.next_attempt.min(Instant::now() + LAST_TRIES);
         }
         // 2. The broker.
         if s.conn.is_none() && Instant::now() >= s.next_attempt {
