@@ -37,8 +37,8 @@ fn base64(bytes: &[u8]) -> String {
 /// What a request came to.
 #[derive(Debug)]
 pub enum Answer {
-    /// A 2xx status, with the body.
-    Ok(u16, String),
+    /// A 2xx status: the body.
+    Ok(String),
     /// Another status, with the body (the server's reason).
     Status(u16, String),
     /// No answer: connection refused, timeout, TLS ...
@@ -49,10 +49,7 @@ impl Answer {
     /// The answer of `ureq`'s result, the body read (up to 64 KiB).
     pub fn of(result: Result<ureq::Response, ureq::Error>) -> Answer {
         match result {
-            Ok(r) => {
-                let status = r.status();
-                Answer::Ok(status, body(r))
-            }
+            Ok(r) => Answer::Ok(body(r)),
             Err(ureq::Error::Status(status, r)) => Answer::Status(status, body(r)),
             Err(ureq::Error::Transport(t)) => Answer::Transport(t.to_string()),
         }

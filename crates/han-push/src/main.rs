@@ -5,9 +5,6 @@
 //! error (stdin unreadable, credentials refused ...), 2 bad usage, 3 the
 //! input ended but some readings could not be delivered (the count is said).
 
-// Until every backend is built, some shared parts have no user yet.
-#![allow(dead_code)]
-
 mod cli;
 mod domoticz;
 mod http;

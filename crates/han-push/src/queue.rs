@@ -58,11 +58,6 @@ impl<T> Queue<T> {
         self.items.iter()
     }
 
-    /// The newest item.
-    pub fn back(&self) -> Option<&T> {
-        self.items.back()
-    }
-
     /// Takes the oldest item out.
     pub fn pop(&mut self) -> Option<T> {
         self.items.pop_front()
@@ -74,11 +69,6 @@ impl<T> Queue<T> {
         let n = n.min(self.items.len());
         self.items.drain(..n);
         n
-    }
-
-    /// Removes every item and gives them, oldest first.
-    pub fn take_all(&mut self) -> Vec<T> {
-        self.items.drain(..).collect()
     }
 
     /// Items dropped because it was full, in all.
