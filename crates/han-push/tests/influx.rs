@@ -160,7 +160,7 @@ fn a_buffer_too_small_keeps_the_newest_and_says_what_it_dropped() {
     s.restart();
     let (code, err) = p.finish();
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("the buffer was full (10 points): 20 oldest dropped"), "{err}");
+    assert!(err.contains("han-push: influx: the buffer was full (10 points): "), "said on stderr: {err}");
     assert!(
         err.contains("20 readings could not be delivered") && err.contains("20 dropped from the full buffer"),
         "{err}"
