@@ -67,29 +67,60 @@ fn r(x: f64) -> f64 {
 
 /// The costs of some quarters.
 pub fn total(quarters: &[Hour], prices: &Prices, tz: Tz) -> Costs {
-    let days = by_day(quarters, prices, tz);
-    let mut c = Costs::default();
-    let (mut price_sum, mut n) = (0.0, 0u64);
-    for q in quarters {
-        if let Some(p) = prices.at(q.start) {
-            price_sum += p;
-            n += 1;
+    Sums::of(quarters, &by_day(quarters, prices, tz), prices).costs()
+}
+
+/// Costs not yet rounded or averaged: the parts of a span (its months)
+/// add up to the span's.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sums {
+    cost: f64,
+    priced_kwh: f64,
+    unpriced_kwh: f64,
+    flexible_saving: f64,
+    price_sum: f64,
+    prices: u64,
+}
+
+impl Sums {
+    /// The sums of some quarters, from their days' costs ([`by_day`]).
+    pub fn of(quarters: &[Hour], days: &BTreeMap<NaiveDate, Costs>, prices: &Prices) -> Sums {
+        let mut c = Sums::default();
+        for q in quarters {
+            if let Some(p) = prices.at(q.start) {
+                c.price_sum += p;
+                c.prices += 1;
+            }
         }
+        for d in days.values() {
+            c.cost += d.cost;
+            c.priced_kwh += d.priced_kwh;
+            c.unpriced_kwh += d.unpriced_kwh;
+            c.flexible_saving += d.flexible_saving;
+        }
+        c
     }
-    for d in days.values() {
-        c.cost += d.cost;
-        c.priced_kwh += d.priced_kwh;
-        c.unpriced_kwh += d.unpriced_kwh;
-        c.flexible_saving += d.flexible_saving;
+
+    /// Adds another part's sums.
+    pub fn add(&mut self, o: &Sums) {
+        self.cost += o.cost;
+        self.priced_kwh += o.priced_kwh;
+        self.unpriced_kwh += o.unpriced_kwh;
+        self.flexible_saving += o.flexible_saving;
+        self.price_sum += o.price_sum;
+        self.prices += o.prices;
     }
-    c.average_paid = (c.priced_kwh > 0.0).then(|| r(c.cost / c.priced_kwh));
-    c.average_price = (n > 0).then(|| r(price_sum / n as f64));
-    Costs {
-        cost: r(c.cost),
-        priced_kwh: r(c.priced_kwh),
-        unpriced_kwh: r(c.unpriced_kwh),
-        flexible_saving: r(c.flexible_saving),
-        ..c
+
+    /// The costs, rounded, with their averages.
+    pub fn costs(&self) -> Costs {
+        Costs {
+            cost: r(self.cost),
+            priced_kwh: r(self.priced_kwh),
+            unpriced_kwh: r(self.unpriced_kwh),
+            average_paid: (self.priced_kwh > 0.0).then(|| r(self.cost / self.priced_kwh)),
+            average_price: (self.prices > 0).then(|| r(self.price_sum / self.prices as f64)),
+            flexible_saving: r(self.flexible_saving),
+        }
     }
 }
 

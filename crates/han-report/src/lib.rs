@@ -6,3 +6,4 @@
 
 pub mod cost;
 pub mod report;
+pub mod summary;

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
 use maxpower::hours::{Hour, Hours, Sample};
 use serde::Serialize;
 
-use crate::cost::{Costs, Prices};
+use crate::summary::{MonthPart, Span, Summary, Totals, combine, month_parts};
 
 /// Readings gathered; [`Report::summary`] makes the summary.
 #[derive(Debug)]
@@ -19,6 +19,26 @@ pub struct Report {
     skipped: u64,
     /// Per-minute power sums (import, export, readings) within a span, for a day's chart.
     minutes: Option<(DateTime<Utc>, DateTime<Utc>, Minutes)>,
+    /// Months summarised as they ended, their periods dropped.
+    fold: Option<Fold>,
+    parts: Vec<MonthPart>,
+}
+
+/// Summarising month by month: the span, the first reading (a month is
+/// folded only when its start was seen, so a thread's first month is
+/// joined whole with the thread before), and the current local month.
+#[derive(Debug, Clone)]
+struct Fold {
+    span: Span,
+    first: Option<DateTime<Utc>>,
+    month: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// The local month holding `t`: its start and end.
+fn month_bounds(tz: Tz, t: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let first = t.with_timezone(&tz).date_naive().with_day(1)?;
+    let next = first.checked_add_months(Months::new(1))?;
+    Some((han_common::times::day_bounds(tz, first).0, han_common::times::day_bounds(tz, next).0))
 }
 
 /// Per minute (since the epoch): import W sum, export W sum, readings.
@@ -36,73 +56,17 @@ pub struct Power {
     n: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Day {
-    pub date: NaiveDate,
-    pub import_kwh: f64,
-    pub export_kwh: f64,
-    /// Every hour of the day is covered by readings.
-    pub complete: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PeakHour {
-    pub date: NaiveDate,
-    pub start: DateTime<Utc>,
-    pub kwh: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Month {
-    /// `YYYY-MM`.
-    pub month: String,
-    pub import_kwh: f64,
-    pub export_kwh: f64,
-    /// Norway: the highest hours on three different days, their average
-    /// and the step it falls in (0 = the first).
-    pub norway_top: Vec<PeakHour>,
-    pub norway_average_kwh: f64,
-    pub norway_step: usize,
-    /// Belgium: the highest quarter hour, as demand (W), and when.
-    pub belgium_peak_w: Option<f64>,
-    pub belgium_peak_at: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub costs: Option<Costs>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    pub tz: String,
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-    pub readings: u64,
-    /// Lines of the logs that were not readings (torn, edited, not JSON):
-    /// not counted, but said.
-    pub skipped_lines: u64,
-    pub import_kwh: f64,
-    pub export_kwh: f64,
-    pub days: Vec<Day>,
-    pub months: Vec<Month>,
-    /// The mean import (kWh) of each local hour of the day, 0-23, over the
-    /// complete hours.
-    pub profile_kwh: Vec<Option<f64>>,
-    pub power: Power,
-    /// Stretches without readings: from, to.
-    pub gaps: Vec<(DateTime<Utc>, DateTime<Utc>)>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub costs: Option<Costs>,
+impl Power {
+    /// The mean import power, to 0.1 W.
+    pub(crate) fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| (self.sum / self.n as f64 * 10.0).round() / 10.0)
+    }
 }
 
 impl Default for Report {
     fn default() -> Report {
         Report::new()
     }
-}
-
-fn r3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }
 
 impl Report {
@@ -114,7 +78,17 @@ impl Report {
             readings: 0,
             skipped: 0,
             minutes: None,
+            fold: None,
+            parts: Vec::new(),
         }
+    }
+
+    /// A report for [`Report::summary`] of `span` alone, that keeps the
+    /// periods of the months not yet over only: its memory does not grow
+    /// with the span. (The hours of a long span are not kept for
+    /// [`Report::periods`].)
+    pub fn folding(span: Span) -> Report {
+        Report { fold: Some(Fold { span, first: None, month: None }), ..Report::new() }
     }
 
     /// Takes the report of the readings after this one's, gathered apart
@@ -124,6 +98,11 @@ impl Report {
         self.quarters.append(later.quarters);
         self.readings += later.readings;
         self.skipped += later.skipped;
+        self.parts.extend(later.parts);
+        if let (Some(mine), Some(theirs)) = (&mut self.fold, later.fold) {
+            mine.first = mine.first.or(theirs.first);
+            mine.month = theirs.month.or(mine.month);
+        }
         let (a, b) = (&mut self.power, later.power);
         a.min_w = match (a.min_w, b.min_w) {
             (Some(x), Some(y)) => Some(x.min(y)),
@@ -148,6 +127,7 @@ impl Report {
     /// An empty report that keeps the same minutes as this one (for a thread).
     pub fn like(&self) -> Report {
         let mut r = Report::new();
+        r.fold = self.fold.as_ref().map(|f| Fold { span: f.span.clone(), first: None, month: None });
         if let Some((a, b, _)) = &self.minutes {
             r.keep_minutes(*a, *b);
         }
@@ -212,117 +192,40 @@ impl Report {
             p.sum += w;
             p.n += 1;
         }
+        self.fold_ended_month(at);
     }
 
-    /// The summary of the local days `from..=to` (all when `None`).
-    pub fn summary(
-        &self,
-        tz: Tz,
-        steps: &[f64],
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        prices: Option<&Prices>,
-    ) -> Summary {
-        let inside = |h: &Hour| {
-            let d = h.start.with_timezone(&tz).date_naive();
-            from.is_none_or(|f| d >= f) && to.is_none_or(|t| d <= t)
-        };
-        let hours: Vec<Hour> = self.hours.hours().into_iter().filter(inside).collect();
-        let quarters: Vec<Hour> = self.quarters.hours().into_iter().filter(inside).collect();
-        let local = |t: DateTime<Utc>| t.with_timezone(&tz);
-        // Days.
-        let mut days: BTreeMap<NaiveDate, (f64, f64, usize)> = BTreeMap::new();
-        for h in &hours {
-            let e = days.entry(local(h.start).date_naive()).or_default();
-            e.0 += h.import_wh;
-            e.1 += h.export_wh;
-            e.2 += usize::from(h.complete);
-        }
-        let costs_by_day = prices.map(|p| crate::cost::by_day(&quarters, p, tz));
-        let days: Vec<Day> = days
-            .into_iter()
-            .map(|(date, (imp, exp, complete))| {
-                let (s, e) = han_common::times::day_bounds(tz, date);
-                let len = usize::try_from((e - s).num_hours()).unwrap_or(24);
-                Day {
-                    date,
-                    import_kwh: r3(imp / 1000.0),
-                    export_kwh: r3(exp / 1000.0),
-                    complete: complete == len,
-                    cost: costs_by_day.as_ref().and_then(|c| c.get(&date)).map(|c| c.cost),
+    /// After a reading at `at`: the month before it, when it is over, is
+    /// summarised and its periods dropped (no later reading adds to them:
+    /// readings come in time order).
+    fn fold_ended_month(&mut self, at: DateTime<Utc>) {
+        let Some(f) = &mut self.fold else { return };
+        let first = *f.first.get_or_insert(at);
+        match f.month {
+            Some((start, end)) if at >= end => {
+                if first < start {
+                    let hours = self.hours.take(start, end);
+                    let quarters = self.quarters.take(start, end);
+                    self.parts.extend(month_parts(&hours, &quarters, &f.span));
                 }
-            })
-            .collect();
-        // Months.
-        let mut months: BTreeMap<(i32, u32), Vec<Hour>> = BTreeMap::new();
-        for h in &hours {
-            let l = local(h.start);
-            months.entry((l.year(), l.month())).or_default().push(*h);
-        }
-        let months: Vec<Month> = months
-            .into_iter()
-            .map(|((y, m), hs)| {
-                let complete: Vec<Hour> = hs.iter().filter(|h| h.complete).copied().collect();
-                let no = maxpower::capacity::month(&complete, tz, steps);
-                let qs: Vec<Hour> = quarters
-                    .iter()
-                    .filter(|q| q.complete && (local(q.start).year(), local(q.start).month()) == (y, m))
-                    .copied()
-                    .collect();
-                let be = maxpower::belgium::computed(&qs);
-                Month {
-                    month: format!("{y:04}-{m:02}"),
-                    import_kwh: r3(hs.iter().map(|h| h.import_wh).sum::<f64>() / 1000.0),
-                    export_kwh: r3(hs.iter().map(|h| h.export_wh).sum::<f64>() / 1000.0),
-                    norway_top: no
-                        .top
-                        .iter()
-                        .map(|d| PeakHour { date: d.date, start: d.hour, kwh: r3(d.kwh) })
-                        .collect(),
-                    norway_average_kwh: r3(no.average_kwh),
-                    norway_step: no.step,
-                    belgium_peak_w: be.map(|p| r3(p.w)),
-                    belgium_peak_at: be.and_then(|p| p.at),
-                    costs: prices.map(|p| crate::cost::total(&qs_all(&quarters, y, m, tz), p, tz)),
-                }
-            })
-            .collect();
-        // The hour-of-day profile.
-        let mut prof = [(0.0f64, 0u32); 24];
-        for h in hours.iter().filter(|h| h.complete) {
-            if let Some(slot) = prof.get_mut(local(h.start).hour() as usize) {
-                slot.0 += h.import_wh / 1000.0;
-                slot.1 += 1;
+                f.month = month_bounds(f.span.tz, at);
             }
+            Some(_) => {}
+            None => f.month = month_bounds(f.span.tz, at),
         }
-        let mut power = self.power;
-        power.avg_w = (power.n > 0).then(|| (power.sum / power.n as f64 * 10.0).round() / 10.0);
-        Summary {
-            tz: tz.name().to_string(),
-            from,
-            to,
+    }
+
+    /// The summary of `span`'s days: the months folded so far and those
+    /// still held as periods.
+    pub fn summary(&self, span: &Span) -> Summary {
+        let mut parts = self.parts.clone();
+        parts.extend(month_parts(&self.hours.hours(), &self.quarters.hours(), span));
+        let totals = Totals {
             readings: self.readings,
             skipped_lines: self.skipped,
-            import_kwh: r3(hours.iter().map(|h| h.import_wh).sum::<f64>() / 1000.0),
-            export_kwh: r3(hours.iter().map(|h| h.export_wh).sum::<f64>() / 1000.0),
-            days,
-            months,
-            profile_kwh: prof.iter().map(|(s, n)| (*n > 0).then(|| r3(s / f64::from(*n)))).collect(),
-            power,
+            power: self.power,
             gaps: self.hours.gaps.clone(),
-            costs: prices.map(|p| crate::cost::total(&quarters, p, tz)),
-        }
+        };
+        combine(parts, totals, span)
     }
-}
-
-/// A month's quarters, complete or not (costs count all energy).
-fn qs_all(quarters: &[Hour], y: i32, m: u32, tz: Tz) -> Vec<Hour> {
-    quarters
-        .iter()
-        .filter(|q| {
-            let l = q.start.with_timezone(&tz);
-            (l.year(), l.month()) == (y, m)
-        })
-        .copied()
-        .collect()
 }

@@ -184,6 +184,27 @@ impl Hours {
         self.gaps.retain(|(_, to)| *to >= t);
     }
 
+    /// Takes out the periods starting in `[from, to)`, as hours (gaps stay):
+    /// a long span is summarised a month at a time, so its periods need not
+    /// all be kept. Periods a later reading may still add to must not be
+    /// taken.
+    pub fn take(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Hour> {
+        if from >= to {
+            return Vec::new();
+        }
+        let mut starts: Vec<DateTime<Utc>> =
+            self.registers.range(from..to).chain(self.power.range(from..to)).map(|(k, _)| *k).collect();
+        starts.sort();
+        starts.dedup();
+        let out = starts.into_iter().filter_map(|start| self.hour(start)).collect();
+        for map in [&mut self.registers, &mut self.power] {
+            let mut middle = map.split_off(&from);
+            let mut after = middle.split_off(&to);
+            map.append(&mut after);
+        }
+        out
+    }
+
     /// The period summed.
     pub fn period(&self) -> Duration {
         self.period

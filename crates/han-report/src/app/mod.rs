@@ -6,11 +6,14 @@ pub mod plot;
 pub mod read;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use chrono::NaiveDate;
 use han_common::{Config, Usage};
 use han_report::cost::Prices;
+use han_report::report::Report;
+use han_report::summary::Span;
 use spotprices::file::PriceFile;
 
 /// What both commands work from.
@@ -20,17 +23,26 @@ pub struct Setup {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub steps: Vec<f64>,
-    pub prices: Option<Prices>,
+    pub prices: Option<Arc<Prices>>,
+}
+
+impl Setup {
+    /// What the summary is of.
+    pub fn span(&self) -> Span {
+        Span { tz: self.tz, steps: self.steps.clone(), from: self.from, to: self.to, prices: self.prices.clone() }
+    }
 }
 
 pub fn run(args: &cli::Args) -> Result<u8> {
     match &args.command {
         cli::Command::Summary(a) => {
             let s = setup(args, a, None)?;
-            let report = read::read(&s.dir, s.tz, (s.from, s.to), a.threads, han_report::report::Report::new())?;
-            let summary = report.summary(s.tz, &s.steps, s.from, s.to, s.prices.as_ref());
+            // Month by month: memory does not grow with the span.
+            let span = s.span();
+            let report = read::read(&s.dir, s.tz, (s.from, s.to), a.threads, Report::folding(span.clone()))?;
+            let summary = report.summary(&span);
             let text = match a.format {
-                cli::Format::Table => out::table(&summary, s.prices.as_ref()),
+                cli::Format::Table => out::table(&summary, s.prices.as_deref()),
                 cli::Format::Csv => out::csv(&summary),
                 cli::Format::Json => {
                     let mut t = serde_json::to_string_pretty(&summary)?;
@@ -80,7 +92,7 @@ fn setup(args: &cli::Args, a: &cli::Summary, day: Option<&str>) -> Result<Setup>
     };
     let prices = match &a.prices {
         None => None,
-        Some(p) => Some(prices(p, from, to)?),
+        Some(p) => Some(Arc::new(prices(p, from, to)?)),
     };
     Ok(Setup { dir, tz, from, to, steps, prices })
 }

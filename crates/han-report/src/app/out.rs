@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use han_report::cost::Prices;
-use han_report::report::Summary;
+use han_report::summary::Summary;
 
 pub fn table(s: &Summary, prices: Option<&Prices>) -> String {
     let mut o = String::new();

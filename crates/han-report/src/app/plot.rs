@@ -5,6 +5,7 @@ use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use han_common::Usage;
 use han_report::report::Report;
+use han_report::summary::Span;
 use plotters::prelude::*;
 
 use super::Setup;
@@ -207,7 +208,7 @@ fn draw(
             }
         }
         Kind::Days => {
-            let summary = r.summary(tz, &s.steps, s.from, s.to, None);
+            let summary = r.summary(&Span { prices: None, ..s.span() });
             let days = summary.days;
             let top = days.iter().map(|d| d.import_kwh.max(d.export_kwh)).fold(0.1_f64, f64::max) * 1.1;
             let n = days.len().max(1);
@@ -239,7 +240,7 @@ fn draw(
                 .draw()?;
         }
         Kind::Peaks => {
-            let months = r.summary(tz, &s.steps, s.from, s.to, None).months;
+            let months = r.summary(&Span { prices: None, ..s.span() }).months;
             let top = months
                 .iter()
                 .map(|m| m.norway_average_kwh.max(m.belgium_peak_w.unwrap_or(0.0) / 1000.0))
