@@ -115,7 +115,7 @@ pub enum Refused {
     ServerUnavailable,
     #[error("bad user name or password")]
     BadCredentials,
-    #[error("not authorised")]
+    #[error("not authorised (a wrong user or password, or one the broker does not let in)")]
     NotAuthorised,
     #[error("refused with return code {0}")]
     Other(u8),

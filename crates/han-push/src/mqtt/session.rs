@@ -82,7 +82,12 @@ pub fn run(
     let mut ended: Option<Instant> = None;
     let mut said_unnamed = false;
     loop {
-        // 1. The input: wait for it when there is nothing else to do.
+        // 1. The broker, before the input: at the start, readings are not to
+        // be taken (and dropped) faster than a broker that is there can take them.
+        if s.conn.is_none() && Instant::now() >= s.next_attempt {
+            s.connect(&meters)?;
+        }
+        // 2. The input: wait for it when there is nothing else to do.
         let wait = s.idle_wait();
         if ended.is_none() {
             let mut first = Some(wait);
@@ -127,10 +132,7 @@ pub fn run(
         if ended.is_some() {
             s.next_attempt = s.next_attempt.min(Instant::now() + LAST_TRIES);
         }
-        // 2. The broker.
-        if s.conn.is_none() && Instant::now() >= s.next_attempt {
-            s.connect(&meters)?;
-        }
+        // 3. Out to the broker.
         if s.conn.is_some() {
             s.fill(&mut meters);
             if meters.unnamed > 0 && !said_unnamed {
@@ -145,7 +147,7 @@ pub fn run(
             }
         }
         s.say_drops(false);
-        // 3. The end: all delivered, or the grace time is over.
+        // 4. The end: all delivered, or the grace time is over.
         if let Some(deadline) = ended {
             if (s.queue.is_empty() && s.outbox.is_empty()) || Instant::now() >= deadline {
                 return Ok(s.finish(meters.unnamed));
