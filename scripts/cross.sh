@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
         *) echo "cross.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
-bins=(han-read han-log han-sim maxpower spotprices relay logcopy han-report)
+bins=(han-read han-log han-sim maxpower spotprices relay logcopy han-report han-bridge han-push)
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)

@@ -31,7 +31,7 @@ root=${prefix%/}
 real=false
 [ -z "$root" ] && real=true
 
-bins=(han-read han-log han-sim maxpower spotprices relay logcopy han-report)
+bins=(han-read han-log han-sim maxpower spotprices relay logcopy han-report han-bridge han-push)
 units=(han-tools.service han-relay-restore.service)
 bindir=$root/usr/local/bin
 unitdir=$root/etc/systemd/system

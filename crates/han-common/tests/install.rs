@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-const BINS: [&str; 8] = ["han-read", "han-log", "han-sim", "maxpower", "spotprices", "relay", "logcopy", "han-report"];
+const BINS: [&str; 10] =
+    ["han-read", "han-log", "han-sim", "maxpower", "spotprices", "relay", "logcopy", "han-report", "han-bridge", "han-push"];
 
 struct Tmp(PathBuf);
 impl Drop for Tmp {
