@@ -403,6 +403,94 @@ mod tests {
         assert!(Broker::parse("mqtt://u:p@pi").unwrap_err().contains("no credentials"));
     }
 
+    /// A broker of a few packets on a thread: answers CONNECT with `code`,
+    /// then the first ping only; gives what it received.
+    fn fake_broker(code: u8) -> (Broker, std::thread::JoinHandle<Vec<Packet>>) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let t = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut d = Decoder::new(MAX_PACKET);
+            let mut got = Vec::new();
+            let mut buf = [0u8; 1024];
+            let mut pings = 0;
+            loop {
+                while let Some(p) = d.next_packet().unwrap() {
+                    let mut answer = Vec::new();
+                    match &p {
+                        Packet::Connect(_) => Packet::ConnAck { session_present: false, code }.encode(&mut answer),
+                        Packet::PingReq if pings == 0 => Packet::PingResp.encode(&mut answer),
+                        Packet::Publish(Publish { packet_id: Some(id), .. }) => {
+                            Packet::PubAck { packet_id: *id }.encode(&mut answer)
+                        }
+                        _ => Ok(()),
+                    }
+                    .unwrap();
+                    pings += u32::from(p == Packet::PingReq);
+                    s.write_all(&answer).unwrap();
+                    got.push(p);
+                }
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => return got,
+                    Ok(n) => d.push(&buf[..n]),
+                }
+            }
+        });
+        (Broker { host: "127.0.0.1".into(), port, tls: false }, t)
+    }
+
+    fn options(broker: Broker) -> Options {
+        Options {
+            broker,
+            tls: None,
+            client_id: "t".into(),
+            keep_alive: Duration::from_secs(2),
+            username: None,
+            password: None,
+            will_topic: "han/t/availability".into(),
+        }
+    }
+
+    #[test]
+    fn pings_when_idle_and_an_unanswered_ping_is_a_lost_connection() {
+        let (broker, fake) = fake_broker(0);
+        let mut c = Connection::open(&options(broker)).unwrap();
+        let m = Message { topic: "han/x/state".into(), payload: b"{}".to_vec(), retain: false };
+        let id = c.publish(&m).unwrap();
+        let start = Instant::now();
+        let mut acked = false;
+        let err = loop {
+            match c.poll(Duration::from_millis(50)) {
+                Ok(ev) => acked |= ev.contains(&Event::Acked(id)),
+                Err(e) => break e,
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "no end");
+        };
+        assert!(acked);
+        assert!(err.to_string().contains("no answer to a ping"), "{err}");
+        // Idle 1 s: a ping (answered), idle 1 s more: a ping, 1 s without answer.
+        assert!(start.elapsed() >= Duration::from_secs(3), "{:?}", start.elapsed());
+        drop(c);
+        let got = fake.join().unwrap();
+        assert!(
+            matches!(&got[0], Packet::Connect(c) if c.will.as_ref().is_some_and(|w| w.retain && w.message == b"offline"))
+        );
+        assert_eq!(got.iter().filter(|p| **p == Packet::PingReq).count(), 2, "{got:?}");
+    }
+
+    #[test]
+    fn a_refusal_is_typed() {
+        let (broker, fake) = fake_broker(4);
+        let e = Connection::open(&options(broker)).unwrap_err();
+        assert!(matches!(e, Lost::Refused(Refused::BadCredentials)) && e.is_permanent(), "{e}");
+        fake.join().unwrap();
+        let (broker, fake) = fake_broker(3);
+        let e = Connection::open(&options(broker)).unwrap_err();
+        assert!(!e.is_permanent(), "server unavailable: try again");
+        fake.join().unwrap();
+    }
+
     #[test]
     fn a_ca_file() {
         let dir = std::env::temp_dir().join(format!("han-push-ca-{}", std::process::id()));
