@@ -201,6 +201,9 @@ impl Session<'_> {
                 // The broker may have lost the retained ones; again, in front of what waits.
                 let mut first = vec![Out { msg: self.online(), reading: false, sent: None }];
                 first.extend(meters.announced().into_iter().map(|msg| Out { msg, reading: false, sent: None }));
+                // Configs and statuses still waiting are in `first` anew (and a broker
+                // that keeps dropping the connection does not pile up copies).
+                self.outbox.retain(|o| o.reading);
                 for o in &mut self.outbox {
                     o.sent = None;
                 }
