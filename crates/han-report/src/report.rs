@@ -30,6 +30,9 @@ pub struct Report {
 #[derive(Debug, Clone)]
 struct Fold {
     span: Span,
+    /// Nothing is read before this report's readings (the first thread):
+    /// its first month is whole too.
+    alone: bool,
     first: Option<DateTime<Utc>>,
     month: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
@@ -88,7 +91,7 @@ impl Report {
     /// with the span. (The hours of a long span are not kept for
     /// [`Report::periods`].)
     pub fn folding(span: Span) -> Report {
-        Report { fold: Some(Fold { span, first: None, month: None }), ..Report::new() }
+        Report { fold: Some(Fold { span, alone: true, first: None, month: None }), ..Report::new() }
     }
 
     /// Takes the report of the readings after this one's, gathered apart
@@ -124,10 +127,20 @@ impl Report {
         }
     }
 
-    /// An empty report that keeps the same minutes as this one (for a thread).
+    /// This report's readings are the first there are (the first thread's
+    /// part): no part before it is joined to it.
+    pub fn first_part(mut self) -> Report {
+        if let Some(f) = &mut self.fold {
+            f.alone = true;
+        }
+        self
+    }
+
+    /// An empty report that keeps the same minutes as this one (for a
+    /// thread's part, joined after another's: [`Report::append`]).
     pub fn like(&self) -> Report {
         let mut r = Report::new();
-        r.fold = self.fold.as_ref().map(|f| Fold { span: f.span.clone(), first: None, month: None });
+        r.fold = self.fold.as_ref().map(|f| Fold { span: f.span.clone(), alone: false, first: None, month: None });
         if let Some((a, b, _)) = &self.minutes {
             r.keep_minutes(*a, *b);
         }
@@ -203,7 +216,7 @@ impl Report {
         let first = *f.first.get_or_insert(at);
         match f.month {
             Some((start, end)) if at >= end => {
-                if first < start {
+                if first < start || f.alone {
                     let hours = self.hours.take(start, end);
                     let quarters = self.quarters.take(start, end);
                     self.parts.extend(month_parts(&hours, &quarters, &f.span));

@@ -63,14 +63,16 @@ fn folded_months_give_the_summary_of_all_periods() {
         assert_eq!(summary(folded, &s), want, "{:?}..{:?}", s.from, s.to);
         // In parts, as the threads read runs of days, cut mid-month and
         // at a month's first reading.
-        for cuts in [vec![20_000], vec![9_000, 50_000, 80_000], vec![rs.len() / 2]] {
+        // A part that starts with the month's first reading (local midnight).
+        let march = rs.iter().position(|(t, _)| t.to_rfc3339() == "2026-02-28T23:00:00+00:00").expect("1 March");
+        for cuts in [vec![20_000], vec![9_000, 50_000, 80_000], vec![rs.len() / 2], vec![march]] {
             let template = Report::folding(s.clone());
             let mut bounds = vec![0];
             bounds.extend(cuts.iter().copied());
             bounds.push(rs.len());
             let mut joined = template.like();
-            for w in bounds.windows(2) {
-                let mut part = template.like();
+            for (i, w) in bounds.windows(2).enumerate() {
+                let mut part = if i == 0 { template.like().first_part() } else { template.like() };
                 for (at, x) in rs.get(w[0]..w[1]).unwrap_or_default() {
                     part.add(*at, x);
                 }

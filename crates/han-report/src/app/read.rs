@@ -86,7 +86,7 @@ pub fn read(
             .map(|t| {
                 let (items, fields, idx, bar, template) = (&items, &fields, &idx, &bar, &template);
                 scope.spawn(move || -> Result<(Report, FirstSkip)> {
-                    let mut part = template.like();
+                    let mut part = if t == 0 { template.like().first_part() } else { template.like() };
                     let mut first = None;
                     let mut days = Days::new(tz, Clock::Meter);
                     let from = t * per;
