@@ -61,7 +61,8 @@ pub struct Costs {
     pub flexible_saving: f64,
 }
 
-fn r(x: f64) -> f64 {
+/// Money to 1e-5 of the currency.
+pub(crate) fn r(x: f64) -> f64 {
     (x * 100_000.0).round() / 100_000.0
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Datelike, DurationRound, FixedOffset, NaiveDate, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;
 use maxpower::hours::Hour;
 use serde::Serialize;
@@ -23,6 +23,8 @@ pub struct Span {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub prices: Option<Arc<Prices>>,
+    /// Each hour in the summary too (`--hours`).
+    pub hours: bool,
 }
 
 impl Span {
@@ -80,6 +82,9 @@ pub struct Summary {
     pub import_kwh: f64,
     pub export_kwh: f64,
     pub days: Vec<Day>,
+    /// Each hour, with `--hours`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours: Option<Vec<HourRow>>,
     pub months: Vec<Month>,
     /// The mean import (kWh) of each local hour of the day, 0-23, over the
     /// complete hours.
@@ -91,10 +96,26 @@ pub struct Summary {
     pub costs: Option<Costs>,
 }
 
+/// One clock hour, for `--hours`.
+#[derive(Debug, Clone, Serialize)]
+pub struct HourRow {
+    /// Its local start, with the offset (two hours of a summer-time end
+    /// share a clock time, not an offset).
+    pub start: DateTime<FixedOffset>,
+    pub import_kwh: f64,
+    pub export_kwh: f64,
+    pub complete: bool,
+    /// Each quarter's import times its slot's price, when every quarter
+    /// of the hour had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
+}
+
 /// One local month's share of the summary.
 #[derive(Debug, Clone)]
 pub struct MonthPart {
     days: Vec<Day>,
+    hours: Vec<HourRow>,
     month: Month,
     /// Per local hour of the day: import kWh of the complete hours, and their count.
     profile: [(f64, u32); 24],
@@ -167,6 +188,7 @@ fn month_part(y: i32, m: u32, hours: &[Hour], quarters: &[Hour], span: &Span) ->
     }
     MonthPart {
         days,
+        hours: if span.hours { hour_rows(hours, quarters, span) } else { Vec::new() },
         month: Month {
             month: format!("{y:04}-{m:02}"),
             import_kwh: r3(import_wh / 1000.0),
@@ -183,6 +205,32 @@ fn month_part(y: i32, m: u32, hours: &[Hour], quarters: &[Hour], span: &Span) ->
         export_wh,
         costs,
     }
+}
+
+/// The hours as rows, each with its cost from its quarters.
+fn hour_rows(hours: &[Hour], quarters: &[Hour], span: &Span) -> Vec<HourRow> {
+    // Per hour: the cost so far, and whether a quarter had no price.
+    let mut costs: BTreeMap<DateTime<Utc>, (f64, bool)> = BTreeMap::new();
+    if let Some(p) = span.prices.as_deref() {
+        for q in quarters {
+            let hour = q.start.duration_trunc(TimeDelta::hours(1)).unwrap_or(q.start);
+            let e = costs.entry(hour).or_insert((0.0, false));
+            match p.at(q.start) {
+                Some(price) => e.0 += q.import_wh / 1000.0 * price,
+                None => e.1 = true,
+            }
+        }
+    }
+    hours
+        .iter()
+        .map(|h| HourRow {
+            start: h.start.with_timezone(&span.tz).fixed_offset(),
+            import_kwh: r3(h.import_wh / 1000.0),
+            export_kwh: r3(h.export_wh / 1000.0),
+            complete: h.complete,
+            cost: costs.get(&h.start).filter(|(_, unpriced)| !unpriced).map(|(c, _)| crate::cost::r(*c)),
+        })
+        .collect()
 }
 
 /// What the summary has besides its months.
@@ -222,6 +270,7 @@ pub fn combine(mut parts: Vec<MonthPart>, totals: Totals, span: &Span) -> Summar
         import_kwh: r3(import_wh / 1000.0),
         export_kwh: r3(export_wh / 1000.0),
         days: parts.iter().flat_map(|p| p.days.iter().cloned()).collect(),
+        hours: span.hours.then(|| parts.iter().flat_map(|p| p.hours.iter().cloned()).collect()),
         profile_kwh: profile.iter().map(|(s, n)| (*n > 0).then(|| r3(s / f64::from(*n)))).collect(),
         power,
         gaps: totals.gaps,

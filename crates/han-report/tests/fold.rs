@@ -36,7 +36,7 @@ fn readings() -> Vec<(DateTime<Utc>, Sample)> {
 
 fn span(from: Option<&str>, to: Option<&str>) -> Span {
     let d = |s: Option<&str>| s.map(|s| s.parse::<NaiveDate>().expect("date"));
-    Span { tz: Oslo, steps: vec![2.0, 5.0, 10.0], from: d(from), to: d(to), prices: None }
+    Span { tz: Oslo, steps: vec![2.0, 5.0, 10.0], from: d(from), to: d(to), prices: None, hours: true }
 }
 
 fn summary(report: Report, span: &Span) -> serde_json::Value {

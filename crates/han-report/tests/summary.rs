@@ -62,8 +62,19 @@ fn costs_with_hourly_and_quarter_prices() {
     prices(&tmp.join("hourly"), "2026-01-05", 60, |h| h as f64);
     let v = report(
         &tmp.join("log"),
-        &["--from", "2026-01-05", "--to", "2026-01-05", "--prices", tmp.join("hourly").to_str().expect("path")],
+        &[
+            "--from",
+            "2026-01-05",
+            "--to",
+            "2026-01-05",
+            "--hours",
+            "--prices",
+            tmp.join("hourly").to_str().expect("path"),
+        ],
     );
+    for (h, row) in v["hours"].as_array().expect("hours").iter().enumerate() {
+        assert!((f(&row["cost"]) - 1.2 * h as f64).abs() < 0.005, "hour {h}: {row}");
+    }
     let want: f64 = (0..24).map(|h| 1.2 * h as f64).sum();
     assert!((f(&v["days"][0]["cost"]) - want).abs() < 0.02, "{} vs {want}", v["days"][0]);
     let c = &v["costs"];
@@ -79,6 +90,30 @@ fn costs_with_hourly_and_quarter_prices() {
     let want: f64 = (0..96).map(|q| 0.3 * q as f64 / 4.0).sum();
     assert!((f(&v["days"][0]["cost"]) - want).abs() < 0.02, "{} vs {want}", v["days"][0]);
     assert!((f(&v["months"][0]["costs"]["cost"]) - want).abs() < 0.02);
+    // Each hour's cost (--hours): hour h has quarters 4h..4h+3, 0.3 kWh
+    // each at q / 4: 0.3 x (16h + 6) / 4; the same in the CSV.
+    let quarters = tmp.join("quarters");
+    let span = ["--from", "2026-01-05", "--to", "2026-01-05", "--hours", "--prices", quarters.to_str().expect("path")];
+    let v = report(&tmp.join("log"), &span);
+    let hours = v["hours"].as_array().expect("hours");
+    assert_eq!(hours.len(), 24);
+    for (h, row) in hours.iter().enumerate() {
+        assert_eq!(row["start"], format!("2026-01-05T{h:02}:00:00+01:00"));
+        assert!((f(&row["import_kwh"]) - 1.2).abs() < 0.002, "{row}");
+        let want = 0.3 * (16.0 * h as f64 + 6.0) / 4.0;
+        assert!((f(&row["cost"]) - want).abs() < 0.005, "hour {h}: {row} vs {want}");
+    }
+    let csv = Command::new(BIN)
+        .args(["summary", "--tz", "Europe/Oslo", "--format", "csv", "--dir", tmp.join("log").to_str().expect("path")])
+        .args(span)
+        .env_remove("HAN_TOOLS_CONFIG")
+        .output()
+        .expect("han-report runs");
+    let text = String::from_utf8_lossy(&csv.stdout);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.first(), Some(&"start,import_kwh,export_kwh,complete,cost"));
+    assert_eq!(rows.len(), 25, "{text}");
+    assert!(rows.get(3).is_some_and(|r| r.starts_with("2026-01-05T02:00:00+01:00,1.2,")), "{text}");
     // Without a price file for a day, its energy is unpriced, not free.
     let v = report(
         &tmp.join("log"),

@@ -10,6 +10,8 @@ Examples:
   han-report summary --from 2026-10-01 --to 2026-10-31 --prices /var/lib/han-tools/prices
   han-report summary --dir ~/meter/log --format json | jq '.months[0].norway_step'
   han-report summary --format csv > days.csv           a row per day
+  han-report summary --from 2026-10-01 --to 2026-10-01 --hours --prices /var/lib/han-tools/prices
+                                                       each hour's energy and cost
 
 It reads han-log's day files (.jsonl, .jsonl.gz, and .csv where a day has no
 .jsonl) and spotprices' price files, on the Pi or a laptop.
@@ -87,6 +89,9 @@ pub struct Summary {
     /// How many threads read the logs (default: the cores, at most 4); the result is the same.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Each hour too: import, export and, with --prices, its cost (CSV: a row per hour).
+    #[arg(long)]
+    pub hours: bool,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }

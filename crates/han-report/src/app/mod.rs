@@ -24,12 +24,20 @@ pub struct Setup {
     pub to: Option<NaiveDate>,
     pub steps: Vec<f64>,
     pub prices: Option<Arc<Prices>>,
+    pub hours: bool,
 }
 
 impl Setup {
     /// What the summary is of.
     pub fn span(&self) -> Span {
-        Span { tz: self.tz, steps: self.steps.clone(), from: self.from, to: self.to, prices: self.prices.clone() }
+        Span {
+            tz: self.tz,
+            steps: self.steps.clone(),
+            from: self.from,
+            to: self.to,
+            prices: self.prices.clone(),
+            hours: self.hours,
+        }
     }
 }
 
@@ -94,7 +102,7 @@ fn setup(args: &cli::Args, a: &cli::Summary, day: Option<&str>) -> Result<Setup>
         None => None,
         Some(p) => Some(Arc::new(prices(p, from, to)?)),
     };
-    Ok(Setup { dir, tz, from, to, steps, prices })
+    Ok(Setup { dir, tz, from, to, steps, prices, hours: a.hours })
 }
 
 /// The price files of `from..=to` (all there are when open).

@@ -65,6 +65,26 @@ pub fn table(s: &Summary, prices: Option<&Prices>) -> String {
             );
         }
     }
+    if let Some(hours) = &s.hours {
+        let _ = writeln!(
+            o,
+            "\n{:<25} {:>11} {:>11}{}",
+            "hour (local start)",
+            "import kWh",
+            "export kWh",
+            if prices.is_some() { format!(" {:>10}", format!("cost {cur}")) } else { String::new() }
+        );
+        for h in hours {
+            let _ = write!(o, "{:<25} {:>11.3} {:>11.3}", h.start.to_rfc3339(), h.import_kwh, h.export_kwh);
+            if let Some(c) = h.cost {
+                let _ = write!(o, " {c:>10.4}");
+            }
+            if !h.complete {
+                o.push_str("  (gaps)");
+            }
+            o.push('\n');
+        }
+    }
     let _ = writeln!(o, "\nhour  mean import kWh");
     for (h, v) in s.profile_kwh.iter().enumerate() {
         let _ = writeln!(o, "{h:02}    {}", v.map_or("-".into(), |v| format!("{v:.3}")));
@@ -85,8 +105,16 @@ fn span(s: &Summary) -> String {
     }
 }
 
-/// A row per day.
+/// A row per day; with `--hours`, a row per hour.
 pub fn csv(s: &Summary) -> String {
+    if let Some(hours) = &s.hours {
+        let mut o = String::from("start,import_kwh,export_kwh,complete,cost\n");
+        for h in hours {
+            let cost = h.cost.map(|c| c.to_string()).unwrap_or_default();
+            let _ = writeln!(o, "{},{},{},{},{cost}", h.start.to_rfc3339(), h.import_kwh, h.export_kwh, h.complete);
+        }
+        return o;
+    }
     let mut o = String::from("date,import_kwh,export_kwh,complete,cost\n");
     for d in &s.days {
         let _ = writeln!(
