@@ -206,10 +206,17 @@ fn secret_in(t: &Table) -> bool {
 }
 
 /// The file's mode when group or others may read it.
+#[cfg(unix)]
 fn readable_by_others(path: &Path) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
     (mode & 0o044 != 0).then_some(mode)
+}
+
+/// No Unix modes (han-report on Windows): nothing to say.
+#[cfg(not(unix))]
+fn readable_by_others(_path: &Path) -> Option<u32> {
+    None
 }
 
 #[cfg(test)]
@@ -248,6 +255,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn secrets_readable_by_others_are_warned_about() {
         let dir = std::env::temp_dir().join(format!("han-common-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
