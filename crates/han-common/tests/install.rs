@@ -8,8 +8,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-const BINS: [&str; 10] =
-    ["han-read", "han-log", "han-sim", "maxpower", "spotprices", "relay", "logcopy", "han-report", "han-bridge", "han-push"];
+const BINS: [&str; 10] = [
+    "han-read",
+    "han-log",
+    "han-sim",
+    "maxpower",
+    "spotprices",
+    "relay",
+    "logcopy",
+    "han-report",
+    "han-bridge",
+    "han-push",
+];
 
 struct Tmp(PathBuf);
 impl Drop for Tmp {
