@@ -52,7 +52,7 @@ fn u(idx: &str, s: &str) -> (String, String) {
 #[test]
 fn the_p1_and_gas_devices_are_updated_every_interval_of_reading_time() {
     let Some(c) = ready() else { return };
-    let tmp = Tmp::new("interval");
+    let tmp = Tmp::new("han-push", "interval");
     let r = Recorder::start(&tmp, "d", None);
     let url = r.url();
     let mut p = Push::start(
@@ -80,7 +80,7 @@ fn the_p1_and_gas_devices_are_updated_every_interval_of_reading_time() {
 #[test]
 fn a_han_meter_is_sent_once_its_energy_registers_came() {
     let Some(c) = ready() else { return };
-    let tmp = Tmp::new("han");
+    let tmp = Tmp::new("han-push", "han");
     let r = Recorder::start(&tmp, "d", None);
     let url = r.url();
     let mut p = Push::start(&tmp, "push", &["domoticz", "--url", &url, "--idx-p1", "7", "--interval", "10s"], &[]);
@@ -102,7 +102,7 @@ fn a_han_meter_is_sent_once_its_energy_registers_came() {
 #[test]
 fn basic_auth_from_the_config_file_and_the_environment_and_an_err_answer_is_said() {
     let Some(c) = ready() else { return };
-    let tmp = Tmp::new("auth");
+    let tmp = Tmp::new("han-push", "auth");
     let r = Recorder::start(&tmp, "d", Some(r#"[{"status": 200, "body": "{\"status\":\"ERR\"}"}]"#));
     let conf = tmp.join("config.toml");
     std::fs::write(&conf, format!("[han-push.domoticz]\nurl = \"{}\"\nidx_p1 = 99\nuser = \"admin\"\n", r.url()))
@@ -143,7 +143,7 @@ fn basic_auth_from_the_config_file_and_the_environment_and_an_err_answer_is_said
 #[test]
 fn a_missed_update_is_said_and_the_next_interval_sends_newer_values() {
     let Some(c) = ready() else { return };
-    let tmp = Tmp::new("missed");
+    let tmp = Tmp::new("han-push", "missed");
     let ok = r#"{"status": 200, "body": "{\"status\":\"OK\",\"title\":\"Update Device\"}"}"#;
     let r = Recorder::start(&tmp, "d", Some(&format!(r#"[{{"status": 503, "body": "busy"}}, {ok}]"#)));
     let url = r.url();
@@ -162,7 +162,7 @@ fn a_missed_update_is_said_and_the_next_interval_sends_newer_values() {
 
 #[test]
 fn bad_usage_exits_2() {
-    let tmp = Tmp::new("dusage");
+    let tmp = Tmp::new("han-push", "dusage");
     for (args, says) in [
         (&["domoticz", "--idx-p1", "1"][..], "which server?"),
         (&["domoticz", "--url", "http://h:1"], "which device?"),

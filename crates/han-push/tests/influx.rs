@@ -34,7 +34,7 @@ fn create(s: &Influxd, db: &str) {
 #[test]
 fn points_are_written_and_read_back_with_their_values_and_times() {
     let (Some(c), true) = (corpus(), influxd_here()) else { return };
-    let tmp = Tmp::new("written");
+    let tmp = Tmp::new("han-push", "written");
     let s = Influxd::start(&tmp.join("influx"), free_port());
     create(&s, "han");
     let aidon = lines(&c, "han/aidon-6534-list3-01.bin", &[at("2025-12-14T15:00:02.314Z")]).remove(0);
@@ -123,7 +123,7 @@ fn points_are_written_and_read_back_with_their_values_and_times() {
 #[test]
 fn readings_wait_while_the_server_is_away_and_are_delivered_when_it_is_back() {
     let (Some(c), true) = (corpus(), influxd_here()) else { return };
-    let tmp = Tmp::new("away");
+    let tmp = Tmp::new("han-push", "away");
     let mut s = Influxd::start(&tmp.join("influx"), free_port());
     create(&s, "han");
     s.stop();
@@ -147,7 +147,7 @@ fn readings_wait_while_the_server_is_away_and_are_delivered_when_it_is_back() {
 #[test]
 fn a_buffer_too_small_keeps_the_newest_and_says_what_it_dropped() {
     let (Some(c), true) = (corpus(), influxd_here()) else { return };
-    let tmp = Tmp::new("small");
+    let tmp = Tmp::new("han-push", "small");
     let mut s = Influxd::start(&tmp.join("influx"), free_port());
     create(&s, "han");
     s.stop();
@@ -177,7 +177,7 @@ fn influxdb_2_requests_have_the_org_bucket_token_and_line_protocol() {
     if !have("python3", &["--version"]) {
         return;
     }
-    let tmp = Tmp::new("v2");
+    let tmp = Tmp::new("han-push", "v2");
     let r = Recorder::start(&tmp, "v2", Some(r#"[{"status": 204, "body": ""}]"#));
     let url = r.url();
     let args =
@@ -235,7 +235,7 @@ fn influxdb_1_login_from_the_config_file_as_basic_auth() {
     if !have("python3", &["--version"]) {
         return;
     }
-    let tmp = Tmp::new("v1auth");
+    let tmp = Tmp::new("han-push", "v1auth");
     let r = Recorder::start(&tmp, "v1", Some(r#"[{"status": 204, "body": ""}]"#));
     let conf = tmp.join("config.toml");
     std::fs::write(
@@ -270,7 +270,7 @@ fn influxdb_1_login_from_the_config_file_as_basic_auth() {
 
 #[test]
 fn bad_usage_exits_2() {
-    let tmp = Tmp::new("usage");
+    let tmp = Tmp::new("han-push", "usage");
     for (args, says) in [
         (&["influx", "--db", "han"][..], "which server?"),
         (&["influx", "--url", "http://h:1", "--db", "han", "--org", "o", "--bucket", "b"], "not both"),

@@ -70,7 +70,7 @@ impl Broker {
             .spawn()
             .expect("mosquitto runs");
         self.child = Some(child);
-        wait_for("mosquitto to listen", || {
+        wait_until("mosquitto to listen", DEADLINE, || {
             if let Some(Ok(Some(s))) = self.child.as_mut().map(Child::try_wait) {
                 panic!("mosquitto ended ({s}): {}", std::fs::read_to_string(&self.log).unwrap_or_default());
             }
@@ -83,7 +83,7 @@ impl Broker {
         if let Some(mut c) = self.child.take() {
             let term = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
             assert!(term.is_ok_and(|s| s.success()), "kill -TERM mosquitto");
-            wait_for("mosquitto to end", || c.try_wait().expect("wait"));
+            wait_until("mosquitto to end", DEADLINE, || c.try_wait().expect("wait"));
         }
     }
 
@@ -147,7 +147,7 @@ impl Sub {
         });
         let s = Sub { child, got };
         // Subscribed once a message of its own comes back.
-        wait_for("the subscriber to subscribe", || {
+        wait_until("the subscriber to subscribe", DEADLINE, || {
             let probe = Command::new("mosquitto_pub")
                 .args(["-h", "127.0.0.1", "-p", &port, "-t", "test/probe", "-m", "probe", "-q", "1"])
                 .args(login)
@@ -168,7 +168,7 @@ impl Sub {
 
     /// Waits until `n` messages came on `topic`.
     fn wait(&self, topic: &str, n: usize) -> Vec<Msg> {
-        wait_for(&format!("{n} messages on {topic}"), || Some(self.on(topic)).filter(|m| m.len() >= n))
+        wait_until(&format!("{n} messages on {topic}"), DEADLINE, || Some(self.on(topic)).filter(|m| m.len() >= n))
     }
 }
 
@@ -252,7 +252,7 @@ fn config_topic(meter: &str, q: &str) -> String {
 #[test]
 fn discovery_states_and_availability() {
     let (Some(c), true) = (corpus(), here()) else { return };
-    let tmp = Tmp::new("mqtt-discovery");
+    let tmp = Tmp::new("han-push", "mqtt-discovery");
     let b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
     let sub = Sub::start(&b, &[]);
     let mut input = vec![kaifa_list2(&c, "2025-06-01T10:00:00Z")];
@@ -346,7 +346,7 @@ fn discovery_states_and_availability() {
 #[test]
 fn a_replay_faster_than_the_broker_loses_nothing() {
     let (Some(c), true) = (corpus(), here()) else { return };
-    let tmp = Tmp::new("mqtt-replay");
+    let tmp = Tmp::new("han-push", "mqtt-replay");
     let b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
     let sub = Sub::start(&b, &[]);
     let mut input = vec![kaifa_list2(&c, "2025-06-01T10:00:00Z")];
@@ -365,7 +365,7 @@ fn a_replay_faster_than_the_broker_loses_nothing() {
 #[test]
 fn the_last_will_says_offline_when_han_push_is_killed() {
     let (Some(c), true) = (corpus(), here()) else { return };
-    let tmp = Tmp::new("mqtt-will");
+    let tmp = Tmp::new("han-push", "mqtt-will");
     let b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
     let sub = Sub::start(&b, &[]);
     let mut p = push(&tmp, "push", &b, &[], &[]);
@@ -382,7 +382,7 @@ fn the_last_will_says_offline_when_han_push_is_killed() {
 #[test]
 fn a_password_from_the_environment_or_the_config_file_and_refusals() {
     let (Some(c), true) = (corpus(), here()) else { return };
-    let tmp = Tmp::new("mqtt-login");
+    let tmp = Tmp::new("han-push", "mqtt-login");
     let pw = tmp.join("passwords");
     let made = Command::new("mosquitto_passwd")
         .args(["-b", "-c"])
@@ -440,7 +440,7 @@ fn a_password_from_the_environment_or_the_config_file_and_refusals() {
 #[test]
 fn tls_with_a_private_ca() {
     let (Some(c), true) = (corpus(), here() && have("openssl", &["version"])) else { return };
-    let tmp = Tmp::new("mqtt-tls");
+    let tmp = Tmp::new("han-push", "mqtt-tls");
     let p = |name: &str| tmp.join(name).display().to_string();
     std::fs::write(tmp.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").expect("ext");
     let (ca, ca_key, cert, key, csr, ext) =
@@ -488,7 +488,7 @@ fn tls_with_a_private_ca() {
 #[test]
 fn the_broker_restarts_in_the_middle_of_a_stream() {
     let (Some(c), true) = (corpus(), here()) else { return };
-    let tmp = Tmp::new("mqtt-restart");
+    let tmp = Tmp::new("han-push", "mqtt-restart");
     let mut b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
     let sub = Sub::start(&b, &[]);
     let state = format!("han/{KAIFA}/state");
@@ -512,8 +512,9 @@ fn the_broker_restarts_in_the_middle_of_a_stream() {
     // Every reading arrived, in order (at least once: QoS 1 on both sides of
     // a broker that went away may bring one twice).
     let want: Vec<String> = input.iter().map(|l| json(l)["received"].as_str().unwrap_or("").to_owned()).collect();
-    let received =
-        wait_for("every reading", || Some(first_arrivals(&sub.on(&state))).filter(|r| r.len() >= want.len()));
+    let received = wait_until("every reading", DEADLINE, || {
+        Some(first_arrivals(&sub.on(&state))).filter(|r| r.len() >= want.len())
+    });
     assert_eq!(received, want);
     for m in sub.on(&state) {
         let line = input.iter().find(|l| json(l)["received"] == m.json()["received"]).expect("a line's state");
@@ -529,7 +530,7 @@ fn the_broker_restarts_in_the_middle_of_a_stream() {
 #[test]
 fn a_small_buffer_drops_the_oldest_and_says_how_many() {
     let (Some(c), true) = (corpus(), here()) else { return };
-    let tmp = Tmp::new("mqtt-drops");
+    let tmp = Tmp::new("han-push", "mqtt-drops");
     let mut b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
     let sub = Sub::start(&b, &[]);
     let state = format!("han/{KAIFA}/state");
@@ -555,7 +556,7 @@ fn a_small_buffer_drops_the_oldest_and_says_how_many() {
         .unwrap_or_else(|| panic!("the count of dropped readings: {err}"));
     assert!(dropped >= 1, "{err}");
     // What was not dropped arrived: the newest, in order.
-    let states = wait_for("the kept readings", || {
+    let states = wait_until("the kept readings", DEADLINE, || {
         let r = first_arrivals(&sub.on(&state));
         (r.len() > away.len() - dropped).then_some(r)
     });

@@ -4,11 +4,12 @@
 mod common;
 
 use common::*;
+use han_testkit::names;
 use serde_json::Value;
 
 #[test]
 fn on_off_toggle_and_status_persist_across_runs() {
-    let tmp = Tmp::new("commands");
+    let tmp = Tmp::new("relay", "commands");
     let c = config(&tmp, "");
     let now = ["--now", "2026-01-10T12:00:00+01:00"];
     let out = relay(&c, &[&now[..], &["1", "on"]].concat(), None);
@@ -59,7 +60,7 @@ fn on_off_toggle_and_status_persist_across_runs() {
 
 #[test]
 fn restore_puts_back_the_last_command_else_the_safe_state() {
-    let tmp = Tmp::new("restore");
+    let tmp = Tmp::new("relay", "restore");
     let c = config(&tmp, "");
     let out = relay(&c, &["--now", "2026-01-10T12:00:00+01:00", "1", "on"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -88,7 +89,7 @@ fn restore_puts_back_the_last_command_else_the_safe_state() {
 
 #[test]
 fn the_page_after_each_change() {
-    let tmp = Tmp::new("page");
+    let tmp = Tmp::new("relay", "page");
     let www = tmp.join("www");
     let c = config(&tmp, &format!("www = \"{}\"", www.display()));
     let out = relay(&c, &["--now", "2026-01-10T12:00:00+01:00", "2", "off", "--for", "1h"], None);
@@ -104,7 +105,7 @@ fn the_page_after_each_change() {
 
 #[test]
 fn errors_are_clear() {
-    let tmp = Tmp::new("errors");
+    let tmp = Tmp::new("relay", "errors");
     let c = config(&tmp, "");
     let out = relay(&c, &["3", "on"], None);
     assert_eq!(out.status.code(), Some(2));

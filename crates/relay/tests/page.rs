@@ -2,15 +2,15 @@
 
 mod common;
 
-use common::webdriver::{Guard, browser_tools, phone_browser, serve_static};
 use common::*;
+use han_testkit::webdriver::{Guard, browser_tools, phone_browser, serve_static};
 
 #[test]
 fn relays_page_in_chromium() {
     if !browser_tools("relays.html") {
         return;
     }
-    let mut guard = Guard::new("relays_page");
+    let mut guard = Guard::new("relay", "relays_page");
     let site = guard.dir.join("site");
     std::fs::create_dir_all(&site).expect("site");
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/style.css"), site.join("style.css")).expect("style");

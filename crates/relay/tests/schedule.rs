@@ -62,7 +62,7 @@ fn plan(tmp: &Tmp) -> Value {
 
 #[test]
 fn the_cheapest_quarters_across_midnight_and_the_plan_is_kept() {
-    let tmp = Tmp::new("quarters");
+    let tmp = Tmp::new("relay", "quarters");
     let prices = tmp.join("prices");
     let c = config(&tmp, "");
     assert_eq!(day(&prices, "2026-01-10", 15, night), 96);
@@ -103,7 +103,7 @@ fn the_cheapest_quarters_across_midnight_and_the_plan_is_kept() {
 #[test]
 fn hourly_files_and_both_dst_days() {
     // 24 hourly slots: the four cheapest hours.
-    let tmp = Tmp::new("hours");
+    let tmp = Tmp::new("relay", "hours");
     let prices = tmp.join("prices");
     let c = config(&tmp, "");
     assert_eq!(day(&prices, "2026-01-10", 60, night), 24);
@@ -114,7 +114,7 @@ fn hourly_files_and_both_dst_days() {
     let on: Vec<Value> = plan(&tmp)["on"].as_array().cloned().unwrap_or_default();
     assert_eq!(on.len(), 4);
     // Spring: 92 quarters; the window 22:00-07:00 is 8 hours that night.
-    let tmp = Tmp::new("spring");
+    let tmp = Tmp::new("relay", "spring");
     let prices = tmp.join("prices");
     let c = config(&tmp, "");
     assert_eq!(day(&prices, "2026-03-28", 15, night), 96);
@@ -125,7 +125,7 @@ fn hourly_files_and_both_dst_days() {
     assert_eq!(pl["window_end"], "2026-03-29T05:00:00Z", "07:00 summer time");
     assert_eq!(pl["on"].as_array().map(Vec::len), Some(16));
     // Autumn: 100 quarters; the repeated 02:00 hour counts twice.
-    let tmp = Tmp::new("autumn");
+    let tmp = Tmp::new("relay", "autumn");
     let prices = tmp.join("prices");
     let c = config(&tmp, "");
     assert_eq!(day(&prices, "2026-10-24", 15, night), 96);
@@ -151,7 +151,7 @@ fn hourly_files_and_both_dst_days() {
 
 #[test]
 fn the_fallback_before_the_prices_and_the_safe_state_without_either() {
-    let tmp = Tmp::new("fallback");
+    let tmp = Tmp::new("relay", "fallback");
     let prices = tmp.join("prices");
     let c = config(&tmp, "");
     day(&prices, "2026-01-10", 15, night);
@@ -168,7 +168,7 @@ fn the_fallback_before_the_prices_and_the_safe_state_without_either() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(plan(&tmp)["from"], "prices");
     // Once a fallback window has begun it is kept, prices or not.
-    let tmp2 = Tmp::new("fallback-kept");
+    let tmp2 = Tmp::new("relay", "fallback-kept");
     let prices2 = tmp2.join("prices");
     let c2 = config(&tmp2, "");
     day(&prices2, "2026-01-10", 15, night);
@@ -179,7 +179,7 @@ fn the_fallback_before_the_prices_and_the_safe_state_without_either() {
     assert_eq!(plan(&tmp2)["from"], "fallback");
     assert_eq!(relay_on(&tmp2), Some(true), "01:30 is in the fallback hours");
     // No prices and no fallback: relay 2 goes to its safe state (on), exit 3.
-    let tmp3 = Tmp::new("safe");
+    let tmp3 = Tmp::new("relay", "safe");
     let c3 = config(&tmp3, "");
     let out = relay(
         &c3,
@@ -208,7 +208,7 @@ fn the_fallback_before_the_prices_and_the_safe_state_without_either() {
 
 #[test]
 fn a_hold_by_hand_beats_the_schedule() {
-    let tmp = Tmp::new("schedhold");
+    let tmp = Tmp::new("relay", "schedhold");
     let prices = tmp.join("prices");
     let c = config(&tmp, "");
     day(&prices, "2026-01-10", 15, night);

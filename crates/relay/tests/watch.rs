@@ -39,7 +39,7 @@ fn rule_events(tmp: &Tmp) -> Vec<(bool, i64, String)> {
 
 #[test]
 fn surplus_on_and_off_with_hysteresis() {
-    let tmp = Tmp::new("surplus");
+    let tmp = Tmp::new("relay", "surplus");
     let c = config(&tmp, "");
     let lines = stream(Meter::Dsmr5, T0, 12 * 60, &profile());
     let r = rules(&tmp, SURPLUS);
@@ -58,7 +58,7 @@ fn surplus_on_and_off_with_hysteresis() {
 
 #[test]
 fn minimum_on_time_holds_the_load() {
-    let tmp = Tmp::new("minon");
+    let tmp = Tmp::new("relay", "minon");
     let c = config(&tmp, "");
     let lines = stream(Meter::Dsmr5, T0, 14 * 60, &profile());
     let r = rules(&tmp, &format!("{SURPLUS}min_on = \"10m\"\n"));
@@ -73,7 +73,7 @@ fn minimum_on_time_holds_the_load() {
 
 #[test]
 fn a_gap_in_the_stream_gives_the_fail_safe_state() {
-    let tmp = Tmp::new("gap");
+    let tmp = Tmp::new("relay", "gap");
     let c = config(&tmp, "");
     let lines = stream(Meter::Dsmr5, T0, 10 * 60, &[-2000]);
     // Nothing from 4:00 to 8:00.
@@ -93,7 +93,7 @@ fn a_gap_in_the_stream_gives_the_fail_safe_state() {
 
 #[test]
 fn a_live_stream_that_stops_gives_the_fail_safe_state() {
-    let tmp = Tmp::new("live");
+    let tmp = Tmp::new("relay", "live");
     let c = config(&tmp, "");
     let lines = stream(Meter::Dsmr5, T0, 90, &[-2000]);
     let r = rules(&tmp, &format!("{SURPLUS}stale_after = \"2s\"\n"));
@@ -124,7 +124,7 @@ fn a_live_stream_that_stops_gives_the_fail_safe_state() {
 
 #[test]
 fn a_command_by_hand_beats_the_rules_until_its_hold_ends() {
-    let tmp = Tmp::new("hold");
+    let tmp = Tmp::new("relay", "hold");
     let c = config(&tmp, "");
     let out = relay(&c, &["--now", T0, "1", "off", "--for", "5m"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -142,7 +142,7 @@ fn a_command_by_hand_beats_the_rules_until_its_hold_ends() {
 
 #[test]
 fn capacity_sheds_the_charger_while_the_hour_heads_over() {
-    let tmp = Tmp::new("capacity");
+    let tmp = Tmp::new("relay", "capacity");
     let c = config(&tmp, "");
     // 3 kW for 20 minutes, then 500 W.
     let lines = stream(Meter::Dsmr5, T0, 25 * 60, &[vec![3000; 20], vec![500; 40]].concat());
@@ -160,7 +160,7 @@ fn capacity_sheds_the_charger_while_the_hour_heads_over() {
 
 #[test]
 fn an_import_only_list_breaks_no_export_condition() {
-    let tmp = Tmp::new("kaifa");
+    let tmp = Tmp::new("relay", "kaifa");
     let c = config(&tmp, "");
     // Kaifa's list 1 (every 2 s) has import only; list 2 (every 10 s) export.
     let lines = stream(Meter::KaifaNo, T0, 3 * 60, &[-2000]);
@@ -173,7 +173,7 @@ fn an_import_only_list_breaks_no_export_condition() {
 
 #[test]
 fn a_bad_rules_file_is_refused_at_start_with_its_line() {
-    let tmp = Tmp::new("badrules");
+    let tmp = Tmp::new("relay", "badrules");
     let c = config(&tmp, "");
     let r = rules(&tmp, &SURPLUS.replace("relay = 1", "relay = 7"));
     let out = relay(&c, &["watch", "--rules", &r], Some(b""));

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use han_testkit::names;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "0a1b2c3d-test-token";
@@ -40,7 +41,7 @@ fn near(got: f64, want: f64) {
 #[test]
 fn the_request_names_the_zone_and_the_local_day_and_the_files_hold_it() {
     let Some(dir) = prices_dir() else { return };
-    let tmp = Tmp::new("request");
+    let tmp = Tmp::new("spotprices", "request");
     let s = Server::start(
         &tmp,
         &[route(
@@ -102,7 +103,7 @@ fn the_request_names_the_zone_and_the_local_day_and_the_files_hold_it() {
 #[test]
 fn dst_days_have_92_and_100_quarters() {
     let Some(_) = prices_dir() else { return };
-    let tmp = Tmp::new("dst");
+    let tmp = Tmp::new("spotprices", "dst");
     let spring: Vec<f64> = (0..92).map(|i| 40.0 + i as f64).collect();
     let autumn: Vec<f64> = (0..100).map(|i| 10.0 + i as f64 / 4.0).collect();
     let normal: Vec<f64> = (0..96).map(|i| 20.0 + i as f64).collect();
@@ -160,7 +161,7 @@ fn dst_days_have_92_and_100_quarters() {
 #[test]
 fn nok_and_sek_are_converted_with_the_rate_before_the_auction() {
     let Some(dir) = prices_dir() else { return };
-    let tmp = Tmp::new("rates");
+    let tmp = Tmp::new("spotprices", "rates");
     let mut hourly = vec![50.0; 24];
     hourly[0] = 65.63;
     hourly[1] = -54.12;
@@ -227,7 +228,7 @@ fn nok_and_sek_are_converted_with_the_rate_before_the_auction() {
 #[test]
 fn the_all_in_price_with_grid_fees_taxes_vat_and_support() {
     let Some(dir) = prices_dir() else { return };
-    let tmp = Tmp::new("allin");
+    let tmp = Tmp::new("spotprices", "allin");
     // Quarters; the hour from 12:00 local alternates 100 and 300 (mean 200),
     // 23:00 is 50 throughout.
     let mut q = vec![80.0; 96];
@@ -299,7 +300,7 @@ fn the_all_in_price_with_grid_fees_taxes_vat_and_support() {
 #[test]
 fn acknowledgements_and_refusals_say_why_with_exit_3() {
     let Some(dir) = prices_dir() else { return };
-    let tmp = Tmp::new("ack");
+    let tmp = Tmp::new("spotprices", "ack");
     let s = Server::start(
         &tmp,
         &[
@@ -346,7 +347,7 @@ fn acknowledgements_and_refusals_say_why_with_exit_3() {
 #[test]
 fn network_errors_are_retried_then_exit_4() {
     let Some(dir) = prices_dir() else { return };
-    let tmp = Tmp::new("retry");
+    let tmp = Tmp::new("spotprices", "retry");
     let nl = dir.join("jarvis_NL_PT60M_A03-gap_2025-04-02.xml");
     let s = Server::start(
         &tmp,
@@ -386,7 +387,7 @@ fn network_errors_are_retried_then_exit_4() {
 #[test]
 fn a_failed_fetch_leaves_the_files_there_alone_and_tomorrow_is_never_today() {
     let Some(dir) = prices_dir() else { return };
-    let tmp = Tmp::new("untouched");
+    let tmp = Tmp::new("spotprices", "untouched");
     let nl = dir.join("jarvis_NL_PT60M_A03-gap_2025-04-02.xml");
     let ack = dir.join("jarvis_NL_ack_no-data_2023-02-20.xml");
     let s = Server::start(
@@ -429,7 +430,7 @@ fn a_failed_fetch_leaves_the_files_there_alone_and_tomorrow_is_never_today() {
 #[test]
 fn the_public_source_without_a_token_and_as_the_fallback() {
     let Some(dir) = prices_dir() else { return };
-    let tmp = Tmp::new("public");
+    let tmp = Tmp::new("spotprices", "public");
     let prices: Vec<f64> = (0..96).map(|i| 30.0 + i as f64 / 2.0).collect();
     let body = public_day(chrono_tz::Europe::Oslo, "NOK", at("2026-08-21T22:00:00Z"), 15, &prices);
     let public = save(&tmp, "no1.json", &body);
@@ -481,7 +482,7 @@ fn the_public_source_without_a_token_and_as_the_fallback() {
 #[test]
 fn de_lu_through_the_server_keeps_sequence_1() {
     let Some(dir) = prices_dir() else { return };
-    let tmp = Tmp::new("delu");
+    let tmp = Tmp::new("spotprices", "delu");
     let s = Server::start(
         &tmp,
         &[route(

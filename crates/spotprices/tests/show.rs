@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::webdriver::{Guard, browser_tools, phone_browser, serve_static};
 use common::*;
+use han_testkit::webdriver::{Guard, browser_tools, phone_browser, serve_static};
 use serde_json::{Value, json};
 
 const PHONE: (u32, u32) = (390, 844);
@@ -37,7 +37,7 @@ fn fetched(tmp: &Tmp) -> Option<(Server, std::path::PathBuf)> {
 
 #[test]
 fn the_table_marks_now_the_cheapest_and_the_dearest() {
-    let tmp = Tmp::new("table");
+    let tmp = Tmp::new("spotprices", "table");
     let Some((_s, c)) = fetched(&tmp) else { return };
     let out = run(&c, &["show", "--now", "2025-04-02T13:20:00+02:00"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -63,7 +63,7 @@ fn the_table_marks_now_the_cheapest_and_the_dearest() {
 
 #[test]
 fn json_has_the_day_and_its_marks() {
-    let tmp = Tmp::new("json");
+    let tmp = Tmp::new("spotprices", "json");
     let Some((_s, c)) = fetched(&tmp) else { return };
     let out = run(&c, &["show", "--date", "2025-04-02", "--json", "--now", "2025-04-02T13:20:00+02:00"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -95,7 +95,7 @@ fn prices_page_in_chromium() {
     if !browser_tools("prices.html") {
         return;
     }
-    let mut guard = Guard::new("prices_page");
+    let mut guard = Guard::new("spotprices", "prices_page");
     let Some((_s, c)) = fetched(&guard.dir) else { return };
     let site = guard.dir.join("site");
     std::fs::create_dir_all(&site).expect("site");

@@ -4,58 +4,18 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use han::{Config, Decoder, EventRef};
+pub use han_testkit::{Tmp, free_port, have, skip, wait_until};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_han-push");
 /// The longest any wait in the tests may take: generous for a loaded 2-core machine.
 pub const DEADLINE: Duration = Duration::from_secs(60);
-
-/// A temporary directory, removed at the end.
-pub struct Tmp(pub PathBuf);
-impl Tmp {
-    pub fn new(name: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("han-push-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        Tmp(p)
-    }
-    pub fn join(&self, s: &str) -> PathBuf {
-        self.0.join(s)
-    }
-}
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Says loudly that a test cannot run here, or fails under CI=true.
-pub fn skip(why: &str) {
-    if in_ci() {
-        panic!("{why} (CI=true: the test must run; scripts/test.sh installs what it needs)");
-    }
-    eprintln!("\n!!!!!!!! SKIPPED: {why} !!!!!!!!\n");
-}
-
-/// Whether a program is installed (else it was said: [`skip`]).
-pub fn have(program: &str, how: &[&str]) -> bool {
-    let found = Command::new(program).args(how).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
-    if !found {
-        skip(&format!("{program} is not installed"));
-    }
-    found
-}
 
 /// The corpus (`$HAN_CORPUS`, else `../shared/corpus` beside the workspace).
 pub fn corpus() -> Option<PathBuf> {
@@ -101,23 +61,6 @@ pub fn lines(corpus: &Path, capture: &str, times: &[DateTime<Utc>]) -> Vec<Strin
 /// `n` times from `start`, `step_ms` apart.
 pub fn times(start: &str, n: usize, step_ms: i64) -> Vec<DateTime<Utc>> {
     (0..n).map(|i| at(start) + chrono::Duration::milliseconds(step_ms * i as i64)).collect()
-}
-
-/// A port nothing listens on (bound and let go).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
-}
-
-/// Polls `f` until it gives something, up to [`DEADLINE`].
-pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(t) = f() {
-            return t;
-        }
-        assert!(start.elapsed() < DEADLINE, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// han-push running, its stdin held open, its stderr in a file.
@@ -166,7 +109,7 @@ impl Push {
 
     /// Waits until stderr says `text`.
     pub fn wait_said(&mut self, text: &str) {
-        wait_for(&format!("han-push to say {text:?}"), || {
+        wait_until(&format!("han-push to say {text:?}"), DEADLINE, || {
             if let Ok(Some(s)) = self.child.try_wait() {
                 panic!("han-push ended ({s}) before saying {text:?}: {}", self.stderr());
             }
@@ -177,7 +120,7 @@ impl Push {
     /// Closes stdin, waits for the end: the exit status and stderr.
     pub fn finish(mut self) -> (i32, String) {
         self.close();
-        let status = wait_for("han-push to end", || self.child.try_wait().expect("wait"));
+        let status = wait_until("han-push to end", DEADLINE, || self.child.try_wait().expect("wait"));
         (status.code().unwrap_or(-1), self.stderr())
     }
 }
@@ -228,7 +171,7 @@ impl Influxd {
             .expect("influxd runs");
         self.child = Some(child);
         let url = format!("{}/ping", self.url());
-        wait_for("influxd to answer /ping", || {
+        wait_until("influxd to answer /ping", DEADLINE, || {
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
                 let log = std::fs::read_to_string(self.dir.join("influxd.log")).unwrap_or_default();
                 panic!("influxd ended ({status}): {log}");
@@ -325,7 +268,7 @@ impl Recorder {
 
     /// Waits until `n` requests came.
     pub fn wait_requests(&self, n: usize) -> Vec<Value> {
-        wait_for(&format!("{n} requests"), || Some(self.requests()).filter(|r| r.len() >= n))
+        wait_until(&format!("{n} requests"), DEADLINE, || Some(self.requests()).filter(|r| r.len() >= n))
     }
 }
 

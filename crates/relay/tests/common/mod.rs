@@ -12,38 +12,9 @@ use han::{Config, Decoder, EventRef};
 use han_sim::{Meter, Options, Simulator};
 use serde_json::Value;
 
-#[path = "../../../han-log/tests/common/webdriver.rs"]
-pub mod webdriver;
+pub use han_testkit::Tmp;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_relay");
-
-/// The files of a folder, sorted.
-pub fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|r| r.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
-/// A folder removed at the end.
-pub struct Tmp(pub PathBuf);
-impl Tmp {
-    pub fn new(name: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("relay-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        Tmp(p)
-    }
-    pub fn join(&self, s: &str) -> PathBuf {
-        self.0.join(s)
-    }
-}
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 pub fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).expect("time").to_utc()
