@@ -6,12 +6,13 @@ mod common;
 
 use common::*;
 use han_sim::Meter;
+use han_testkit::Tmp;
 
 const OSLO: han::Tz = han::Tz::Europe__Oslo;
 
 #[test]
 fn hours_by_the_meter_clock_across_a_month_boundary() {
-    let t = Tmp::new("month");
+    let t = Tmp::new("maxpower", "month");
     let logs = t.join("log");
     // Kaifa: power every 2 s, registers at xx:00:10 stamped xx:00:00.
     let (lines, regs) = sim(Meter::KaifaNo, "2025-01-31T20:00:00+01:00", 8 * 3600);
@@ -84,7 +85,7 @@ fn the_autumn_day_has_25_hours_and_the_spring_day_23() {
         ("2025-10-26", "2025-10-26T00:00:00+02:00", "2025-10-26T23:59:00+01:00", 25),
         ("2025-03-30", "2025-03-30T00:00:00+01:00", "2025-03-30T23:59:00+02:00", 23),
     ] {
-        let t = Tmp::new(&format!("dst-{day}"));
+        let t = Tmp::new("maxpower", &format!("dst-{day}"));
         let logs = t.join("log");
         let (lines, regs) = sim(Meter::KaifaNo, start, hours * 3600 + 60);
         file_lines(&logs, OSLO, &lines);
@@ -127,7 +128,7 @@ fn month_by_hand(dir: &std::path::Path, days: u32, w: impl Fn(u32, u32) -> f64) 
 
 #[test]
 fn three_peaks_on_one_day_count_once_and_the_step_and_headroom() {
-    let t = Tmp::new("peaks");
+    let t = Tmp::new("maxpower", "peaks");
     let logs = t.join("log");
     // The 6th: 9, 8.5 and 8 kWh at 16, 17, 18; the 7th: 4 kWh at 17; the 8th: 5 kWh at 17; else 1 kWh.
     month_by_hand(&logs, 9, |day, hour| match (day, hour) {
@@ -171,7 +172,7 @@ fn three_peaks_on_one_day_count_once_and_the_step_and_headroom() {
 
 #[test]
 fn a_gap_is_reported_and_never_counted() {
-    let t = Tmp::new("gap");
+    let t = Tmp::new("maxpower", "gap");
     let logs = t.join("log");
     let mut lines = Vec::new();
     for min in 0..60 {
@@ -204,7 +205,7 @@ fn a_gap_is_reported_and_never_counted() {
 
 #[test]
 fn belgium_the_quarter_hour_peak_the_floor_and_the_12_month_mean() {
-    let t = Tmp::new("be");
+    let t = Tmp::new("maxpower", "be");
     let logs = t.join("log");
     let (lines, _) = sim(Meter::Fluvius, "2025-03-03T00:00:00+01:00", 20 * 3600);
     file_lines(&logs, han::Tz::Europe__Brussels, &lines);
@@ -242,7 +243,7 @@ fn belgium_the_quarter_hour_peak_the_floor_and_the_12_month_mean() {
 
 #[test]
 fn the_page_the_stored_limit_and_follow() {
-    let t = Tmp::new("page");
+    let t = Tmp::new("maxpower", "page");
     let logs = t.join("log");
     let (lines, _) = sim(Meter::KaifaNo, "2025-01-06T00:00:00+01:00", 18 * 3600);
     file_lines(&logs, OSLO, &lines);
@@ -328,7 +329,7 @@ fn several_threads_sum_as_one() {
             "Europe/Brussels",
         ),
     ] {
-        let t = Tmp::new(&format!("threads-{zone}").replace('/', "-"));
+        let t = Tmp::new("maxpower", &format!("threads-{zone}").replace('/', "-"));
         let logs = t.join("log");
         // Across midnight: the files of two or three days.
         // Received 1.5 s after sent: a reading without a clock at a file's start must
@@ -362,7 +363,7 @@ fn a_run_of_days_starts_with_the_clock_carried_from_the_day_before() {
     // One clock at 23:50:00, then 3.6 kW readings without one every 10 s, received
     // 5 s after the meter's time; filed by the time received, so the 16th's file
     // starts with clockless readings. Carried, 00:00-00:30 holds 1800 Wh exactly.
-    let t = Tmp::new("carry");
+    let t = Tmp::new("maxpower", "carry");
     let logs = t.join("log");
     let mut lines = Vec::new();
     let r0 = at("2025-01-15T22:50:05Z");
@@ -396,7 +397,7 @@ fn a_run_of_days_starts_with_the_clock_carried_from_the_day_before() {
 
 #[test]
 fn the_closed_days_sums_are_kept_and_read_again_when_a_day_changes() {
-    let t = Tmp::new("cache");
+    let t = Tmp::new("maxpower", "cache");
     let logs = t.join("log");
     let (lines, _) = sim(Meter::KaifaNo, "2025-01-05T22:00:00+01:00", 3 * 86400);
     // The last day's file grows later: keep its last lines back.
@@ -457,7 +458,7 @@ fn the_closed_days_sums_are_kept_and_read_again_when_a_day_changes() {
 
 #[test]
 fn steps_and_tariff_from_the_config_file() {
-    let t = Tmp::new("steps");
+    let t = Tmp::new("maxpower", "steps");
     let logs = t.join("log");
     // A minute reading at 1 kW; 4 kWh at 17:00 on the 6th; the 7th at 12:30 now.
     month_by_hand(&logs, 7, |day, hour| if (day, hour) == (6, 17) { 4000.0 } else { 1000.0 });
@@ -496,7 +497,7 @@ fn steps_and_tariff_from_the_config_file() {
 
 #[test]
 fn belgium_without_the_meter_peak_computes_it_and_counts_at_least_2_5_kw() {
-    let t = Tmp::new("be-computed");
+    let t = Tmp::new("maxpower", "be-computed");
     let logs = t.join("log");
     // A Belgian meter that sends its running quarter (1-0:1.4.0) but no month peak:
     // 1.2 kW all along, 2 kW from 10:15 to 10:30, on the 3rd of March.
@@ -530,7 +531,7 @@ fn belgium_without_the_meter_peak_computes_it_and_counts_at_least_2_5_kw() {
 
 #[test]
 fn follow_says_what_is_not_a_reading_and_goes_on() {
-    let t = Tmp::new("follow-bad");
+    let t = Tmp::new("maxpower", "follow-bad");
     let empty = t.join("log");
     std::fs::create_dir_all(&empty).unwrap();
     let (lines, _) = sim(Meter::KaifaNo, "2025-01-06T10:00:00+01:00", 1800);

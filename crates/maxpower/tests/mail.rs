@@ -8,9 +8,10 @@ mod common;
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
+use han_testkit::{Tmp, free_port, skip, wait_until};
 
 /// A Python that has aiosmtpd (Debian's python3-aiosmtpd is under /usr/bin).
 fn python() -> Option<&'static str> {
@@ -27,10 +28,6 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn start(py: &str, port: u16, maildir: &Path) -> Server {
     let child = Command::new(py)
         .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
@@ -39,11 +36,7 @@ fn start(py: &str, port: u16, maildir: &Path) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let until = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < until, "aiosmtpd did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until("aiosmtpd to listen", Duration::from_secs(20), || TcpStream::connect(("127.0.0.1", port)).ok());
     Server(child)
 }
 
@@ -64,11 +57,10 @@ fn plain(mail: &str) -> String {
 #[test]
 fn one_mail_per_breach_none_on_a_rerun_and_a_failed_one_later_once() {
     let Some(py) = python() else {
-        assert!(std::env::var_os("CI").is_none(), "CI needs aiosmtpd (python3-aiosmtpd)");
-        eprintln!("SKIPPED: no aiosmtpd (apt-get install python3-aiosmtpd)");
+        skip("no aiosmtpd (apt-get install python3-aiosmtpd)");
         return;
     };
-    let t = Tmp::new("mail");
+    let t = Tmp::new("maxpower", "mail");
     let logs = t.join("log");
     // A day by hand: 1 kW all day but 4 kW from 16:00 to 17:00 and 5 kW from 19:00 to 20:00.
     let mut lines = Vec::new();
@@ -147,10 +139,10 @@ fn one_mail_per_breach_none_on_a_rerun_and_a_failed_one_later_once() {
 #[test]
 fn early_warnings_once_per_hour_and_the_password_never_from_argv() {
     let Some(py) = python() else {
-        assert!(std::env::var_os("CI").is_none(), "CI needs aiosmtpd (python3-aiosmtpd)");
+        skip("no aiosmtpd (apt-get install python3-aiosmtpd)");
         return;
     };
-    let t = Tmp::new("early");
+    let t = Tmp::new("maxpower", "early");
     let logs = t.join("log");
     // 2 kW from 10:00, 4.5 kW from 10:30: at 10:40, 1.75 kWh so far, projected 3.25 kWh.
     let mut lines = Vec::new();
@@ -214,10 +206,10 @@ fn breach_day(logs: &Path) {
 #[test]
 fn starttls_and_implicit_tls_with_a_login() {
     let Some(py) = python() else {
-        assert!(std::env::var_os("CI").is_none(), "CI needs aiosmtpd (python3-aiosmtpd)");
+        skip("no aiosmtpd (apt-get install python3-aiosmtpd)");
         return;
     };
-    let t = Tmp::new("tls");
+    let t = Tmp::new("maxpower", "tls");
     // A CA of the test's own, and the server's certificate signed by it.
     let (ca, ca_key, cert, key, csr) =
         (t.join("ca.pem"), t.join("ca.key"), t.join("cert.pem"), t.join("key.pem"), t.join("req.csr"));
@@ -284,11 +276,9 @@ fn starttls_and_implicit_tls_with_a_login() {
             .spawn()
             .unwrap();
         let _server = Server(child);
-        let until = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < until, "the SMTP server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_until("the SMTP server to listen", Duration::from_secs(20), || {
+            TcpStream::connect(("127.0.0.1", port)).ok()
+        });
         let config = t.join(&format!("{mode}.toml"));
         let ca_pem = ca.clone();
         let write = |ca: bool| {
@@ -345,10 +335,10 @@ fn starttls_and_implicit_tls_with_a_login() {
 #[test]
 fn a_mail_before_the_hour_raises_the_step() {
     let Some(py) = python() else {
-        assert!(std::env::var_os("CI").is_none(), "CI needs aiosmtpd (python3-aiosmtpd)");
+        skip("no aiosmtpd (apt-get install python3-aiosmtpd)");
         return;
     };
-    let t = Tmp::new("step");
+    let t = Tmp::new("maxpower", "step");
     let logs = t.join("log");
     // The 14th: 4.5 kWh at 17:00 (step 2, 2-5 kWh/h, so far). The 15th: 6 kW from 10:00:
     // at 10:20, 2 kWh so far, heading for 6 kWh: the month's step would rise. No limit set.

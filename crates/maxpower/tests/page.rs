@@ -10,9 +10,9 @@
 
 mod common;
 
-use common::webdriver::{Guard, browser_tools, phone_browser, serve_static};
 use common::*;
 use han_sim::Meter;
+use han_testkit::webdriver::{Guard, browser_tools, phone_browser, serve_static};
 
 const STYLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/style.css");
 const SCREENSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/peaks-page.png");
@@ -23,7 +23,7 @@ fn peaks_page_in_chromium() {
     if !browser_tools("peaks.html") {
         return;
     }
-    let mut guard = Guard::new("peaks_page");
+    let mut guard = Guard::new("maxpower", "peaks_page");
     let site = guard.dir.join("site");
     let logs = guard.dir.join("log");
     let (lines, _) = sim(Meter::KaifaNo, "2025-01-06T00:00:00+01:00", 18 * 3600);

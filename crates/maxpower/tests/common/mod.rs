@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use chrono::{DateTime, Duration, Utc};
@@ -13,37 +13,6 @@ use han::{Config, Decoder, EventRef};
 use han_common::days::{Clock, Days};
 use han_common::line::Line;
 use han_sim::{Meter, Options, Simulator};
-
-#[path = "../../../han-log/tests/common/webdriver.rs"]
-pub mod webdriver;
-
-/// The files of a folder, sorted (for the browser test's failure note).
-pub fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|r| r.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
-/// A folder removed at the end.
-pub struct Tmp(pub PathBuf);
-impl Tmp {
-    pub fn new(name: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("maxpower-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Tmp(p)
-    }
-    pub fn join(&self, s: &str) -> PathBuf {
-        self.0.join(s)
-    }
-}
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 pub fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().to_utc()
