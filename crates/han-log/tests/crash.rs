@@ -9,7 +9,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{BIN, Tmp, names, sibling};
+use common::BIN;
+use han_testkit::{Tmp, names, sibling};
 
 /// The log's lines in day order (and whether the last file ended mid-line).
 fn logged(dir: &std::path::Path) -> (Vec<Vec<u8>>, bool) {
@@ -28,7 +29,7 @@ fn logged(dir: &std::path::Path) -> (Vec<Vec<u8>>, bool) {
 
 #[test]
 fn kill_9_loses_nothing_that_was_synced() {
-    let t = Tmp::new("kill9");
+    let t = Tmp::new("han-log-it", "kill9");
     let dir = t.join("log");
     let mut sim = Command::new(sibling("han-sim"))
         .args(["--meter", "dsmr5", "--count", "200000", "--seed", "9", "--start", "2025-03-30T23:59:00+02:00"])

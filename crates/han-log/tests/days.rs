@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{Tmp, lines, names, reading, run, stderr};
+use common::{lines, reading, run, stderr};
+use han_testkit::{Tmp, names};
 use serde_json::Value as Json;
 
 fn dir_args(t: &Tmp, tz: &str) -> Vec<String> {
@@ -18,7 +19,7 @@ fn as_strs(v: &[String]) -> Vec<&str> {
 
 #[test]
 fn midnight_and_summer_time_starting() {
-    let t = Tmp::new("spring");
+    let t = Tmp::new("han-log-it", "spring");
     // Amsterdam, 2025-03-30: 02:00 CET becomes 03:00 CEST, a 23-hour day.
     let times = [
         "2025-03-29T23:59:59+01:00",
@@ -51,7 +52,7 @@ fn midnight_and_summer_time_starting() {
 
 #[test]
 fn summer_time_ending_and_a_clock_that_goes_back() {
-    let t = Tmp::new("autumn");
+    let t = Tmp::new("han-log-it", "autumn");
     // Oslo, 2025-10-26: 03:00 CEST becomes 02:00 CET, a 25-hour day. Meters
     // without a stated offset (Aidon, Kaifa) send local times: 02:30 comes twice.
     let input: String = [
@@ -85,7 +86,7 @@ fn summer_time_ending_and_a_clock_that_goes_back() {
 
 #[test]
 fn receive_time_and_carried_meter_clock() {
-    let t = Tmp::new("received");
+    let t = Tmp::new("han-log-it", "received");
     // No meter clock: the receive time in Oslo (UTC+1 in winter).
     let a = reading(None, "2025-01-14T22:59:59.999Z", 1.0);
     let b = reading(None, "2025-01-14T23:00:00.000Z", 2.0);
@@ -102,7 +103,7 @@ fn receive_time_and_carried_meter_clock() {
     assert_eq!(lines(&log.join("2024-06-01.jsonl")).len(), 2, "0.5 s later is still June 1st");
     assert_eq!(lines(&log.join("2024-06-02.jsonl")).len(), 1, "2 s later is past midnight");
     // --clock received: everything by the receive time.
-    let t2 = Tmp::new("received2");
+    let t2 = Tmp::new("han-log-it", "received2");
     let mut args = dir_args(&t2, "Europe/Oslo");
     args.extend(["--clock".into(), "received".into()]);
     let out = run(&as_strs(&args), &input);
@@ -113,7 +114,7 @@ fn receive_time_and_carried_meter_clock() {
 
 #[test]
 fn bad_lines_are_skipped_and_said_files_only_grow() {
-    let t = Tmp::new("bad");
+    let t = Tmp::new("han-log-it", "bad");
     let log = t.join("log");
     std::fs::create_dir_all(&log).unwrap();
     let old = reading(Some("2025-02-01T08:00:00+01:00"), "2025-02-01T07:00:00.000Z", 1.0) + "\n";
@@ -133,7 +134,7 @@ fn bad_lines_are_skipped_and_said_files_only_grow() {
 
 #[test]
 fn a_torn_tail_is_cut_at_start_and_kept() {
-    let t = Tmp::new("torn");
+    let t = Tmp::new("han-log-it", "torn");
     let log = t.join("log");
     std::fs::create_dir_all(&log).unwrap();
     let whole = reading(Some("2025-02-01T08:00:00+01:00"), "2025-02-01T07:00:00.000Z", 1.0);
@@ -157,7 +158,7 @@ fn a_torn_tail_is_cut_at_start_and_kept() {
 
 #[test]
 fn csv_has_the_documented_columns() {
-    let t = Tmp::new("csv");
+    let t = Tmp::new("han-log-it", "csv");
     let mut args = dir_args(&t, "Europe/Oslo");
     args.push("--csv".into());
     let input = [
@@ -195,7 +196,7 @@ fn csv_has_the_documented_columns() {
 
 #[test]
 fn old_days_are_compressed_and_read_back() {
-    let t = Tmp::new("gzip");
+    let t = Tmp::new("han-log-it", "gzip");
     let log = t.join("log");
     std::fs::create_dir_all(&log).unwrap();
     let today = chrono::Local::now().date_naive();
@@ -231,7 +232,7 @@ fn iana_or_utc() -> String {
 
 #[test]
 fn the_web_folder_gets_the_page_and_its_data() {
-    let t = Tmp::new("www");
+    let t = Tmp::new("han-log-it", "www");
     let www = t.join("www");
     let mut args = dir_args(&t, "Europe/Oslo");
     args.extend(["--www".into(), www.display().to_string()]);
@@ -278,7 +279,7 @@ fn the_web_folder_gets_the_page_and_its_data() {
 
 #[test]
 fn settings_from_the_config_file_and_usage_errors() {
-    let t = Tmp::new("config");
+    let t = Tmp::new("han-log-it", "config");
     let cfg = t.join("config.toml");
     std::fs::write(
         &cfg,

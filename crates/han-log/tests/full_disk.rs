@@ -11,8 +11,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::mount::Mount;
-use common::{BIN, Tmp, lines, reading};
+use common::{BIN, lines, reading};
+use han_testkit::Tmp;
+use han_testkit::mount::Mount;
 
 /// Fills the filesystem of `dir` to the last byte.
 fn fill(dir: &Path) -> PathBuf {
@@ -93,7 +94,7 @@ fn assert_whole_and_in_order(path: &Path, want: &[String]) {
 
 #[test]
 fn a_full_disk_is_survived_and_storing_resumes() {
-    let t = Tmp::new("full");
+    let t = Tmp::new("han-log-it", "full");
     let Some(m) = Mount::tmpfs(&t.join("disk"), "256k") else { return };
     let log = m.0.join("log");
     std::fs::create_dir_all(&log).unwrap();
@@ -115,7 +116,7 @@ fn a_full_disk_is_survived_and_storing_resumes() {
 
 #[test]
 fn the_memory_bound_drops_new_readings_and_counts_them() {
-    let t = Tmp::new("bound");
+    let t = Tmp::new("han-log-it", "bound");
     let Some(m) = Mount::tmpfs(&t.join("disk"), "4m") else { return };
     let log = m.0.join("log");
     std::fs::create_dir_all(&log).unwrap();
@@ -141,7 +142,7 @@ fn the_memory_bound_drops_new_readings_and_counts_them() {
 
 #[test]
 fn a_read_only_mount_is_survived() {
-    let t = Tmp::new("ro");
+    let t = Tmp::new("han-log-it", "ro");
     let Some(m) = Mount::tmpfs(&t.join("disk"), "4m") else { return };
     let log = m.0.join("log");
     std::fs::create_dir_all(&log).unwrap();

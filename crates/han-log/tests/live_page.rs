@@ -20,13 +20,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
-use common::webdriver::{Driver, Guard, call, free_port, request, wait_for};
 use han_common::times::day_bounds;
 use han_common::tz::Tz;
+use han_testkit::webdriver::{CHROMEDRIVER, CHROMIUM, Driver, Guard, browser_tools, call, request};
+use han_testkit::{free_port, wait_ok};
 use serde_json::{Value, json};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const WWW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/");
 const SCREENSHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/live-page.png");
 /// The files han-log writes into the www folder besides its data.
@@ -40,11 +39,11 @@ const OSLO: Tz = Tz::Europe__Oslo;
 
 #[test]
 fn live_page_in_chromium() {
-    if !tools_present() {
+    if !browser_tools("the live page") {
         return;
     }
     let started = Instant::now();
-    let mut guard = Guard::new("live_page");
+    let mut guard = Guard::new("han-log-it", "live_page");
     let site = guard.dir.join("site");
     let www = site.join(SUB);
     fs::create_dir_all(www.join("data")).unwrap();
@@ -86,7 +85,7 @@ fn live_page_in_chromium() {
         .spawn()
         .expect("python3 -m http.server starts");
     guard.children.push(python);
-    wait_for("the static server", Duration::from_secs(15), || {
+    wait_ok("the static server", Duration::from_secs(15), || {
         match request(http_port, "GET", &format!("/{SUB}/index.html"), b"") {
             Ok((200, _)) => Ok(()),
             other => Err(format!("{other:?}")),
@@ -105,7 +104,7 @@ fn live_page_in_chromium() {
         .expect("chromedriver starts");
     guard.groups.push(chromedriver.id());
     guard.children.push(chromedriver);
-    wait_for("chromedriver", Duration::from_secs(20), || match call(wd_port, "GET", "/status", None) {
+    wait_ok("chromedriver", Duration::from_secs(20), || match call(wd_port, "GET", "/status", None) {
         Ok(v) if v["ready"] == json!(true) => Ok(()),
         other => Err(format!("{other:?}")),
     });
@@ -218,28 +217,6 @@ fn live_page_in_chromium() {
     assert!(!d.displayed("#stale"));
 
     eprintln!("live_page: browser ready after {startup:?}, all checks after {:?}", started.elapsed());
-}
-
-/// Chromium, chromedriver and python3 are there; if not: SKIPPED, or a failure in CI.
-fn tools_present() -> bool {
-    let mut missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER].into_iter().filter(|p| !Path::new(p).exists()).collect();
-    let python = Command::new("python3").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
-    if !python.is_ok_and(|s| s.success()) {
-        missing.push("python3");
-    }
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!(
-        "{} missing (apt-get install chromium chromium-driver python3; scripts/test.sh installs them): \
-         the live page was not tested in a browser",
-        missing.join(", ")
-    );
-    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-        panic!("{msg}");
-    }
-    eprintln!("\n!!!!!!!! SKIPPED: {msg} !!!!!!!!\n");
-    false
 }
 
 /// As han-log writes: the shared atomic write (temp file, fsync, rename).

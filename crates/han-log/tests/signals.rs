@@ -8,7 +8,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{BIN, Tmp, lines, reading};
+use common::{BIN, lines, reading};
+use han_testkit::Tmp;
 
 fn signal(pid: u32, sig: &str) {
     let ok = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap();
@@ -17,7 +18,7 @@ fn signal(pid: u32, sig: &str) {
 
 #[test]
 fn term_stores_everything_and_usr1_says_the_counters() {
-    let t = Tmp::new("signals");
+    let t = Tmp::new("han-log-it", "signals");
     let log = t.join("log");
     // A long sync interval: only the exit can have synced these.
     let mut child = Command::new(BIN)

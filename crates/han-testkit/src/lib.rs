@@ -1,10 +1,17 @@
 //! What the workspace's integration tests share: a temporary directory
 //! removed on drop, skipping loudly (or failing under `CI=true`), polling
-//! with a deadline, a free TCP port, the files of a folder; and in
-//! modules a WebDriver client for the browser tests ([`webdriver`]).
+//! with a deadline, a free TCP port, the files of a folder, the
+//! workspace's other binaries; and in modules the corpus ([`corpus`]), a
+//! socat pty pair ([`pty`]), a tmpfs ([`mount`]) and a WebDriver client for
+//! the browser tests ([`webdriver`]).
 //!
 //! A dev-dependency only: `han-testkit = { path = "../han-testkit" }`.
 
+pub mod corpus;
+#[cfg(unix)]
+pub mod mount;
+#[cfg(unix)]
+pub mod pty;
 #[cfg(unix)]
 pub mod webdriver;
 
@@ -118,4 +125,20 @@ pub fn names(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+/// The workspace binary `name` built beside the running test (in
+/// `target/debug`, the parent of the test's `deps`), when it was built.
+pub fn built(name: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().expect("the test's path");
+    let dir = exe.parent().and_then(Path::parent).expect("the test runs from target/PROFILE/deps");
+    let p = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    p.is_file().then_some(p)
+}
+
+/// [`built`], or a panic saying how to build it.
+pub fn sibling(name: &str) -> PathBuf {
+    built(name).unwrap_or_else(|| {
+        panic!("{name} is missing: run the workspace's tests (cargo test --workspace) or cargo build -p {name}")
+    })
 }

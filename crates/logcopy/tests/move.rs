@@ -2,29 +2,23 @@
 //! (needs root; skipped loudly where mounting is impossible, and a failure
 //! under CI=true).
 
-#[path = "../../han-log/tests/common/mount.rs"]
-#[allow(dead_code)]
-mod mount;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use mount::Mount;
+use han_testkit::in_ci;
+use han_testkit::mount::Mount;
 use sha2::{Digest, Sha256};
 
 const BIN: &str = env!("CARGO_BIN_EXE_logcopy");
 const NOW: &str = "2026-01-10T12:00:00+01:00";
 
-struct Tmp(PathBuf);
+/// A temp dir with `log` and `prices`; `usb` unmounted before it goes.
+struct Tmp(han_testkit::Tmp);
 impl Tmp {
     fn new(name: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("logcopy-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(p.join("log")).expect("log dir");
-        std::fs::create_dir_all(p.join("prices")).expect("prices dir");
-        Tmp(p)
+        Tmp(han_testkit::Tmp::with_dirs("logcopy", name, &["log", "prices"]))
     }
     fn join(&self, s: &str) -> PathBuf {
         self.0.join(s)
@@ -33,16 +27,12 @@ impl Tmp {
 impl Drop for Tmp {
     fn drop(&mut self) {
         Command::new("umount").arg("-l").arg(self.join("usb")).stderr(Stdio::null()).status().ok();
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
 fn usb(tmp: &Tmp, size: &str) -> Option<Mount> {
     let m = Mount::tmpfs(&tmp.join("usb"), size);
-    assert!(
-        m.is_some() || !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
-        "CI must be able to mount a tmpfs (root)"
-    );
+    assert!(m.is_some() || !in_ci(), "CI must be able to mount a tmpfs (root)");
     m
 }
 

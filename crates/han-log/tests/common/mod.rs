@@ -1,35 +1,12 @@
-//! What han-log's integration tests share: temp dirs, stream lines of
-//! chosen times, running the binary.
+//! What han-log's integration tests share: stream lines of chosen times,
+//! running the binary (temp dirs and the rest: han-testkit).
 #![allow(dead_code)]
-pub mod mount;
-pub mod webdriver;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_han-log");
-
-/// A fresh temp dir, removed on drop.
-pub struct Tmp(pub PathBuf);
-
-impl Tmp {
-    pub fn new(name: &str) -> Tmp {
-        let d = std::env::temp_dir().join(format!("han-log-it-{name}-{}", std::process::id()));
-        std::fs::remove_dir_all(&d).ok();
-        std::fs::create_dir_all(&d).unwrap();
-        Tmp(d)
-    }
-    pub fn join(&self, p: &str) -> PathBuf {
-        self.0.join(p)
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.0).ok();
-    }
-}
 
 /// A stream line: a meter time (or none), a receive time, a power.
 pub fn reading(meter_time: Option<&str>, received: &str, watts: f64) -> String {
@@ -59,15 +36,6 @@ pub fn run(args: &[&str], input: &str) -> Output {
     out
 }
 
-/// The files of a dir, sorted.
-pub fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|r| r.map(|e| e.unwrap().file_name().into_string().unwrap()).collect())
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 /// The lines of a file.
 pub fn lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
@@ -79,16 +47,4 @@ pub fn lines(path: &Path) -> Vec<String> {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// The directory of the workspace's binaries (han-sim, han-read), built by
-/// `cargo test --workspace` beside han-log.
-pub fn sibling(name: &str) -> PathBuf {
-    let p = Path::new(BIN).with_file_name(name);
-    assert!(
-        p.exists(),
-        "{} is missing: run the workspace's tests (cargo test --workspace) or cargo build -p {name}",
-        p.display()
-    );
-    p
 }
