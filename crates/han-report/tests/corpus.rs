@@ -3,20 +3,16 @@
 //! as han-read writes them, stored as han-log files them; totals by hand
 //! from the manifest.
 
-#[path = "../../han/tests/common/mod.rs"]
-mod corpus;
-
 use std::io::Write;
 use std::process::Command;
 
 use han::{Config, Decoder, EventRef};
+use han_testkit::{Tmp, corpus};
 
 #[test]
 fn aidon_list3_day_from_real_captures() {
-    let Some(dir) = corpus::corpus_dir() else { return };
-    let tmp = std::env::temp_dir().join(format!("han-report-corpus-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).expect("tmp");
+    let Some(dir) = corpus::dir() else { return };
+    let tmp = Tmp::new("han-report", "corpus");
     let mut day = std::fs::File::create(tmp.join("2025-12-14.jsonl")).expect("day file");
     for f in ["han/aidon-6534-list3-01.bin", "han/aidon-6534-list3-02.bin", "han/aidon-6534-list3-04.bin"] {
         let mut d = Decoder::new(Config { tz: Some(han::Tz::Europe__Oslo), ..Config::default() });
@@ -32,10 +28,10 @@ fn aidon_list3_day_from_real_captures() {
     }
     drop(day);
     let out = Command::new(env!("CARGO_BIN_EXE_han-report"))
-        .args(["summary", "--format", "json", "--tz", "Europe/Oslo", "--dir", tmp.to_str().expect("path")])
+        .args(["summary", "--format", "json", "--tz", "Europe/Oslo", "--dir", tmp.path().to_str().expect("path")])
         .output()
         .expect("runs");
-    let _ = std::fs::remove_dir_all(&tmp);
+    drop(tmp);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v["readings"], 3);

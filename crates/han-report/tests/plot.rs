@@ -37,7 +37,7 @@ const RED: &str = "#C62828";
 
 #[test]
 fn every_chart_holds_its_series() {
-    let tmp = Tmp::new("plot");
+    let tmp = Tmp::with_dirs("han-report", "plot", &["log"]);
     // 2026-01-05 and 06, and an hour more.
     sim(&tmp.join("log"), "2026-01-04T23:00:00Z", 49, &[vec![800; 30], vec![2400; 30]].concat());
     let day = plot(&tmp, "day", &["--date", "2026-01-05"]);

@@ -25,7 +25,7 @@ fn profile() -> Vec<i32> {
 
 #[test]
 fn energy_peaks_and_profile_by_hand() {
-    let tmp = Tmp::new("hand");
+    let tmp = Tmp::with_dirs("han-report", "hand", &["log"]);
     // Two whole Oslo days, 2026-01-05 and 06 (from 23:00 UTC), and an hour
     // more so the last hour is whole.
     sim(&tmp.join("log"), "2026-01-04T23:00:00Z", 49, &profile());
@@ -55,7 +55,7 @@ fn energy_peaks_and_profile_by_hand() {
 
 #[test]
 fn costs_with_hourly_and_quarter_prices() {
-    let tmp = Tmp::new("costs");
+    let tmp = Tmp::with_dirs("han-report", "costs", &["log"]);
     // A flat 1200 W: 1.2 kWh an hour, 0.3 a quarter.
     sim(&tmp.join("log"), "2026-01-04T23:00:00Z", 25, &[1200]);
     // Hourly: hour h costs h NOK/kWh (EUR/MWh x 10 / 1000 = NOK/kWh).
@@ -124,7 +124,7 @@ fn costs_with_hourly_and_quarter_prices() {
 
 #[test]
 fn gzipped_and_csv_logs_give_the_same_summary() {
-    let tmp = Tmp::new("forms");
+    let tmp = Tmp::with_dirs("han-report", "forms", &["log"]);
     let lines = sim(&tmp.join("log"), "2026-01-04T23:00:00Z", 30, &profile());
     let plain = report(&tmp.join("log"), &[]);
     // Read on one thread or several: the same summary.
@@ -183,7 +183,7 @@ fn gzipped_and_csv_logs_give_the_same_summary() {
 /// and said with its place; every good reading around it still counts.
 #[test]
 fn lines_that_are_not_readings_are_counted_and_said() {
-    let tmp = Tmp::new("skipped");
+    let tmp = Tmp::with_dirs("han-report", "skipped", &["log"]);
     let log = tmp.join("log");
     sim(&log, "2026-01-04T23:00:00Z", 6, &profile());
     let good = report(&log, &[]);

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -13,29 +13,12 @@ use han::{Config, Decoder, EventRef};
 use han_common::days::{Clock, Days};
 use han_common::line::Line;
 use han_sim::{Meter, Options, Simulator};
+pub use han_testkit::Tmp;
 use serde_json::Value;
 use spotprices::file::{Build, PriceFile};
 use spotprices::slots::Slot;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_han-report");
-
-pub struct Tmp(pub PathBuf);
-impl Tmp {
-    pub fn new(name: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("han-report-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(p.join("log")).expect("log dir");
-        Tmp(p)
-    }
-    pub fn join(&self, s: &str) -> PathBuf {
-        self.0.join(s)
-    }
-}
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 pub fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).expect("time").to_utc()
