@@ -4,89 +4,21 @@
 //! with one client stalled, one leaving and one coming late; han-read
 //! decodes the readings through it; usage errors and refusals.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use han_sim::{Frame, List, Meter, Options, Simulator};
+use han_testkit::pty::{self, Pair};
+use han_testkit::{Tmp, sibling, wait_ok, wait_until};
 
 const BIN: &str = env!("CARGO_BIN_EXE_han-bridge");
 /// How long any one thing may take on a loaded machine.
 const DEADLINE: Duration = Duration::from_secs(20);
-
-fn socat_available() -> bool {
-    let ok =
-        Command::new("socat").arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
-    if !ok {
-        let msg = "socat is not installed (scripts/test.sh installs it): han-bridge's pty tests did not run";
-        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!("{msg}");
-        }
-        eprintln!("!!!!!!!! {msg} !!!!!!!!");
-    }
-    ok
-}
-
-/// Polls `done` until it holds or the deadline passes.
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !done() {
-        assert!(t.elapsed() < DEADLINE, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-struct Tmp(PathBuf);
-impl Tmp {
-    fn new(name: &str) -> Tmp {
-        let p = std::env::temp_dir().join(format!("han-bridge-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("tmp dir");
-        Tmp(p)
-    }
-}
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A pty pair: the test writes `meter`, han-bridge opens `port`.
-struct Pair {
-    socat: Child,
-    meter: PathBuf,
-    port: PathBuf,
-}
-
-impl Pair {
-    fn start(dir: &Path) -> Pair {
-        let (meter, port) = (dir.join("meter"), dir.join("port"));
-        let socat = Command::new("socat")
-            .arg(format!("pty,raw,echo=0,link={}", meter.display()))
-            .arg(format!("pty,raw,echo=0,link={}", port.display()))
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("socat starts");
-        wait_until("socat's ptys", || meter.exists() && port.exists());
-        Pair { socat, meter, port }
-    }
-
-    fn meter(&self) -> File {
-        OpenOptions::new().write(true).open(&self.meter).expect("meter end opens")
-    }
-}
-
-impl Drop for Pair {
-    fn drop(&mut self) {
-        self.socat.kill().ok();
-        self.socat.wait().ok();
-    }
-}
 
 /// A running han-bridge and what it said on stderr.
 struct Bridge {
@@ -115,14 +47,10 @@ impl Bridge {
 
     /// Waits for a line of stderr containing `text`; that line.
     fn wait_for(&self, text: &str) -> String {
-        let t = Instant::now();
-        loop {
-            if let Some(l) = self.said.lock().expect("lines").iter().find(|l| l.contains(text)) {
-                return l.clone();
-            }
-            assert!(t.elapsed() < DEADLINE, "han-bridge never said {text:?}; it said:\n{}", self.said());
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_ok(&format!("han-bridge to say {text:?}"), DEADLINE, || {
+            let line = self.said.lock().expect("lines").iter().find(|l| l.contains(text)).cloned();
+            line.ok_or_else(|| format!("it said:\n{}", self.said()))
+        })
     }
 
     /// The address it listens on (`--listen 127.0.0.1:0` picks a free port).
@@ -146,14 +74,7 @@ impl Bridge {
         let pid = self.child.id().to_string();
         let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
         assert!(killed.success());
-        let t = Instant::now();
-        loop {
-            if let Some(s) = self.child.try_wait().expect("waits") {
-                return s;
-            }
-            assert!(t.elapsed() < DEADLINE, "han-bridge did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_until("han-bridge to stop on SIGTERM", DEADLINE, || self.child.try_wait().expect("waits"))
     }
 }
 
@@ -191,17 +112,10 @@ impl Reader {
 
     /// Waits until `n` bytes came.
     fn wait_len(&self, n: usize, who: &str, bridge: &Bridge) {
-        let t = Instant::now();
-        while self.len() < n {
-            let said = || bridge.said();
-            assert!(
-                t.elapsed() < DEADLINE,
-                "client {who} has {} of {n} bytes; han-bridge said:\n{}",
-                self.len(),
-                said()
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        wait_ok(&format!("client {who} to have {n} bytes"), DEADLINE, || {
+            let len = self.len();
+            if len >= n { Ok(()) } else { Err(format!("it has {len}; han-bridge said:\n{}", bridge.said())) }
+        });
     }
 
     /// Waits until `want.len()` bytes came; they must be `want`.
@@ -241,11 +155,11 @@ impl Meter2 {
 
 #[test]
 fn every_client_gets_every_byte_and_a_stalled_one_is_dropped() {
-    if !socat_available() {
+    if !pty::socat_available() {
         return;
     }
-    let tmp = Tmp::new("fanout");
-    let pair = Pair::start(&tmp.0);
+    let tmp = Tmp::new("han-bridge", "fanout");
+    let pair = Pair::start(tmp.path(), DEADLINE);
     let port = pair.port.to_str().expect("path");
     let flags = ["--baud", "2400", "--parity", "even", "--listen", "127.0.0.1:0", "--client-buffer", "64KiB", port];
     let bridge = Bridge::start(&flags);
@@ -257,7 +171,7 @@ fn every_client_gets_every_byte_and_a_stalled_one_is_dropped() {
     let stalled = bridge.connect();
     let stalled_addr = stalled.local_addr().expect("address");
 
-    let mut meter = Meter2 { end: pair.meter(), sent: Vec::new() };
+    let mut meter = Meter2 { end: pair.meter_end(), sent: Vec::new() };
     // Half the queue limit at a time, and the readers catch up in between:
     // they are never behind by more than that, however loaded the machine.
     let all = bytes(&frames(Meter::KaifaNo, None, 4000));
@@ -306,16 +220,16 @@ fn every_client_gets_every_byte_and_a_stalled_one_is_dropped() {
 
 #[test]
 fn auto_detects_an_encrypted_meter_without_its_key() {
-    if !socat_available() {
+    if !pty::socat_available() {
         return;
     }
-    let tmp = Tmp::new("auto");
-    let pair = Pair::start(&tmp.0);
+    let tmp = Tmp::new("han-bridge", "auto");
+    let pair = Pair::start(tmp.path(), DEADLINE);
     let bridge = Bridge::start(&["--listen", "127.0.0.1:0", pair.port.to_str().expect("path")]);
     bridge.wait_for("trying 2400 8E1 (--baud auto)");
     let c = Reader::new(bridge.connect());
     let key = [0x42; 16];
-    let mut meter = Meter2 { end: pair.meter(), sent: Vec::new() };
+    let mut meter = Meter2 { end: pair.meter_end(), sent: Vec::new() };
     meter.write(&bytes(&frames(Meter::KaifaNo, Some(key), 10)));
     // No key: no reading, but the frames' checksums hold.
     let kept = bridge.wait_for("give valid frames; keeping them");
@@ -324,28 +238,16 @@ fn auto_detects_an_encrypted_meter_without_its_key() {
     c.expect(&meter.sent, "c", &bridge);
 }
 
-/// The han-read binary beside this one, built by `cargo test --workspace`
-/// (or `-p han-read` with this crate).
-fn han_read() -> PathBuf {
-    let p = Path::new(BIN).with_file_name(format!("han-read{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        p.exists(),
-        "{} is missing: run cargo test -p han-read -p han-bridge, or cargo build -p han-read",
-        p.display()
-    );
-    p
-}
-
 #[test]
 fn han_read_decodes_the_readings_through_the_bridge() {
-    if !socat_available() {
+    if !pty::socat_available() {
         return;
     }
-    let tmp = Tmp::new("han-read");
-    let pair = Pair::start(&tmp.0);
+    let tmp = Tmp::new("han-bridge", "han-read");
+    let pair = Pair::start(tmp.path(), DEADLINE);
     let bridge = Bridge::start(&["--listen", "127.0.0.1:0", pair.port.to_str().expect("path")]);
     let addr = bridge.addr();
-    let mut read = Command::new(han_read())
+    let mut read = Command::new(sibling("han-read"))
         .env_remove("HAN_KEY")
         .env_remove("HAN_AUTH_KEY")
         .env_remove("HAN_TOOLS_CONFIG")
@@ -364,11 +266,13 @@ fn han_read_decodes_the_readings_through_the_bridge() {
     bridge.wait_for("connected (1 of at most 16)");
 
     let sent = frames(Meter::KaifaNo, None, 30);
-    let mut meter = pair.meter();
+    let mut meter = pair.meter_end();
     for f in &sent {
         meter.write_all(&f.bytes).expect("written");
     }
-    wait_until("30 readings from han-read", || lines.lock().expect("lines").len() >= sent.len());
+    wait_until("30 readings from han-read", DEADLINE, || {
+        (lines.lock().expect("lines").len() >= sent.len()).then_some(())
+    });
     std::thread::sleep(Duration::from_millis(200));
     let got = lines.lock().expect("lines").clone();
     read.kill().ok();
@@ -417,11 +321,11 @@ fn usage_errors_and_a_missing_device() {
 
 #[test]
 fn more_than_max_clients_are_refused() {
-    if !socat_available() {
+    if !pty::socat_available() {
         return;
     }
-    let tmp = Tmp::new("max");
-    let pair = Pair::start(&tmp.0);
+    let tmp = Tmp::new("han-bridge", "max");
+    let pair = Pair::start(tmp.path(), DEADLINE);
     // The device and the address from the config file.
     let config = tmp.0.join("config.toml");
     let text = format!("[han-bridge]\ndevice = {:?}\nlisten = \"127.0.0.1:0\"\nmax_clients = 1\n", pair.port);
@@ -436,7 +340,7 @@ fn more_than_max_clients_are_refused() {
     assert!(second.read_to_end(&mut rest).is_ok_and(|n| n == 0), "the refused client is closed at once");
 
     // The first still gets everything.
-    let mut meter = Meter2 { end: pair.meter(), sent: Vec::new() };
+    let mut meter = Meter2 { end: pair.meter_end(), sent: Vec::new() };
     meter.write(&bytes(&frames(Meter::Dsmr5, None, 5)));
     first.expect(&meter.sent, "first", &bridge);
     assert!(bridge.stop().success());
@@ -444,11 +348,11 @@ fn more_than_max_clients_are_refused() {
 
 #[test]
 fn clients_stay_while_the_port_is_unplugged_and_back() {
-    if !socat_available() {
+    if !pty::socat_available() {
         return;
     }
-    let tmp = Tmp::new("replug");
-    let pair = Pair::start(&tmp.0);
+    let tmp = Tmp::new("han-bridge", "replug");
+    let pair = Pair::start(tmp.path(), DEADLINE);
     let port = pair.port.to_str().expect("path").to_owned();
     let bridge = Bridge::start(&["--baud", "115200", "--listen", "127.0.0.1:0", &port]);
     let c = Reader::new(bridge.connect());
@@ -456,7 +360,7 @@ fn clients_stay_while_the_port_is_unplugged_and_back() {
     let (first, second) = telegrams.split_at(telegrams.len() / 2);
     let mut sent = Vec::new();
     {
-        let mut meter = Meter2 { end: pair.meter(), sent: Vec::new() };
+        let mut meter = Meter2 { end: pair.meter_end(), sent: Vec::new() };
         meter.write(first);
         c.expect(&meter.sent, "c", &bridge);
         sent.extend_from_slice(&meter.sent);
@@ -464,10 +368,10 @@ fn clients_stay_while_the_port_is_unplugged_and_back() {
     // The adapter is unplugged, and plugged in again: the port reopens, the client stays.
     drop(pair);
     bridge.wait_for("reopening");
-    let pair = Pair::start(&tmp.0);
+    let pair = Pair::start(tmp.path(), DEADLINE);
     let opened = || bridge.said.lock().expect("lines").iter().filter(|l| l.contains(&format!("opened {port}"))).count();
-    wait_until("the port reopened", || opened() >= 2);
-    let mut meter = Meter2 { end: pair.meter(), sent: Vec::new() };
+    wait_until("the port reopened", DEADLINE, || (opened() >= 2).then_some(()));
+    let mut meter = Meter2 { end: pair.meter_end(), sent: Vec::new() };
     meter.write(second);
     sent.extend_from_slice(&meter.sent);
     c.expect(&sent, "c", &bridge);

@@ -1,14 +1,12 @@
 //! han-read as a user runs it: every corpus capture through the binary,
 //! a concatenated stream with garbage, a TCP link that drops, exit codes.
 
-#[path = "../../han/tests/common/mod.rs"]
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use han_testkit::corpus;
 use serde_json::Value as Json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_han-read");
@@ -34,10 +32,10 @@ fn schema() -> jsonschema::JSONSchema {
 
 #[test]
 fn every_capture_prints_what_the_manifest_says() {
-    let Some(dir) = common::corpus_dir() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let schema = schema();
     let mut failures = Vec::new();
-    for e in common::manifest(&dir) {
+    for e in corpus::manifest(&dir) {
         let file = e["file"].as_str().expect("file");
         if file.starts_with("prices/") {
             continue;
@@ -66,7 +64,7 @@ fn every_capture_prints_what_the_manifest_says() {
         }
         if let Some(r) = got.first() {
             for (code, want) in e["expect"].as_object().expect("expect") {
-                if let Err(msg) = common::compare(want, r["obis"].get(code)) {
+                if let Err(msg) = corpus::compare(want, r["obis"].get(code)) {
                     problems.push(format!("{code}: {msg}"));
                 }
             }
@@ -87,9 +85,9 @@ fn every_capture_prints_what_the_manifest_says() {
 
 /// The valid unencrypted framed captures, concatenated with garbage.
 fn garbage_stream() -> Option<(Vec<u8>, usize)> {
-    let dir = common::corpus_dir()?;
+    let dir = corpus::dir()?;
     let (mut s, mut n, mut x) = (Vec::new(), 0, 12345u32);
-    for e in common::manifest(&dir) {
+    for e in corpus::manifest(&dir) {
         let framing = e["framing"].as_str().unwrap_or("");
         if e["valid"] != Json::Bool(true) || !e["key"].is_null() || ["llc", "apdu"].contains(&framing) {
             continue;
@@ -118,7 +116,7 @@ fn a_concatenated_stream_with_garbage_from_stdin() {
 
 #[test]
 fn tcp_link_that_drops_is_reconnected() {
-    let Some(dir) = common::corpus_dir() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let a = std::fs::read(dir.join("han/aidon-6534-list3-01.bin")).expect("capture");
     let b = std::fs::read(dir.join("p1/dsmr50-iskra-am550-01.txt")).expect("capture");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -164,7 +162,7 @@ fn tcp_link_that_drops_is_reconnected() {
 
 #[test]
 fn exit_codes_and_closed_stdout() {
-    let Some(dir) = common::corpus_dir() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let bad = Command::new(BIN).args(["--key", "1234", "-"]).output().expect("runs");
     assert_eq!(bad.status.code(), Some(2), "a bad key is bad usage");
     assert!(String::from_utf8_lossy(&bad.stderr).contains("32 hex digits"));
@@ -207,7 +205,7 @@ fn help_has_examples() {
 
 #[test]
 fn hexdump_and_structure_show_a_new_meter() {
-    let Some(dir) = common::corpus_dir() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let run = |flag: &str, file: &str, extra: &[&str]| {
         let out = Command::new(BIN).arg(flag).arg("-q").args(extra).arg(dir.join(file)).output().expect("runs");
         assert!(out.status.success());
@@ -243,7 +241,7 @@ fn hexdump_and_structure_show_a_new_meter() {
 
 #[test]
 fn a_full_disk_for_the_logs_loses_no_reading() {
-    let Some(dir) = common::corpus_dir() else { return };
+    let Some(dir) = corpus::dir() else { return };
     // /dev/full answers every write with ENOSPC, like a full disk.
     let out = Command::new(BIN)
         .args(["--raw-log", "/dev/full", "--bad-frames", "/dev/full"])
@@ -274,7 +272,7 @@ fn a_full_disk_for_the_logs_loses_no_reading() {
 
 #[test]
 fn keys_and_input_from_the_config_file() {
-    let Some(dir) = common::corpus_dir() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let tmp = std::env::temp_dir().join(format!("han-read-config-{}.toml", std::process::id()));
     let capture = dir.join("han/landisgyr-e450-gbt-enc-02.bin");
     std::fs::write(
@@ -329,7 +327,7 @@ fn the_shipped_samples_decode() {
 
 #[test]
 fn counters_on_sigusr1() {
-    let Some(dir) = common::corpus_dir() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let frame = std::fs::read(dir.join("han/aidon-6534-list3-01.bin")).expect("capture");
     let mut child =
         Command::new(BIN).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("runs");

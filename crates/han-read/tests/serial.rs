@@ -3,70 +3,15 @@
 //! auto`. Then socat is killed mid-stream and started again: han-read
 //! reopens the device by itself and loses no later frame.
 
-#[path = "../../han/tests/common/mod.rs"]
-mod common;
-
-use std::fs::OpenOptions;
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::io::{BufRead, BufReader};
+use std::process::{ChildStdout, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use han_testkit::pty::{self, Pair};
+use han_testkit::{Tmp, corpus};
 
 const BIN: &str = env!("CARGO_BIN_EXE_han-read");
-
-fn socat_available() -> bool {
-    let ok =
-        Command::new("socat").arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
-    if !ok {
-        let msg = "socat is not installed (scripts/test.sh installs it): serial tests did not run";
-        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!("{msg}");
-        }
-        eprintln!("!!!!!!!! {msg} !!!!!!!!");
-    }
-    ok
-}
-
-/// A pty pair: `meter` is the end the test writes, `port` the one han-read opens.
-struct Pair {
-    socat: Child,
-    meter: PathBuf,
-    port: PathBuf,
-}
-
-impl Pair {
-    fn start(dir: &Path) -> Pair {
-        let (meter, port) = (dir.join("meter"), dir.join("port"));
-        let socat = Command::new("socat")
-            .arg(format!("pty,raw,echo=0,link={}", meter.display()))
-            .arg(format!("pty,raw,echo=0,link={}", port.display()))
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("socat starts");
-        let t = Instant::now();
-        while !(meter.exists() && port.exists()) && t.elapsed() < Duration::from_secs(5) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        assert!(meter.exists() && port.exists(), "socat made no ptys");
-        Pair { socat, meter, port }
-    }
-
-    fn send(&self, bytes: &[u8]) {
-        let mut f = OpenOptions::new().write(true).open(&self.meter).expect("meter end opens");
-        // Send in small pieces, as a UART would.
-        for c in bytes.chunks(64) {
-            f.write_all(c).expect("written");
-            f.flush().ok();
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    }
-
-    fn stop(mut self) {
-        self.socat.kill().ok();
-        self.socat.wait().ok();
-    }
-}
 
 /// Lines from han-read's stdout, arriving on a channel.
 fn lines(stdout: ChildStdout) -> mpsc::Receiver<serde_json::Value> {
@@ -87,17 +32,16 @@ fn next(rx: &mpsc::Receiver<serde_json::Value>) -> serde_json::Value {
 
 #[test]
 fn pty_with_auto_settings_survives_the_device_vanishing() {
-    let Some(dir) = common::corpus_dir() else { return };
-    if !socat_available() {
+    let Some(dir) = corpus::dir() else { return };
+    if !pty::socat_available() {
         return;
     }
-    let tmp = std::env::temp_dir().join(format!("han-read-serial-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).expect("tmp dir");
+    let tmp = Tmp::new("han-read", "serial");
     let aidon = std::fs::read(dir.join("han/aidon-6534-list3-01.bin")).expect("capture");
     let kamstrup = std::fs::read(dir.join("han/kamstrup-omnipower-no-list2-01.bin")).expect("capture");
     let dsmr = std::fs::read(dir.join("p1/dsmr50-iskra-am550-01.txt")).expect("capture");
 
-    let pair = Pair::start(&tmp);
+    let pair = Pair::start(tmp.path(), Duration::from_secs(5));
     let mut child =
         Command::new(BIN).arg(&pair.port).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("han-read runs");
     let rx = lines(child.stdout.take().expect("stdout"));
@@ -113,7 +57,7 @@ fn pty_with_auto_settings_survives_the_device_vanishing() {
     pair.stop();
     std::thread::sleep(Duration::from_millis(1500));
     // ... and plugged in again: han-read reopens it and reads on.
-    let pair = Pair::start(&tmp);
+    let pair = Pair::start(tmp.path(), Duration::from_secs(5));
     std::thread::sleep(Duration::from_millis(3000));
     pair.send(&kamstrup);
     pair.send(&aidon);
@@ -123,21 +67,19 @@ fn pty_with_auto_settings_survives_the_device_vanishing() {
     child.kill().ok();
     child.wait().ok();
     pair.stop();
-    std::fs::remove_dir_all(&tmp).ok();
 }
 
 #[test]
 fn pty_with_fixed_settings() {
-    let Some(dir) = common::corpus_dir() else { return };
-    if !socat_available() {
+    let Some(dir) = corpus::dir() else { return };
+    if !pty::socat_available() {
         return;
     }
     let dsmr = std::fs::read(dir.join("p1/dsmr50-iskra-am550-01.txt")).expect("capture");
     let kaifa = std::fs::read(dir.join("han/kaifa-ma304h3e-list2-01.bin")).expect("capture");
     for (flags, bytes) in [(&["--baud", "2400", "--parity", "even"][..], &kaifa), (&["--baud", "115200"][..], &dsmr)] {
-        let tmp = std::env::temp_dir().join(format!("han-read-fixed-{}-{}", std::process::id(), flags[1]));
-        std::fs::create_dir_all(&tmp).expect("tmp dir");
-        let pair = Pair::start(&tmp);
+        let tmp = Tmp::new("han-read", &format!("fixed-{}", flags[1]));
+        let pair = Pair::start(tmp.path(), Duration::from_secs(5));
         let mut child = Command::new(BIN)
             .args(flags)
             .arg("--once")
@@ -154,6 +96,5 @@ fn pty_with_fixed_settings() {
         let status = child.wait().expect("ends");
         assert!(status.success(), "{flags:?}: --once ends with 0");
         pair.stop();
-        std::fs::remove_dir_all(&tmp).ok();
     }
 }
