@@ -4,8 +4,10 @@
 //! `--uninstall` keeping the data.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+use han_testkit::Tmp;
 
 const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 const BINS: [&str; 10] = [
@@ -20,13 +22,6 @@ const BINS: [&str; 10] = [
     "han-bridge",
     "han-push",
 ];
-
-struct Tmp(PathBuf);
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn install(root: &Path, from: &Path, extra: &[&str]) -> Output {
     Command::new("bash")
@@ -68,8 +63,7 @@ fn snapshot(dir: &Path) -> Vec<String> {
 
 #[test]
 fn install_twice_then_uninstall() {
-    let tmp = Tmp(std::env::temp_dir().join(format!("han-install-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&tmp.0);
+    let tmp = Tmp::new("han", "install");
     let (root, from) = (tmp.0.join("root"), tmp.0.join("bins"));
     std::fs::create_dir_all(&from).expect("bins");
     // The binaries to install (prebuilt, as --from takes them).

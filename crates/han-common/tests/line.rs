@@ -4,11 +4,9 @@
 //! with keys in any order, nested values full of brackets and quotes
 //! inside strings, escapes and white space.
 
-#[path = "../../han/tests/common/mod.rs"]
-mod common;
-
 use han::{Config, Decoder, EventRef};
 use han_common::line::{Fields, Line, QUANTITIES, Value};
+use han_testkit::corpus;
 use proptest::prelude::*;
 use serde_json::{Value as Json, json};
 
@@ -49,9 +47,9 @@ fn check(text: &str, l: &Line<'_>) -> Result<(), String> {
 
 #[test]
 fn every_corpus_reading_reads_back() {
-    let Some(dir) = common::corpus_dir() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let mut lines = 0;
-    for entry in common::manifest(&dir) {
+    for entry in corpus::manifest(&dir) {
         let file = entry["file"].as_str().unwrap();
         if file.starts_with("prices/") {
             continue;
@@ -59,8 +57,8 @@ fn every_corpus_reading_reads_back() {
         let bytes = std::fs::read(dir.join(file)).unwrap();
         for tz in [None, Some(han::Tz::Europe__Oslo)] {
             let cfg = Config {
-                key: common::key(&entry["key"]),
-                auth_key: common::key(&entry["auth_key"]),
+                key: corpus::key(&entry["key"]),
+                auth_key: corpus::key(&entry["auth_key"]),
                 tz,
                 ..Config::default()
             };

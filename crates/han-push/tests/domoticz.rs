@@ -41,7 +41,7 @@ fn updates(reqs: &[Value]) -> Vec<(String, String)> {
 }
 
 fn ready() -> Option<std::path::PathBuf> {
-    let c = corpus()?;
+    let c = corpus::dir()?;
     have("python3", &["--version"]).then_some(c)
 }
 

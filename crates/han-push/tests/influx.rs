@@ -33,7 +33,7 @@ fn create(s: &Influxd, db: &str) {
 
 #[test]
 fn points_are_written_and_read_back_with_their_values_and_times() {
-    let (Some(c), true) = (corpus(), influxd_here()) else { return };
+    let (Some(c), true) = (corpus::dir(), influxd_here()) else { return };
     let tmp = Tmp::new("han-push", "written");
     let s = Influxd::start(&tmp.join("influx"), free_port());
     create(&s, "han");
@@ -122,7 +122,7 @@ fn points_are_written_and_read_back_with_their_values_and_times() {
 
 #[test]
 fn readings_wait_while_the_server_is_away_and_are_delivered_when_it_is_back() {
-    let (Some(c), true) = (corpus(), influxd_here()) else { return };
+    let (Some(c), true) = (corpus::dir(), influxd_here()) else { return };
     let tmp = Tmp::new("han-push", "away");
     let mut s = Influxd::start(&tmp.join("influx"), free_port());
     create(&s, "han");
@@ -146,7 +146,7 @@ fn readings_wait_while_the_server_is_away_and_are_delivered_when_it_is_back() {
 
 #[test]
 fn a_buffer_too_small_keeps_the_newest_and_says_what_it_dropped() {
-    let (Some(c), true) = (corpus(), influxd_here()) else { return };
+    let (Some(c), true) = (corpus::dir(), influxd_here()) else { return };
     let tmp = Tmp::new("han-push", "small");
     let mut s = Influxd::start(&tmp.join("influx"), free_port());
     create(&s, "han");
@@ -173,7 +173,7 @@ fn a_buffer_too_small_keeps_the_newest_and_says_what_it_dropped() {
 
 #[test]
 fn influxdb_2_requests_have_the_org_bucket_token_and_line_protocol() {
-    let Some(c) = corpus() else { return };
+    let Some(c) = corpus::dir() else { return };
     if !have("python3", &["--version"]) {
         return;
     }
@@ -231,7 +231,7 @@ fn influxdb_2_requests_have_the_org_bucket_token_and_line_protocol() {
 
 #[test]
 fn influxdb_1_login_from_the_config_file_as_basic_auth() {
-    let Some(c) = corpus() else { return };
+    let Some(c) = corpus::dir() else { return };
     if !have("python3", &["--version"]) {
         return;
     }

@@ -16,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use common::*;
+use han_testkit::skip;
 use serde_json::Value;
 
 const MOSQUITTO: &str = "/usr/sbin/mosquitto";
@@ -251,7 +252,7 @@ fn config_topic(meter: &str, q: &str) -> String {
 
 #[test]
 fn discovery_states_and_availability() {
-    let (Some(c), true) = (corpus(), here()) else { return };
+    let (Some(c), true) = (corpus::dir(), here()) else { return };
     let tmp = Tmp::new("han-push", "mqtt-discovery");
     let b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
     let sub = Sub::start(&b, &[]);
@@ -345,7 +346,7 @@ fn discovery_states_and_availability() {
 
 #[test]
 fn a_replay_faster_than_the_broker_loses_nothing() {
-    let (Some(c), true) = (corpus(), here()) else { return };
+    let (Some(c), true) = (corpus::dir(), here()) else { return };
     let tmp = Tmp::new("han-push", "mqtt-replay");
     let b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
     let sub = Sub::start(&b, &[]);
@@ -364,7 +365,7 @@ fn a_replay_faster_than_the_broker_loses_nothing() {
 
 #[test]
 fn the_last_will_says_offline_when_han_push_is_killed() {
-    let (Some(c), true) = (corpus(), here()) else { return };
+    let (Some(c), true) = (corpus::dir(), here()) else { return };
     let tmp = Tmp::new("han-push", "mqtt-will");
     let b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
     let sub = Sub::start(&b, &[]);
@@ -381,7 +382,7 @@ fn the_last_will_says_offline_when_han_push_is_killed() {
 
 #[test]
 fn a_password_from_the_environment_or_the_config_file_and_refusals() {
-    let (Some(c), true) = (corpus(), here()) else { return };
+    let (Some(c), true) = (corpus::dir(), here()) else { return };
     let tmp = Tmp::new("han-push", "mqtt-login");
     let pw = tmp.join("passwords");
     let made = Command::new("mosquitto_passwd")
@@ -439,7 +440,7 @@ fn a_password_from_the_environment_or_the_config_file_and_refusals() {
 
 #[test]
 fn tls_with_a_private_ca() {
-    let (Some(c), true) = (corpus(), here() && have("openssl", &["version"])) else { return };
+    let (Some(c), true) = (corpus::dir(), here() && have("openssl", &["version"])) else { return };
     let tmp = Tmp::new("han-push", "mqtt-tls");
     let p = |name: &str| tmp.join(name).display().to_string();
     std::fs::write(tmp.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").expect("ext");
@@ -487,7 +488,7 @@ fn tls_with_a_private_ca() {
 
 #[test]
 fn the_broker_restarts_in_the_middle_of_a_stream() {
-    let (Some(c), true) = (corpus(), here()) else { return };
+    let (Some(c), true) = (corpus::dir(), here()) else { return };
     let tmp = Tmp::new("han-push", "mqtt-restart");
     let mut b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
     let sub = Sub::start(&b, &[]);
@@ -529,7 +530,7 @@ fn the_broker_restarts_in_the_middle_of_a_stream() {
 
 #[test]
 fn a_small_buffer_drops_the_oldest_and_says_how_many() {
-    let (Some(c), true) = (corpus(), here()) else { return };
+    let (Some(c), true) = (corpus::dir(), here()) else { return };
     let tmp = Tmp::new("han-push", "mqtt-drops");
     let mut b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
     let sub = Sub::start(&b, &[]);

@@ -5,7 +5,6 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -40,13 +39,6 @@ fn same_seed_and_start_same_bytes() {
     assert_eq!(readings.len(), 5);
 }
 
-/// The han-read binary beside this one, when the workspace built it.
-fn han_read() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_BIN_EXE_han-sim"))
-        .with_file_name(format!("han-read{}", std::env::consts::EXE_SUFFIX));
-    p.is_file().then_some(p)
-}
-
 #[test]
 fn pipes_into_han_read() {
     let out = run(DSMR5);
@@ -56,7 +48,7 @@ fn pipes_into_han_read() {
     let times: Vec<String> = readings.iter().map(|r| r.meter_time.unwrap().to_string()).collect();
     assert_eq!(times[0], "2025-01-15T10:00:00+01:00");
     assert_eq!(times[4], "2025-01-15T10:00:04+01:00");
-    let Some(bin) = han_read() else {
+    let Some(bin) = han_testkit::built("han-read") else {
         eprintln!("han-read is not built beside han-sim: skipping the pipe check (the library decode passed)");
         return;
     };

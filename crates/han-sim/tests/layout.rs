@@ -15,9 +15,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{at, corpus};
+use common::at;
 use han::axdr::{Data, Tree, decode_into};
 use han_sim::{Frame, List, Meter, Options, Simulator};
+use han_testkit::corpus;
 
 /// One element of the A-XDR walk.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,7 +140,7 @@ fn same(what: &str, sim: &HanLayout, real: &HanLayout) {
 
 #[test]
 fn aidon_no() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let l1 = han_layout(&frame_of(Meter::AidonNo, List::List1).bytes);
     let l2 = han_layout(&frame_of(Meter::AidonNo, List::List2).bytes);
     let l3 = han_layout(&frame_of(Meter::AidonNo, List::List3).bytes);
@@ -165,7 +166,7 @@ fn aidon_no() {
 
 #[test]
 fn kaifa_no() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let l1 = han_layout(&frame_of(Meter::KaifaNo, List::List1).bytes);
     let l2 = han_layout(&frame_of(Meter::KaifaNo, List::List2).bytes);
     let l3 = han_layout(&frame_of(Meter::KaifaNo, List::List3).bytes);
@@ -201,7 +202,7 @@ fn kaifa_no() {
 
 #[test]
 fn kamstrup_no() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let l1 = han_layout(&frame_of(Meter::KamstrupNo, List::List1).bytes);
     let l2 = han_layout(&frame_of(Meter::KamstrupNo, List::List2).bytes);
     for f in [
@@ -217,7 +218,7 @@ fn kamstrup_no() {
 
 #[test]
 fn aidon_se() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let l = han_layout(&frame_of(Meter::AidonSe, List::List1).bytes);
     let f = "han/aidon-se-list-01.bin";
     same(f, &l, &han_layout(&capture(&dir, f)));
@@ -244,7 +245,7 @@ fn p1_layout(t: &[u8]) -> (String, Vec<(String, Vec<String>)>) {
 }
 
 fn p1(meter: Meter, file: &str) {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let sim = p1_layout(&frame_of(meter, List::Telegram).bytes);
     let real = p1_layout(&capture(&dir, file));
     assert_eq!(sim.0, real.0, "{file}: header");

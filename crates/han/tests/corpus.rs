@@ -1,15 +1,14 @@
 //! Every capture of the corpus through the streaming decoder, compared with
 //! the manifest: values, meter time, number of readings, rejections.
 
-mod common;
-
 use han::{Config, Decoder, Event};
+use han_testkit::corpus;
 use serde_json::Value as Json;
 
 /// Decodes a whole capture; returns readings as JSON and error kinds.
 fn decode_file(bytes: &[u8], entry: &Json) -> (Vec<Json>, Vec<String>) {
     let cfg =
-        Config { key: common::key(&entry["key"]), auth_key: common::key(&entry["auth_key"]), ..Config::default() };
+        Config { key: corpus::key(&entry["key"]), auth_key: corpus::key(&entry["auth_key"]), ..Config::default() };
     let mut d = Decoder::new(cfg);
     d.push(bytes);
     d.finish();
@@ -25,9 +24,9 @@ fn decode_file(bytes: &[u8], entry: &Json) -> (Vec<Json>, Vec<String>) {
 
 #[test]
 fn every_capture_decodes_as_the_manifest_says() {
-    let Some(dir) = common::corpus_dir() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let mut failures = Vec::new();
-    let entries = common::manifest(&dir);
+    let entries = corpus::manifest(&dir);
     for entry in &entries {
         let file = entry["file"].as_str().expect("file");
         if file.starts_with("prices/") {
@@ -55,7 +54,7 @@ fn every_capture_decodes_as_the_manifest_says() {
                 problems.push(format!("framing {} want {want_framing}", r["framing"]));
             }
             for (code, want) in entry["expect"].as_object().expect("expect") {
-                if let Err(e) = common::compare(want, r["obis"].get(code)) {
+                if let Err(e) = corpus::compare(want, r["obis"].get(code)) {
                     problems.push(format!("{code}: {e}"));
                 }
             }

@@ -4,25 +4,9 @@
 //! The corpus is read at run time from `$HAN_CORPUS`, else `../shared/corpus`
 //! next to the workspace root.
 
-use std::path::PathBuf;
-
 use han::{Obis, Value};
+use han_testkit::corpus;
 use serde_json::Value as Json;
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("HAN_CORPUS") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    if dir.join("manifest.json").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CORPUS MISSING: no manifest.json in {} (set HAN_CORPUS)", dir.display());
-    }
-    eprintln!("warning: corpus not found at {} (set HAN_CORPUS); skipping the DSMR corpus test", dir.display());
-    None
-}
 
 /// Unit to (base unit, factor to base), case-insensitive.
 fn base_unit(u: &str) -> (String, f64) {
@@ -79,7 +63,7 @@ fn check(reading: &han::Reading, key: &str, want: &Json) -> Result<(), String> {
 
 #[test]
 fn dsmr_corpus() {
-    let Some(dir) = corpus_dir() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let manifest: Json = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("read manifest"))
         .expect("manifest is JSON");
     let entries = manifest.as_array().expect("manifest is a list");

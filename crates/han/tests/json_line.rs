@@ -2,10 +2,9 @@
 //! document as the `Serialize` implementation, on every corpus reading and
 //! on simulated frames, and one line each.
 
-mod common;
-
 use chrono::TimeZone;
 use han::{Config, Decoder, Event};
+use han_testkit::corpus;
 use serde_json::Value as Json;
 
 fn check(bytes: &[u8], cfg: Config, what: &str) -> usize {
@@ -46,14 +45,14 @@ fn same_document_as_serde() {
             total += check(&make(i), Config::default(), "sample");
         }
     }
-    let Some(dir) = common::corpus_dir() else { return };
-    for e in common::manifest(&dir) {
+    let Some(dir) = corpus::dir() else { return };
+    for e in corpus::manifest(&dir) {
         let file = e["file"].as_str().expect("file");
         if file.starts_with("prices/") {
             continue;
         }
         let bytes = std::fs::read(dir.join(file)).expect("capture");
-        let cfg = Config { key: common::key(&e["key"]), auth_key: common::key(&e["auth_key"]), ..Config::default() };
+        let cfg = Config { key: corpus::key(&e["key"]), auth_key: corpus::key(&e["auth_key"]), ..Config::default() };
         total += check(&bytes, cfg.clone(), file);
         let oslo = Config { tz: Some(han::Tz::Europe__Oslo), ..cfg };
         total += check(&bytes, oslo, file);

@@ -3,8 +3,7 @@
 //! rejects broken lines; the schema and `docs/stream.md` name every
 //! normalised quantity.
 
-mod common;
-
+use han_testkit::corpus;
 use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
@@ -96,15 +95,15 @@ fn sample() -> Json {
 
 #[test]
 fn every_corpus_reading_matches_the_schema() {
-    let Some(dir) = common::corpus_dir() else { return };
+    let Some(dir) = corpus::dir() else { return };
     let schema = compile(&schema_json());
     let mut checked = 0usize;
     let mut failures = Vec::new();
-    for entry in common::manifest(&dir) {
+    for entry in corpus::manifest(&dir) {
         let file = entry["file"].as_str().expect("manifest entry has a file");
         let bytes = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         let cfg =
-            Config { key: common::key(&entry["key"]), auth_key: common::key(&entry["auth_key"]), ..Config::default() };
+            Config { key: corpus::key(&entry["key"]), auth_key: corpus::key(&entry["auth_key"]), ..Config::default() };
         // Once as is, once with a time zone so that naive meter clocks get
         // an offset: both forms must validate.
         let zoned = Config { tz: Some(chrono_tz::Europe::Oslo), ..cfg.clone() };

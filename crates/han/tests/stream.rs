@@ -3,9 +3,8 @@
 //! a time, cut short, and bit-flipped. Every intact frame comes out, in
 //! order, and nothing else does.
 
-mod common;
-
 use han::{Config, Decoder, Event};
+use han_testkit::corpus;
 use serde_json::Value as Json;
 
 /// A capture in the stream: its bytes and the readings it gives alone.
@@ -38,9 +37,9 @@ fn run(chunks: &[&[u8]]) -> (Vec<String>, usize) {
 
 /// The valid, unencrypted captures that are framed (not bare PDUs).
 fn pieces() -> Option<Vec<Piece>> {
-    let dir = common::corpus_dir()?;
+    let dir = corpus::dir()?;
     let mut v = Vec::new();
-    for e in common::manifest(&dir) {
+    for e in corpus::manifest(&dir) {
         let framing = e["framing"].as_str().unwrap_or("");
         if e["valid"] != Json::Bool(true)
             || !e["key"].is_null()

@@ -4,8 +4,7 @@
 //! message in it (framed again so that its checksum holds), and on random
 //! sequences of changed sample frames.
 
-mod common;
-
+use han_testkit::corpus;
 use std::sync::{Arc, Mutex};
 
 use han::encode::{hdlc_push, samples};
@@ -89,8 +88,8 @@ fn seen(cfg: &Config, stream: &[u8], pick: fn(Seen<'_>) -> Option<Vec<u8>>) -> V
 }
 
 fn corpus() -> Vec<(String, Config, Vec<u8>)> {
-    let Some(dir) = common::corpus_dir() else { return Vec::new() };
-    common::manifest(&dir)
+    let Some(dir) = corpus::dir() else { return Vec::new() };
+    corpus::manifest(&dir)
         .iter()
         .filter_map(|e: &Json| {
             let file = e["file"].as_str()?;
@@ -98,7 +97,7 @@ fn corpus() -> Vec<(String, Config, Vec<u8>)> {
                 return None;
             }
             let cfg =
-                Config { key: common::key(&e["key"]), auth_key: common::key(&e["auth_key"]), ..Config::default() };
+                Config { key: corpus::key(&e["key"]), auth_key: corpus::key(&e["auth_key"]), ..Config::default() };
             Some((file.to_owned(), cfg, std::fs::read(dir.join(file)).expect("capture readable")))
         })
         .collect()
@@ -112,7 +111,7 @@ fn every_capture_decodes_alike_alone_and_repeated() {
         let thrice = [&bytes[..], &bytes, &bytes].concat();
         same_both_ways(&cfg, &thrice, &format!("{file} x3"));
     }
-    if common::corpus_dir().is_some() {
+    if corpus::dir().is_some() {
         assert!(readings > 50, "the corpus gave only {readings} readings");
     }
 }
@@ -145,7 +144,7 @@ fn every_one_byte_change_of_every_message_decodes_alike() {
             templated += same_both_ways(&cfg, &stream, &format!("{file}: one-byte changes"));
         }
     }
-    if common::corpus_dir().is_some() {
+    if corpus::dir().is_some() {
         assert!(messages > 30, "only {messages} data-notifications in the corpus");
         assert!(templated > 10 * messages, "few changed messages decoded ({templated})");
     }
@@ -190,7 +189,7 @@ fn every_one_byte_change_of_every_telegram_decodes_alike() {
             same_both_ways(&cfg, &stream, &format!("{file}: one-byte changes"));
         }
     }
-    if common::corpus_dir().is_some() {
+    if corpus::dir().is_some() {
         assert!(telegrams_seen > 20, "only {telegrams_seen} telegrams in the corpus");
     }
 }

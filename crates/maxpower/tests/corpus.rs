@@ -3,18 +3,16 @@
 //! is missing), as han-read writes it and han-log stores it, read back
 //! through the shared line reader; totals by hand from the manifest.
 
-#[path = "../../han/tests/common/mod.rs"]
-mod common;
-
 use chrono::{DateTime, Utc};
 use han::{Config, Decoder, EventRef};
 use han_common::line::Line;
 use han_common::times::StreamTime;
+use han_testkit::corpus;
 use maxpower::hours::{Hours, Sample};
 
 /// The stream lines of a capture, as han-read writes them (zone Oslo).
 fn lines(file: &str) -> Vec<Vec<u8>> {
-    let dir = common::corpus_dir().expect("corpus");
+    let dir = corpus::dir().expect("corpus");
     let bytes = std::fs::read(dir.join(file)).unwrap();
     let mut d = Decoder::new(Config { tz: Some(han::Tz::Europe__Oslo), ..Config::default() });
     d.push(&bytes);
@@ -45,7 +43,7 @@ fn feed(h: &mut Hours, raw: &[u8]) -> DateTime<Utc> {
 
 #[test]
 fn aidon_list3_hours_gap_and_repeat() {
-    if common::corpus_dir().is_none() {
+    if corpus::dir().is_none() {
         return;
     }
     let mut h = Hours::default();

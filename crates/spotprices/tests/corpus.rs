@@ -1,17 +1,15 @@
 //! The parsers on the real documents of `../shared/corpus/prices/` (its
 //! README says what each holds), read at run time.
 
-#[path = "../../han/tests/common/mod.rs"]
-mod common;
-
 use chrono::NaiveDate;
 use chrono_tz::Europe::{Amsterdam, Berlin, Brussels};
+use han_testkit::corpus;
 use spotprices::entsoe::{self, Document, Error, Series};
 use spotprices::rates;
 use spotprices::slots::{self, DayError, Slot};
 
 fn doc(name: &str) -> Option<String> {
-    let dir = common::corpus_dir()?;
+    let dir = corpus::dir()?;
     Some(std::fs::read_to_string(dir.join("prices").join(name)).expect("document readable"))
 }
 

@@ -10,25 +10,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use han::{Config, Decoder, EventRef};
-pub use han_testkit::{Tmp, free_port, have, skip, wait_until};
+pub use han_testkit::{Tmp, corpus, free_port, have, wait_until};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_han-push");
 /// The longest any wait in the tests may take: generous for a loaded 2-core machine.
 pub const DEADLINE: Duration = Duration::from_secs(60);
-
-/// The corpus (`$HAN_CORPUS`, else `../shared/corpus` beside the workspace).
-pub fn corpus() -> Option<PathBuf> {
-    let dir = match std::env::var_os("HAN_CORPUS") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    if dir.join("manifest.json").is_file() {
-        return Some(dir);
-    }
-    skip(&format!("corpus not found at {} (set HAN_CORPUS)", dir.display()));
-    None
-}
 
 pub fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).expect("time").to_utc()

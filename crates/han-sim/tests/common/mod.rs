@@ -1,8 +1,6 @@
 //! Helpers shared by the han-sim tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-
 use chrono::{DateTime, Utc};
 use han::{Config, Decoder, Event, Reading};
 
@@ -34,25 +32,4 @@ fn drain(dec: &mut Decoder, out: &mut Vec<Reading>) {
             }
         }
     }
-}
-
-/// The corpus folder, or `None` (with a loud warning) when it is absent
-/// outside CI; in CI (`CI=true`) its absence fails the test.
-pub fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("HAN_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus")));
-    if dir.join("manifest.json").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("corpus not found at {} (set HAN_CORPUS)", dir.display());
-    }
-    // Straight to the stderr handle: the test harness captures eprintln!.
-    let msg = format!(
-        "\n!!!!!!!! WARNING: corpus not found at {}: layout checks SKIPPED (set HAN_CORPUS) !!!!!!!!\n",
-        dir.display()
-    );
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), msg.as_bytes());
-    None
 }

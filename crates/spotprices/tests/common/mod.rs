@@ -10,15 +10,14 @@ use std::process::{Child, Command, Output, Stdio};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-#[path = "../../../han/tests/common/mod.rs"]
-mod corpus;
 pub use han_testkit::Tmp;
+use han_testkit::corpus;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_spotprices");
 
 /// The prices folder of the corpus, when it is there.
 pub fn prices_dir() -> Option<PathBuf> {
-    corpus::corpus_dir().map(|d| d.join("prices"))
+    corpus::dir().map(|d| d.join("prices"))
 }
 
 /// One route of the server: a path, a query subset, the answers in turn.
