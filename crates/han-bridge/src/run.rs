@@ -16,9 +16,6 @@ use crate::fanout::Fanout;
 use crate::notes::Notes;
 use crate::port::{self, Detect};
 
-/// Exit status for bad usage (as clap's own).
-pub const USAGE: u8 = 2;
-
 const SECTION: &str = "han-bridge";
 /// Loopback unless told otherwise: the bytes carry no password.
 const LISTEN: &str = "127.0.0.1:9000";

@@ -14,13 +14,5 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
-    match run::run(&args) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("han-log: {e:#}");
-            let usage = e.chain().any(|c| c.downcast_ref::<han_common::Usage>().is_some());
-            ExitCode::from(if usage { run::USAGE } else { 1 })
-        }
-    }
+    han_common::usage::exit_status("han-log", run::run(&cli::Args::parse()))
 }

@@ -26,8 +26,6 @@ use han_common::days::Days;
 
 /// Exit status: the input ended but some readings could not be stored.
 pub const NOT_ALL_STORED: u8 = 3;
-/// Exit status for bad usage (as clap's own).
-pub const USAGE: u8 = 2;
 
 /// How often the loop looks at the clock when no input comes.
 const TICK: Duration = Duration::from_millis(200);

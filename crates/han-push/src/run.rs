@@ -10,8 +10,6 @@ use han_common::{Config, Usage};
 use crate::cli::{Args, Command};
 use crate::{domoticz, influx, mqtt, secrets, stream};
 
-/// Exit status for bad usage (as clap's own).
-pub const USAGE: u8 = 2;
 /// Exit status: the input ended but some readings could not be delivered.
 pub const NOT_ALL_DELIVERED: u8 = 3;
 

@@ -11,18 +11,14 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
-    match run::run(&args) {
-        Ok(code) => code,
-        Err(e) => {
-            // A closed stdout (`han-read ... | head`) is the reader saying it is done.
-            if e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            }) {
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("han-read: {e:#}");
-            ExitCode::from(1)
-        }
+    let result = run::run(&cli::Args::parse());
+    // A closed stdout (`han-read ... | head`) is the reader saying it is done.
+    let closed = |e: &anyhow::Error| {
+        e.chain()
+            .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    };
+    if result.as_ref().is_err_and(closed) {
+        return ExitCode::SUCCESS;
     }
+    han_common::usage::exit_status("han-read", result)
 }

@@ -7,17 +7,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Bad usage, as clap's own.
-const USAGE: u8 = 2;
-
 fn main() -> ExitCode {
-    let args = app::cli::Args::parse();
-    match app::run::run(&args) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("logcopy: {e:#}");
-            let usage = e.chain().any(|c| c.downcast_ref::<han_common::Usage>().is_some());
-            ExitCode::from(if usage { USAGE } else { 1 })
-        }
-    }
+    han_common::usage::exit_status("logcopy", app::run::run(&app::cli::Args::parse()))
 }

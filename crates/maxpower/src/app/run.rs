@@ -18,8 +18,6 @@ use super::state::{MonthPeak, Pending, State};
 use super::summary::{Given, Summary, summarise, utc};
 use super::text;
 
-/// Exit status for bad usage (as clap's own).
-pub const USAGE: u8 = 2;
 /// Exit status: a mail could not be sent (it is kept and retried).
 pub const MAIL_FAILED: u8 = 4;
 
