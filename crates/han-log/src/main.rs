@@ -5,6 +5,7 @@ mod compress;
 mod csv;
 mod input;
 mod live;
+mod lock;
 mod report;
 mod run;
 mod store;

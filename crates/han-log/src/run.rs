@@ -214,6 +214,8 @@ pub fn run(args: &Args) -> Result<u8> {
         },
         s.sync_every
     );
+    // Before anything touches the day files: one han-log per directory.
+    let _lock = crate::lock::take(&s.dir)?;
     repair_newest(&s.dir);
     let live = match &s.www {
         Some(www) => {

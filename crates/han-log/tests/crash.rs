@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::BIN;
+use common::{BIN, day_files};
 use han_testkit::{Tmp, names, sibling};
 
 /// The log's lines in day order (and whether the last file ended mid-line).
@@ -91,7 +91,7 @@ fn kill_9_loses_nothing_that_was_synced() {
     let (got, _) = logged(&dir);
     assert!(got.len() >= synced, "{} lines in the log, {synced} were synced", got.len());
     assert!(got.len() > 60, "midnight crossed: {}", got.len());
-    assert!(names(&dir).len() >= 2, "{:?}", names(&dir));
+    assert!(day_files(&dir).len() >= 2, "{:?}", day_files(&dir));
     for (i, line) in got.iter().enumerate() {
         assert_eq!(line.as_slice(), reference[i], "line {i}: the stream's, in order, once");
         serde_json::from_slice::<serde_json::Value>(line).unwrap_or_else(|e| panic!("line {i} is not JSON: {e}"));

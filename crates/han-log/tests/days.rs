@@ -5,8 +5,9 @@
 
 mod common;
 
-use common::{lines, reading, run, stderr};
+use common::{day_files, lines, reading, run, stderr};
 use han_testkit::{Tmp, names};
+
 use serde_json::Value as Json;
 
 fn dir_args(t: &Tmp, tz: &str) -> Vec<String> {
@@ -33,7 +34,7 @@ fn midnight_and_summer_time_starting() {
     let out = run(&as_strs(&dir_args(&t, "Europe/Amsterdam")), &input);
     assert!(out.status.success(), "{}", stderr(&out));
     let log = t.join("log");
-    assert_eq!(names(&log), ["2025-03-29.jsonl", "2025-03-30.jsonl", "2025-03-31.jsonl"]);
+    assert_eq!(day_files(&log), ["2025-03-29.jsonl", "2025-03-30.jsonl", "2025-03-31.jsonl"]);
     let day = lines(&log.join("2025-03-30.jsonl"));
     assert_eq!(day.len(), 4);
     let mt = |l: &str| serde_json::from_str::<Json>(l).unwrap()["meter_time"].as_str().unwrap().to_owned();
@@ -99,7 +100,7 @@ fn receive_time_and_carried_meter_clock() {
     let out = run(&as_strs(&dir_args(&t, "Europe/Oslo")), &input);
     assert!(out.status.success(), "{}", stderr(&out));
     let log = t.join("log");
-    assert_eq!(names(&log), ["2024-06-01.jsonl", "2024-06-02.jsonl", "2025-01-14.jsonl", "2025-01-15.jsonl"]);
+    assert_eq!(day_files(&log), ["2024-06-01.jsonl", "2024-06-02.jsonl", "2025-01-14.jsonl", "2025-01-15.jsonl"]);
     assert_eq!(lines(&log.join("2024-06-01.jsonl")).len(), 2, "0.5 s later is still June 1st");
     assert_eq!(lines(&log.join("2024-06-02.jsonl")).len(), 1, "2 s later is past midnight");
     // --clock received: everything by the receive time.
@@ -108,7 +109,7 @@ fn receive_time_and_carried_meter_clock() {
     args.extend(["--clock".into(), "received".into()]);
     let out = run(&as_strs(&args), &input);
     assert!(out.status.success());
-    assert_eq!(names(&t2.join("log")), ["2025-01-14.jsonl", "2025-01-15.jsonl"]);
+    assert_eq!(day_files(&t2.join("log")), ["2025-01-14.jsonl", "2025-01-15.jsonl"]);
     assert_eq!(lines(&t2.join("log/2025-01-15.jsonl")).len(), 4);
 }
 
@@ -210,7 +211,7 @@ fn old_days_are_compressed_and_read_back() {
     args.extend(["--compress-after".into(), "1".into()]);
     let out = run(&as_strs(&args), &(line(old) + "\n"));
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(names(&log), [format!("{old}.jsonl.gz"), format!("{recent}.jsonl")], "{}", stderr(&out));
+    assert_eq!(day_files(&log), [format!("{old}.jsonl.gz"), format!("{recent}.jsonl")], "{}", stderr(&out));
     let mut got = Vec::new();
     han_common::logs::for_each_line(&log, None, None, |f, l| {
         got.push((f.date, String::from_utf8(l.to_vec()).unwrap()));
@@ -289,7 +290,11 @@ fn settings_from_the_config_file_and_usage_errors() {
     let input = reading(None, "2025-02-01T03:00:00.000Z", 1.0) + "\n";
     let out = run(&["--config", cfg.to_str().unwrap()], &input);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(names(&t.join("cfglog")), ["2025-01-31.csv", "2025-01-31.jsonl"], "22:00 the day before in New York");
+    assert_eq!(
+        day_files(&t.join("cfglog")),
+        ["2025-01-31.csv", "2025-01-31.jsonl"],
+        "22:00 the day before in New York"
+    );
     // clock = "received" from the file: the meter clock is not used.
     let cfg2 = t.join("config2.toml");
     let text = format!(
@@ -300,7 +305,7 @@ fn settings_from_the_config_file_and_usage_errors() {
     let input = reading(Some("2024-06-01T12:00:00+00:00"), "2025-02-01T03:00:00.000Z", 1.0) + "\n";
     let out = run(&["--config", cfg2.to_str().unwrap()], &input);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(names(&t.join("log2")), ["2025-02-01.jsonl"]);
+    assert_eq!(day_files(&t.join("log2")), ["2025-02-01.jsonl"]);
     std::fs::write(&cfg2, "[han-log]\nsync-every = \"1s\"\n").unwrap();
     let out = run(&["--config", cfg2.to_str().unwrap(), "--dir", t.join("log3").to_str().unwrap()], "");
     assert!(out.status.success());

@@ -48,3 +48,9 @@ pub fn lines(path: &Path) -> Vec<String> {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// The files of a log directory, but han-log's lock file (`.han-log.lock`,
+/// left there on purpose: removing a lock file races with the next han-log).
+pub fn day_files(dir: &Path) -> Vec<String> {
+    han_testkit::names(dir).into_iter().filter(|n| n != ".han-log.lock").collect()
+}
