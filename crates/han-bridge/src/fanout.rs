@@ -3,10 +3,10 @@
 //! to every queue without waiting; a queue over its byte budget is dropped
 //! with its client.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -130,9 +130,26 @@ impl Fanout {
     }
 }
 
+/// How often an idle writer looks whether its client hung up: one that
+/// leaves while no bytes flow must not hold a place (--max-clients).
+const HANGUP_CHECK: Duration = Duration::from_secs(1);
+
 /// A client's writer: its queue to its socket, until either ends.
 fn write(mut stream: TcpStream, rx: &Receiver<Arc<[u8]>>, state: &State, addr: SocketAddr, notes: Notes) {
-    for chunk in rx {
+    loop {
+        let chunk = match rx.recv_timeout(HANGUP_CHECK) {
+            Ok(chunk) => chunk,
+            Err(RecvTimeoutError::Timeout) => {
+                if hung_up(&mut stream) && !state.gone.swap(true, Ordering::AcqRel) {
+                    notes.note(&format!("client {addr} left"));
+                }
+                if state.gone.load(Ordering::Acquire) {
+                    break;
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         if let Err(e) = stream.write_all(&chunk) {
             if !state.gone.swap(true, Ordering::AcqRel) {
                 let left = matches!(
@@ -150,4 +167,29 @@ fn write(mut stream: TcpStream, rx: &Receiver<Arc<[u8]>>, state: &State, addr: S
         state.queued.fetch_sub(chunk.len(), Ordering::AcqRel);
     }
     stream.shutdown(Shutdown::Both).ok();
+}
+
+/// Whether the client closed its end (a read gives the end of the stream).
+/// What a client sends is not for anyone: it is read and dropped.
+fn hung_up(stream: &mut TcpStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 512];
+    // A client that keeps sending is not left: a few reads, then back to work.
+    let mut reads = 0;
+    let closed = loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(_) if reads >= 64 => break false,
+            Ok(_) => reads += 1,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                break !matches!(e.kind(), io::ErrorKind::WouldBlock);
+            }
+        }
+    };
+    // Writes block again: a slow client fills its queue, not this thread's loop.
+    stream.set_nonblocking(false).ok();
+    closed
 }

@@ -343,6 +343,15 @@ fn more_than_max_clients_are_refused() {
     let mut meter = Meter2 { end: pair.meter_end(), sent: Vec::new() };
     meter.write(&bytes(&frames(Meter::Dsmr5, None, 5)));
     first.expect(&meter.sent, "first", &bridge);
+
+    // The first hangs up while no bytes flow: its place is free again
+    // without waiting for the next bytes.
+    let gone = first.stream.local_addr().expect("address");
+    first.stream.shutdown(std::net::Shutdown::Both).expect("hung up");
+    bridge.wait_for(&format!("client {gone} left"));
+    let third = TcpStream::connect(bridge.addr()).expect("connects");
+    let me = third.local_addr().expect("address");
+    bridge.wait_for(&format!("client {me} connected (1 of at most 1)"));
     assert!(bridge.stop().success());
 }
 
