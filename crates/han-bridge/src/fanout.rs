@@ -49,6 +49,11 @@ impl Fanout {
         Fanout { clients: Mutex::new(Vec::new()), budget, max_clients, notes }
     }
 
+    /// Bytes a client may have queued.
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Client>> {
         // A panic elsewhere leaves the list usable: it is only a list.
         self.clients.lock().unwrap_or_else(PoisonError::into_inner)
@@ -104,8 +109,12 @@ impl Fanout {
 
     /// Hands a chunk read from the port to every client; never waits on one.
     pub fn send(&self, chunk: &[u8]) {
+        // Most reads of a quiet port are empty (a timeout): no lock for them.
+        if chunk.is_empty() {
+            return;
+        }
         let mut clients = self.lock();
-        if clients.is_empty() || chunk.is_empty() {
+        if clients.is_empty() {
             return;
         }
         let chunk: Arc<[u8]> = Arc::from(chunk);

@@ -51,7 +51,9 @@ impl Detect {
 
 /// Reads the port for ever, handing each chunk to the clients (or to none).
 pub fn pump(mut live: Live, mut detect: Option<Detect>, fan: &Fanout, mut notes: Notes) {
-    let mut buf = vec![0u8; 64 * 1024];
+    // No chunk larger than a client's budget: a small --client-buffer
+    // would otherwise drop every client on the first big read.
+    let mut buf = vec![0u8; (64 * 1024).min(fan.budget()).max(1)];
     loop {
         let n = live.read(&mut buf, &mut notes);
         let chunk = buf.get(..n).unwrap_or(&[]);

@@ -36,7 +36,12 @@ fn settings(args: &Args) -> Result<Settings> {
         eprintln!("han-bridge: warning: {w}");
     }
     let usage = |e: han_common::ConfigError| anyhow!(Usage(e.to_string()));
-    let device = match args.device.clone().or(file.string(SECTION, "device").map_err(usage)?) {
+    // A flag wins, and then the file's key is not even read.
+    let device = match args.device.clone() {
+        Some(d) => Some(d),
+        None => file.string(SECTION, "device").map_err(usage)?,
+    };
+    let device = match device {
         Some(d) => d,
         None => {
             return Err(Usage(
@@ -47,7 +52,10 @@ fn settings(args: &Args) -> Result<Settings> {
         }
     };
     let line = args.serial.settings().map_err(|e| Usage(format!("{e:#}")))?;
-    let listen = args.listen.clone().or(file.string(SECTION, "listen").map_err(usage)?).unwrap_or(LISTEN.into());
+    let listen = match args.listen.clone() {
+        Some(l) => l,
+        None => file.string(SECTION, "listen").map_err(usage)?.unwrap_or(LISTEN.into()),
+    };
     let max_clients = match args.max_clients {
         Some(n) => n,
         None => match file.integer(SECTION, "max_clients").map_err(usage)? {

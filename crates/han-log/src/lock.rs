@@ -14,8 +14,8 @@ use fs4::FileExt;
 pub const NAME: &str = ".han-log.lock";
 
 /// Takes the directory's lock. `Ok(None)`: it cannot be had for another
-/// reason than another han-log (the directory not writable yet): the
-/// readings wait in memory as for a full disk, and that is said.
+/// reason than another han-log (the directory not writable at start): this
+/// han-log goes on without it, said on stderr, and does not try again.
 pub fn take(dir: &Path) -> Result<Option<File>> {
     let path = dir.join(NAME);
     let opened = std::fs::create_dir_all(dir)

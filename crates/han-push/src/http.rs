@@ -58,9 +58,10 @@ impl Answer {
 
 fn body(r: ureq::Response) -> String {
     use std::io::Read;
-    let mut s = String::new();
-    let _ = r.into_reader().take(64 * 1024).read_to_string(&mut s);
-    s.trim().to_owned()
+    // Not always UTF-8 (a proxy's Latin-1 error page): the message all the same.
+    let mut bytes = Vec::new();
+    let _ = r.into_reader().take(64 * 1024).read_to_end(&mut bytes);
+    String::from_utf8_lossy(&bytes).trim().to_owned()
 }
 
 /// `url` without a trailing `/`, checked to be http(s).

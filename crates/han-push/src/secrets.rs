@@ -39,6 +39,22 @@ pub fn secret(config: &Config, section: &str, key: &str, env: &str) -> Result<Op
     secret_with(config, section, key, env, |name| std::env::var(name).ok())
 }
 
+/// A login: `user` with the password of `section` (`env`, else its
+/// `password` key). A user without a password is a usage error; no user,
+/// no login.
+pub fn login(
+    config: &Config,
+    section: &str,
+    user: Option<String>,
+    env: &str,
+) -> Result<Option<(String, Secret)>, Usage> {
+    match (user, secret(config, section, "password", env)?) {
+        (Some(u), Some(p)) => Ok(Some((u, p))),
+        (Some(u), None) => Err(Usage(format!("--user {u}: the password? ${env} or password in [{section}]"))),
+        (None, _) => Ok(None),
+    }
+}
+
 /// [`secret`] with the environment given (for tests).
 fn secret_with(
     config: &Config,

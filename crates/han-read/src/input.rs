@@ -26,7 +26,7 @@ impl Kind {
 
     /// Live links are reopened when they drop; files and stdin end.
     pub fn is_live(&self) -> bool {
-        self.link().is_some()
+        matches!(self, Kind::Serial(_) | Kind::Tcp(_))
     }
 
     /// The live link, for a serial device or TCP.

@@ -66,11 +66,6 @@ pub(crate) fn r(x: f64) -> f64 {
     (x * 100_000.0).round() / 100_000.0
 }
 
-/// The costs of some quarters.
-pub fn total(quarters: &[Hour], prices: &Prices, tz: Tz) -> Costs {
-    Sums::of(quarters, &by_day(quarters, prices, tz), prices).costs()
-}
-
 /// Costs not yet rounded or averaged: the parts of a span (its months)
 /// add up to the span's.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -49,18 +49,7 @@ fn settings(a: &DomoticzArgs, c: &Config) -> Result<Settings, Usage> {
             "which device? --idx-p1 N (the P1 smart meter's idx in Setup > Devices), --idx-gas N".into(),
         ));
     }
-    let login = match (
-        run::string(a.user.as_ref(), c, s, "user")?,
-        secrets::secret(c, s, "password", "HAN_PUSH_DOMOTICZ_PASSWORD")?,
-    ) {
-        (Some(u), Some(p)) => Some((u, p)),
-        (Some(u), None) => {
-            return Err(Usage(format!(
-                "--user {u}: the password? $HAN_PUSH_DOMOTICZ_PASSWORD or password in [han-push.domoticz]"
-            )));
-        }
-        (None, _) => None,
-    };
+    let login = secrets::login(c, s, run::string(a.user.as_ref(), c, s, "user")?, "HAN_PUSH_DOMOTICZ_PASSWORD")?;
     let interval = run::duration(a.interval, c, s, "interval")?.unwrap_or(Duration::from_secs(10));
     let timeout = run::duration(a.timeout, c, s, "timeout")?.unwrap_or(Duration::from_secs(10));
     let interval = chrono::Duration::from_std(interval).map_err(|_| Usage("--interval is too long".into()))?;
@@ -108,7 +97,8 @@ pub fn run(args: &DomoticzArgs, config: &Config) -> Result<u8> {
         latest.update(&r);
         unsent = true;
         // By the readings' time; a clock that went back starts again.
-        let due = last.is_none_or(|t| r.time >= t + s.interval || r.time < t);
+        // (An interval past chrono's range is never due again.)
+        let due = last.is_none_or(|t| t.checked_add_signed(s.interval).is_some_and(|n| r.time >= n) || r.time < t);
         if !due {
             continue;
         }

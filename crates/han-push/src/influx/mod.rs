@@ -72,16 +72,7 @@ fn settings(a: &InfluxArgs, c: &Config) -> Result<Settings, Usage> {
     let user = run::string(a.user.as_ref(), c, s, "user")?;
     let target = match (db, org, bucket) {
         (Some(db), None, None) => {
-            let password = secrets::secret(c, s, "password", "HAN_PUSH_INFLUX_PASSWORD")?;
-            let login = match (user, password) {
-                (Some(u), Some(p)) => Some((u, p)),
-                (Some(u), None) => {
-                    return Err(Usage(format!(
-                        "--user {u}: the password? $HAN_PUSH_INFLUX_PASSWORD or password in [han-push.influx]"
-                    )));
-                }
-                (None, _) => None,
-            };
+            let login = secrets::login(c, s, user, "HAN_PUSH_INFLUX_PASSWORD")?;
             Target::V1 { url, db, login }
         }
         (None, Some(org), Some(bucket)) => {
