@@ -17,9 +17,9 @@ need_cargo() {
     fi
 }
 
-# The corpus of real captures: $HAN_CORPUS, else ../shared/corpus beside the repo.
+# The corpus of real captures: $HAN_CORPUS, else the repository's corpus/.
 find_corpus() {
-    local dir=${HAN_CORPUS:-$root/../shared/corpus}
+    local dir=${HAN_CORPUS:-$root/corpus}
     if [ ! -f "$dir/manifest.json" ]; then
         echo "error: corpus not found at $dir (no manifest.json); set HAN_CORPUS" >&2
         exit 1

@@ -1,17 +1,18 @@
-//! The shared corpus of real captures and price documents: finding it,
-//! its manifest, and comparing a manifest's expectations with the stream.
+//! The corpus of real captures and price documents (`corpus/` at the
+//! workspace root): finding it, its manifest, and comparing a manifest's
+//! expectations with the stream.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
-/// The corpus directory: `$HAN_CORPUS`, else `../shared/corpus` beside the
-/// workspace. `None` when it is absent, after [`skip`](crate::skip) said so
-/// (a failure under CI).
+/// The corpus directory: `$HAN_CORPUS`, else the repository's `corpus/`.
+/// `None` when it is absent, after [`skip`](crate::skip) said so (a failure
+/// under CI).
 pub fn dir() -> Option<PathBuf> {
     let dir = std::env::var_os("HAN_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus"));
     if dir.join("manifest.json").is_file() {
         return Some(dir);
     }
