@@ -5,7 +5,7 @@
 # failure instead of a loud skip.
 #
 # Usage: scripts/test.sh [extra cargo test args]
-# Env:   HAN_CORPUS  the corpus directory (default ../shared/corpus beside the repo)
+# Env:   HAN_CORPUS  the corpus directory (default: the repository's corpus/)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
