@@ -53,8 +53,15 @@ for f in "$src"/p1/*; do
     stream_seeds "$f"
 done
 
-# stream_line: han-read's lines of each capture (when han-read is built).
-reader=$(ls "$here"/../target/release/han-read "$here"/../target/debug/han-read 2>/dev/null | head -1 || true)
+# stream_line: han-read's lines of each capture (when han-read is built),
+# found where cargo builds the workspace (CARGO_TARGET_DIR followed).
+. "$here/../scripts/common.sh"
+reader=
+if target=$(target_dir); then
+    for p in "$target/release/han-read" "$target/debug/han-read"; do
+        if [ -f "$p" ] && [ -x "$p" ]; then reader=$p && break; fi
+    done
+fi
 if [ -n "$reader" ]; then
     for f in "$src"/han/*.bin "$src"/p1/*; do
         i=0
@@ -64,7 +71,7 @@ if [ -n "$reader" ]; then
         done < <("$reader" -q "$f" 2>/dev/null)
     done
 else
-    echo "han-read is not built: stream_line gets no seeds (cargo build -p han-read)" >&2
+    echo "han-read is not built${target:+ in $target/release or $target/debug}: stream_line gets no seeds (cargo build -p han-read)" >&2
 fi
 
 for t in han_stream axdr p1 template stream_line; do

@@ -2,11 +2,17 @@
 # Instructions per decoded frame/telegram, counted by callgrind: repeatable
 # whatever else the machine runs (wall-clock figures come from
 # `cargo bench -p han`). Usage: scripts/bench-instructions.sh [N]
+# The example is built into cargo's target dir (the bench profile's folder
+# is release/).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+need_cargo
+cd "$root"
 n=${1:-2000}
-cargo build -q --profile bench -p han --example throughput
-bin=target/release/examples/throughput
+cargo build -q --locked --profile bench -p han --example throughput
+dir=$(target_dir)/release
+need_bins "$dir" examples/throughput
+bin=$dir/examples/throughput
 for kind in aidon kaifa kamstrup dsmr5; do
     total() {
         valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$kind" "$@" 2>&1 |

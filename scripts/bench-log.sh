@@ -6,8 +6,9 @@
 #      and DSMR 5 (2.4 KB lines), plain, and with --csv --www;
 #   2. reading a 30-day directory of 1-second DSMR 5 readings (2.6 M lines,
 #      about 6.4 GB, made once with han-sim | han-read | han-log and kept in
-#      target/bench/log30) back through han_common::logs, cold from disk and
-#      warm from the page cache; and again parsing every line.
+#      bench/log30 in cargo's target dir, where the binaries are) back
+#      through han_common::logs, cold from disk and warm from the page
+#      cache; and again parsing every line.
 #
 # Usage: scripts/bench-log.sh [READINGS]   (default 300000 per stream)
 #        HAN_BENCH_DAYS=7 for a shorter directory.
@@ -18,10 +19,12 @@ cd "$root"
 n=${1:-300000}
 days=${HAN_BENCH_DAYS:-30}
 command -v /usr/bin/time >/dev/null 2>&1 || { echo "error: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
-cargo build -q --release -p han-read -p han-sim -p han-log
-cargo build -q --release -p han-common --example read_logs
-bin=target/release
-dir=target/bench
+build_release -q -p han-read -p han-sim -p han-log
+build_release -q -p han-common --example read_logs
+target=$(target_dir)
+bin=$target/release
+need_bins "$bin" han-read han-sim han-log examples/read_logs
+dir=$target/bench
 mkdir -p "$dir"
 
 for m in kaifa-no dsmr5; do

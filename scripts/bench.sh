@@ -4,15 +4,18 @@
 # Prints frames/s, MB/s, CPU seconds and peak RSS, then the live latency from
 # the last byte of a frame to its JSON line. A benchmark, not a test.
 # Usage: scripts/bench.sh [FRAMES]   (default 100000 of each)
+# The binaries and the streams (bench/) are in cargo's target dir.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_cargo
 cd "$root"
 n=${1:-100000}
 command -v /usr/bin/time >/dev/null 2>&1 || { echo "error: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
-cargo build -q --release -p han-read -p han-sim
-bin=target/release
-dir=target/bench
+build_release -q -p han-read -p han-sim
+target=$(target_dir)
+bin=$target/release
+need_bins "$bin" han-read han-sim
+dir=$target/bench
 mkdir -p "$dir"
 
 per=$(( (n + 2) / 3 ))

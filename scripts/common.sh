@@ -27,3 +27,51 @@ find_corpus() {
     HAN_CORPUS=$(cd "$dir" && pwd)
     export HAN_CORPUS
 }
+
+# The folder cargo builds into, as cargo itself says (cargo metadata's
+# target_directory): CARGO_TARGET_DIR, a .cargo/config.toml's
+# build.target-dir ... move it away from $root/target. Printed on stdout; on
+# failure a message and status 1. The field is pulled with sed (no jq or
+# python3 needed): JSON escapes only \ and " in a path.
+target_dir() {
+    local meta dir
+    if ! meta=$(cd "$root" && cargo metadata --format-version 1 --no-deps); then
+        echo "error: cargo metadata failed in $root: cannot tell where cargo puts the binaries" >&2
+        return 1
+    fi
+    dir=$(printf '%s\n' "$meta" | sed -n 's/.*"target_directory":"\(\([^"\\]\|\\.\)*\)".*/\1/p' | sed 's/\\\(.\)/\1/g')
+    if [ -z "$dir" ]; then
+        echo "error: cargo metadata gave no target_directory" >&2
+        return 1
+    fi
+    printf '%s\n' "$dir"
+}
+
+# cargo build --release --locked ARGS in $root, unless HAN_NO_BUILD=1 (take
+# what is already built). A failed build ends the script.
+build_release() {
+    if [ "${HAN_NO_BUILD:-}" = 1 ]; then
+        return 0
+    fi
+    if ! (cd "$root" && cargo build --release --locked "$@"); then
+        echo "error: the build failed (cargo build --release --locked $*)" >&2
+        exit 1
+    fi
+}
+
+# need_bins DIR NAME...: ends the script, naming what is missing and DIR,
+# unless every DIR/NAME is an executable file (the build made them there).
+need_bins() {
+    local dir=$1 name missing=()
+    shift
+    for name in "$@"; do
+        [ -f "$dir/$name" ] && [ -x "$dir/$name" ] || missing+=("$name")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "error: missing or not executable in $dir: ${missing[*]}" >&2
+        if [ "${HAN_NO_BUILD:-}" = 1 ]; then
+            echo "(HAN_NO_BUILD=1: nothing was built; build them or unset it)" >&2
+        fi
+        exit 1
+    fi
+}

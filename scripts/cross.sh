@@ -6,6 +6,8 @@
 # into dist/<target>/. Then, unless --no-smoke, the cross-built han-read runs
 # under qemu-user on a han-sim capture and its output is compared with the
 # native build's. `scripts/install.sh --from dist/<target>` installs them.
+# The native binaries, and the cross builds (in cross/), are in cargo's
+# target dir (CARGO_TARGET_DIR followed).
 #
 # Usage: scripts/cross.sh [--target TRIPLE] [--no-smoke]
 set -euo pipefail
@@ -23,6 +25,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 bins=(han-read han-log han-sim maxpower spotprices relay logcopy han-report han-bridge han-push)
+pkgs=()
+for b in "${bins[@]}"; do pkgs+=(-p "$b"); done
+target=$(target_dir)
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
@@ -58,21 +63,23 @@ export CC_armv7_unknown_linux_gnueabihf=arm-linux-gnueabihf-gcc
 
 # A capture to smoke-run on: 10 minutes of han-sim's Kaifa, and the native answer.
 if $smoke; then
-    cargo build --release --locked -p han-sim -p han-read
+    build_release -p han-sim -p han-read
+    bin=$target/release
+    need_bins "$bin" han-sim han-read
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
-    target/release/han-sim --meter kaifa-no --duration 10m > "$work/capture.bin"
+    "$bin/han-sim" --meter kaifa-no --duration 10m > "$work/capture.bin"
     # received is when it was read, different each run: compare the rest.
     strip() { sed -E 's/"received":"[^"]*",//'; }
-    target/release/han-read "$work/capture.bin" 2>/dev/null | strip > "$work/native.jsonl"
+    "$bin/han-read" "$work/capture.bin" 2>/dev/null | strip > "$work/native.jsonl"
     [ -s "$work/native.jsonl" ] || { echo "cross.sh: the native han-read decoded nothing" >&2; exit 1; }
 fi
 
 for t in "${targets[@]}"; do
     echo "== cargo +debian build --release --target $t" >&2
-    CARGO_TARGET_DIR="$root/target/cross" cargo +debian build --release --locked --target "$t" $(printf -- '-p %s ' "${bins[@]}")
+    CARGO_TARGET_DIR="$target/cross" cargo +debian build --release --locked --target "$t" "${pkgs[@]}"
     mkdir -p "dist/$t"
-    for b in "${bins[@]}"; do cp "target/cross/$t/release/$b" "dist/$t/$b"; done
+    for b in "${bins[@]}"; do cp "$target/cross/$t/release/$b" "dist/$t/$b"; done
     if $smoke; then
         case "$t" in
             aarch64-*) qemu=(qemu-aarch64-static -L /usr/aarch64-linux-gnu) ;;

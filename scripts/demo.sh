@@ -15,13 +15,19 @@
 #                     folder under /tmp; kept when it stops)
 #      HAN_TZ         the meter's time zone (default: by the simulated meter,
 #                     else the system's)
+#      HAN_NO_BUILD=1 no cargo build: the binaries already built
+#
+# The binaries are taken where cargo builds them (CARGO_TARGET_DIR and the
+# like are followed: cargo metadata says where). Nothing is started, and no
+# URL printed, unless the build made all three.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_cargo
 command -v python3 >/dev/null 2>&1 || { echo "error: python3 is needed to serve the page (apt-get install python3)" >&2; exit 1; }
 cd "$root"
-cargo build --release --locked -q -p han-read -p han-sim -p han-log
-bin=$root/target/release
+build_release -q -p han-read -p han-sim -p han-log
+bin=$(target_dir)/release
+need_bins "$bin" han-read han-sim han-log
 
 port=${HAN_DEMO_PORT:-8080}
 work=${HAN_DEMO_DIR:-$(mktemp -d /tmp/han-demo.XXXXXX)}
@@ -46,11 +52,18 @@ tz=()
 [ -n "$zone" ] && tz=(--tz "$zone")
 
 pids=()
+started=false
 cleanup() {
     trap - EXIT INT TERM
     if [ ${#pids[@]} -gt 0 ]; then kill "${pids[@]}" 2>/dev/null || true; fi
     wait 2>/dev/null || true
-    echo "demo: stopped; the logs stay in $work/log" >&2
+    # Only a pipeline that ran has logged anything; a folder of our own
+    # that nothing was logged into goes.
+    if $started; then
+        echo "demo: stopped; the logs stay in $work/log" >&2
+    elif [ -z "${HAN_DEMO_DIR:-}" ]; then
+        rm -rf "$work"
+    fi
 }
 trap cleanup EXIT INT TERM
 
@@ -72,4 +85,5 @@ else
         | "$bin/han-log" --dir "$work/log" --www "$work/www" "${tz[@]}" &
 fi
 pids+=($!)
+started=true
 wait "${pids[1]}"

@@ -9,11 +9,13 @@
 #   --prefix DIR   install under DIR instead of / (a test root: no user is
 #                  made, nothing is chowned, systemd is not told)
 #   --from DIR     take prebuilt binaries from DIR (scripts/cross.sh makes
-#                  them) instead of building them here
+#                  them) instead of building them here (into the release
+#                  folder of cargo's target dir, CARGO_TARGET_DIR followed;
+#                  HAN_NO_BUILD=1 takes what is built there already)
 #   --uninstall    remove what was installed; the data, the config file and
 #                  the han user stay
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 prefix=/
 from=
@@ -23,23 +25,23 @@ while [ $# -gt 0 ]; do
         --prefix) prefix=${2:?--prefix DIR}; shift 2 ;;
         --from) from=${2:?--from DIR}; shift 2 ;;
         --uninstall) uninstall=true; shift ;;
-        -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-root=${prefix%/}
+dest=${prefix%/}
 real=false
-[ -z "$root" ] && real=true
+[ -z "$dest" ] && real=true
 
 bins=(han-read han-log han-sim maxpower spotprices relay logcopy han-report han-bridge han-push)
 units=(han-tools.service han-relay-restore.service)
-bindir=$root/usr/local/bin
-unitdir=$root/etc/systemd/system
-crondir=$root/etc/cron.d
-confdir=$root/etc/han-tools
-docdir=$root/usr/local/share/doc/han-tools
-data=$root/var/lib/han-tools
-www=$root/var/www/html
+bindir=$dest/usr/local/bin
+unitdir=$dest/etc/systemd/system
+crondir=$dest/etc/cron.d
+confdir=$dest/etc/han-tools
+docdir=$dest/usr/local/share/doc/han-tools
+data=$dest/var/lib/han-tools
+www=$dest/var/www/html
 
 say() { echo "install.sh: $*" >&2; }
 # Copies only when the content differs: a second run touches nothing.
@@ -65,15 +67,14 @@ fi
 
 # The binaries: prebuilt, or built here.
 if [ -z "$from" ]; then
-    . "$here/scripts/common.sh"
     need_cargo
-    (cd "$here" && cargo build --release --locked $(printf -- '-p %s ' "${bins[@]}"))
-    from=$here/target/release
+    pkgs=()
+    for b in "${bins[@]}"; do pkgs+=(-p "$b"); done
+    build_release "${pkgs[@]}"
+    from=$(target_dir)/release
 fi
-for b in "${bins[@]}"; do
-    [ -x "$from/$b" ] || { echo "install.sh: $from/$b is missing" >&2; exit 1; }
-    put 0755 "$from/$b" "$bindir/$b"
-done
+need_bins "$from" "${bins[@]}"
+for b in "${bins[@]}"; do put 0755 "$from/$b" "$bindir/$b"; done
 
 # The user: a system account in dialout (the serial port) and gpio (relays).
 if $real; then
@@ -104,16 +105,16 @@ fi
 
 # The config file: from the example, once; never overwritten.
 if [ ! -e "$confdir/config.toml" ]; then
-    install -m 0600 "$here/etc/config.example.toml" "$confdir/config.toml"
+    install -m 0600 "$root/etc/config.example.toml" "$confdir/config.toml"
     if $real; then chown han:han "$confdir/config.toml"; fi
     say "made $confdir/config.toml (edit it: input, zone, relays ...)"
 fi
-put 0644 "$here/etc/config.example.toml" "$docdir/config.example.toml"
-put 0644 "$here/README.md" "$docdir/README.md"
+put 0644 "$root/etc/config.example.toml" "$docdir/config.example.toml"
+put 0644 "$root/README.md" "$docdir/README.md"
 
 # systemd and cron.
-for u in "${units[@]}"; do put 0644 "$here/etc/systemd/$u" "$unitdir/$u"; done
-put 0644 "$here/cron/han-tools" "$crondir/han-tools"
+for u in "${units[@]}"; do put 0644 "$root/etc/systemd/$u" "$unitdir/$u"; done
+put 0644 "$root/cron/han-tools" "$crondir/han-tools"
 if $real && command -v systemctl >/dev/null 2>&1; then
     systemctl daemon-reload
     for u in "${units[@]}"; do

@@ -6,8 +6,10 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_cargo
 cd "$root"
-cargo build -q --release --locked -p han-sim
-sim=target/release/han-sim
+build_release -q -p han-sim
+bin=$(target_dir)/release
+need_bins "$bin" han-sim
+sim=$bin/han-sim
 start=2025-01-15T06:58:00+01:00
 for m in aidon-no kaifa-no kamstrup-no aidon-se; do
     "$sim" --meter "$m" --duration 4m --seed 7 --start "$start" -o "samples/$m.bin"

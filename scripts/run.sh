@@ -9,14 +9,17 @@
 #                                  line settings), or tcp://HOST:PORT
 #
 # Env: HAN_SIM_METER  the simulated meter (default kaifa-no; han-sim --help
-#                     lists them), HAN_KEY / HAN_AUTH_KEY for encrypted meters.
-# Stop it with Ctrl-C.
+#                     lists them), HAN_KEY / HAN_AUTH_KEY for encrypted meters,
+#      HAN_NO_BUILD=1 no cargo build: the binaries already built.
+# The binaries are taken where cargo builds them (CARGO_TARGET_DIR and the
+# like are followed). Stop it with Ctrl-C.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_cargo
 cd "$root"
-cargo build --release --locked -q -p han-read -p han-sim
-bin=$root/target/release
+build_release -q -p han-read -p han-sim
+bin=$(target_dir)/release
+need_bins "$bin" han-read han-sim
 
 if [ $# -gt 0 ]; then
     exec "$bin/han-read" "$@"
