@@ -1,8 +1,8 @@
-//! Every DSMR P1 capture of the shared corpus, decoded and compared with the
+//! Every DSMR P1 capture of the corpus, decoded and compared with the
 //! values its source asserts (`manifest.json`).
 //!
-//! The corpus is read at run time from `$HAN_CORPUS`, else `../shared/corpus`
-//! next to the workspace root.
+//! The corpus is read at run time from `$HAN_CORPUS`, else `corpus/` at the
+//! workspace root.
 
 use han::{Obis, Value};
 use han_testkit::corpus;

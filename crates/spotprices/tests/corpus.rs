@@ -1,5 +1,5 @@
-//! The parsers on the real documents of `../shared/corpus/prices/` (its
-//! README says what each holds), read at run time.
+//! The parsers on the real documents of `corpus/prices/` at the workspace
+//! root (its README says what each holds), read at run time.
 
 use chrono::NaiveDate;
 use chrono_tz::Europe::{Amsterdam, Berlin, Brussels};

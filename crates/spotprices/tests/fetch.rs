@@ -1,6 +1,6 @@
 //! `spotprices fetch` against a real HTTP server (tests/http_server.py)
-//! serving the real documents of `../shared/corpus/prices/` at the request
-//! paths the tool uses, and documents built on their structure.
+//! serving the real documents of `corpus/prices/` at the request paths
+//! the tool uses, and documents built on their structure.
 
 mod common;
 
