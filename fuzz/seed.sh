@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Seeds fuzz/corpus/<target>/ from the real captures in ../shared/corpus.
-# The captures are only read, never modified, and corpus/ is git-ignored:
-# never commit them. Run from anywhere; re-running is harmless.
+# Seeds fuzz/corpus/<target>/ from the real captures in corpus/ at the
+# repository root (or the folder given as $1). The captures are only read,
+# never modified, and fuzz/corpus/ is git-ignored: never commit the seeds.
+# Run from anywhere; re-running is harmless.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-src=${1:-"$here/../../shared/corpus"}
+src=${1:-"$here/../corpus"}
 out="$here/corpus"
 [ -d "$src/han" ] && [ -d "$src/p1" ] || { echo "no captures under $src" >&2; exit 1; }
 mkdir -p "$out/han_stream" "$out/axdr" "$out/p1" "$out/template" "$out/stream_line"

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Release binaries for the Raspberry Pi, built here with Debian's Rust 1.85
-# and cross linkers (../shared/research/rust-anchors.md, section 3):
+# and cross linkers, into dist/<target>/:
 #   aarch64-unknown-linux-gnu      64-bit Raspberry Pi OS (Pi 3, 4, 5, Zero 2 W)
 #   armv7-unknown-linux-gnueabihf  32-bit Raspberry Pi OS (Pi 2 and later)
-# into dist/<target>/. Then, unless --no-smoke, the cross-built han-read runs
-# under qemu-user on a han-sim capture and its output is compared with the
-# native build's. `scripts/install.sh --from dist/<target>` installs them.
+# Debian bookworm's rustc-web ships the std of arm64 and armhf as Multi-Arch
+# packages (libstd-rust-web-dev). 1.85 is the one version it has for amd64,
+# arm64 and armhf alike, and host and target std must be the exact same
+# version, so it is pinned.
+# Then, unless --no-smoke, the cross-built han-read runs under qemu-user on a
+# han-sim capture and its output is compared with the native build's.
+# `scripts/install.sh --from dist/<target>` installs them.
 # The native binaries, and the cross builds (in cross/), are in cargo's
 # target dir (CARGO_TARGET_DIR followed).
 #
