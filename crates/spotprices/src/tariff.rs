@@ -4,6 +4,12 @@
 
 use chrono::{DateTime, Datelike, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
+use han_common::{Config, ConfigError};
+
+use crate::zones::Zone;
+
+/// The section of the config file that holds the tariff.
+const S: &str = "spotprices";
 
 /// A support scheme.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,6 +102,72 @@ impl Tariff {
     }
 }
 
+/// Why the tariff in the config file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("config [spotprices] {0}")]
+    Bad(String),
+}
+
+/// `22:00-06:00`.
+fn night_hours(s: &str) -> Option<(NaiveTime, NaiveTime)> {
+    let (a, b) = s.split_once('-')?;
+    let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").ok();
+    Some((t(a)?, t(b)?))
+}
+
+/// The tariff of `[spotprices]` in the config file for `zone`, when any
+/// part of it is set: what `spotprices fetch` folds into `total_per_kwh`,
+/// and what han-report reads to tell the support in a file's prices.
+pub fn from_config(file: &Config, zone: &Zone) -> Result<Option<Tariff>, SettingError> {
+    let number = |key: &str| file.number(S, key);
+    let keys = ["markup", "grid_fee", "grid_day", "grid_night", "tax", "vat", "region", "support", "fixed_price"];
+    if !keys.iter().any(|k| file.has(S, k)) {
+        return Ok(None);
+    }
+    let region = file.string(S, "region")?;
+    let flat = number("grid_fee")?.unwrap_or(0.0);
+    let day = number("grid_day")?.unwrap_or(flat);
+    let night_fee = number("grid_night")?.unwrap_or(day);
+    let (night_from, night_to) = match file.string(S, "night")? {
+        None => (
+            NaiveTime::from_hms_opt(22, 0, 0).unwrap_or_default(),
+            NaiveTime::from_hms_opt(6, 0, 0).unwrap_or_default(),
+        ),
+        Some(h) => night_hours(&h).ok_or_else(|| SettingError::Bad(format!("night = {h:?}: as \"22:00-06:00\"")))?,
+    };
+    let support = match file.string(S, "support")?.as_deref() {
+        None | Some("none") => Support::None,
+        Some("stromstotte" | "strømstøtte") => Support::Share {
+            share: number("support_share")?.unwrap_or(0.9),
+            threshold: number("support_threshold")?.unwrap_or(0.75),
+        },
+        Some("norgespris" | "fixed") => Support::Fixed { price: number("fixed_price")?.unwrap_or(0.40) },
+        Some(o) => return Err(SettingError::Bad(format!("support = {o:?}: none, stromstotte or norgespris"))),
+    };
+    let vat = match number("vat")? {
+        Some(v) if (0.0..100.0).contains(&v) => v,
+        Some(v) => return Err(SettingError::Bad(format!("vat = {v}: a percentage, as 25"))),
+        None => vat_for(zone.country, region.as_deref()),
+    };
+    Ok(Some(Tariff {
+        markup: number("markup")?.unwrap_or(0.0),
+        grid: Grid {
+            day,
+            night: night_fee,
+            night_from,
+            night_to,
+            weekend_is_night: file.boolean(S, "weekend_is_night")?.unwrap_or(false),
+        },
+        tax: number("tax")?.unwrap_or(0.0),
+        vat,
+        support,
+        tz: zone.tz,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +211,19 @@ mod tests {
         assert!((t.total(at(12, 5), 0.5, 0.5) - 0.625).abs() < 1e-12);
         assert_eq!(vat_for("NO", Some("Nordland")), 0.0);
         assert_eq!(vat_for("NO", Some("Vestland")), 25.0);
+    }
+
+    #[test]
+    fn the_tariff_from_the_config_file() {
+        let zone = crate::zones::by_name("NO1").expect("zone");
+        let c = |t: &str| Config::parse(t, std::path::Path::new("config.toml")).expect("toml");
+        assert!(from_config(&c("[spotprices]\nzone = \"NO1\"\n"), zone).expect("read").is_none());
+        let t = from_config(&c("[spotprices]\nsupport = \"stromstotte\"\nregion = \"Troms\"\n"), zone)
+            .expect("read")
+            .expect("a tariff");
+        assert_eq!(t.support, Support::Share { share: 0.9, threshold: 0.75 });
+        assert_eq!(t.vat, 0.0);
+        let e = from_config(&c("[spotprices]\nsupport = \"some\"\n"), zone).expect_err("refused");
+        assert_eq!(e.to_string(), "config [spotprices] support = \"some\": none, stromstotte or norgespris");
     }
 }

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use han_common::{Config, ConfigError, Usage};
 use spotprices::public::Public;
-use spotprices::tariff::{Grid, Support, Tariff, vat_for};
+use spotprices::tariff::Tariff;
 use spotprices::zones::{self, Zone};
 
 use super::cli::{Args, Source};
@@ -97,13 +97,6 @@ pub fn date(s: &str, today: NaiveDate) -> Result<NaiveDate, Usage> {
     }
 }
 
-/// `22:00-06:00`.
-fn hours(s: &str) -> Option<(NaiveTime, NaiveTime)> {
-    let (a, b) = s.split_once('-')?;
-    let t = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M").ok();
-    Some((t(a)?, t(b)?))
-}
-
 pub fn settings(args: &Args, fetch: Option<&super::cli::Fetch>) -> Result<Settings> {
     let file = Config::load(args.config.as_deref()).map_err(usage)?;
     for w in file.warnings(S, KNOWN) {
@@ -178,7 +171,7 @@ pub fn settings(args: &Args, fetch: Option<&super::cli::Fetch>) -> Result<Settin
         None => Duration::from_secs(5),
         Some(d) => han_common::duration::parse(&d).map_err(|e| Usage(format!("retry_delay: {e}")))?,
     };
-    let tariff = tariff(&file, zone)?;
+    let tariff = spotprices::tariff::from_config(&file, zone).map_err(|e| anyhow!(Usage(e.to_string())))?;
     let www = args.www.clone().or(string("www")?.map(PathBuf::from));
     let flag_url = fetch.and_then(|f| f.api_url.clone());
     Ok(Settings {
@@ -202,54 +195,4 @@ pub fn settings(args: &Args, fetch: Option<&super::cli::Fetch>) -> Result<Settin
         retry_delay,
         tariff,
     })
-}
-
-/// The tariff, when any part of it is configured.
-fn tariff(file: &Config, zone: &Zone) -> Result<Option<Tariff>> {
-    let number = |key: &str| file.number(S, key).map_err(usage);
-    let keys = ["markup", "grid_fee", "grid_day", "grid_night", "tax", "vat", "region", "support", "fixed_price"];
-    if !keys.iter().any(|k| file.has(S, k)) {
-        return Ok(None);
-    }
-    let region = file.string(S, "region").map_err(usage)?;
-    let flat = number("grid_fee")?.unwrap_or(0.0);
-    let day = number("grid_day")?.unwrap_or(flat);
-    let night_fee = number("grid_night")?.unwrap_or(day);
-    let (night_from, night_to) = match file.string(S, "night").map_err(usage)? {
-        None => (
-            NaiveTime::from_hms_opt(22, 0, 0).unwrap_or_default(),
-            NaiveTime::from_hms_opt(6, 0, 0).unwrap_or_default(),
-        ),
-        Some(h) => hours(&h).ok_or_else(|| Usage(format!("config [spotprices] night = {h:?}: as \"22:00-06:00\"")))?,
-    };
-    let support = match file.string(S, "support").map_err(usage)?.as_deref() {
-        None | Some("none") => Support::None,
-        Some("stromstotte" | "strømstøtte") => Support::Share {
-            share: number("support_share")?.unwrap_or(0.9),
-            threshold: number("support_threshold")?.unwrap_or(0.75),
-        },
-        Some("norgespris" | "fixed") => Support::Fixed { price: number("fixed_price")?.unwrap_or(0.40) },
-        Some(o) => {
-            return Err(Usage(format!("config [spotprices] support = {o:?}: none, stromstotte or norgespris")).into());
-        }
-    };
-    let vat = match number("vat")? {
-        Some(v) if (0.0..100.0).contains(&v) => v,
-        Some(v) => return Err(Usage(format!("config [spotprices] vat = {v}: a percentage, as 25")).into()),
-        None => vat_for(zone.country, region.as_deref()),
-    };
-    Ok(Some(Tariff {
-        markup: number("markup")?.unwrap_or(0.0),
-        grid: Grid {
-            day,
-            night: night_fee,
-            night_from,
-            night_to,
-            weekend_is_night: file.boolean(S, "weekend_is_night").map_err(usage)?.unwrap_or(false),
-        },
-        tax: number("tax")?.unwrap_or(0.0),
-        vat,
-        support,
-        tz: zone.tz,
-    }))
 }
