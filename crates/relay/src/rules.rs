@@ -55,6 +55,9 @@ pub struct Rule {
 pub struct RuleError {
     pub line: Option<usize>,
     pub message: String,
+    /// The rule's relay, when the error is that it is not configured (the
+    /// caller knows where the relays are configured and can say it).
+    pub unknown_relay: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -89,14 +92,16 @@ pub fn parse(text: &str, relays: &[u32]) -> Result<Vec<Rule>, RuleError> {
     let file: File = toml::from_str(text).map_err(|e| RuleError {
         line: e.span().map(|s| line_of(text, s.start)),
         message: e.message().trim().to_string(),
+        unknown_relay: None,
     })?;
     let mut rules: Vec<Rule> = Vec::new();
     for spanned in file.rule {
         let line = line_of(text, spanned.span().start);
         let r = spanned.into_inner();
-        let err = |message: String| RuleError { line: Some(line), message };
-        let relay = u32::try_from(r.relay).ok().filter(|n| relays.contains(n)).ok_or_else(|| {
-            err(format!(
+        let err = |message: String| RuleError { line: Some(line), message, unknown_relay: None };
+        let relay = u32::try_from(r.relay).ok().filter(|n| relays.contains(n)).ok_or_else(|| RuleError {
+            unknown_relay: Some(r.relay),
+            ..err(format!(
                 "relay {} is not configured (the config file has {})",
                 r.relay,
                 relays.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
@@ -173,7 +178,7 @@ pub fn parse(text: &str, relays: &[u32]) -> Result<Vec<Rule>, RuleError> {
         });
     }
     if rules.is_empty() {
-        return Err(RuleError { line: None, message: "no [[rule]] in the file".into() });
+        return Err(RuleError { line: None, message: "no [[rule]] in the file".into(), unknown_relay: None });
     }
     Ok(rules)
 }
@@ -201,6 +206,7 @@ mod tests {
     fn errors_point_at_the_line() {
         let e = parse(GOOD, &[1]).expect_err("relay 2 unknown");
         assert_eq!(e.to_string(), "line 10: relay 2 is not configured (the config file has 1)");
+        assert_eq!(e.unknown_relay, Some(2), "the caller can say where relays are configured");
         let e = parse(&GOOD.replace("on_for = \"60s\"", "on_for = \"soon\""), &[1, 2]).expect_err("bad duration");
         assert_eq!(e.line, Some(1));
         assert!(e.message.starts_with("on_for = \"soon\""), "{e}");

@@ -109,11 +109,10 @@ fn errors_are_clear() {
     let c = config(&tmp, "");
     let out = relay(&c, &["3", "on"], None);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("relay 3 is not configured (the config file has 1, 2)"),
-        "{}",
-        text(&out.stderr)
-    );
+    // Which relays there are, in which file, and where the example is.
+    let said = text(&out.stderr);
+    let want = format!("relay 3 is not configured: config file {} has [relay.1] and [relay.2] only\n", c.display());
+    assert!(said.contains(&want) && said.contains(EXAMPLE), "{said}");
     let out = relay(&c, &["1", "dance"], None);
     assert_eq!(out.status.code(), Some(2));
     let out = relay(&c, &["1", "on", "--for", "soon"], None);
@@ -123,7 +122,29 @@ fn errors_are_clear() {
     std::fs::write(&twice, "[relay]\nbackend = \"sim\"\n[relay.1]\npin = 17\n[relay.2]\npin = 17\n").expect("written");
     let out = relay(&twice, &["status"], None);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("pin 17 is used twice: by relay 1 and relay 2"), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    let want = format!("config file {}: pin 17 is used twice: by relay 1 and relay 2\n", twice.display());
+    assert!(said.contains(&want) && said.contains(EXAMPLE), "{said}");
+    // Every error of the config names the file and points to the example.
+    for (bad, what) in [
+        ("[relay.1]\npin = 99\n", "relay 1: pin 99 is not a BCM GPIO of the header (0-27)"),
+        ("[relay.1]\nname = \"x\"\n", "[relay.1]: pin = the relay's BCM GPIO number (0-27)"),
+        ("[relay.one]\npin = 3\n", "[relay.one]: relays are numbered"),
+        ("[relay.1]\npin = 3\nsafe = \"maybe\"\n", "[relay.1] safe = \"maybe\": on or off"),
+        ("[relay]\nbackend = \"wiringpi\"\n[relay.1]\npin = 3\n", "[relay] backend = \"wiringpi\": rppal or sim"),
+        ("[relay]\nmanual_for = \"ages\"\n[relay.1]\npin = 3\n", "[relay] manual_for: "),
+        ("[han-log]\ntz = \"Mars/Olympus\"\n[relay.1]\npin = 3\n", "[han-log] tz: "),
+        ("[relay.1]\npin = \"17\"\n", "[relay.1] pin must be a whole number"),
+        ("[relay.1\npin = 3\n", "is not valid TOML"),
+    ] {
+        let f = tmp.join("bad.toml");
+        std::fs::write(&f, bad).expect("written");
+        let out = relay(&f, &["status"], None);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let said = text(&out.stderr);
+        assert!(said.contains(&format!("config file {}", f.display())) && said.contains(what), "{bad}: {said}");
+        assert!(said.contains(EXAMPLE), "{bad}: {said}");
+    }
     // No relays configured: restore at boot has nothing to do; a command says why.
     let none = tmp.join("none.toml");
     std::fs::write(&none, "[relay]\nbackend = \"sim\"\n").expect("written");
@@ -132,7 +153,9 @@ fn errors_are_clear() {
     assert!(text(&out.stderr).contains("nothing to restore"), "{}", text(&out.stderr));
     let out = relay(&none, &["1", "on"], None);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("no relays configured"), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(said.contains(&format!("no relays configured in {}\n", none.display())), "{said}");
+    assert!(said.contains(EXAMPLE), "{said}");
     // The Pi's GPIO where there is none.
     let out = relay(&c, &["--backend", "rppal", "1", "on"], None);
     assert_eq!(out.status.code(), Some(1));

@@ -22,16 +22,35 @@ Relays are [relay.N] sections of the config file (docs/relay.md):
   [relay]            backend = \"rppal\" (a Raspberry Pi's GPIO) or \"sim\" (a file)
   [relay.1]          name = \"water heater\", pin = 17, active_low = true, safe = \"off\"
 
+With no relay configured, `status` and `restore` say so on stderr, touch
+nothing and exit 0; the other commands exit 2.
+
 Exit status: 0 done, 1 the GPIO, the state or a price file failed, 2 bad
-usage (an unknown relay, a pin used twice, a bad rules file), 3 schedule:
-no prices for the window and no fallback (the relay went to its safe state).";
+usage (an unknown relay, no relays, a pin used twice, a bad config or rules
+file), 3 schedule: no prices for the window and no fallback (the relay went
+to its safe state).";
+
+/// The switch form is no clap subcommand (`relay 1 on` is parsed by hand,
+/// see [`Command::Switch`]), so the help lists it above clap's commands.
+const TEMPLATE: &str = "\
+{before-help}{about-with-newline}
+{usage-heading} {usage}
+
+Commands:
+  N on|off|toggle [--for DURATION]
+            Switch relay N now, held for DURATION (default: `manual_for` in [relay], 2h; 0: no hold)
+{subcommands}
+
+Options:
+{options}{after-help}";
 
 /// Switch relays by hand, by solar surplus and overload on the live stream, and by price.
 ///
 /// Every change is recorded: the state file (STATE/relay.json, written atomically) and an
 /// append-only event log (STATE/relay-events.jsonl: time, relay, new state, who asked).
 #[derive(Debug, Parser)]
-#[command(name = "relay", version, about, long_about, after_help = EXAMPLES)]
+#[command(name = "relay", version, about, long_about, after_help = EXAMPLES, help_template = TEMPLATE)]
+#[command(override_usage = "relay [OPTIONS] N on|off|toggle [--for DURATION]\n       relay [OPTIONS] <COMMAND>")]
 #[command(allow_external_subcommands = true)]
 pub struct Args {
     /// The config file (default: $HAN_TOOLS_CONFIG, else /etc/han-tools/config.toml, if it exists).

@@ -31,21 +31,26 @@ pub fn switch(s: &Settings, words: &[String]) -> Result<u8> {
         },
         _ => return Err(bad()),
     };
+    // Every word is checked before the state folder is locked.
+    let set = match action {
+        "on" => Some(true),
+        "off" => Some(false),
+        "toggle" => None,
+        _ => return Err(bad()),
+    };
     let relay = s.relay(number)?;
     let now = s.now();
     let mut store = Store::open(&s.state)?;
     let mut gpio = backend::open(s.backend, &s.state)?;
-    let on = match action {
-        "on" => true,
-        "off" => false,
-        "toggle" => {
+    let on = match set {
+        Some(on) => on,
+        None => {
             let current = match store.state.relays.get(&number) {
                 Some(st) => Some(st.on),
                 None => gpio.get(relay)?,
             };
             !current.unwrap_or(relay.safe_on)
         }
-        _ => return Err(bad()),
     };
     let until = (!hold.is_zero()).then(|| now + Duration::from_std(hold).unwrap_or(Duration::MAX));
     let why = match until {
@@ -61,7 +66,7 @@ pub fn switch(s: &Settings, words: &[String]) -> Result<u8> {
 /// Every relay back to its last commanded state, else its safe state.
 pub fn restore(s: &Settings) -> Result<u8> {
     if s.relays.is_empty() {
-        eprintln!("relay: no relays configured ([relay.1] in the config file): nothing to restore");
+        eprintln!("relay: nothing to restore: {}", s.config.no_relays());
         return Ok(0);
     }
     let now = s.now();
@@ -117,7 +122,17 @@ pub fn rows(s: &Settings, store: &Store, gpio: Option<&mut dyn backend::Gpio>) -
         .collect()
 }
 
+/// Every relay's state. With none configured it says so on stderr and
+/// exits 0 (an empty list is the true answer) before touching the state
+/// folder, which would otherwise be made and locked for nothing.
 pub fn status(s: &Settings, as_json: bool) -> Result<u8> {
+    if s.relays.is_empty() {
+        eprintln!("relay: {}", s.config.no_relays());
+        if as_json {
+            han_common::stdout::print("{\n  \"relays\": []\n}\n")?;
+        }
+        return Ok(0);
+    }
     let store = Store::open(&s.state)?;
     let mut gpio = backend::open(s.backend, &s.state).ok();
     let rows = match gpio.as_mut() {

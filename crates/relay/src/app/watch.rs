@@ -24,6 +24,9 @@ use super::store::{Store, say};
 const TICK: Duration = Duration::from_millis(500);
 
 pub fn run(s: &Settings, rules_flag: Option<&std::path::Path>) -> Result<u8> {
+    if s.relays.is_empty() {
+        return Err(Usage(s.config.no_relays()).into());
+    }
     let path = rules_flag
         .map(std::path::Path::to_path_buf)
         .or_else(|| s.rules.clone())
@@ -31,7 +34,16 @@ pub fn run(s: &Settings, rules_flag: Option<&std::path::Path>) -> Result<u8> {
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("cannot read the rules file {}", path.display()))?;
     let numbers: Vec<u32> = s.relays.iter().map(|r| r.number).collect();
-    let rules = relay::rules::parse(&text, &numbers).map_err(|e| Usage(format!("{}: {e}", path.display())))?;
+    let rules = relay::rules::parse(&text, &numbers).map_err(|e| match e.unknown_relay {
+        // Which relays there are, and in which file.
+        Some(n) => Usage(format!(
+            "{}: {}{}",
+            path.display(),
+            e.line.map_or(String::new(), |l| format!("line {l}: ")),
+            s.unknown(n)
+        )),
+        None => Usage(format!("{}: {e}", path.display())),
+    })?;
     let safe = s.relays.iter().map(|r| (r.number, r.safe_on)).collect();
     let mut engine = Engine::new(rules, safe);
     let mut gpio = backend::open(s.backend, &s.state)?;

@@ -16,6 +16,10 @@ pub use han_testkit::Tmp;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_relay");
 
+/// What every config error says on its second line: where the example is.
+pub const EXAMPLE: &str = "\n  relays are [relay.N] sections with a pin: the example is etc/config.example.toml \
+     (scripts/install.sh installs it as /etc/han-tools/config.toml); see docs/relay.md";
+
 pub fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).expect("time").to_utc()
 }
