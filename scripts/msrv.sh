@@ -38,7 +38,7 @@ if newer:
 '
 if [[ $have == 1.85.* ]]; then
     echo "== cargo +debian check (Rust $have)" >&2
-    CARGO_TARGET_DIR="$root/target/msrv" cargo +debian check --workspace --all-targets --locked
+    CARGO_TARGET_DIR="$(target_dir)/msrv" cargo +debian check --workspace --all-targets --locked
 else
     # Debian's rustc-web has moved past 1.85 and rustup cannot fetch another
     # toolchain here: say so rather than pass a check that did not happen.
