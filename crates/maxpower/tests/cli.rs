@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use han_sim::Meter;
 use han_testkit::Tmp;
+use std::io::Write;
 
 const OSLO: han::Tz = han::Tz::Europe__Oslo;
 
@@ -454,6 +455,82 @@ fn the_closed_days_sums_are_kept_and_read_again_when_a_day_changes() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not readable"));
     let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(again, changed);
+}
+
+/// Sets a file's modification time `secs` seconds back.
+fn age(path: &std::path::Path, secs: u64) {
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(secs)).unwrap();
+}
+
+#[test]
+fn a_torn_last_line_is_reported_and_today_s_only_once_it_stays() {
+    let t = Tmp::new("maxpower", "torn");
+    let (clean, torn) = (t.join("clean"), t.join("torn"));
+    let (lines, _) = sim(Meter::KaifaNo, "2025-01-05T22:00:00+01:00", 3 * 86400);
+    file_lines(&clean, OSLO, &lines);
+    file_lines(&torn, OSLO, &lines);
+    // han-log killed in the middle of a write: half a reading, no newline, at the end
+    // of a closed day (the 6th) and of today's file (the 8th).
+    let half = &lines[lines.len() / 2][..lines[lines.len() / 2].len() / 2];
+    let (closed, today) = (torn.join("2025-01-06.jsonl"), torn.join("2025-01-08.jsonl"));
+    for day in [&closed, &today] {
+        std::fs::OpenOptions::new().append(true).open(day).unwrap().write_all(half).unwrap();
+    }
+    age(&closed, 120);
+    let run = |dir: &std::path::Path, state: &str, extra: &[&str]| {
+        let state = t.join(state);
+        let mut args = vec![
+            "--json",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--tz",
+            "Europe/Oslo",
+            "--now",
+            "2025-01-08T23:59:00+01:00",
+        ];
+        args.extend_from_slice(extra);
+        let out = maxpower(&args, None);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (j, String::from_utf8(out.stderr).unwrap())
+    };
+    let (want, quiet) = run(&clean, "st-clean", &[]);
+    assert_eq!(want["torn_last_lines"], serde_json::json!([]));
+    assert!(!quiet.contains("torn"), "{quiet}");
+    // The closed day's torn line is said; today's, written a moment ago, may be a write
+    // going on right now: not yet.
+    let (got, stderr) = run(&torn, "st", &[]);
+    assert_eq!(got["torn_last_lines"], serde_json::json!(["2025-01-06.jsonl"]), "{stderr}");
+    assert!(
+        stderr.contains(
+            "maxpower: 1 torn last line skipped (no newline at the end, the file unchanged for 60 s: a write cut short): 2025-01-06.jsonl\n"
+        ),
+        "{stderr}"
+    );
+    // Skipped and nothing else: the same readings, hours and not-readings as without it.
+    let mut same = got.clone();
+    same["torn_last_lines"] = serde_json::json!([]);
+    assert_eq!(same, want);
+    // The closed days' kept sums still name it.
+    assert!(t.join("st/maxpower-days-2024-12-31.json").exists());
+    assert_eq!(run(&torn, "st", &[]).0, got);
+    // Today's file left unfinished for two minutes: torn too.
+    age(&today, 120);
+    let both = serde_json::json!(["2025-01-06.jsonl", "2025-01-08.jsonl"]);
+    for extra in [&[][..], &["--no-cache", "--threads", "3"]] {
+        let (got, stderr) = run(&torn, "st", extra);
+        assert_eq!(got["torn_last_lines"], both, "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains("2 torn last lines skipped") && stderr.contains(": 2025-01-06.jsonl, 2025-01-08.jsonl\n"),
+            "{stderr}"
+        );
+        let mut same = got.clone();
+        same["torn_last_lines"] = serde_json::json!([]);
+        assert_eq!(same, want, "{extra:?}");
+    }
 }
 
 #[test]

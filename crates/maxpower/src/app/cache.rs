@@ -20,7 +20,7 @@ use super::cli::Tariff;
 use super::read::Saved;
 
 /// Bumped when what is kept, or how it is summed, changes.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// A file as it was when it was read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

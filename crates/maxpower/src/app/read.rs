@@ -32,7 +32,11 @@ pub struct Scan {
     /// Readings taken, and lines that were not readings.
     pub readings: u64,
     pub bad: u64,
-    pub unfinished: u64,
+    /// The day files (names) whose last line had no newline: being
+    /// written, or torn ([`torn_files`] tells which).
+    pub unfinished: Vec<String>,
+    /// Those of them found torn (set by the run, see [`torn_files`]).
+    pub torn: Vec<String>,
     /// The tariff as told (a run on another thread is made with it).
     told: Option<Tariff>,
     /// Readings after this are left out (`--now`: the month as it stood then).
@@ -49,7 +53,7 @@ pub struct Saved {
     history_line: Option<String>,
     readings: u64,
     bad: u64,
-    unfinished: u64,
+    unfinished: Vec<String>,
 }
 
 /// How many threads read the logs at most by default.
@@ -153,6 +157,30 @@ fn parse_line(bytes: &[u8], ex: &mut Extract) -> Option<Record> {
     r
 }
 
+/// How long a file whose last line has no newline must have been left
+/// unchanged before that line counts as torn. han-log writes whole lines
+/// in one write (a short write is continued at once), so a line is seen
+/// unfinished only in the instant of a write; one that stays so was cut
+/// off (han-log killed, a power cut) or waits for a full disk.
+pub const TORN_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Those of `unfinished` (day file names in `dir`) that are torn: not
+/// changed for [`TORN_AFTER`] up to `now`. The others may be being written
+/// right now (today's file while han-log runs): the next run looks again.
+/// Judged when reported, not when read: the closed days' kept sums name
+/// their unfinished files, and time goes on.
+pub fn torn_files(dir: &std::path::Path, unfinished: &[String], now: std::time::SystemTime) -> Vec<String> {
+    unfinished
+        .iter()
+        .filter(|name| {
+            let modified = std::fs::metadata(dir.join(name)).and_then(|m| m.modified());
+            // A file gone since (compressed) is read again next time.
+            modified.is_ok_and(|m| now.duration_since(m).is_ok_and(|age| age >= TORN_AFTER))
+        })
+        .cloned()
+        .collect()
+}
+
 /// The month holding `now` in `tz`: its first day.
 pub fn month_start(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
     let d = now.with_timezone(&tz).date_naive();
@@ -224,7 +252,8 @@ impl Scan {
             },
             readings: 0,
             bad: 0,
-            unfinished: 0,
+            unfinished: Vec::new(),
+            torn: Vec::new(),
             until: None,
             told: tariff,
         }
@@ -334,8 +363,8 @@ impl Scan {
                 self.apply(record, now);
             }
         }
-        if !clock_only {
-            self.unfinished += u64::from(lines.unfinished);
+        if !clock_only && lines.unfinished {
+            self.unfinished.push(file.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()));
         }
         Ok(())
     }
@@ -350,7 +379,7 @@ impl Scan {
             history_line: self.history_line.as_ref().map(|l| String::from_utf8_lossy(l).into_owned()),
             readings: self.readings,
             bad: self.bad,
-            unfinished: self.unfinished,
+            unfinished: self.unfinished.clone(),
         }
     }
 
@@ -399,7 +428,7 @@ impl Scan {
         self.history_line = later.history_line.or(self.history_line.take());
         self.readings += later.readings;
         self.bad += later.bad;
-        self.unfinished += later.unfinished;
+        self.unfinished.extend(later.unfinished);
     }
 
     /// The meter's monthly peaks of past months (0-0:98.1.0), newest

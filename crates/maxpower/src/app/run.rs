@@ -2,7 +2,7 @@
 //! with `--follow`, then the same on every few seconds of the live stream.
 
 use std::io::{self, BufRead, Write};
-use std::time::{Duration as StdDuration, Instant};
+use std::time::{Duration as StdDuration, Instant, SystemTime};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
@@ -12,7 +12,7 @@ use super::alerts;
 use super::cache;
 use super::cli::Args;
 use super::page;
-use super::read::{Scan, month_start};
+use super::read::{Scan, TORN_AFTER, month_start, torn_files};
 use super::settings::{Settings, check_limit, settings};
 use super::state::{MonthPeak, Pending, State};
 use super::summary::{Given, Summary, summarise, utc};
@@ -68,6 +68,16 @@ pub fn run(args: &Args) -> Result<u8> {
     scan.read_files(open, now, threads)?;
     if scan.bad > 0 {
         eprintln!("maxpower: {} lines in the logs were not readings (skipped)", scan.bad);
+    }
+    scan.torn = torn_files(&s.dir, &scan.unfinished, SystemTime::now());
+    if !scan.torn.is_empty() {
+        let n = scan.torn.len();
+        eprintln!(
+            "maxpower: {n} torn last {} skipped (no newline at the end, the file unchanged for {} s: a write cut short): {}",
+            if n == 1 { "line" } else { "lines" },
+            TORN_AFTER.as_secs(),
+            scan.torn.join(", ")
+        );
     }
     let mut out = io::stdout().lock();
     let (summary, mut code) = evaluate(&s, &mut state, &scan, now)?;

@@ -117,6 +117,8 @@ pub struct Summary {
     pub last_reading: Option<String>,
     pub readings: u64,
     pub not_readings: u64,
+    /// Day files whose last line is torn (skipped, like `not_readings`).
+    pub torn_last_lines: Vec<String>,
     pub today: Vec<HourOut>,
     pub month_import_kwh: f64,
     pub month_export_kwh: f64,
@@ -215,6 +217,7 @@ pub fn summarise(scan: &Scan, g: &Given<'_>) -> Summary {
         last_reading: sums.last_reading().map(|t| local(t, tz)),
         readings: scan.readings,
         not_readings: scan.bad,
+        torn_last_lines: scan.torn.clone(),
         today: month.iter().filter(|h| h.start >= t0 && h.start < t1).map(|h| hour_out(h, tz)).collect(),
         month_import_kwh: month.iter().map(|h| h.import_wh).sum::<f64>() / 1000.0,
         month_export_kwh: month.iter().map(|h| h.export_wh).sum::<f64>() / 1000.0,
