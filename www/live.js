@@ -2,7 +2,9 @@
 // The live page of han-log. Reads data/current.json (the latest stream line,
 // contract v1) every 2 s and data/today.json (today's minutes) every 10 s,
 // without reloading. Fields absent from a line are not sent by the meter in
-// that list: the page keeps showing the last value seen of each field.
+// that list: the page keeps showing the last value seen of each field. The
+// meter reading (energy registers, sent hourly by Norwegian meters) comes
+// from han-log's `last_registers` in current.json, with its own time.
 (function () {
   "use strict";
   var POLL_MS = 2000, TODAY_MS = 10000, STALE_MS = 30000, FETCH_TIMEOUT_MS = 5000;
@@ -10,6 +12,7 @@
 
   var seen = {};          // last value seen of each field of current.json
   var seenAt = {};        // received (ms) of the line each field came with
+  var regs = null;        // the registers shown: {meter_time, received, energy_import_kwh, ...}
   var receivedMs = NaN;   // `received` of the latest line
   var lastText = null, changedAt = 0; // when current.json last changed (for lines without `received`)
   var skew = 0;           // server clock minus browser clock, from the Date header
@@ -75,10 +78,59 @@
     }).finally(function () { clearTimeout(timer); });
   }
 
+  function isRegister(k) { return /^(reactive_)?energy_/.test(k); }
+
+  // The registers of a line: its own (they are the newest), else the last
+  // ones han-log kept (`last_registers`), else none.
+  function registersOf(line) {
+    var own = null;
+    for (var k in line) {
+      if (has(line, k) && isRegister(k) && num(line[k])) {
+        if (!own) own = { meter_time: line.meter_time, received: line.received };
+        own[k] = line[k];
+      }
+    }
+    var kept = line.last_registers;
+    return own || (kept !== null && typeof kept === "object" ? kept : null);
+  }
+
   function merge(line) {
-    if (has(line, "meter_id") && has(seen, "meter_id") && line.meter_id !== seen.meter_id) { seen = {}; seenAt = {}; }
+    if (has(line, "meter_id") && has(seen, "meter_id") && line.meter_id !== seen.meter_id) { seen = {}; seenAt = {}; regs = null; }
     receivedMs = Date.parse(line.received || "");
-    for (var k in line) if (has(line, k)) { seen[k] = line[k]; seenAt[k] = receivedMs; }
+    for (var k in line) if (has(line, k) && k !== "last_registers") { seen[k] = line[k]; seenAt[k] = receivedMs; }
+    regs = registersOf(line) || regs;
+  }
+
+  var dateFmt = null, dateFmtZone;
+  // YYYY-MM-DD of an instant in the meter's zone.
+  function localDate(ms) {
+    if (!dateFmt || dateFmtZone !== zone) {
+      var o = { year: "numeric", month: "2-digit", day: "2-digit" };
+      try { dateFmt = new Intl.DateTimeFormat("en-CA", zone ? Object.assign({ timeZone: zone }, o) : o); }
+      catch (e) { dateFmt = new Intl.DateTimeFormat("en-CA", o); }
+      dateFmtZone = zone;
+    }
+    var p = {};
+    dateFmt.formatToParts(new Date(ms)).forEach(function (x) { p[x.type] = x.value; });
+    return p.year + "-" + p.month + "-" + p.day;
+  }
+
+  // "at 14:00" (the meter's clock as it states it, else when it was
+  // received), with the date when it is not the latest reading's day.
+  function readAt(r) {
+    var m = /^(\d{4}-\d\d-\d\d)T(\d\d):(\d\d):(\d\d)/.exec(r.meter_time || ""), day, time;
+    if (m) {
+      day = m[1];
+      time = m[2] + ":" + m[3] + (m[4] !== "00" ? ":" + m[4] : "");
+    } else {
+      var ms = Date.parse(r.received || "");
+      if (!isFinite(ms)) return "";
+      day = localDate(ms);
+      time = clock(ms);
+    }
+    var now = /^\d{4}-\d\d-\d\d/.exec(String(seen.meter_time || ""));
+    var ref = now ? now[0] : isFinite(receivedMs) ? localDate(receivedMs) : day;
+    return "at " + (day !== ref ? day + " " : "") + time;
   }
 
   function phasePower(i) {
@@ -106,7 +158,11 @@
       mt += " (read at " + clock(seenAt.meter_time) + ")";
     }
     set("meter-time", mt);
-    set("energy-import-meter", kwh(seen.energy_import_kwh));
+    set("energy-import-meter", kwh(regs && regs.energy_import_kwh));
+    set("meter-reading-time", regs ? readAt(regs) : "");
+    var exp = regs && regs.energy_export_kwh, rows = document.querySelectorAll(".export-reading");
+    set("energy-export-meter", kwh(exp));
+    for (var r = 0; r < rows.length; r++) rows[r].hidden = !num(exp);
   }
 
   function renderAge() {

@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use chrono::Utc;
-use han_common::line::{Line, LineError, STREAM_VERSION};
+use han_common::line::{Line, LineError, QUANTITIES, STREAM_VERSION, Value};
 use han_common::tz::Tz;
 
 use crate::cli::Clock;
@@ -39,6 +39,41 @@ pub struct Sample {
     pub meter_id: Option<String>,
     /// Whether it has per-phase values (voltage or current).
     pub phases: bool,
+    /// Its energy registers with its id and times, a JSON object (the
+    /// page's `last_registers`), when it has any register.
+    pub registers: Option<String>,
+}
+
+/// Whether a quantity is an energy register (kWh or kvarh).
+fn is_register(name: &str) -> bool {
+    name.starts_with("energy_") || name.starts_with("reactive_energy_")
+}
+
+/// The energy registers of a line with its meter id and times, as a JSON
+/// object; the numbers exactly as in the line.
+fn registers(line: &Line<'_>) -> Option<String> {
+    let regs = || {
+        line.quantities.iter().zip(QUANTITIES).filter_map(|(v, name)| match v {
+            Some(Value::Num(n)) if is_register(name) => Some((*name, *n)),
+            _ => None,
+        })
+    };
+    regs().next()?;
+    let mut o = String::from("{");
+    let text = [("meter_id", &line.meter_id), ("meter_time", &line.meter_time), ("received", &line.received)];
+    for (name, value) in text {
+        if let Some(t) = value {
+            // Serialising a str cannot fail.
+            let quoted = serde_json::to_string(t.as_ref()).unwrap_or_default();
+            o.push_str(&format!("\"{name}\":{quoted},"));
+        }
+    }
+    for (name, n) in regs() {
+        o.push_str(&format!("\"{name}\":{n},"));
+    }
+    o.pop();
+    o.push('}');
+    Some(o)
 }
 
 impl Sample {
@@ -51,6 +86,7 @@ impl Sample {
             energy_export_kwh: line.number("energy_export_kwh"),
             meter_id: line.meter_id.as_deref().map(str::to_owned),
             phases: PHASES.iter().any(|q| line.number(q).is_some()),
+            registers: registers(line),
         }
     }
 }

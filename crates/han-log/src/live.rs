@@ -1,5 +1,7 @@
 //! The live page's data in the web folder: `data/current.json` (the latest
-//! reading, exactly as received), `data/last-full.json` (the latest reading
+//! reading as received, plus `last_registers`: the energy registers of the
+//! last reading that had any, with its time, since Norwegian meters send
+//! them once an hour), `data/last-full.json` (the latest reading
 //! with per-phase values: Norwegian meters send them every 10 s, power
 //! alone every 2 s, and a page just opened shows them at once) and
 //! `data/today.json` (today's power by minute and the energy so far), each
@@ -204,6 +206,14 @@ impl Today {
     }
 }
 
+/// The energy registers of the last reading that had any (a JSON object:
+/// its registers, meter id and times) and the meter it came from.
+#[derive(Debug)]
+struct Registers {
+    json: String,
+    meter_id: Option<String>,
+}
+
 /// The live page's data, kept up to date.
 #[derive(Debug)]
 pub struct Live {
@@ -212,6 +222,7 @@ pub struct Live {
     current: Vec<u8>,
     full: Vec<u8>,
     full_dirty: bool,
+    registers: Option<Registers>,
     today: Option<Today>,
     dirty: bool,
     written: Option<Instant>,
@@ -228,6 +239,7 @@ impl Live {
             current: Vec::new(),
             full: Vec::new(),
             full_dirty: false,
+            registers: None,
             today: None,
             dirty: false,
             written: None,
@@ -251,13 +263,49 @@ impl Live {
     }
 
     /// Adds a reading to today only: also how today is rebuilt from the
-    /// readings already logged at start (so a restart keeps the chart).
+    /// readings already logged at start (so a restart keeps the chart and
+    /// the last registers).
     pub fn replay(&mut self, sample: &Sample, stamp: Stamp) {
+        self.keep_registers(sample);
         if self.today.as_ref().is_none_or(|t| stamp.date > t.date) {
             self.today = Some(Today::new(self.tz, stamp.date));
         }
         if let Some(t) = self.today.as_mut().filter(|t| t.date == stamp.date) {
             t.add(sample, stamp.at);
+        }
+    }
+
+    /// Keeps the registers of a reading that has them; forgets them when
+    /// another meter speaks (they were not its registers).
+    pub fn keep_registers(&mut self, sample: &Sample) {
+        if let Some(json) = &sample.registers {
+            self.registers = Some(Registers { json: json.clone(), meter_id: sample.meter_id.clone() });
+        } else if let (Some(r), Some(id)) = (&self.registers, &sample.meter_id) {
+            if r.meter_id.as_ref().is_some_and(|m| m != id) {
+                self.registers = None;
+            }
+        }
+    }
+
+    /// Whether the registers of some reading are known.
+    pub fn has_registers(&self) -> bool {
+        self.registers.is_some()
+    }
+
+    /// `current.json`: the latest line with `last_registers` added as its
+    /// last member (before its closing brace).
+    fn current_json(&self) -> std::borrow::Cow<'_, [u8]> {
+        let close = self.current.iter().rposition(|b| *b == b'}');
+        match (&self.registers, close) {
+            (Some(r), Some(i)) => {
+                let mut out = Vec::with_capacity(self.current.len() + r.json.len() + 20);
+                out.extend_from_slice(self.current.get(..i).unwrap_or_default());
+                out.extend_from_slice(b",\"last_registers\":");
+                out.extend_from_slice(r.json.as_bytes());
+                out.extend_from_slice(self.current.get(i..).unwrap_or_default());
+                out.into()
+            }
+            _ => self.current.as_slice().into(),
         }
     }
 
@@ -271,7 +319,7 @@ impl Live {
         let result = (|| -> std::io::Result<()> {
             std::fs::create_dir_all(&self.data)?;
             if !self.current.is_empty() {
-                write_atomic(&self.data.join("current.json"), &self.current)?;
+                write_atomic(&self.data.join("current.json"), &self.current_json())?;
             }
             if self.full_dirty {
                 write_atomic(&self.data.join("last-full.json"), &self.full)?;

@@ -343,7 +343,9 @@ fn repair_newest(dir: &std::path::Path) {
     }
 }
 
-/// Today's chart and energy survive a restart: today's log read back.
+/// Today's chart and energy and the last registers survive a restart:
+/// today's log read back; yesterday's too when today's has no registers
+/// yet (just after midnight, or han-log was stopped since yesterday).
 fn rebuild_today(live: &mut Live, s: &Settings) {
     let now = Utc::now();
     let today = local_today(s.tz);
@@ -354,6 +356,18 @@ fn rebuild_today(live: &mut Live, s: &Settings) {
             live.replay(&Sample::of(&line), stamp);
         }
         true
+    });
+    let read = read.and_then(|_| match today.pred_opt() {
+        Some(yesterday) if !live.has_registers() => {
+            han_common::logs::for_each_line(&s.dir, Some(yesterday), Some(yesterday), |_, raw| {
+                if let Ok(line) = Line::scan(raw, true) {
+                    live.keep_registers(&Sample::of(&line));
+                }
+                true
+            })
+            .map(drop)
+        }
+        _ => Ok(()),
     });
     if let Err(e) = read {
         if e.kind() != io::ErrorKind::NotFound {

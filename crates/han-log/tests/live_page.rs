@@ -5,7 +5,10 @@
 //! `data/today.json` as han-log does (temp file + rename) and checks what the
 //! page shows: the values, that a new file is picked up without reloading,
 //! that a short list keeps the full list's values, the stale banner (old
-//! reading, missing file), the chart, and a missing `today.json`.
+//! reading, missing file), the chart, and a missing `today.json`. Last, han-log
+//! itself writes the data of a simulated Kaifa (han-sim | han-read): the
+//! meter reading of its hourly list 3 stays, with its time, after the list 2
+//! that follows it, also when the page is opened after it.
 //!
 //! `HAN_UPDATE_SCREENSHOT=1` also writes the fresh page to `docs/live-page.png`.
 //! Without chromium, chromedriver or python3 the test says SKIPPED loudly;
@@ -19,7 +22,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, DurationRound, SecondsFormat, TimeDelta, Utc};
 use han_common::times::day_bounds;
 use han_common::tz::Tz;
 use han_testkit::webdriver::{CHROMEDRIVER, CHROMIUM, Driver, Guard, browser_tools, call, request};
@@ -137,6 +140,9 @@ fn live_page_in_chromium() {
     assert_eq!(d.text("#meter-id"), METER_ID);
     assert!(d.text("#meter-time").starts_with(&local_stamp(now)[..10]), "meter time");
     assert_eq!(d.text("#energy-import-meter"), "109,552.3 kWh");
+    let at = d.text("#meter-reading-time");
+    assert!(at.starts_with("at ") && local_stamp(now).contains(&at[3..]), "the reading's own time: {at:?}");
+    assert!(!d.displayed("#energy-export-meter"), "an export register the line does not have");
     d.wait_text_matches("#energy-import-today", |t| close_kwh(t, today_import));
     assert!(close_kwh(&d.text("#energy-export-today"), today_export));
     let last = d.text("#last-reading");
@@ -216,6 +222,45 @@ fn live_page_in_chromium() {
     assert_eq!(d.text("#voltage-l1"), "228.8 V", "the phases of last-full.json");
     assert!(!d.displayed("#stale"));
 
+    // 7. The meter reading, by han-log itself: a Kaifa sends its registers
+    // in the hourly list 3 only; the list 2 ten seconds later replaces
+    // current.json, which keeps them (last_registers) with their time.
+    let lines = common::kaifa_lines(&this_hour(), 6);
+    let list3: Value = serde_json::from_str(&lines[0]).unwrap();
+    let list2: Value = serde_json::from_str(&lines[5]).unwrap();
+    let (import, export) = (list3["energy_import_kwh"].as_f64().unwrap(), list3["energy_export_kwh"].as_f64().unwrap());
+    assert!(list2.get("voltage_l1_v").is_some() && list2.get("energy_import_kwh").is_none(), "list 2: {list2}");
+    let at = format!("at {}", &list3["meter_time"].as_str().unwrap()[11..16]);
+    assert!(at.ends_with(":00"), "list 3's clock is its hour: {at}");
+    let log_dir = guard.dir.join("log");
+    let log_args = ["--dir", log_dir.to_str().unwrap(), "--www", www.to_str().unwrap(), "--tz", "Europe/Oslo"];
+    let log = |lines: &[String]| {
+        let out = common::run(&log_args, &lines.iter().map(|l| format!("{l}\n")).collect::<String>());
+        assert!(out.status.success(), "{}", common::stderr(&out));
+    };
+    let reading_shown = |when: &str| {
+        assert!(close_kwh(&d.text("#energy-import-meter"), import), "{when}: {}", d.text("#energy-import-meter"));
+        assert_eq!(d.text("#meter-reading-time"), at, "{when}: the reading's time");
+        assert!(d.displayed("#energy-export-meter"), "{when}: the export register");
+        assert!(close_kwh(&d.text("#energy-export-meter"), export), "{when}: {}", d.text("#energy-export-meter"));
+    };
+    log(&lines[..1]);
+    d.navigate(&format!("http://127.0.0.1:{http_port}/{SUB}/"));
+    d.wait_text_matches("#energy-import-meter", |t| close_kwh(t, import));
+    reading_shown("list 3");
+    d.script("window.hanNotReloaded = true; return null;");
+    // han-log restarted (today's log holds the registers), then lists 1 and 2.
+    log(&lines[1..]);
+    let clock2 = list2["meter_time"].as_str().unwrap().replace('T', " ");
+    d.wait_text("#meter-time", &clock2);
+    reading_shown("list 2 after list 3");
+    assert_eq!(d.script("return window.hanNotReloaded === true;"), json!(true), "the page reloaded");
+    // Opened after the list 2: current.json alone has them.
+    d.navigate(&format!("http://127.0.0.1:{http_port}/{SUB}/"));
+    d.wait_text("#meter-time", &clock2);
+    reading_shown("opened after list 2");
+    assert!(!d.displayed("#stale"));
+
     eprintln!("live_page: browser ready after {startup:?}, all checks after {:?}", started.elapsed());
 }
 
@@ -224,10 +269,17 @@ fn write_atomic(path: &Path, v: &Value) {
     han_common::atomic::write_atomic(path, v.to_string().as_bytes()).unwrap();
 }
 
-/// A displayed "12.34 kWh" within display rounding of `want`.
+/// A displayed "12.34 kWh" (or "12,345.6 kWh") within display rounding of `want`.
 fn close_kwh(text: &str, want: f64) -> bool {
-    let n = text.strip_suffix(" kWh").map(|n| n.replace(',', "")).and_then(|n| n.parse::<f64>().ok());
-    n.is_some_and(|n| (n - want).abs() <= 0.0051)
+    let Some(n) = text.strip_suffix(" kWh").map(|n| n.replace(',', "")) else { return false };
+    let digits = n.split_once('.').map_or(0, |(_, f)| f.len());
+    n.parse::<f64>().is_ok_and(|n| (n - want).abs() <= 0.51 * 10f64.powi(-(digits as i32)))
+}
+
+/// `hh:00:10` of the current hour, when a Kaifa sends its hourly list 3
+/// (Oslo is a whole number of hours from UTC).
+fn this_hour() -> String {
+    (Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() + TimeDelta::seconds(10)).to_rfc3339()
 }
 
 /// A Kaifa MA304H3E's full list (list 2, every 10 s on Norwegian meters).
@@ -266,12 +318,13 @@ fn short_list(received: DateTime<Utc>, import_w: f64) -> Value {
 }
 
 /// today.json for the local day of `now` (Europe/Oslo) up to now, or for
-/// yesterday when today has fewer than 5 hours yet: a house with a water
-/// heater, morning and evening peaks, a little solar, and a 15-minute gap.
+/// yesterday when today has fewer than 12 hours yet (the chart must show
+/// export, which starts mid-morning): a house with a water heater, morning
+/// and evening peaks, a little solar, and a 15-minute gap.
 /// Returns it with its import and export energy.
 fn today_json(now: DateTime<Utc>) -> (Value, f64, f64) {
     let mut day = now.with_timezone(&OSLO).date_naive();
-    if day_bounds(OSLO, day).0 > now - TimeDelta::hours(5) {
+    if day_bounds(OSLO, day).0 > now - TimeDelta::hours(12) {
         day = day.pred_opt().unwrap();
     }
     let (start, end) = day_bounds(OSLO, day);

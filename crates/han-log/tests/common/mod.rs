@@ -54,3 +54,26 @@ pub fn stderr(o: &Output) -> String {
 pub fn day_files(dir: &Path) -> Vec<String> {
     han_testkit::names(dir).into_iter().filter(|n| n != ".han-log.lock").collect()
 }
+
+/// The stream lines of a simulated Norwegian Kaifa (han-sim | han-read, the
+/// binaries), its clock starting at `start` (RFC 3339), `count` frames, in
+/// Europe/Oslo time: from `hh:00:10` it sends the hourly list 3 (with the
+/// energy registers), list 1 at :12 ... :18 and list 2 at :20.
+pub fn kaifa_lines(start: &str, count: u32) -> Vec<String> {
+    let mut sim = Command::new(han_testkit::sibling("han-sim"))
+        .args(["--meter", "kaifa-no", "--seed", "7", "--start", start, "--count", &count.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("han-sim starts");
+    let read = Command::new(han_testkit::sibling("han-read"))
+        .args(["--quiet", "--tz", "Europe/Oslo"])
+        .stdin(sim.stdout.take().expect("han-sim's stdout"))
+        .output()
+        .expect("han-read runs");
+    assert!(sim.wait().expect("han-sim ends").success(), "han-sim failed");
+    assert!(read.status.success(), "han-read: {}", stderr(&read));
+    let lines: Vec<String> = String::from_utf8(read.stdout).unwrap().lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), count as usize, "a reading per frame");
+    lines
+}
