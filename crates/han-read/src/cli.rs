@@ -13,11 +13,18 @@ Examples:
   han-read --realtime capture.bin            ... at the meter's own pace
   HAN_KEY=0123...CDEF han-read /dev/ttyAMA0  an encrypted meter (or --key)
   han-read --once /dev/ttyUSB0 | jq .power_import_w
-  han-sim --meter kaifa-no | han-read        the simulator through a pipe
+  han-sim | han-read | head -3               the simulator (a Norwegian Kaifa) through a pipe
+  han-read samples/kaifa-no.bin              a sample capture from the repository
   han-read --hexdump capture.bin             annotated frames, for a new meter
 
-Exit status: 0 done (also when stdout is closed), 1 input or output failed,
-2 bad usage, 3 --once and no reading came.";
+Exit status:
+  0  done: the input ended (an empty one too), --once got its reading, or stdout was closed
+  1  input or output failed: a missing file, a directory, a device that is no serial port ...
+     (the error names the input and comes before the counters; none when nothing was read)
+  2  bad usage
+  3  --once and no reading came
+  4  a file or stdin held bytes but no reading (JSON output only); the last line on stderr
+     says what was skipped and why";
 
 /// Reads a smart electricity meter and writes each reading as one JSON line.
 #[derive(Debug, Parser)]
@@ -68,7 +75,8 @@ pub struct Args {
     /// its [han-read] section may set input, key, auth_key and tz.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Say less on stderr: no per-frame rejections, only the counters at exit.
+    /// Say less on stderr: no per-frame rejections, only errors, the counters at exit and why no
+    /// reading came.
     #[arg(short, long)]
     pub quiet: bool,
 }

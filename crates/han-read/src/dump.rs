@@ -152,3 +152,20 @@ fn apdu_tree(apdu: &[u8]) -> String {
     }
     out
 }
+
+/// Bytes of the input's start kept for [`no_frame`].
+pub const HEAD: usize = 256;
+
+/// What `--hexdump` and `--structure` print when an input of `total` bytes
+/// held no frame at all: its first bytes (`head`) in hex and as text, so
+/// that a file that is no capture shows what it is.
+pub fn no_frame(head: &[u8], total: u64, skipped: u64) -> String {
+    let mut out = String::new();
+    let _ =
+        writeln!(out, "=> no frame or telegram in {total} bytes ({skipped} skipped); the first {} bytes:", head.len());
+    for (i, chunk) in head.chunks(16).enumerate() {
+        let text: String = chunk.iter().map(|&c| if (0x20..0x7F).contains(&c) { char::from(c) } else { '.' }).collect();
+        let _ = writeln!(out, "  {:04X}: {:<47}  |{text}|", i * 16, spaced(chunk));
+    }
+    out
+}

@@ -13,11 +13,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let result = run::run(&cli::Args::parse());
     // A closed stdout (`han-read ... | head`) is the reader saying it is done.
-    let closed = |e: &anyhow::Error| {
-        e.chain()
-            .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
-    };
-    if result.as_ref().is_err_and(closed) {
+    if result.as_ref().is_err_and(run::is_closed_stdout) {
         return ExitCode::SUCCESS;
     }
     han_common::usage::exit_status("han-read", result)

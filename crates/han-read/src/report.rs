@@ -1,6 +1,7 @@
 //! Everything han-read says on stderr, and the bad-frames file: rejected
 //! frames rate-limited so a bad cable does not flood the journal.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -16,6 +17,8 @@ pub struct Reporter {
     quiet: bool,
     limit: han_common::limit::PerMinute,
     bad_frames: Option<BufWriter<File>>,
+    /// Rejected frames by reason, for the hint when no reading came.
+    reasons: BTreeMap<&'static str, u64>,
 }
 
 impl Reporter {
@@ -30,7 +33,12 @@ impl Reporter {
             )),
             None => None,
         };
-        Ok(Reporter { quiet, limit: han_common::limit::PerMinute::new(PER_MINUTE), bad_frames })
+        Ok(Reporter {
+            quiet,
+            limit: han_common::limit::PerMinute::new(PER_MINUTE),
+            bad_frames,
+            reasons: BTreeMap::new(),
+        })
     }
 
     /// A fact worth a line (a link opened, settings found).
@@ -47,6 +55,7 @@ impl Reporter {
 
     /// A rejected frame: to the bad-frames file always, to stderr within the rate limit.
     pub fn rejected(&mut self, error: &han::Error, bytes: &[u8]) {
+        *self.reasons.entry(error.kind()).or_default() += 1;
         if let Some(f) = &mut self.bad_frames {
             let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
             let written = writeln!(f, "{now} {}: {error} {}", error.kind(), han::Hex(bytes)).and_then(|()| f.flush());
@@ -69,6 +78,27 @@ impl Reporter {
         let shown = bytes.get(..SHOW_BYTES).unwrap_or(bytes);
         let more = if bytes.len() > SHOW_BYTES { format!(" ... ({} bytes)", bytes.len()) } else { String::new() };
         eprintln!("han-read: rejected ({}): {error}: {}{more}", error.kind(), han::Hex(shown));
+    }
+
+    /// The last word when the input `name` ended without a reading after
+    /// `bytes` bytes: what was skipped and why, and (`look`) how to see
+    /// what it holds.
+    pub fn no_reading(&self, name: &str, look: &str, bytes: u64, s: &han::Stats) {
+        let mut found = Vec::new();
+        let rejected: u64 = self.reasons.values().sum();
+        if rejected > 0 {
+            let why: Vec<String> = self.reasons.iter().map(|(kind, n)| format!("{kind} {n}")).collect();
+            let pl = if rejected == 1 { "" } else { "s" };
+            found.push(format!("{rejected} frame{pl} or telegram{pl} rejected ({})", why.join(", ")));
+        }
+        if s.empty_frames > 0 {
+            found.push(format!("{} empty frames (keep-alives)", s.empty_frames));
+        }
+        if found.is_empty() {
+            found.push("no frame or telegram found".to_owned());
+        }
+        let found = found.join(", ");
+        eprintln!("han-read: {name}: no reading in {bytes} bytes: {found}, {} bytes skipped; {look}", s.skipped_bytes);
     }
 
     /// The counters, at exit or on SIGUSR1.

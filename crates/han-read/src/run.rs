@@ -11,7 +11,7 @@ use anyhow::{Context, Result, anyhow};
 use han::{Config, Decoder, EventRef, Reading, Stats};
 
 use han_read::live::Live;
-use han_read::serial::{Probe, Verdict};
+use han_read::serial::{NotSerial, Probe, Verdict};
 
 use crate::cli::Args;
 use crate::input::Kind;
@@ -19,6 +19,8 @@ use crate::report::Reporter;
 
 /// Exit status when `--once` saw no reading before the input ended.
 const NO_READING: u8 = 3;
+/// Exit status when a file or stdin held bytes but not one reading.
+const NOTHING_DECODED: u8 = 4;
 /// Exit status for bad usage (as clap's own).
 const USAGE: u8 = 2;
 
@@ -269,20 +271,32 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let mut dec = make_decoder();
     let mut buf = vec![0u8; 64 * 1024];
     let mut done = false;
+    // Bytes taken from the input: none, and there is nothing to count.
+    let mut total: u64 = 0;
+    // The input's first bytes, for the dumps of an input without a frame.
+    let mut head: Vec<u8> = Vec::new();
+    let name = match &kind {
+        Kind::Stdin => "stdin",
+        Kind::File(p) | Kind::Serial(p) | Kind::Tcp(p) => p.as_str(),
+    };
     let result = (|| -> Result<()> {
         match &kind {
             Kind::Stdin | Kind::File(_) => {
                 let mut src: Box<dyn Read> = match &kind {
-                    Kind::File(p) => Box::new(File::open(p).with_context(|| format!("cannot open {p}"))?),
+                    Kind::File(p) => Box::new(open_file(p)?),
                     _ => Box::new(io::stdin().lock()),
                 };
                 loop {
                     let n = match src.read(&mut buf) {
                         Ok(n) => n,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                        Err(e) => return Err(e).context("cannot read the input"),
+                        Err(e) => return Err(e).with_context(|| format!("cannot read {name}")),
                     };
+                    total += n as u64;
                     let chunk = buf.get(..n).unwrap_or(&[]);
+                    if dumps.is_some() && head.len() < crate::dump::HEAD {
+                        head.extend(chunk.iter().take(crate::dump::HEAD - head.len()));
+                    }
                     if n == 0 {
                         dec.finish();
                     } else {
@@ -302,11 +316,19 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 let auto = matches!(kind, Kind::Serial(_)) && settings.is_none();
                 let mut probe = auto.then(|| Probe::new(Instant::now()));
                 let mut live = Live::new(kind.link().context("a live link")?, settings);
+                // A device that is no serial port stays one: stop here rather than retry for
+                // ever. Any other failure (unplugged, busy) is retried by `live.read`.
+                if let Err(e) = live.open_now(&mut rep) {
+                    if e.chain().any(|c| c.is::<NotSerial>()) {
+                        return Err(e);
+                    }
+                }
                 if let Some(p) = &probe {
                     rep.note(&format!("trying {} (--baud auto)", p.current()));
                 }
                 loop {
                     let n = live.read(&mut buf, &mut rep);
+                    total += n as u64;
                     let chunk = buf.get(..n).unwrap_or(&[]);
                     log_raw(&mut raw, chunk, &mut rep);
                     dec.push(chunk);
@@ -331,13 +353,72 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             }
         }
     })();
-    Reporter::counters(dec.stats());
-    result?;
+    // Errors first, then the counters (when anything was read), then the hint.
+    if let Err(e) = result {
+        if is_closed_stdout(&e) {
+            Reporter::counters(dec.stats());
+            // main: the reader is done, status 0.
+            return Err(e);
+        }
+        eprintln!("han-read: {e:#}");
+        if total > 0 {
+            Reporter::counters(dec.stats());
+        }
+        return Ok(ExitCode::from(1));
+    }
+    if total == 0 {
+        rep.note(&format!("{name} was empty: no reading"));
+    } else {
+        Reporter::counters(dec.stats());
+    }
+    let s = dec.stats();
+    let frames = s.readings + s.bad_checksum + s.unparsed + s.rejected_other + s.empty_frames;
+    if dumps.is_some() && total > 0 && frames == 0 && !kind.is_live() {
+        let shown = out.out.write_all(crate::dump::no_frame(&head, total, s.skipped_bytes).as_bytes());
+        if let Err(e) = shown.and_then(|()| out.out.flush()) {
+            // A reader gone already is done; anything else is an output failure.
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!("han-read: cannot write to stdout: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    }
     if args.once && !done {
         eprintln!("han-read: the input ended without a reading");
-        return Ok(ExitCode::from(NO_READING));
     }
-    Ok(ExitCode::SUCCESS)
+    // Bytes but not one reading: say what they were, last. The dumps of
+    // --hexdump and --structure already show it.
+    let nothing = total > 0 && dec.stats().readings == 0 && dumps.is_none();
+    if nothing {
+        let look = match &kind {
+            Kind::File(p) => format!("`han-read --hexdump {p}`"),
+            _ => "`han-read --hexdump` on the same input".to_owned(),
+        };
+        let look =
+            if frames == 0 { format!("{look} shows its first bytes") } else { format!("{look} shows the frames") };
+        rep.no_reading(name, &look, total, dec.stats());
+    }
+    Ok(ExitCode::from(match () {
+        () if args.once && !done => NO_READING,
+        () if nothing => NOTHING_DECODED,
+        () => 0,
+    }))
+}
+
+/// Whether an error is stdout closed by its reader (`han-read ... | head`):
+/// the reader saying it is done.
+pub fn is_closed_stdout(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+}
+
+/// Opens a capture file; a directory is said to be one (its open succeeds,
+/// and only the first read would fail, without the path).
+fn open_file(p: &str) -> Result<File> {
+    if std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
+        anyhow::bail!("{p} is a directory, not a capture file");
+    }
+    File::open(p).with_context(|| format!("cannot open {p}"))
 }
 
 fn log_raw(raw: &mut Option<File>, chunk: &[u8], rep: &mut Reporter) {

@@ -92,8 +92,45 @@ pub const AUTO: [LineSettings; 4] = [
     LineSettings { baud: 9600, data_bits: 7, parity: Parity::Even, stop_bits: 1 },
 ];
 
+/// A device that opens but is not a serial port (`/dev/null`, `/dev/zero`):
+/// its termios calls fail with ENOTTY, and no retry changes that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotSerial(pub String);
+
+impl std::fmt::Display for NotSerial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is not a serial port (a device that is no tty has no line settings); \
+             name a serial device, a capture file, tcp://HOST:PORT or - for stdin",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NotSerial {}
+
+/// Whether `path` opens but is not a terminal (a pty is one).
+#[cfg(unix)]
+fn opens_but_no_tty(path: &str) -> bool {
+    use std::io::IsTerminal;
+    use std::os::unix::fs::OpenOptionsExt;
+    // Non-blocking, so that a serial port whose carrier line is low does not hold the open.
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .is_ok_and(|f| !f.is_terminal())
+}
+
+#[cfg(not(unix))]
+fn opens_but_no_tty(_path: &str) -> bool {
+    false
+}
+
 /// Opens a serial device; reads time out after 200 ms so a loop can look
-/// around between them.
+/// around between them. A device that is no tty fails with [`NotSerial`] in
+/// the error's chain.
 pub fn open_serial(path: &str, s: LineSettings) -> Result<Box<dyn serialport::SerialPort>> {
     let port = serialport::new(path, s.baud)
         .data_bits(if s.data_bits == 7 { serialport::DataBits::Seven } else { serialport::DataBits::Eight })
@@ -104,9 +141,13 @@ pub fn open_serial(path: &str, s: LineSettings) -> Result<Box<dyn serialport::Se
         })
         .stop_bits(if s.stop_bits == 2 { serialport::StopBits::Two } else { serialport::StopBits::One })
         .timeout(Duration::from_millis(200))
-        .open()
-        .with_context(|| format!("cannot open {path} at {s}"))?;
-    Ok(port)
+        .open();
+    match port {
+        Ok(port) => Ok(port),
+        // Looked at only when the open failed: a working port is opened once.
+        Err(_) if opens_but_no_tty(path) => Err(NotSerial(path.to_owned()).into()),
+        Err(e) => Err(e).with_context(|| format!("cannot open {path} at {s}")),
+    }
 }
 
 /// Whether a decoder event shows the line settings are right: a reading, or

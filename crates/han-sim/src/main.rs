@@ -11,6 +11,8 @@ use han_sim::{Meter, Options, Simulator, parse_duration, parse_key, parse_profil
 
 /// Exit status for bad usage (clap uses it too).
 const USAGE: u8 = 2;
+/// The meter when none is named (the one scripts/demo.sh simulates), and what it is.
+const DEFAULT_METER: (Meter, &str) = (Meter::KaifaNo, "Kaifa MA304H3E, Norway");
 
 const EXAMPLES: &str = "\
 Meters:
@@ -24,7 +26,10 @@ Meters:
 Meter clocks run in Europe/Oslo (NO), Europe/Stockholm (SE), Europe/Amsterdam (NL) and
 Europe/Brussels (BE) time, summer time included.
 
+Without --meter it simulates kaifa-no (and says so on stderr).
+
 Examples:
+  han-sim | han-read | head -3                            three readings of a Norwegian Kaifa
   han-sim --meter aidon-no --realtime | han-read          a live Norwegian meter
   han-sim --meter dsmr5 --count 5 --seed 1 | han-read     five telegrams, the same every time
   han-sim --meter kaifa-no --duration 7d --start 2025-01-06T00:00:00+01:00 -o week.bin
@@ -43,9 +48,9 @@ Exit status: 0 done (also when the reader closes the pipe), 1 output error, 2 ba
 #[derive(Debug, Parser)]
 #[command(name = "han-sim", version, after_help = EXAMPLES)]
 struct Args {
-    /// The meter to simulate (see the list below).
+    /// The meter to simulate (see the list below). Default: kaifa-no.
     #[arg(long, short = 'm', value_parser = parse_meter, value_name = "METER")]
-    meter: Meter,
+    meter: Option<Meter>,
     /// Stop after this many frames / telegrams.
     #[arg(long, short = 'n', conflicts_with = "duration")]
     count: Option<u64>,
@@ -93,6 +98,12 @@ fn parse_start(s: &str) -> Result<DateTime<Utc>, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let meter = args.meter.unwrap_or_else(|| {
+        // One line, so that a bare `han-sim` does not leave the reader guessing what it sends.
+        let (m, what) = DEFAULT_METER;
+        eprintln!("han-sim: no --meter given: simulating {} ({what}); --help lists the others", m.name());
+        m
+    });
     let profile = match &args.profile {
         Some(path) => match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| parse_profile(&t)) {
             Ok(p) => Some(p),
@@ -106,7 +117,7 @@ fn main() -> ExitCode {
     let now = Utc::now();
     let start = args.start.unwrap_or(now);
     let seed = args.seed.unwrap_or_else(|| now.timestamp_nanos_opt().unwrap_or(0) as u64);
-    let opts = Options { meter: args.meter, start, seed, key: args.key, auth_key: args.auth_key, profile };
+    let opts = Options { meter, start, seed, key: args.key, auth_key: args.auth_key, profile };
     let out: Box<dyn Write> = match &args.output {
         Some(path) => match std::fs::File::create(path) {
             Ok(f) => Box::new(f),

@@ -122,7 +122,6 @@ fn bad_usage_exits_2_with_a_message() {
         (&["--meter", "dsmr5", "--auth-key", "000102030405060708090A0B0C0D0E0F"], "--key"),
         (&["--meter", "dsmr5", "--count", "1", "--duration", "1h"], "cannot be used with"),
         (&["--meter", "dsmr5", "--profile", "/nonexistent/watts.txt"], "--profile"),
-        (&[], "--meter"),
     ];
     for (args, msg) in cases {
         let o = run(args);
@@ -134,11 +133,28 @@ fn bad_usage_exits_2_with_a_message() {
 }
 
 #[test]
+fn without_meter_it_is_a_kaifa_and_says_so() {
+    let o = run(&["--count", "6", "--seed", "1", "--start", "2025-01-15T10:00:00+01:00"]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        err,
+        "han-sim: no --meter given: simulating kaifa-no (Kaifa MA304H3E, Norway); --help lists the others\n"
+    );
+    let named = run(&["--meter", "kaifa-no", "--count", "6", "--seed", "1", "--start", "2025-01-15T10:00:00+01:00"]);
+    assert_eq!(o.stdout, named.stdout, "the same bytes as --meter kaifa-no");
+    assert!(named.stderr.is_empty(), "nothing said when the meter is named");
+    let r = decode_all(&o.stdout, Config::default());
+    assert_eq!(r.len(), 6);
+    assert_eq!(r[0].meter_model.as_deref(), Some("MA304H3E"));
+}
+
+#[test]
 fn help_has_examples() {
     let o = run(&["--help"]);
     assert!(o.status.success());
     let h = String::from_utf8_lossy(&o.stdout);
-    for s in ["Examples:", "--realtime", "han-read", "kamstrup-no", "fluvius", "Europe/Oslo"] {
+    for s in ["Examples:", "--realtime", "han-read", "kamstrup-no", "fluvius", "Europe/Oslo", "Default: kaifa-no"] {
         assert!(h.contains(s), "--help lacks {s}");
     }
 }
