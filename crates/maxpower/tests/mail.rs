@@ -103,6 +103,7 @@ fn one_mail_per_breach_none_on_a_rerun_and_a_failed_one_later_once() {
     assert_eq!(got.len(), 1, "{got:?}");
     let m = plain(&got[0]);
     assert!(m.contains("Subject: maxpower: 2025-01-15 16:00 used 4.000 kWh (limit 3.000 kWh)"), "{m}");
+    assert!(!m.contains("Sent late"), "sent when due: {m}");
     assert!(m.contains("To: owner@example.org") && m.contains("From: maxpower <pi@example.org>"), "{m}");
     // Headroom: the 17:00 hour (0.333 kWh so far, the same day as 16:00) may reach 5 kWh.
     for part in [
@@ -131,7 +132,10 @@ fn one_mail_per_breach_none_on_a_rerun_and_a_failed_one_later_once() {
     let got = mails(&maildir);
     assert_eq!(got.len(), 2, "{got:?}");
     let late = got.iter().map(|m| plain(m)).find(|m| m.contains("19:00 used 5.000 kWh")).expect("the 19:00 mail");
-    assert!(late.contains("could not be sent at"), "{late}");
+    assert!(
+        late.contains("(Sent late: this mail about the hour from 2025-01-15 19:00 was due at 2025-01-15 20:10, but could not be sent until 2025-01-15 20:15 (Europe/Oslo).)"),
+        "{late}"
+    );
     assert!(run("2025-01-15T20:20:00+01:00").status.success());
     assert_eq!(mails(&maildir).len(), 2, "never doubled");
 }
@@ -191,16 +195,87 @@ fn early_warnings_once_per_hour_and_the_password_never_from_argv() {
 
 /// A day by hand with 16:00-17:00 over 3 kWh.
 fn breach_day(logs: &Path) {
+    day_over(logs, &[(16, 4000.0)]);
+}
+
+/// A day by hand (the 15th): 1 kW, but these hours at these powers (W).
+fn day_over(logs: &Path, over: &[(u32, f64)]) {
     let mut lines = Vec::new();
     let mut kwh = 500.0;
     for hour in 0..24 {
         for min in 0..60 {
-            let w = if hour == 16 { 4000.0 } else { 1000.0 };
+            let w = over.iter().find(|(h, _)| *h == hour).map_or(1000.0, |(_, w)| *w);
             lines.push(reading(&format!("2025-01-15T{hour:02}:{min:02}:00"), w, kwh));
             kwh += w / 60_000.0;
         }
     }
     file_lines(logs, han::Tz::Europe__Oslo, &lines);
+}
+
+#[test]
+fn every_mail_sent_late_says_when_it_was_due() {
+    let Some(py) = python() else {
+        skip("no aiosmtpd (apt-get install python3-aiosmtpd)");
+        return;
+    };
+    let t = Tmp::new("maxpower", "late");
+    let logs = t.join("log");
+    day_over(&logs, &[(16, 4000.0), (19, 5000.0), (21, 4500.0)]);
+    let port = free_port();
+    let maildir = t.join("maildir");
+    let config = t.join("config.toml");
+    std::fs::write(&config, format!("[maxpower]\nsmtp_server = \"127.0.0.1\"\nsmtp_port = {port}\nsmtp_tls = \"none\"\nmail_from = \"pi@example.org\"\nmail_to = \"owner@example.org\"\nlimit_wh = 3000\n")).unwrap();
+    let st = t.join("st");
+    let run = |now: &str| {
+        let args = [
+            "--config",
+            config.to_str().unwrap(),
+            "--dir",
+            logs.to_str().unwrap(),
+            "--state",
+            st.to_str().unwrap(),
+            "--tz",
+            "Europe/Oslo",
+            "--now",
+            now,
+        ];
+        maxpower(&args, None)
+    };
+    // Nothing due yet: the first run only starts watching.
+    let out = run("2025-01-15T15:30:00+01:00");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // No server: 16:00 is due at 17:10 and fails; 19:00 is due at 20:10 and waits behind it.
+    for now in ["2025-01-15T17:10:00+01:00", "2025-01-15T20:10:00+01:00"] {
+        let out = run(now);
+        assert_eq!(out.status.code(), Some(4), "{now}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(st.join("maxpower.json")).unwrap()).unwrap();
+    assert_eq!(state["pending"].as_array().unwrap().len(), 2, "{state}");
+    // The server is back: both go out at 20:40, each saying it is late and when it was due.
+    let _server = start(py, port, &maildir);
+    let out = run("2025-01-15T20:40:00+01:00");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: Vec<String> = mails(&maildir).iter().map(|m| plain(m)).collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    for (hour, due) in [("16:00", "17:10"), ("19:00", "20:10")] {
+        let m = got.iter().find(|m| m.contains(&format!("Subject: maxpower: 2025-01-15 {hour} used"))).expect(hour);
+        let note = format!(
+            "(Sent late: this mail about the hour from 2025-01-15 {hour} was due at 2025-01-15 {due}, but could not be sent until 2025-01-15 20:40 (Europe/Oslo).)"
+        );
+        assert!(m.contains(&note), "{note:?} not in\n{m}");
+        assert_eq!(m.matches("Sent late").count(), 1, "{m}");
+    }
+    // 21:00 goes over with the server up: sent when due, with no such note.
+    let out = run("2025-01-15T22:10:00+01:00");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: Vec<String> = mails(&maildir).iter().map(|m| plain(m)).collect();
+    assert_eq!(got.len(), 3, "{got:?}");
+    let on_time = got.iter().find(|m| m.contains("Subject: maxpower: 2025-01-15 21:00 used 4.500 kWh")).expect("21:00");
+    assert!(!on_time.contains("Sent late"), "{on_time}");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(st.join("maxpower.json")).unwrap()).unwrap()["pending"],
+        serde_json::json!([])
+    );
 }
 
 #[test]

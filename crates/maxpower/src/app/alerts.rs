@@ -13,6 +13,8 @@ pub struct Due {
     pub kind: &'static str,
     /// The hour (quarter hour for Belgium's step) it is about.
     pub hour: DateTime<Utc>,
+    /// That period for people (`the hour from 2025-01-06 16:00`).
+    pub about: String,
     pub subject: String,
     pub body: String,
 }
@@ -27,6 +29,7 @@ pub fn due(s: &Summary, warn_projected: bool, warn_step: bool) -> Vec<Due> {
             out.push(Due {
                 kind: "over",
                 hour: h.at,
+                about: format!("the hour from {}", short(&h.start)),
                 subject: format!("maxpower: {} used {} (limit {})", short(&h.start), kwh(h.import_wh), kwh(l)),
                 body: format!(
                     "The hour from {} used {}, over the limit of {}.\n{footer}",
@@ -43,6 +46,7 @@ pub fn due(s: &Summary, warn_projected: bool, warn_step: bool) -> Vec<Due> {
             out.push(Due {
                 kind: "projected",
                 hour: c.at,
+                about: format!("the hour from {}", short(&c.start)),
                 subject: format!("maxpower: {} is heading for {} (limit {})", short(&c.start), kwh(p), kwh(l)),
                 body: format!(
                     "The hour from {} has used {} so far and will come to {} at the present power{}, over the limit of {}.\n{footer}",
@@ -63,6 +67,7 @@ pub fn due(s: &Summary, warn_projected: bool, warn_step: bool) -> Vec<Due> {
             out.push(Due {
                 kind: "step",
                 hour: c.at,
+                about: format!("the hour from {}", short(&c.start)),
                 subject: format!("maxpower: {} would raise this month's step", short(&c.start)),
                 body: format!(
                     "The hour from {} has used {} so far and will come to {} at the present power: enough to raise the month's capacity step from step {}.\n{footer}",
@@ -80,6 +85,7 @@ pub fn due(s: &Summary, warn_projected: bool, warn_step: bool) -> Vec<Due> {
                 out.push(Due {
                     kind: "step",
                     hour: q.at,
+                    about: format!("the quarter hour from {}", short(&q.start)),
                     subject: format!("maxpower: the quarter hour from {} would set a new peak", short(&q.start)),
                     body: format!(
                         "The quarter hour from {} has used {} so far and will come to {} ({:.3} kW) at the present power: a new peak for the month, above {:.3} kW.\n{footer}",

@@ -16,7 +16,7 @@ use super::read::{Scan, TORN_AFTER, month_start, torn_files};
 use super::settings::{Settings, check_limit, settings};
 use super::state::{MonthPeak, Pending, State};
 use super::summary::{Given, Summary, summarise, utc};
-use super::text;
+use super::text::{self, short};
 
 /// Exit status: a mail could not be sent (it is kept and retried).
 pub const MAIL_FAILED: u8 = 4;
@@ -181,6 +181,22 @@ fn evaluate(s: &Settings, state: &mut State, scan: &Scan, now: DateTime<Utc>) ->
     Ok((summary, code))
 }
 
+/// What a mail sent late says: what it is about, when it was due, and
+/// when it went out (local times).
+fn late_note(p: &Pending, sent: DateTime<Utc>, tz: han_common::tz::Tz) -> String {
+    let local = |rfc3339: &str| match DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => short(&t.with_timezone(&tz).to_rfc3339()),
+        Err(_) => rfc3339.to_owned(),
+    };
+    let about = if p.about.is_empty() { format!("the period from {}", local(&p.hour)) } else { p.about.clone() };
+    format!(
+        "(Sent late: this mail about {about} was due at {}, but could not be sent until {} ({}).)",
+        local(&p.since),
+        short(&sent.with_timezone(&tz).to_rfc3339()),
+        tz.name()
+    )
+}
+
 /// Queues the mails due that were never sent, then sends what waits.
 fn mail(s: &Settings, state: &mut State, summary: &Summary, changed: &mut bool) -> Result<u8> {
     let due = alerts::due(summary, s.warn_projected, s.warn_step);
@@ -200,6 +216,7 @@ fn mail(s: &Settings, state: &mut State, summary: &Summary, changed: &mut bool) 
         state.pending.push(Pending {
             kind: d.kind.to_owned(),
             hour,
+            about: d.about,
             subject: d.subject,
             body: d.body,
             since: utc(summary.at),
@@ -209,9 +226,12 @@ fn mail(s: &Settings, state: &mut State, summary: &Summary, changed: &mut bool) 
         state.save(&s.state)?;
     }
     let keep_from = utc(summary.at - KEEP_SENT);
+    let this_run = utc(summary.at);
     while let Some(p) = state.pending.first_mut() {
-        let body = if p.tries > 0 {
-            format!("{}\n(This mail could not be sent at {}; it is sent now.)\n", p.body, p.since)
+        // Late: it failed, or it was found due by an earlier run and waited
+        // behind one that failed.
+        let body = if p.tries > 0 || p.since != this_run {
+            format!("{}\n{}\n", p.body, late_note(p, summary.at, s.tz))
         } else {
             p.body.clone()
         };

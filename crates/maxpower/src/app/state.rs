@@ -17,9 +17,14 @@ pub struct Pending {
     pub kind: String,
     /// The hour (or quarter hour) it is about, RFC 3339.
     pub hour: String,
+    /// The same for people (`the hour from 2025-01-06 16:00`); empty in a
+    /// state written before it was kept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub about: String,
     pub subject: String,
     pub body: String,
-    /// When it was first tried, and how often.
+    /// When it was due (the run that found it, RFC 3339), and how often
+    /// it was tried.
     pub since: String,
     pub tries: u32,
 }
