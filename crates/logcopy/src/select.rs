@@ -1,11 +1,17 @@
 //! Daily files by name: `YYYY-MM-DD.` and a known extension. A day is
-//! closed once it is before today (local); a day whose file and its `.gz`
-//! are both there is being compressed by han-log and waits for the next run.
+//! closed once it is before today (local); a plain day file (`.jsonl`,
+//! `.csv`) also needs nobody to hold it: han-log holds a lock on each day
+//! file it has open (`han_common::gzday::state` tells, given to [`plan`]).
+//! A day with both a plain file and its `.gz` is merged here first (the
+//! plain file added to the `.gz`), then its `.gz` goes.
 
 use chrono::{Days, NaiveDate};
 
 /// The extensions of the daily files han-log and spotprices write.
 pub const EXTENSIONS: &[&str] = &["jsonl", "jsonl.gz", "csv", "csv.gz", "jsonl.torn", "json"];
+
+/// The extensions of the files han-log appends to (and holds open).
+pub const PLAIN: &[&str] = &["jsonl", "csv"];
 
 /// A daily file by its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +19,13 @@ pub struct Daily {
     pub name: String,
     pub date: NaiveDate,
     pub ext: &'static str,
+}
+
+impl Daily {
+    /// Whether han-log appends to it (`.jsonl`, `.csv`).
+    pub fn is_plain(&self) -> bool {
+        PLAIN.contains(&self.ext)
+    }
 }
 
 /// The day and extension of a daily file's name; `None` for other files
@@ -34,21 +47,41 @@ pub enum Action {
     Move,
     /// Copy and verify, and keep here too (within `--keep-days`).
     Copy,
-    /// Not yet: today or later, or being compressed.
+    /// Add this plain file to its `.gz` here (its `.gz` then goes).
+    Merge,
+    /// Not yet: today or later, or still open.
     Wait(&'static str),
 }
 
-/// The action for each daily file of a directory, given today's date and
-/// `keep_days` (the latest closed days kept here as well).
-pub fn plan(files: &[Daily], today: NaiveDate, keep_days: u32) -> Vec<(Daily, Action)> {
+/// The action for each daily file of a directory, given today's date,
+/// `keep_days` (the latest closed days kept here as well) and, for the
+/// plain files of a day before today, why one is not closed (`None`:
+/// closed).
+pub fn plan(
+    files: &[Daily],
+    today: NaiveDate,
+    keep_days: u32,
+    not_closed: impl Fn(&Daily) -> Option<&'static str>,
+) -> Vec<(Daily, Action)> {
     let keep_from = today.checked_sub_days(Days::new(u64::from(keep_days))).unwrap_or(NaiveDate::MIN);
+    // Why each plain file of a past day waits, asked once.
+    let waits: Vec<(&str, Option<&'static str>)> =
+        files.iter().filter(|f| f.is_plain() && f.date < today).map(|f| (f.name.as_str(), not_closed(f))).collect();
+    let wait_of = |name: &str| waits.iter().find(|(n, _)| *n == name).and_then(|(_, w)| *w);
+    let has = |name: &str| files.iter().any(|o| o.name == name);
     files
         .iter()
         .map(|f| {
+            let plain_of_gz = f.name.strip_suffix(".gz").filter(|p| has(p));
             let action = if f.date >= today {
                 Action::Wait("not closed yet")
-            } else if being_compressed(f, files) {
-                Action::Wait("han-log is compressing it")
+            } else if let Some(why) = wait_of(&f.name) {
+                Action::Wait(why)
+            } else if f.is_plain() && has(&format!("{}.gz", f.name)) {
+                Action::Merge
+            } else if plain_of_gz.is_some_and(|p| wait_of(p).is_some()) {
+                // Its plain part is still written: both go together, later.
+                Action::Wait("its plain file is still open")
             } else if f.date >= keep_from {
                 Action::Copy
             } else {
@@ -57,14 +90,6 @@ pub fn plan(files: &[Daily], today: NaiveDate, keep_days: u32) -> Vec<(Daily, Ac
             (f.clone(), action)
         })
         .collect()
-}
-
-/// A file and its `.gz` both there: han-log's compressor is between its
-/// rename and its remove (or was stopped there); it finishes first.
-fn being_compressed(f: &Daily, all: &[Daily]) -> bool {
-    let plain = f.name.strip_suffix(".gz").unwrap_or(&f.name);
-    let gz = format!("{plain}.gz");
-    all.iter().any(|o| o.name == plain) && all.iter().any(|o| o.name == gz)
 }
 
 #[cfg(test)]
@@ -86,9 +111,12 @@ mod tests {
     }
 
     #[test]
-    fn closed_days_kept_days_and_compression() {
+    fn closed_days_kept_days_open_files_and_merges() {
         let files: Vec<Daily> = [
+            "2026-01-06.jsonl",
+            "2026-01-06.jsonl.gz",
             "2026-01-07.jsonl.gz",
+            "2026-01-08.csv",
             "2026-01-08.jsonl",
             "2026-01-08.jsonl.gz",
             "2026-01-09.jsonl",
@@ -98,18 +126,31 @@ mod tests {
         .iter()
         .filter_map(|n| daily(n))
         .collect();
-        let p = plan(&files, d("2026-01-10"), 1);
+        let asked = std::cell::RefCell::new(Vec::new());
+        let open = |f: &Daily| {
+            asked.borrow_mut().push(f.name.clone());
+            (f.date == d("2026-01-08")).then_some("han-log has it open")
+        };
+        let p = plan(&files, d("2026-01-10"), 1, open);
         let a: Vec<(&str, Action)> = p.iter().map(|(f, a)| (f.name.as_str(), a.clone())).collect();
         assert_eq!(
             a,
             [
+                ("2026-01-06.jsonl", Action::Merge),
+                ("2026-01-06.jsonl.gz", Action::Move),
                 ("2026-01-07.jsonl.gz", Action::Move),
-                ("2026-01-08.jsonl", Action::Wait("han-log is compressing it")),
-                ("2026-01-08.jsonl.gz", Action::Wait("han-log is compressing it")),
+                ("2026-01-08.csv", Action::Wait("han-log has it open")),
+                ("2026-01-08.jsonl", Action::Wait("han-log has it open")),
+                ("2026-01-08.jsonl.gz", Action::Wait("its plain file is still open")),
                 ("2026-01-09.jsonl", Action::Copy),
                 ("2026-01-10.jsonl", Action::Wait("not closed yet")),
                 ("2026-01-11.json", Action::Wait("not closed yet")),
             ]
+        );
+        assert_eq!(
+            asked.into_inner(),
+            ["2026-01-06.jsonl", "2026-01-08.csv", "2026-01-08.jsonl", "2026-01-09.jsonl"],
+            "the plain files of past days, once each"
         );
     }
 }

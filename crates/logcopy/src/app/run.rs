@@ -1,10 +1,13 @@
 //! A run: the settings, the checks of the target, then each directory's
-//! files in date order, and a one-line summary for cron's mail.
+//! files in date order, and a one-line summary for cron's mail. A plain day
+//! file is moved under its lock (`han_common::gzday`), so han-log cannot
+//! append to it meanwhile.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 use chrono::Utc;
+use han_common::gzday::{self, Claimed, DayState, Merged};
 use han_common::{Config, Usage};
 use logcopy::select::{self, Action, Daily};
 
@@ -15,6 +18,7 @@ use super::target;
 pub const REFUSED: u8 = 3;
 pub const NO_SPACE: u8 = 4;
 pub const CLASH: u8 = 5;
+pub const NOT_MOUNTED: u8 = 6;
 
 #[derive(Debug, Default)]
 struct Tally {
@@ -29,7 +33,7 @@ struct Tally {
 
 pub fn run(args: &Args) -> Result<u8> {
     let file = Config::load(args.config.as_deref()).map_err(|e| anyhow!(Usage(e.to_string())))?;
-    for w in file.warnings("logcopy", &["to", "keep_days", "gzip"]) {
+    for w in file.warnings("logcopy", &["to", "keep_days", "gzip", "mount_point"]) {
         eprintln!("logcopy: warning: {w}");
     }
     let u = |e: han_common::ConfigError| anyhow!(Usage(e.to_string()));
@@ -55,6 +59,12 @@ pub fn run(args: &Args) -> Result<u8> {
             .map_err(|_| Usage("keep_days: 0 or more".into()))?,
     };
     let gzip = args.gzip || file.boolean("logcopy", "gzip").map_err(u)?.unwrap_or(false);
+    let mount_point = match &args.mount_point {
+        Some(m) => Some((m.clone(), "--mount-point")),
+        None => {
+            file.string("logcopy", "mount_point").map_err(u)?.map(|m| (PathBuf::from(m), "mount_point in [logcopy]"))
+        }
+    };
     let tz = match args.tz.clone().or(file.string("han-log", "tz").map_err(u)?) {
         Some(z) => han_common::tz::parse(&z).map_err(|e| Usage(format!("time zone: {e}")))?,
         None => han_common::tz::system().0,
@@ -72,9 +82,18 @@ pub fn run(args: &Args) -> Result<u8> {
         return Err(anyhow!("the prices directory {} is not there", prices.display()));
     }
     let sources: Vec<&Path> = dirs.iter().map(|(_, d)| *d).collect();
-    if let Err(e) = target::check(&to, &sources) {
-        eprintln!("logcopy: {e}");
-        return Ok(REFUSED);
+    let mount_point = mount_point.as_ref().map(|(m, from)| (m.as_path(), *from));
+    match target::check(&to, &sources, mount_point, &args.fstab) {
+        Ok(()) => {}
+        Err(e @ target::Refused::NotUnder { .. }) => return Err(Usage(e.to_string()).into()),
+        Err(e @ (target::Refused::NotMounted(_) | target::Refused::NoMountTable(_))) => {
+            eprintln!("logcopy: {e}");
+            return Ok(NOT_MOUNTED);
+        }
+        Err(e) => {
+            eprintln!("logcopy: {e}");
+            return Ok(REFUSED);
+        }
     }
     // (source, target folder, file, action)
     let mut work: Vec<(PathBuf, PathBuf, Daily, Action)> = Vec::new();
@@ -85,7 +104,17 @@ pub fn run(args: &Args) -> Result<u8> {
             .filter_map(|n| select::daily(&n))
             .collect();
         files.sort_by(|a, b| a.name.cmp(&b.name));
-        for (f, a) in select::plan(&files, today, keep_days) {
+        let not_closed = |f: &Daily| match gzday::state(&dir.join(&f.name), f.date, today) {
+            Ok(DayState::Closed) => None,
+            Ok(DayState::NotOver) => Some("not closed yet"),
+            Ok(DayState::InUse) => Some("han-log has it open"),
+            Ok(DayState::Gone) => Some("gone meanwhile"),
+            Err(e) => {
+                eprintln!("logcopy: {e}");
+                Some("cannot tell whether han-log has it open")
+            }
+        };
+        for (f, a) in select::plan(&files, today, keep_days, not_closed) {
             work.push((dir.join(&f.name), to.join(sub), f, a));
         }
     }
@@ -102,6 +131,8 @@ pub fn run(args: &Args) -> Result<u8> {
         return Ok(NO_SPACE);
     }
     let mut t = Tally::default();
+    // The .gz files whose plain part could not be merged: they wait for it.
+    let mut unmerged: Vec<PathBuf> = Vec::new();
     for (src, tdir, f, action) in &work {
         let remove = match action {
             Action::Wait(why) => {
@@ -109,6 +140,34 @@ pub fn run(args: &Args) -> Result<u8> {
                 if args.dry_run {
                     println!("wait  {} ({why})", src.display());
                 }
+                continue;
+            }
+            Action::Merge if args.dry_run => {
+                println!("merge {} into {}", src.display(), gzday::gz_path(src).display());
+                continue;
+            }
+            Action::Merge => {
+                match gzday::merge(src) {
+                    Ok(Merged::Appended(_) | Merged::Gone) => {}
+                    Ok(Merged::Finished(gz)) => eprintln!(
+                        "logcopy: {} already ended with {} (a merge stopped before its last step): removed the plain file",
+                        gz.display(),
+                        src.display()
+                    ),
+                    Ok(Merged::InUse) => {
+                        t.waiting += 1;
+                        unmerged.push(gzday::gz_path(src));
+                    }
+                    Err(e) => {
+                        eprintln!("logcopy: cannot merge {} into its .gz: {e}", src.display());
+                        t.failed += 1;
+                        unmerged.push(gzday::gz_path(src));
+                    }
+                }
+                continue;
+            }
+            _ if unmerged.contains(src) => {
+                t.waiting += 1;
                 continue;
             }
             Action::Move => true,
@@ -128,6 +187,24 @@ pub fn run(args: &Args) -> Result<u8> {
             }
             continue;
         }
+        // Held until the file is moved: han-log cannot open it meanwhile.
+        let _claim = if f.is_plain() {
+            match gzday::claim(src) {
+                Ok(Claimed::Yes(c)) => Some(c),
+                Ok(Claimed::InUse) => {
+                    t.waiting += 1;
+                    continue;
+                }
+                Ok(Claimed::Gone) => continue,
+                Err(e) => {
+                    eprintln!("logcopy: {e}");
+                    t.failed += 1;
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
         std::fs::create_dir_all(tdir).with_context(|| format!("cannot make {}", tdir.display()))?;
         match copy::transfer(src, tdir, gzip, remove) {
             Ok(Outcome::Done { bytes }) => {
