@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=${1:-"$here/../corpus"}
 out="$here/corpus"
 [ -d "$src/han" ] && [ -d "$src/p1" ] || { echo "no captures under $src" >&2; exit 1; }
-mkdir -p "$out/han_stream" "$out/axdr" "$out/p1" "$out/template" "$out/stream_line"
+mkdir -p "$out/han_stream" "$out/axdr" "$out/p1" "$out/template" "$out/stream_line" "$out/prices"
 
 # han_stream header (see fuzz_targets/han_stream.rs): flags, then chunking.
 # Encrypted captures get the flags that select their published test key.
@@ -48,6 +48,11 @@ for f in "$src"/han/*.bin; do
     done
 done
 
+# prices: the price and exchange-rate documents as they are.
+for f in "$src"/prices/*.xml; do
+    cp "$f" "$out/prices/$(basename "$f")"
+done
+
 for f in "$src"/p1/*; do
     cp "$f" "$out/p1/$(basename "$f")"
     { printf '\x00\x00'; cat "$f"; } > "$out/template/$(basename "$f")"
@@ -75,6 +80,6 @@ else
     echo "han-read is not built${target:+ in $target/release or $target/debug}: stream_line gets no seeds (cargo build -p han-read)" >&2
 fi
 
-for t in han_stream axdr p1 template stream_line; do
+for t in han_stream axdr p1 template stream_line prices; do
     echo "$t: $(ls "$out/$t" | wc -l) seeds"
 done
