@@ -1,20 +1,18 @@
-//! `--compress-after N`: the days older than N days are gzipped. The gzip
-//! file is written beside the plain one (atomically), read back and
-//! compared byte for byte with it, and only then is the plain file removed.
-//! A day that got readings again after it was compressed has both files;
-//! the new readings are added to the gzip file as another member (readers
-//! take `.jsonl.gz` then `.jsonl`, and members in order).
+//! `--compress-after N`: the days older than N days are gzipped, by the
+//! merge han-log shares with logcopy (`han_common::gzday`): under the plain
+//! file's lock, the plain file is added to `NAME.gz` as another gzip member
+//! (the whole file when there is no gzip file yet), written atomically, read
+//! back and compared, and only then removed. A day that got readings again
+//! after it was compressed has both files; the next pass adds the new
+//! readings the same way (readers take `.jsonl.gz` then `.jsonl`, and
+//! members in order).
 
-use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use flate2::Compression;
-use flate2::read::MultiGzDecoder;
-use flate2::write::GzEncoder;
-use han_common::atomic::{sync_dir, write_atomic_with};
+use han_common::gzday::{self, Merged};
 use han_common::logs::date_of;
 
 use crate::store::Busy;
@@ -24,6 +22,9 @@ use crate::store::Busy;
 pub enum Done {
     /// Compressed to this file.
     Compressed(PathBuf),
+    /// This file already held the plain file (a pass stopped before removing
+    /// it): the plain file was removed.
+    Finished(PathBuf),
     /// Left as it was, and why.
     Failed(PathBuf, String),
 }
@@ -44,7 +45,7 @@ fn candidates(dir: &Path, before: NaiveDate) -> io::Result<Vec<(NaiveDate, PathB
 }
 
 /// Compresses every plain day file of `dir` older than `before` that no
-/// store has open.
+/// store of this han-log has open, nor another process (logcopy) holds.
 pub fn compress_old(dir: &Path, before: NaiveDate, busy: &Arc<Mutex<Busy>>) -> io::Result<Vec<Done>> {
     let mut done = Vec::new();
     for (date, path) in candidates(dir, before)? {
@@ -55,85 +56,28 @@ pub fn compress_old(dir: &Path, before: NaiveDate, busy: &Arc<Mutex<Busy>>) -> i
             }
             b.compressing = Some(date);
         }
-        let result = compress(&path);
+        let result = gzday::merge(&path);
         if let Ok(mut b) = busy.lock() {
             b.compressing = None;
         }
-        done.push(match result {
-            Ok(gz) => Done::Compressed(gz),
-            Err(e) => Done::Failed(path, e.to_string()),
-        });
+        match result {
+            Ok(Merged::Appended(gz)) => done.push(Done::Compressed(gz)),
+            Ok(Merged::Finished(gz)) => done.push(Done::Finished(gz)),
+            // logcopy is at it, or was: its day, its turn.
+            Ok(Merged::InUse | Merged::Gone) => {}
+            Err(e) => done.push(Done::Failed(path, e.to_string())),
+        }
     }
     Ok(done)
 }
 
-/// `NAME` to `NAME.gz`, verified, then `NAME` removed.
-fn compress(plain: &Path) -> io::Result<PathBuf> {
-    let mut gz = plain.as_os_str().to_owned();
-    gz.push(".gz");
-    let gz = PathBuf::from(gz);
-    let old = match std::fs::read(&gz) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e),
-    };
-    write_atomic_with(&gz, |out| {
-        io::Write::write_all(out, &old)?;
-        let mut enc = GzEncoder::new(out, Compression::default());
-        io::copy(&mut BufReader::new(File::open(plain)?), &mut enc)?;
-        enc.finish().map(drop)
-    })?;
-    // What the gzip file holds must be the old members, then the plain file.
-    let expected = io::Cursor::new(&old);
-    let expected: Box<dyn Read> = if old.is_empty() {
-        Box::new(File::open(plain)?)
-    } else {
-        Box::new(MultiGzDecoder::new(expected).chain(File::open(plain)?))
-    };
-    if !same(MultiGzDecoder::new(File::open(&gz)?), expected)? {
-        // Put the old gzip back (or none); the plain file stays.
-        if old.is_empty() {
-            std::fs::remove_file(&gz)?;
-        } else {
-            han_common::atomic::write_atomic(&gz, &old)?;
-        }
-        return Err(io::Error::other(format!("{} did not read back the same; kept the plain file", gz.display())));
-    }
-    std::fs::remove_file(plain)?;
-    sync_dir(han_common::atomic::parent(plain))?;
-    Ok(gz)
-}
-
-/// Whether two readers give the same bytes.
-fn same(mut a: impl Read, mut b: impl Read) -> io::Result<bool> {
-    let (mut x, mut y) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
-    loop {
-        let n = read_full(&mut a, &mut x)?;
-        let m = read_full(&mut b, &mut y)?;
-        if x.get(..n) != y.get(..m) {
-            return Ok(false);
-        }
-        if n == 0 {
-            return Ok(true);
-        }
-    }
-}
-
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(buf.get_mut(n..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs::File;
+    use std::io::Read;
+
+    use flate2::read::MultiGzDecoder;
+
     use super::*;
 
     #[test]
@@ -169,6 +113,13 @@ mod tests {
         MultiGzDecoder::new(File::open(dir.join("2025-01-01.jsonl.gz")).unwrap()).read_to_string(&mut text).unwrap();
         assert_eq!(text, "a\nb\nlate\n");
         assert!(!dir.join("2025-01-01.jsonl").exists());
+        // A day another process holds (logcopy moving it) is left to it.
+        std::fs::write(dir.join("2025-01-01.jsonl"), "later\n").unwrap();
+        let Ok(gzday::Claimed::Yes(held)) = gzday::claim(&dir.join("2025-01-01.jsonl")) else { panic!("claimed") };
+        let done = compress_old(&dir, before, &Arc::new(Mutex::new(Busy::default()))).unwrap();
+        assert!(done.is_empty(), "{done:?}");
+        assert!(dir.join("2025-01-01.jsonl").exists(), "left to its holder");
+        drop(held);
         std::fs::remove_dir_all(&dir).ok();
     }
 }

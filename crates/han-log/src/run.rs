@@ -384,6 +384,10 @@ fn spawn_compressor(dir: &std::path::Path, today: NaiveDate, after: u32, busy: &
             for d in done {
                 match d {
                     Done::Compressed(p) => eprintln!("han-log: compressed {}", p.display()),
+                    Done::Finished(p) => eprintln!(
+                        "han-log: {} already held its day's plain file (a compression was stopped): removed the plain file",
+                        p.display()
+                    ),
                     Done::Failed(p, e) => eprintln!("han-log: cannot compress {}: {e}", p.display()),
                 }
             }

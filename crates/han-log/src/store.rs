@@ -6,7 +6,8 @@
 //! middle of a file. A file that cannot be opened or written keeps its lines
 //! waiting (up to a bound shared by all days) and is retried. A file is only
 //! closed when nothing waits for it; the tail a crash may have torn is cut
-//! when the file is first opened (kept in `NAME.torn`, and said).
+//! when the file is first opened (kept in `NAME.torn`, and said). An open
+//! file holds a shared lock, so other processes know the day is not closed.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -159,9 +160,9 @@ impl Files {
         Ok(())
     }
 
-    /// Opens a day's file for appending (`None`: the compressor has it;
-    /// try later). A tail torn by a crash is cut first; a new file gets the
-    /// header.
+    /// Opens a day's file for appending (`None`: the compressor, or another
+    /// process, has it; try later). A tail torn by a crash is cut first; a
+    /// new file gets the header.
     fn open(&mut self, date: NaiveDate) -> io::Result<Option<File>> {
         {
             let mut busy = self.busy.lock().map_err(|_| io::Error::other("lock poisoned"))?;
@@ -173,9 +174,8 @@ impl Files {
         let opened = (|| {
             std::fs::create_dir_all(&self.dir)?;
             let path = self.path(date);
-            let existed = path.exists();
-            let mut file = OpenOptions::new().read(true).append(true).create(true).open(&path)?;
-            self.dir_unsynced |= !existed;
+            let Some((mut file, created)) = open_locked(&path)? else { return Ok(None) };
+            self.dir_unsynced |= created;
             if let Some(cut) = repair_tail(&mut file, &path)? {
                 say_cut(&path, cut);
             }
@@ -185,12 +185,12 @@ impl Files {
                     self.waiting += h.len();
                 }
             }
-            Ok(file)
+            Ok(Some(file))
         })();
-        if opened.is_err() {
+        if !matches!(opened, Ok(Some(_))) {
             self.release(date);
         }
-        opened.map(Some)
+        opened
     }
 
     fn release(&self, date: NaiveDate) {
@@ -248,6 +248,34 @@ impl Files {
             }
         }
     }
+}
+
+/// Opens a day file for appending with a shared lock on it, held as long as
+/// the file is open (closing it lets the lock go): the lock tells the
+/// compressor of another han-log and logcopy that the day is not closed
+/// (`han_common::gzday`). `None`: one of them holds it now, to merge or
+/// move the file; the lines wait. With the file, whether it was made here
+/// (its directory entry is to be synced).
+fn open_locked(path: &Path) -> io::Result<Option<(File, bool)>> {
+    // Each round: the file was merged or moved away between the open and
+    // the lock; the name is opened again (a new file).
+    for _ in 0..3 {
+        let created = !path.exists();
+        let file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
+        match fs4::FileExt::try_lock_shared(&file) {
+            Ok(()) => {}
+            Err(fs4::TryLockError::WouldBlock) => return Ok(None),
+            // A filesystem without locks: storing comes first.
+            Err(fs4::TryLockError::Error(_)) => return Ok(Some((file, created))),
+        }
+        match han_common::gzday::still_named(path, &file) {
+            Ok(true) => return Ok(Some((file, created))),
+            Ok(false) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
 }
 
 /// Says that a torn tail was cut.
@@ -364,6 +392,33 @@ mod tests {
         busy.lock().unwrap().compressing = None;
         f.write().unwrap();
         assert_eq!(std::fs::read_to_string(f.path(d1)).unwrap(), "time,x\n1,a\n3,c\n4,d\n");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn an_open_day_file_is_locked_and_a_claimed_one_waits() {
+        use han_common::gzday::{self, Claimed, DayState};
+        let dir = tmp("lock");
+        let mut f = Files::new(&dir, "jsonl", None, 1 << 20, Arc::new(Mutex::new(Busy::default())));
+        let d1 = NaiveDate::from_ymd_opt(2025, 3, 29).unwrap();
+        let today = d1.succ_opt().unwrap();
+        assert!(f.push(d1, b"a"));
+        f.write().unwrap();
+        f.sync().unwrap();
+        assert_eq!(gzday::state(&f.path(d1), d1, today).unwrap(), DayState::InUse, "open here");
+        f.close_idle(Duration::ZERO);
+        assert_eq!(gzday::state(&f.path(d1), d1, today).unwrap(), DayState::Closed, "closed: the lock went with it");
+        // Claimed by another (logcopy moving it): the line waits, then goes.
+        let Claimed::Yes(claim) = gzday::claim(&f.path(d1)).unwrap() else { panic!("the lock") };
+        assert!(f.push(d1, b"b"));
+        f.write().unwrap();
+        assert_eq!(f.waiting_lines(), 1);
+        // Moved away while claimed: the line goes to a new file, not the removed one.
+        std::fs::remove_file(f.path(d1)).unwrap();
+        drop(claim);
+        f.write().unwrap();
+        assert_eq!(f.waiting_lines(), 0);
+        assert_eq!(std::fs::read_to_string(f.path(d1)).unwrap(), "b\n");
         std::fs::remove_dir_all(&dir).ok();
     }
 }
