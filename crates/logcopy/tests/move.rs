@@ -307,6 +307,11 @@ fn a_stick_not_mounted_is_refused_with_the_logs_on_a_ram_disk() {
     let Some(_m) = usb_mounted(&tmp) else { return };
     let out = logcopy(&tmp, &["--dry-run"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // An fstab entry above the stick's mount (a data partition holding the
+    // mount point): a filesystem mounted below it is still not the SD card.
+    std::fs::write(tmp.join("fstab"), format!("/dev/sdz1 {} ext4 nofail 0 0\n", tmp.arg(""))).expect("fstab");
+    let out = logcopy(&tmp, &["--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let out = logcopy(&tmp, &["--mount-point", &usb]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("logcopy: 1 moved"), "{}", text(&out.stdout));
