@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use roxmltree::Node;
 
 use crate::slots::Slot;
+use crate::web::{self, WebPage};
 
 /// What a request brought back.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +50,8 @@ pub struct Period {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
+    #[error("{0}, not a price document (a captive portal, a proxy or a maintenance page?)")]
+    WebPage(WebPage),
     #[error("not XML: {0}")]
     Xml(String),
     #[error("not an ENTSO-E price document (the root is <{0}>)")]
@@ -72,6 +75,9 @@ const MAX_PERIOD_DAYS: i64 = 62;
 
 /// Parses a response body.
 pub fn parse(text: &str) -> Result<Document, Error> {
+    if let Some(page) = web::page(text) {
+        return Err(Error::WebPage(page));
+    }
     let doc = roxmltree::Document::parse(text).map_err(|e| Error::Xml(e.to_string()))?;
     let root = doc.root_element();
     match root.tag_name().name() {
@@ -242,7 +248,11 @@ mod tests {
 
     #[test]
     fn bad_documents_are_errors() {
-        assert!(matches!(parse("<html><body>Bad Request</body></html>"), Err(Error::NotPrices(_))));
+        assert_eq!(
+            parse("<html><body>Bad Request</body></html>"),
+            Err(Error::WebPage(WebPage { words: "Bad Request".into() }))
+        );
+        assert!(matches!(parse("<Bad_Request/>"), Err(Error::NotPrices(_))));
         assert!(matches!(
             parse("<Publication_MarketDocument><TimeSeries><Period/></TimeSeries></Publication_MarketDocument>"),
             Err(Error::Missing(_))

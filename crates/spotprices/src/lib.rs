@@ -1,6 +1,7 @@
 //! Day-ahead spot prices: the documents of the sources (ENTSO-E, the public
 //! per-country APIs), the exchange rates, the local day cut from UTC slots,
-//! the all-in price and the price files. Pure: the binary does the I/O.
+//! the all-in price and the price files, and the web pages that come
+//! instead of a document. Pure: the binary does the I/O.
 
 pub mod entsoe;
 pub mod file;
@@ -9,4 +10,5 @@ pub mod rates;
 pub mod slots;
 pub mod summary;
 pub mod tariff;
+pub mod web;
 pub mod zones;

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use crate::slots::{Slot, round};
+use crate::web::{self, WebPage};
 
 /// A no-token source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +21,8 @@ pub enum Public {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
+    #[error("{page}, not the JSON {src} serves (a captive portal, a proxy or a maintenance page?)")]
+    WebPage { src: &'static str, page: WebPage },
     #[error("not the JSON {src} serves: {why}")]
     Json { src: &'static str, why: String },
     #[error("{src}: {what} {value:?} is not valid")]
@@ -69,6 +72,9 @@ impl Public {
     /// The slots of a response body.
     pub fn parse(self, body: &str) -> Result<Vec<Slot>, Error> {
         let source = self.name();
+        if let Some(page) = web::page(body) {
+            return Err(Error::WebPage { src: source, page });
+        }
         let json = |e: serde_json::Error| Error::Json { src: source, why: e.to_string() };
         match self {
             Public::Hvakosterstrommen | Public::Elprisetjustnu => {

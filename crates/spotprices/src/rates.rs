@@ -9,6 +9,8 @@ use chrono::NaiveDate;
 use roxmltree::Node;
 use serde::{Deserialize, Serialize};
 
+use crate::web::{self, WebPage};
+
 /// A rate: `value` units of the currency for one euro.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rate {
@@ -20,6 +22,8 @@ pub struct Rate {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
+    #[error("{page}, not the {src} rates (a captive portal, a proxy or a maintenance page?)")]
+    WebPage { src: &'static str, page: WebPage },
     #[error("not XML: {0}")]
     Xml(String),
     #[error("no {currency} rate in the {src} document")]
@@ -32,6 +36,9 @@ pub enum Error {
 /// daily one or a history: `Cube time=` holding `Cube currency= rate=`).
 pub fn ecb(text: &str, currency: &str) -> Result<Vec<(NaiveDate, f64)>, Error> {
     let src = "ECB";
+    if let Some(page) = web::page(text) {
+        return Err(Error::WebPage { src, page });
+    }
     let doc = roxmltree::Document::parse(text).map_err(|e| Error::Xml(e.to_string()))?;
     let mut out = Vec::new();
     for day in doc.descendants().filter(|n| n.tag_name().name() == "Cube" && n.has_attribute("time")) {
@@ -56,6 +63,9 @@ pub fn ecb(text: &str, currency: &str) -> Result<Vec<(NaiveDate, f64)>, Error> {
 /// are per 100: 101.14 means 100 SEK = 101.14 NOK).
 pub fn norges_bank(text: &str, currency: &str) -> Result<Vec<(NaiveDate, f64)>, Error> {
     let src = "Norges Bank";
+    if let Some(page) = web::page(text) {
+        return Err(Error::WebPage { src, page });
+    }
     let doc = roxmltree::Document::parse(text).map_err(|e| Error::Xml(e.to_string()))?;
     let mut out = Vec::new();
     for s in doc.descendants().filter(|n| n.tag_name().name() == "Series") {

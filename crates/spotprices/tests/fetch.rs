@@ -498,3 +498,62 @@ fn de_lu_through_the_server_keeps_sequence_1() {
     let sl = slots(&day);
     assert_eq!((sl.len(), f(&sl[0]["eur_per_mwh"])), (24, 67.04));
 }
+
+#[test]
+fn a_web_page_answered_with_200_is_said_to_be_one() {
+    let Some(_) = prices_dir() else { return };
+    let tmp = Tmp::new("spotprices", "webpage");
+    // A captive portal (a doctype: an XML parser said "XML with DTD detected"), a
+    // maintenance page without a title, and a proxy's page for the banks.
+    let portal = "<!DOCTYPE html>\n<html lang=\"no\"><head><meta charset=\"utf-8\">\n<title>Hotel Fjordgl\u{f8}tt &ndash;\n  WiFi login</title></head>\n<body><form><input name=\"room\"></form></body></html>\n";
+    let maintenance = "<html><head><style>body { font: sans-serif }</style></head><body>\n<h1>Scheduled\n maintenance</h1><p>We are upgrading our systems tonight between 22:00 and 04:00. Prices will be back shortly. Thank you for your patience.</p></body></html>";
+    let proxy = "<!doctype html><html><head><title>Access denied by the proxy</title></head><body>Policy</body></html>";
+    let html = |body: &str| json!([{"status": 200, "body": body, "type": "text/html; charset=utf-8"}]);
+    let hourly = vec![50.0; 24];
+    let no1 = save(&tmp, "no1.xml", &a44("10YNO-1--------2", at("2026-08-21T22:00:00Z"), 60, &hourly));
+    let se3 = save(&tmp, "se3.xml", &a44("10Y1001A1001A46L", at("2022-07-09T22:00:00Z"), 60, &hourly));
+    let s = Server::start(
+        &tmp,
+        &[
+            route("/api", json!({"in_Domain": "10YNL----------L"}), html(portal)),
+            route("/api", json!({"periodStart": "202608222200"}), html(portal)),
+            route("/pub/2026/08-23_NO1.json", json!({}), html(maintenance)),
+            route("/api", json!({"in_Domain": "10YNO-1--------2"}), json!([file(200, &no1)])),
+            route("/nb/EXR/B.EUR.NOK.SP", json!({}), html(proxy)),
+            route("/api", json!({"in_Domain": "10Y1001A1001A46L"}), json!([file(200, &se3)])),
+            route("/ecb/eurofxref-daily.xml", json!({}), html(proxy)),
+        ],
+    );
+    let hint = "(a captive portal, a proxy or a maintenance page?)";
+    let fails = |zone: &str, date: &str| {
+        let out = run(&cfg(&tmp, &s, &format!("zone = \"{zone}\"\n")), &["fetch", "--date", date]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{zone}: {err}");
+        assert!(!err.contains("DTD") && !err.contains("expected value"), "{zone}: {err}");
+        assert!(!tmp.join(&format!("prices/{date}.json")).exists(), "{zone}");
+        err
+    };
+    // ENTSO-E: the page's title, on one line; an answer, so not retried.
+    let err = fails("NL", "2025-04-02");
+    let want = format!(
+        "spotprices: ENTSO-E NL 2025-04-02: HTTP 200: a web page (\"Hotel Fjordgl\u{f8}tt \u{2013} WiFi login\"), not a price document {hint}\n"
+    );
+    assert_eq!(err, want);
+    assert_eq!(s.requests().len(), 1);
+    // The public source wants JSON: a page there is said the same way, with its first words.
+    let err = fails("NO1", "2026-08-23");
+    assert!(err.contains("ENTSO-E NO1 2026-08-23: HTTP 200: a web page (\"Hotel Fjordgl\u{f8}tt \u{2013} WiFi login\"), not a price document"), "{err}");
+    assert!(err.contains("; trying hvakosterstrommen\n"), "{err}");
+    let want = format!(
+        "spotprices: hvakosterstrommen NO1 2026-08-23: a web page (\"Scheduled maintenance We are upgrading our systems tonight between 22:00 and 04:...\"), not the JSON hvakosterstrommen serves {hint}\n"
+    );
+    assert!(err.ends_with(&want), "{err}");
+    // The rates: Norges Bank's and the ECB's.
+    let err = fails("NO1", "2026-08-22");
+    assert_eq!(
+        err,
+        format!("spotprices: a web page (\"Access denied by the proxy\"), not the Norges Bank rates {hint}\n")
+    );
+    let err = fails("SE3", "2022-07-10");
+    assert_eq!(err, format!("spotprices: a web page (\"Access denied by the proxy\"), not the ECB rates {hint}\n"));
+}
