@@ -5,5 +5,6 @@
 //! hour and quarter are maxpower's (`maxpower::hours`).
 
 pub mod cost;
+pub mod fmt;
 pub mod report;
 pub mod summary;

@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 use maxpower::hours::Hour;
 use serde::Serialize;
 
-use crate::cost::{Costs, Prices, Sums};
+use crate::cost::{Costs, Prices, Quarter, Sums};
 use crate::report::Power;
 
 /// What a summary is of: the zone of its days, the Norwegian steps, the
@@ -25,6 +25,9 @@ pub struct Span {
     pub prices: Option<Arc<Prices>>,
     /// Each hour in the summary too (`--hours`).
     pub hours: bool,
+    /// The import of `from`'s month before `from`, kWh: the support cap
+    /// counts from the month's start.
+    pub used_before_kwh: f64,
 }
 
 impl Span {
@@ -41,8 +44,15 @@ pub struct Day {
     pub export_kwh: f64,
     /// Every hour of the day is covered by readings.
     pub complete: bool,
+    /// With prices: its quarters at their slots' prices, `null` when none
+    /// had a price. Absent without prices.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost: Option<f64>,
+    pub cost: Option<Option<f64>>,
+    /// The import without a price and its share, when there is some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unpriced_kwh: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unpriced_share: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -105,10 +115,15 @@ pub struct HourRow {
     pub import_kwh: f64,
     pub export_kwh: f64,
     pub complete: bool,
-    /// Each quarter's import times its slot's price, when every quarter
-    /// of the hour had one.
+    /// With prices: each priced quarter's import times its slot's price,
+    /// `null` when no quarter of the hour had one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost: Option<f64>,
+    pub cost: Option<Option<f64>>,
+    /// The import without a price and its share, when there is some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unpriced_kwh: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unpriced_share: Option<f64>,
 }
 
 /// One local month's share of the summary.
@@ -150,7 +165,13 @@ fn month_part(y: i32, m: u32, hours: &[Hour], quarters: &[Hour], span: &Span) ->
     let tz = span.tz;
     let local = |t: DateTime<Utc>| t.with_timezone(&tz);
     let prices = span.prices.as_deref();
-    let costs_by_day = prices.map(|p| crate::cost::by_day(quarters, p, tz));
+    // The support cap counts the month's import from its start.
+    let before = match span.from {
+        Some(f) if (f.year(), f.month()) == (y, m) => span.used_before_kwh,
+        _ => 0.0,
+    };
+    let priced = prices.map(|p| crate::cost::priced(quarters, p, before));
+    let costs_by_day = priced.as_deref().zip(prices).map(|(qs, p)| crate::cost::by_day(qs, tz, p.support_cap));
     let mut days: BTreeMap<NaiveDate, (f64, f64, usize)> = BTreeMap::new();
     for h in hours {
         let e = days.entry(local(h.start).date_naive()).or_default();
@@ -163,12 +184,15 @@ fn month_part(y: i32, m: u32, hours: &[Hour], quarters: &[Hour], span: &Span) ->
         .map(|(date, (imp, exp, complete))| {
             let (s, e) = han_common::times::day_bounds(tz, date);
             let len = usize::try_from((e - s).num_hours()).unwrap_or(24);
+            let c = costs_by_day.as_ref().map(|c| c.get(&date).copied().unwrap_or_default());
             Day {
                 date,
                 import_kwh: r3(imp / 1000.0),
                 export_kwh: r3(exp / 1000.0),
                 complete: complete == len,
-                cost: costs_by_day.as_ref().and_then(|c| c.get(&date)).map(|c| c.cost),
+                cost: c.map(|c| c.cost),
+                unpriced_kwh: c.filter(|c| c.unpriced_share.is_some()).map(|c| c.unpriced_kwh),
+                unpriced_share: c.and_then(|c| c.unpriced_share),
             }
         })
         .collect();
@@ -178,7 +202,7 @@ fn month_part(y: i32, m: u32, hours: &[Hour], quarters: &[Hour], span: &Span) ->
     let be = maxpower::belgium::computed(&complete_qs);
     let import_wh: f64 = hours.iter().map(|h| h.import_wh).sum();
     let export_wh: f64 = hours.iter().map(|h| h.export_wh).sum();
-    let costs = prices.zip(costs_by_day.as_ref()).map(|(p, by_day)| Sums::of(quarters, by_day, p));
+    let costs = priced.as_deref().zip(costs_by_day.as_ref()).map(|(qs, by_day)| Sums::of(qs, by_day));
     let mut profile = [(0.0f64, 0u32); 24];
     for h in &complete {
         if let Some(slot) = profile.get_mut(local(h.start).hour() as usize) {
@@ -188,7 +212,7 @@ fn month_part(y: i32, m: u32, hours: &[Hour], quarters: &[Hour], span: &Span) ->
     }
     MonthPart {
         days,
-        hours: if span.hours { hour_rows(hours, quarters, span) } else { Vec::new() },
+        hours: if span.hours { hour_rows(hours, priced.as_deref(), span) } else { Vec::new() },
         month: Month {
             month: format!("{y:04}-{m:02}"),
             import_kwh: r3(import_wh / 1000.0),
@@ -207,28 +231,27 @@ fn month_part(y: i32, m: u32, hours: &[Hour], quarters: &[Hour], span: &Span) ->
     }
 }
 
-/// The hours as rows, each with its cost from its quarters.
-fn hour_rows(hours: &[Hour], quarters: &[Hour], span: &Span) -> Vec<HourRow> {
-    // Per hour: the cost so far, and whether a quarter had no price.
-    let mut costs: BTreeMap<DateTime<Utc>, (f64, bool)> = BTreeMap::new();
-    if let Some(p) = span.prices.as_deref() {
-        for q in quarters {
-            let hour = q.start.duration_trunc(TimeDelta::hours(1)).unwrap_or(q.start);
-            let e = costs.entry(hour).or_insert((0.0, false));
-            match p.at(q.start) {
-                Some(price) => e.0 += q.import_wh / 1000.0 * price,
-                None => e.1 = true,
-            }
-        }
+/// The hours as rows, each with its cost from its priced quarters (`None`
+/// without prices).
+fn hour_rows(hours: &[Hour], quarters: Option<&[Quarter]>, span: &Span) -> Vec<HourRow> {
+    let mut by_hour: BTreeMap<DateTime<Utc>, Vec<Quarter>> = BTreeMap::new();
+    for q in quarters.unwrap_or_default() {
+        by_hour.entry(q.start.duration_trunc(TimeDelta::hours(1)).unwrap_or(q.start)).or_default().push(*q);
     }
     hours
         .iter()
-        .map(|h| HourRow {
-            start: h.start.with_timezone(&span.tz).fixed_offset(),
-            import_kwh: r3(h.import_wh / 1000.0),
-            export_kwh: r3(h.export_wh / 1000.0),
-            complete: h.complete,
-            cost: costs.get(&h.start).filter(|(_, unpriced)| !unpriced).map(|(c, _)| crate::cost::r(*c)),
+        .map(|h| {
+            let c = quarters.map(|_| crate::cost::cost_of(by_hour.get(&h.start).into_iter().flatten()));
+            let share = c.and_then(|(_, priced, unpriced)| crate::cost::share(unpriced, priced));
+            HourRow {
+                start: h.start.with_timezone(&span.tz).fixed_offset(),
+                import_kwh: r3(h.import_wh / 1000.0),
+                export_kwh: r3(h.export_wh / 1000.0),
+                complete: h.complete,
+                cost: c.map(|(cost, _, _)| cost),
+                unpriced_kwh: c.filter(|_| share.is_some()).map(|(_, _, u)| crate::cost::r(u)),
+                unpriced_share: share,
+            }
         })
         .collect()
 }

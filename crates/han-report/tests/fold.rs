@@ -36,7 +36,15 @@ fn readings() -> Vec<(DateTime<Utc>, Sample)> {
 
 fn span(from: Option<&str>, to: Option<&str>) -> Span {
     let d = |s: Option<&str>| s.map(|s| s.parse::<NaiveDate>().expect("date"));
-    Span { tz: Oslo, steps: vec![2.0, 5.0, 10.0], from: d(from), to: d(to), prices: None, hours: true }
+    Span {
+        tz: Oslo,
+        steps: vec![2.0, 5.0, 10.0],
+        from: d(from),
+        to: d(to),
+        prices: None,
+        hours: true,
+        used_before_kwh: 0.0,
+    }
 }
 
 fn summary(report: Report, span: &Span) -> serde_json::Value {

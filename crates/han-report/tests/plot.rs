@@ -98,3 +98,15 @@ fn every_chart_holds_its_series() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The help says both forms a chart is written in.
+#[test]
+fn the_help_says_svg_and_png() {
+    let out = Command::new(BIN).args(["plot", "--help"]).output().expect("runs");
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("A chart as SVG or PNG"), "{help}");
+    let out_flag =
+        help.lines().skip_while(|l| !l.trim_start().starts_with("--out <FILE>")).take(2).collect::<Vec<_>>().join(" ");
+    assert!(out_flag.contains(".svg, or .png"), "{help}");
+}

@@ -12,6 +12,7 @@ Examples:
   han-report summary --format csv > days.csv           a row per day
   han-report summary --from 2026-10-01 --to 2026-10-01 --hours --prices /var/lib/han-tools/prices
                                                        each hour's energy and cost
+  han-report plot days --from 2026-10-01 --to 2026-10-31 --out october.png
 
 It reads han-log's day files (.jsonl, .jsonl.gz, and .csv where a day has no
 .jsonl) and spotprices' price files, on the Pi or a laptop.
@@ -33,7 +34,7 @@ pub struct Args {
 pub enum Command {
     /// Energy per day and month, the hour-of-day profile, power, the capacity peaks, gaps; with --prices the cost.
     Summary(Summary),
-    /// A chart as SVG: a day's power, energy per hour or per day, price against consumption, the monthly peaks.
+    /// A chart as SVG or PNG: a day's power, energy per hour or per day, price against consumption, the monthly peaks.
     Plot(Plot),
 }
 
@@ -42,7 +43,7 @@ pub struct Plot {
     /// What to draw.
     #[arg(value_enum)]
     pub kind: Kind,
-    /// The file to write (.svg).
+    /// The file to write: .svg, or .png (the same chart rasterised at twice the size, 2000 x 1000).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// The day (for `day`; else the same as --from and --to that day).
@@ -92,6 +93,9 @@ pub struct Summary {
     /// Each hour too: import, export and, with --prices, its cost (CSV: a row per hour).
     #[arg(long)]
     pub hours: bool,
+    /// The kWh of a month that get the support in the all-in prices, or `none` (default: `support_cap_kwh` of [han-report], else 5000 for Norwegian prices, none elsewhere).
+    #[arg(long, value_name = "KWH|none")]
+    pub support_cap: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }

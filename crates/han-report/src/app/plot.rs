@@ -1,4 +1,4 @@
-//! `han-report plot KIND --out FILE.svg`: charts drawn with plotters,
+//! `han-report plot KIND --out FILE.svg` (or `.png`): charts drawn with plotters,
 //! labelled with units and local dates, black on white for printing.
 
 use anyhow::{Result, anyhow, bail};

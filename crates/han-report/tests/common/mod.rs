@@ -71,6 +71,19 @@ pub fn report(dir: &Path, extra: &[&str]) -> Value {
 }
 
 pub fn prices(dir: &Path, date: &str, minutes: u32, price: impl Fn(usize) -> f64) {
+    prices_with(dir, date, minutes, None, price);
+}
+
+/// A price file of NO1 (rate 10 NOK/EUR), `price(i)` NOK/kWh spot in slot
+/// `i`, with the all-in price of `tariff` when given, as `spotprices fetch`
+/// writes it.
+pub fn prices_with(
+    dir: &Path,
+    date: &str,
+    minutes: u32,
+    tariff: Option<&spotprices::tariff::Tariff>,
+    price: impl Fn(usize) -> f64,
+) {
     let date: NaiveDate = date.parse().expect("date");
     let (start, end) = han_common::times::day_bounds(Oslo, date);
     let n = ((end - start).num_minutes() / i64::from(minutes)) as usize;
@@ -89,9 +102,18 @@ pub fn prices(dir: &Path, date: &str, minutes: u32, price: impl Fn(usize) -> f64
         rate: Some(spotprices::rates::Rate { value: 10.0, date, source: "ecb".into() }),
         source: "entsoe",
         fetched: start,
-        tariff: None,
+        tariff,
         hourly: false,
     };
     std::fs::create_dir_all(dir).expect("prices dir");
     std::fs::write(dir.join(format!("{date}.json")), PriceFile::build(b, &slots).to_json()).expect("price file");
+}
+
+/// han-report with `args` (no config file unless `--config` is among
+/// them); it must succeed: its stdout and stderr.
+pub fn run(args: &[&str]) -> (String, String) {
+    let out = Command::new(BIN).args(args).env_remove("HAN_TOOLS_CONFIG").output().expect("han-report runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    (stdout.into_owned(), stderr.into_owned())
 }
