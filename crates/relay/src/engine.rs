@@ -1,13 +1,12 @@
 //! The rule engine of `relay watch`: fed samples of the stream in time
 //! order (and clock ticks between them), it keeps what each rule wants.
-//! [`allowed`] then says whether a wanted change may happen now: a manual
-//! command's hold and the minimum on and off times come first. Pure: times
-//! are given, nothing is switched here.
+//! What is carried out is decided with the other sources' wishes (see
+//! [`crate::decide`]). Pure: times are given, nothing is switched here.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use crate::rules::{Kind, Rule};
-use crate::state::{By, RelayState};
+use crate::state::By;
 
 /// What the engine reads of a stream line.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,6 +23,8 @@ pub struct Sample {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Want {
     pub relay: u32,
+    /// The rule's kind (`surplus`, `capacity`): a relay has one of each.
+    pub kind: &'static str,
     pub on: bool,
     pub by: By,
     pub why: String,
@@ -77,14 +78,14 @@ impl Engine {
         Engine { runs, hour: Hour::default(), last: None, safe }
     }
 
-    /// What the rules want now, one per relay that has an opinion.
+    /// What the rules want now, one per rule that has an opinion.
     pub fn wants(&self) -> impl Iterator<Item = &Want> {
         self.runs.iter().filter_map(|r| r.want.as_ref())
     }
 
-    /// The rule of a relay.
-    pub fn rule(&self, relay: u32) -> Option<&Rule> {
-        self.runs.iter().find(|r| r.rule.relay == relay).map(|r| &r.rule)
+    /// Every rule, with what it wants now.
+    pub fn rules(&self) -> impl Iterator<Item = (&Rule, Option<&Want>)> {
+        self.runs.iter().map(|r| (&r.rule, r.want.as_ref()))
     }
 
     /// Time passes without a reading: a rule whose readings are older than
@@ -104,6 +105,7 @@ impl Engine {
                     .unwrap_or(false);
                 run.want = Some(Want {
                     relay: run.rule.relay,
+                    kind: run.rule.kind.name(),
                     on,
                     by: By::FailSafe,
                     why: format!("no reading for {}", secs(run.rule.stale_after)),
@@ -127,7 +129,8 @@ impl Engine {
                 run.stale = false;
             }
             let relay = run.rule.relay;
-            let want = |on: bool, why: String, since: DateTime<Utc>| Want { relay, on, by: By::Rule, why, since };
+            let kind = run.rule.kind.name();
+            let want = |on: bool, why: String, since: DateTime<Utc>| Want { relay, kind, on, by: By::Rule, why, since };
             match run.rule.kind {
                 Kind::Surplus { on_export_w, on_for, off_import_w, off_for } => {
                     if let Some(x) = s.export_w {
@@ -199,38 +202,6 @@ impl Hour {
         let left = (hour + Duration::hours(1) - s.t).num_milliseconds() as f64 / 3_600_000.0;
         Some(used + s.import_w * left.max(0.0))
     }
-}
-
-/// Why a wanted change waits.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Blocked {
-    /// A manual command holds the relay.
-    Held(DateTime<Utc>),
-    /// On for less than the rule's `min_on`.
-    MinOn(DateTime<Utc>),
-    /// Off for less than `min_off`.
-    MinOff(DateTime<Utc>),
-}
-
-/// Whether `want` may change a relay in `current` at `now`. A fail-safe
-/// ignores the minimum times (it is about safety) but not a manual hold.
-pub fn allowed(want: &Want, current: Option<&RelayState>, rule: &Rule, now: DateTime<Utc>) -> Result<bool, Blocked> {
-    let Some(c) = current else { return Ok(true) };
-    if c.on == want.on {
-        return Ok(false);
-    }
-    if let Some(until) = c.hold_until.filter(|u| now < *u) {
-        return Err(Blocked::Held(until));
-    }
-    if want.by != By::FailSafe {
-        if c.on && now < c.since + std_to_chrono(rule.min_on) {
-            return Err(Blocked::MinOn(c.since + std_to_chrono(rule.min_on)));
-        }
-        if !c.on && now < c.since + std_to_chrono(rule.min_off) {
-            return Err(Blocked::MinOff(c.since + std_to_chrono(rule.min_off)));
-        }
-    }
-    Ok(true)
 }
 
 #[cfg(test)]
@@ -326,40 +297,5 @@ mod tests {
         // 3 kW: 2.1 + 3 * 29/60 = 3.55 kWh, under 4: on again.
         e.sample(at(31, 3000.0, 102.1));
         assert_eq!(want(&e), Some((true, By::Rule)));
-    }
-
-    #[test]
-    fn holds_and_minimum_times() {
-        let rule = rules::parse(
-            "[[rule]]\nrelay = 1\nkind = \"capacity\"\nlimit_wh = 1\nmin_on = \"10m\"\nmin_off = \"5m\"\n",
-            &[1],
-        )
-        .expect("rule")
-        .remove(0);
-        let now = t0();
-        let w = |on: bool, by: By| Want { relay: 1, on, by, why: String::new(), since: now };
-        let st = |on: bool, ago_min: i64, hold: Option<i64>| RelayState {
-            on,
-            since: now - Duration::minutes(ago_min),
-            by: By::Command,
-            why: String::new(),
-            hold_until: hold.map(|m| now + Duration::minutes(m)),
-        };
-        assert_eq!(allowed(&w(true, By::Rule), None, &rule, now), Ok(true));
-        assert_eq!(allowed(&w(true, By::Rule), Some(&st(true, 1, None)), &rule, now), Ok(false));
-        assert_eq!(
-            allowed(&w(false, By::Rule), Some(&st(true, 9, None)), &rule, now),
-            Err(Blocked::MinOn(now + Duration::minutes(1)))
-        );
-        assert_eq!(allowed(&w(false, By::Rule), Some(&st(true, 10, None)), &rule, now), Ok(true));
-        assert_eq!(
-            allowed(&w(true, By::Rule), Some(&st(false, 4, None)), &rule, now),
-            Err(Blocked::MinOff(now + Duration::minutes(1)))
-        );
-        assert_eq!(allowed(&w(false, By::FailSafe), Some(&st(true, 1, None)), &rule, now), Ok(true));
-        assert_eq!(
-            allowed(&w(false, By::FailSafe), Some(&st(true, 1, Some(5))), &rule, now),
-            Err(Blocked::Held(now + Duration::minutes(5)))
-        );
     }
 }

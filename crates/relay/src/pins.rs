@@ -17,6 +17,10 @@ pub struct Relay {
     /// The state for `restore` without a command on record, and for a
     /// rule's fail-safe unless the rule names another.
     pub safe_on: bool,
+    /// The load's minimum on and off times (`min_on`, `min_off`): no rule
+    /// and no plan switches it sooner.
+    pub min_on: std::time::Duration,
+    pub min_off: std::time::Duration,
 }
 
 /// The highest BCM GPIO on the header.
@@ -69,7 +73,15 @@ mod tests {
     use super::*;
 
     fn r(number: u32, pin: u8) -> Relay {
-        Relay { number, name: format!("r{number}"), pin, active_low: false, safe_on: false }
+        Relay {
+            number,
+            name: format!("r{number}"),
+            pin,
+            active_low: false,
+            safe_on: false,
+            min_on: std::time::Duration::ZERO,
+            min_off: std::time::Duration::ZERO,
+        }
     }
 
     #[test]

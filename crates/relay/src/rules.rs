@@ -1,5 +1,6 @@
-//! The rules file of `relay watch`: a small TOML file, one `[[rule]]` per
-//! relay. Validated at start; an error names the line.
+//! The rules file of `relay watch`: a small TOML file of `[[rule]]`s, at
+//! most one of each kind per relay. Validated at start; an error names the
+//! line and column of the bad value.
 //!
 //! ```toml
 //! [[rule]]            # the water heater on solar surplus
@@ -24,6 +25,7 @@
 use std::time::Duration;
 
 use serde::Deserialize;
+use toml::Spanned;
 
 /// What a rule watches.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,8 +35,18 @@ pub enum Kind {
     /// the relay stays as it is (the hysteresis).
     Surplus { on_export_w: f64, on_for: Duration, off_import_w: f64, off_for: Duration },
     /// Off while the current clock hour's projected import energy is over
-    /// `limit_wh`; on again once it is under `resume_wh`.
+    /// `limit_wh`; the relay is given back once it is under `resume_wh`.
     Capacity { limit_wh: f64, resume_wh: f64 },
+}
+
+impl Kind {
+    /// `surplus` or `capacity`, as the file names it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::Surplus { .. } => "surplus",
+            Kind::Capacity { .. } => "capacity",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,121 +63,179 @@ pub struct Rule {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message}", line.map_or(String::new(), |l| format!("line {l}: ")))]
+#[error("{}{message}", self.at())]
 pub struct RuleError {
+    /// The line (1-based) of the bad value, else of its `[[rule]]`.
     pub line: Option<usize>,
+    /// The column (1-based, in characters) of the bad value, where the
+    /// error is about one value.
+    pub column: Option<usize>,
     pub message: String,
     /// The rule's relay, when the error is that it is not configured (the
     /// caller knows where the relays are configured and can say it).
     pub unknown_relay: Option<i64>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    #[serde(default)]
-    rule: Vec<toml::Spanned<Raw>>,
+impl RuleError {
+    /// `line 5, column 10: ` (or `line 1: `, or nothing): where, as the
+    /// message starts.
+    pub fn at(&self) -> String {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => format!("line {l}, column {c}: "),
+            (Some(l), None) => format!("line {l}: "),
+            _ => String::new(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    rule: Vec<Spanned<Raw>>,
+}
+
+/// Every value keeps its place in the file, so that an error about it can
+/// say where it is (not only where its `[[rule]]` starts).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Raw {
-    relay: i64,
-    kind: String,
-    on_export_w: Option<f64>,
-    on_for: Option<String>,
-    off_import_w: Option<f64>,
-    off_for: Option<String>,
-    limit_wh: Option<f64>,
-    resume_wh: Option<f64>,
-    min_on: Option<String>,
-    min_off: Option<String>,
-    stale_after: Option<String>,
-    fail_safe: Option<String>,
+    relay: Spanned<i64>,
+    kind: Spanned<String>,
+    on_export_w: Option<Spanned<f64>>,
+    on_for: Option<Spanned<String>>,
+    off_import_w: Option<Spanned<f64>>,
+    off_for: Option<Spanned<String>>,
+    limit_wh: Option<Spanned<f64>>,
+    resume_wh: Option<Spanned<f64>>,
+    min_on: Option<Spanned<String>>,
+    min_off: Option<Spanned<String>>,
+    stale_after: Option<Spanned<String>>,
+    fail_safe: Option<Spanned<String>>,
 }
 
 /// How long a rule waits for a reading before its fail-safe, by default.
 pub const STALE_AFTER: Duration = Duration::from_secs(120);
 
-/// Parses and checks a rules file; `relays` are the configured numbers.
+/// The line and column (1-based; the column in characters) of a byte offset.
+fn place(text: &str, byte: usize) -> (usize, usize) {
+    let before = text.get(..byte).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Parses and checks a rules file; `relays` are the configured numbers. A
+/// relay may have one rule of each kind (a surplus and a capacity rule).
 pub fn parse(text: &str, relays: &[u32]) -> Result<Vec<Rule>, RuleError> {
-    let file: File = toml::from_str(text).map_err(|e| RuleError {
-        line: e.span().map(|s| line_of(text, s.start)),
-        message: e.message().trim().to_string(),
-        unknown_relay: None,
+    let file: File = toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map(|s| place(text, s.start)).unzip();
+        RuleError { line, column, message: e.message().trim().to_string(), unknown_relay: None }
     })?;
     let mut rules: Vec<Rule> = Vec::new();
     for spanned in file.rule {
         let line = line_of(text, spanned.span().start);
         let r = spanned.into_inner();
-        let err = |message: String| RuleError { line: Some(line), message, unknown_relay: None };
-        let relay = u32::try_from(r.relay).ok().filter(|n| relays.contains(n)).ok_or_else(|| RuleError {
-            unknown_relay: Some(r.relay),
-            ..err(format!(
-                "relay {} is not configured (the config file has {})",
-                r.relay,
-                relays.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
-            ))
+        let kind_name = r.kind.get_ref().clone();
+        // An error about the rule as a whole: its `[[rule]]` line.
+        let err = |message: String| RuleError { line: Some(line), column: None, message, unknown_relay: None };
+        // An error about one value: where the value is.
+        let at = |span: std::ops::Range<usize>, message: String| {
+            let (l, c) = place(text, span.start);
+            RuleError { line: Some(l), column: Some(c), message, unknown_relay: None }
+        };
+        let relay = u32::try_from(*r.relay.get_ref()).ok().filter(|n| relays.contains(n)).ok_or_else(|| RuleError {
+            unknown_relay: Some(*r.relay.get_ref()),
+            ..at(
+                r.relay.span(),
+                format!(
+                    "relay {} is not configured (the config file has {})",
+                    r.relay.get_ref(),
+                    relays.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            )
         })?;
-        if let Some(other) = rules.iter().find(|o| o.relay == relay) {
-            return Err(err(format!("relay {relay} already has the rule of line {}: one rule per relay", other.line)));
-        }
-        let dur = |name: &str, v: &Option<String>, default: Duration| -> Result<Duration, RuleError> {
+        let dur = |name: &str, v: &Option<Spanned<String>>, default: Duration| -> Result<Duration, RuleError> {
             match v {
                 None => Ok(default),
-                Some(s) => han_common::duration::parse(s).map_err(|e| err(format!("{name} = {s:?}: {e}"))),
+                Some(s) => han_common::duration::parse(s.get_ref())
+                    .map_err(|e| at(s.span(), format!("{name} = {:?}: {e}", s.get_ref()))),
             }
         };
-        let watts = |name: &str, v: Option<f64>| -> Result<f64, RuleError> {
-            let w = v.ok_or_else(|| err(format!("a {} rule needs {name}", r.kind)))?;
+        let watts = |name: &str, v: &Option<Spanned<f64>>| -> Result<f64, RuleError> {
+            let v = v.as_ref().ok_or_else(|| err(format!("a {kind_name} rule needs {name}")))?;
+            let w = *v.get_ref();
             if w.is_finite() && w >= 0.0 {
                 Ok(w)
             } else {
-                Err(err(format!("{name} = {w}: a number of W or Wh, 0 or more")))
+                Err(at(v.span(), format!("{name} = {w}: a number of W or Wh, 0 or more")))
             }
         };
-        let unused = |names: &[(&str, bool)]| -> Result<(), RuleError> {
-            match names.iter().find(|(_, set)| *set) {
-                Some((n, _)) => Err(err(format!("{n} is not a setting of a {} rule", r.kind))),
+        let unused = |names: &[(&str, Option<std::ops::Range<usize>>)]| -> Result<(), RuleError> {
+            match names.iter().find_map(|(n, span)| span.clone().map(|s| (n, s))) {
+                Some((n, span)) => Err(at(span, format!("{n} is not a setting of a {kind_name} rule"))),
                 None => Ok(()),
             }
         };
-        let kind = match r.kind.as_str() {
+        let kind = match kind_name.as_str() {
             "surplus" => {
-                unused(&[("limit_wh", r.limit_wh.is_some()), ("resume_wh", r.resume_wh.is_some())])?;
+                unused(&[
+                    ("limit_wh", r.limit_wh.as_ref().map(Spanned::span)),
+                    ("resume_wh", r.resume_wh.as_ref().map(Spanned::span)),
+                ])?;
                 Kind::Surplus {
-                    on_export_w: watts("on_export_w", r.on_export_w)?,
+                    on_export_w: watts("on_export_w", &r.on_export_w)?,
                     on_for: dur("on_for", &r.on_for, Duration::from_secs(60))?,
-                    off_import_w: watts("off_import_w", r.off_import_w)?,
+                    off_import_w: watts("off_import_w", &r.off_import_w)?,
                     off_for: dur("off_for", &r.off_for, Duration::from_secs(30))?,
                 }
             }
             "capacity" => {
                 unused(&[
-                    ("on_export_w", r.on_export_w.is_some()),
-                    ("off_import_w", r.off_import_w.is_some()),
-                    ("on_for", r.on_for.is_some()),
-                    ("off_for", r.off_for.is_some()),
+                    ("on_export_w", r.on_export_w.as_ref().map(Spanned::span)),
+                    ("off_import_w", r.off_import_w.as_ref().map(Spanned::span)),
+                    ("on_for", r.on_for.as_ref().map(Spanned::span)),
+                    ("off_for", r.off_for.as_ref().map(Spanned::span)),
                 ])?;
-                let limit_wh = watts("limit_wh", r.limit_wh)?;
-                let resume_wh = match r.resume_wh {
+                let limit_wh = watts("limit_wh", &r.limit_wh)?;
+                let resume_wh = match &r.resume_wh {
                     None => limit_wh * 0.9,
-                    Some(w) if w.is_finite() && w >= 0.0 && w <= limit_wh => w,
-                    Some(w) => return Err(err(format!("resume_wh = {w}: at most limit_wh ({limit_wh})"))),
+                    Some(w) if w.get_ref().is_finite() && *w.get_ref() >= 0.0 && *w.get_ref() <= limit_wh => {
+                        *w.get_ref()
+                    }
+                    Some(w) => {
+                        return Err(at(
+                            w.span(),
+                            format!("resume_wh = {}: 0 or more, at most limit_wh ({limit_wh})", w.get_ref()),
+                        ));
+                    }
                 };
                 Kind::Capacity { limit_wh, resume_wh }
             }
-            other => return Err(err(format!("kind = {other:?}: surplus or capacity"))),
+            other => return Err(at(r.kind.span(), format!("kind = {other:?}: surplus or capacity"))),
         };
-        let fail_safe = match r.fail_safe.as_deref() {
+        if let Some(other) = rules.iter().find(|o| o.relay == relay && o.kind.name() == kind.name()) {
+            return Err(at(
+                r.relay.span(),
+                format!(
+                    "relay {relay} already has the {} rule of line {}: one rule of each kind per relay",
+                    kind.name(),
+                    other.line
+                ),
+            ));
+        }
+        let fail_safe = match &r.fail_safe {
             None => None,
-            Some("on") => Some(true),
-            Some("off") => Some(false),
-            Some(o) => return Err(err(format!("fail_safe = {o:?}: on or off"))),
+            Some(f) => match f.get_ref().as_str() {
+                "on" => Some(true),
+                "off" => Some(false),
+                o => return Err(at(f.span(), format!("fail_safe = {o:?}: on or off"))),
+            },
         };
         let stale_after = dur("stale_after", &r.stale_after, STALE_AFTER)?;
         if stale_after.is_zero() {
-            return Err(err("stale_after must be more than 0".into()));
+            let span = r.stale_after.as_ref().map_or(0..0, Spanned::span);
+            return Err(at(span, "stale_after must be more than 0".into()));
         }
         rules.push(Rule {
             relay,
@@ -178,13 +248,18 @@ pub fn parse(text: &str, relays: &[u32]) -> Result<Vec<Rule>, RuleError> {
         });
     }
     if rules.is_empty() {
-        return Err(RuleError { line: None, message: "no [[rule]] in the file".into(), unknown_relay: None });
+        return Err(RuleError {
+            line: None,
+            column: None,
+            message: "no [[rule]] in the file".into(),
+            unknown_relay: None,
+        });
     }
     Ok(rules)
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
-    text.get(..byte).map_or(1, |t| t.matches('\n').count() + 1)
+    place(text, byte).0
 }
 
 #[cfg(test)]
@@ -203,22 +278,46 @@ mod tests {
     }
 
     #[test]
-    fn errors_point_at_the_line() {
+    fn errors_point_at_the_value() {
         let e = parse(GOOD, &[1]).expect_err("relay 2 unknown");
-        assert_eq!(e.to_string(), "line 10: relay 2 is not configured (the config file has 1)");
+        assert_eq!(e.to_string(), "line 11, column 9: relay 2 is not configured (the config file has 1)");
         assert_eq!(e.unknown_relay, Some(2), "the caller can say where relays are configured");
         let e = parse(&GOOD.replace("on_for = \"60s\"", "on_for = \"soon\""), &[1, 2]).expect_err("bad duration");
-        assert_eq!(e.line, Some(1));
+        assert_eq!((e.line, e.column), (Some(5), Some(10)), "{e}");
         assert!(e.message.starts_with("on_for = \"soon\""), "{e}");
+        let e = parse(&GOOD.replace("on_export_w = 1500", "on_export_w = -1500"), &[1, 2]).expect_err("negative");
+        assert_eq!(e.to_string(), "line 4, column 15: on_export_w = -1500: a number of W or Wh, 0 or more");
+        let e = parse(&GOOD.replace("min_on = \"10m\"", "fail_safe = \"maybe\""), &[1, 2]).expect_err("fail_safe");
+        assert_eq!(e.to_string(), "line 8, column 13: fail_safe = \"maybe\": on or off");
         let e = parse(&GOOD.replace("limit_wh", "limit_w"), &[1, 2]).expect_err("unknown key");
-        assert_eq!(e.line, Some(13), "{e}");
+        assert_eq!((e.line, e.column), (Some(13), Some(1)), "{e}");
         assert!(e.message.contains("limit_w"), "{e}");
-        let e = parse(&GOOD.replace("relay = 2", "relay = 1"), &[1, 2]).expect_err("twice");
-        assert_eq!(e.to_string(), "line 10: relay 1 already has the rule of line 1: one rule per relay");
+        // One rule of each kind per relay: a capacity rule beside a surplus
+        // rule is fine, a second surplus rule is not.
+        assert_eq!(parse(&GOOD.replace("relay = 2", "relay = 1"), &[1, 2]).map(|r| r.len()), Ok(2));
+        let twice = format!("{GOOD}\n[[rule]]\nrelay = 1\nkind = \"surplus\"\non_export_w = 1\noff_import_w = 1\n");
+        let e = parse(&twice, &[1, 2]).expect_err("twice");
+        assert_eq!(
+            e.to_string(),
+            "line 16, column 9: relay 1 already has the surplus rule of line 1: one rule of each kind per relay"
+        );
         let e = parse("[[rule]]\nrelay = 1\nkind = \"surplus\"\non_export_w = 1500\n", &[1]).expect_err("missing");
         assert_eq!(e.to_string(), "line 1: a surplus rule needs off_import_w");
+        let e = parse("[[rule]]\nrelay = 1\nkind = \"sunny\"\n", &[1]).expect_err("kind");
+        assert_eq!(e.to_string(), "line 3, column 8: kind = \"sunny\": surplus or capacity");
         let e = parse("[[rule]\n", &[1]).expect_err("syntax");
         assert_eq!(e.line, Some(1));
         assert!(parse("", &[1]).is_err());
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let e = parse(
+            "[[rule]]\nrelay = 1\nkind = \"surplus\"\non_export_w = 1\noff_import_w = 1\n  on_for   =   \"ø\"\n",
+            &[1],
+        )
+        .expect_err("bad");
+        assert_eq!((e.line, e.column), (Some(6), Some(16)), "{e}");
+        assert_eq!(place("ab\nøx", 5), (2, 2), "x follows ø: column 2, though ø is two bytes");
     }
 }

@@ -4,46 +4,9 @@
 
 mod common;
 
-use chrono::{Duration, NaiveDate, Timelike};
-use chrono_tz::Europe::Oslo;
+use chrono::Timelike;
 use common::*;
 use serde_json::Value;
-use spotprices::file::{Build, PriceFile};
-use spotprices::rates::Rate;
-use spotprices::slots::Slot;
-
-/// Writes the price file of a local day: slots of `minutes`, priced by
-/// their local start time.
-fn day(dir: &std::path::Path, date: &str, minutes: u32, price: impl Fn(chrono::NaiveTime) -> f64) -> usize {
-    let date: NaiveDate = date.parse().expect("date");
-    let (start, end) = han_common::times::day_bounds(Oslo, date);
-    let mut slots = Vec::new();
-    let mut t = start;
-    while t < end {
-        slots.push(Slot { start: t, minutes, eur_per_mwh: price(t.with_timezone(&Oslo).time()) });
-        t += Duration::minutes(i64::from(minutes));
-    }
-    let b = Build {
-        zone: "NO1",
-        tz: "Europe/Oslo",
-        date,
-        currency: "NOK",
-        rate: Some(Rate { value: 11.0, date, source: "norges-bank".into() }),
-        source: "entsoe",
-        fetched: start,
-        tariff: None,
-        hourly: false,
-    };
-    let f = PriceFile::build(b, &slots);
-    std::fs::create_dir_all(dir).expect("prices dir");
-    std::fs::write(dir.join(format!("{date}.json")), f.to_json()).expect("price file");
-    slots.len()
-}
-
-/// Cheap at 02:00-04:00 and 05:00-07:00 local, dear otherwise.
-fn night(t: chrono::NaiveTime) -> f64 {
-    if (2..4).contains(&t.hour()) || (5..7).contains(&t.hour()) { 10.0 + f64::from(t.minute()) / 100.0 } else { 100.0 }
-}
 
 fn schedule(c: &std::path::Path, now: &str, extra: &[&str]) -> std::process::Output {
     let args = [&["--now", now, "schedule", "1", "--cheapest", "4h", "--window", "22:00-07:00"][..], extra].concat();

@@ -13,12 +13,6 @@ use han_sim::Meter;
 
 const T0: &str = "2025-06-01T10:00:00Z";
 
-fn rules(tmp: &Tmp, text: &str) -> String {
-    let p = tmp.join("rules.toml");
-    std::fs::write(&p, text).expect("rules written");
-    p.display().to_string()
-}
-
 const SURPLUS: &str = "[[rule]]\nrelay = 1\nkind = \"surplus\"\non_export_w = 1500\non_for = \"60s\"\noff_import_w = 300\noff_for = \"30s\"\n";
 
 /// Minutes 0-1 import 100 W, 2-4 export 2000 W, 5-6 export 800 W (under the
@@ -53,7 +47,7 @@ fn surplus_on_and_off_with_hysteresis() {
     assert!(!ev[1].0 && (570..=571).contains(&ev[1].1), "{ev:?}");
     assert_eq!(pins(&tmp)["17"], true, "relay 1 (active-low) off: a high pin");
     let said = text(&out.stderr);
-    assert!(said.contains("relay 1 (water heater): on by rule: export 2000 W over 1500 W for 1m"), "{said}");
+    assert!(said.contains("relay 1 (water heater): on by surplus rule: export 2000 W over 1500 W for 1m"), "{said}");
 }
 
 #[test]
@@ -180,11 +174,40 @@ fn a_bad_rules_file_is_refused_at_start_with_its_line() {
     assert_eq!(out.status.code(), Some(2));
     let said = text(&out.stderr);
     let want = format!(
-        "rules.toml: line 1: relay 7 is not configured: config file {} has [relay.1] and [relay.2] only\n  relays are [relay.N] sections",
+        "rules.toml: line 2, column 9: relay 7 is not configured: config file {} has [relay.1] and [relay.2] only\n  relays are [relay.N] sections",
         c.display()
     );
     assert!(said.contains(&want), "{said}");
     let out = relay(&c, &["watch"], Some(b""));
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("which rules?"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_bad_value_in_the_rules_file_is_named_by_its_line_and_column() {
+    let tmp = Tmp::new("relay", "badvalue");
+    let c = config(&tmp, "");
+    // A capacity rule first, so the surplus rule starts on line 6.
+    let capacity = "[[rule]]\nrelay = 2\nkind = \"capacity\"\nlimit_wh = 5000\n\n";
+    for (from, to, said) in [
+        ("on_for = \"60s\"", "on_for = \"soon\"", "line 10, column 10: on_for = \"soon\": "),
+        (
+            "off_for = \"30s\"",
+            "off_for = \"30s\"\nfail_safe = \"maybe\"",
+            "line 13, column 13: fail_safe = \"maybe\": on or off",
+        ),
+        (
+            "on_export_w = 1500",
+            "on_export_w = -1500",
+            "line 9, column 15: on_export_w = -1500: a number of W or Wh, 0 or more",
+        ),
+        ("relay = 1", "relay =   9", "line 7, column 11: relay 9 is not configured: config file "),
+    ] {
+        let r = rules(&tmp, &format!("{capacity}{}", SURPLUS.replace(from, to)));
+        let out = relay(&c, &["watch", "--rules", &r], Some(b""));
+        assert_eq!(out.status.code(), Some(2), "{to}");
+        let err = text(&out.stderr);
+        assert!(err.starts_with(&format!("relay: {r}: {said}")), "{to}: {err}");
+        assert!(events(&tmp).is_empty(), "nothing switched");
+    }
 }

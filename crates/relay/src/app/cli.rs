@@ -13,6 +13,11 @@ Examples:
   relay restore                    at boot: every relay to its last commanded state, else its safe state
   han-read /dev/ttyUSB0 | relay watch --rules /etc/han-tools/relay-rules.toml
   relay schedule 1 --cheapest 4h --window 22:00-07:00 --fallback 01:00-05:00
+  relay schedule 2 --cheapest 3h --contiguous --window 22:00-07:00    one block of 3 hours in a row
+
+Who decides when several want a relay: a hold by hand, then the capacity rule's
+off (and its fail-safe), then the plan's on, then the surplus rule, then the
+plan's off, then what the capacity rule gives back (docs/relay.md).
 
 Cron (see cron/han-tools):
   @reboot        han  relay restore
@@ -20,7 +25,8 @@ Cron (see cron/han-tools):
 
 Relays are [relay.N] sections of the config file (docs/relay.md):
   [relay]            backend = \"rppal\" (a Raspberry Pi's GPIO) or \"sim\" (a file)
-  [relay.1]          name = \"water heater\", pin = 17, active_low = true, safe = \"off\"
+  [relay.1]          name = \"water heater\", pin = 17, active_low = true, safe = \"off\",
+                     min_on = \"10m\", min_off = \"5m\" (no rule or plan switches it sooner)
 
 With no relay configured, `status` and `restore` say so on stderr, touch
 nothing and exit 0; the other commands exit 2.
@@ -105,6 +111,9 @@ pub struct Schedule {
     /// The window, local time (22:00-07:00 runs across midnight).
     #[arg(long, value_name = "FROM-TO")]
     pub window: String,
+    /// One block of consecutive slots, the cheapest in the window (a dishwasher, a car that must not stop midway).
+    #[arg(long)]
+    pub contiguous: bool,
     /// On in these hours instead when the prices for the window are not out yet (01:00-05:00).
     #[arg(long, value_name = "FROM-TO")]
     pub fallback: Option<String>,

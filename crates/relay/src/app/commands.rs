@@ -3,12 +3,13 @@
 use anyhow::{Result, anyhow};
 use chrono::Duration;
 use han_common::Usage;
-use relay::state::By;
+use relay::decide;
+use relay::state::{By, Wish};
 use serde_json::json;
 
 use super::backend;
 use super::settings::Settings;
-use super::store::{Store, say};
+use super::store::{Change, Store, by_name, say};
 
 /// `N on|off|toggle [--for DURATION]`.
 pub fn switch(s: &Settings, words: &[String]) -> Result<u8> {
@@ -57,7 +58,25 @@ pub fn switch(s: &Settings, words: &[String]) -> Result<u8> {
         Some(u) => format!("by hand, held until {}", u.with_timezone(&s.tz).format("%Y-%m-%d %H:%M")),
         None => "by hand".to_string(),
     };
-    let e = store.switch(gpio.as_mut(), relay, on, (By::Command, why), now, until)?;
+    // The wish by hand: it decides while the hold lasts (a new command
+    // replaces the one before; `--for 0` holds nothing).
+    let wish = until.map(|u| Wish {
+        on,
+        since: now,
+        why: why.clone(),
+        until: Some(u),
+        fail_safe: false,
+        release: false,
+        before: None,
+        min_on_s: 0,
+        min_off_s: 0,
+    });
+    store.state.wishes.entry(number).or_default().manual = wish;
+    let decided = match until {
+        Some(u) => format!("hand until {}", u.with_timezone(&s.tz).format("%H:%M")),
+        None => "hand".to_string(),
+    };
+    let e = store.switch(gpio.as_mut(), relay, on, Change::new(By::Command, why, decided), now, until)?;
     println!("{}", say(&e, &relay.name));
     super::page::maybe(s, &store)?;
     Ok(0)
@@ -85,7 +104,7 @@ pub fn restore(s: &Settings) -> Result<u8> {
             None => (relay.safe_on, "at start, no command on record: the safe state".to_string()),
         };
         let hold = store.state.relays.get(&relay.number).and_then(|st| st.hold_until).filter(|u| now < *u);
-        let e = store.switch(gpio.as_mut(), relay, on, (By::Restore, why), now, hold)?;
+        let e = store.switch(gpio.as_mut(), relay, on, Change::new(By::Restore, why, "restore"), now, hold)?;
         println!("{}", say(&e, &relay.name));
     }
     super::page::maybe(s, &store)?;
@@ -102,6 +121,26 @@ pub fn rows(s: &Settings, store: &Store, gpio: Option<&mut dyn backend::Gpio>) -
             let st = store.state.relays.get(&r.number);
             let pin = gpio.as_mut().and_then(|g| g.get(r).ok().flatten());
             let plan = store.state.plans.get(&r.number);
+            let state = |on: bool| if on { "on" } else { "off" };
+            // Who decided the state, as recorded when it was decided.
+            let decided = st.map(|x| {
+                let who = if x.decided.is_empty() { by_name(x.by, x.rule.as_deref()) } else { x.decided.clone() };
+                format!("{} by {who}", state(x.on))
+            });
+            // Every wish that counts now, the first decides.
+            let wishes: Vec<serde_json::Value> = decide::current(store.state.wishes.get(&r.number), plan, now)
+                .iter()
+                .map(|c| {
+                    json!({
+                        "source": c.source.name(),
+                        "on": c.on,
+                        "label": super::settle::label(s, c, plan),
+                        "why": super::settle::change(s, c, plan, now).why,
+                        "since": c.wish.as_ref().map(|w| w.since),
+                        "until": c.wish.as_ref().and_then(|w| w.until),
+                    })
+                })
+                .collect();
             json!({
                 "relay": r.number,
                 "name": r.name,
@@ -110,11 +149,14 @@ pub fn rows(s: &Settings, store: &Store, gpio: Option<&mut dyn backend::Gpio>) -
                 "on": st.map(|x| x.on),
                 "since": st.map(|x| x.since),
                 "by": st.map(|x| x.by),
+                "rule": st.and_then(|x| x.rule.clone()),
                 "why": st.map(|x| x.why.clone()),
+                "decided": decided,
+                "wishes": wishes,
                 "held_until": st.and_then(|x| x.hold_until).filter(|u| now < *u),
                 "pin_on": pin,
                 "plan": plan.map(|p| json!({
-                    "window_start": p.window_start, "window_end": p.window_end, "from": p.from,
+                    "window_start": p.window_start, "window_end": p.window_end, "from": p.from, "label": p.label,
                     "on": p.on.iter().map(|(a, b)| json!({"start": a, "end": b})).collect::<Vec<_>>(),
                 })),
             })
@@ -157,7 +199,11 @@ pub fn status(s: &Settings, as_json: bool) -> Result<u8> {
                 .unwrap_or_default();
             let why = r["why"]
                 .as_str()
-                .map(|w| format!(" ({}: {w})", r["by"].as_str().unwrap_or_default()))
+                .map(|w| {
+                    let by = serde_json::from_value::<By>(r["by"].clone()).ok();
+                    let by = by.map_or_else(String::new, |b| by_name(b, r["rule"].as_str()));
+                    format!(" ({by}: {w})")
+                })
                 .unwrap_or_default();
             let mismatch = match (r["pin_on"].as_bool(), r["on"].as_bool()) {
                 (Some(p), Some(o)) if p != o => format!("; the pin says {}!", if p { "on" } else { "off" }),
@@ -168,6 +214,21 @@ pub fn status(s: &Settings, as_json: bool) -> Result<u8> {
                 r["relay"],
                 r["name"].as_str().unwrap_or_default()
             ));
+            // Who decided, and what the others want now, in their order.
+            if let Some(d) = r["decided"].as_str() {
+                let others: Vec<String> = r["wishes"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|w| {
+                        let on = if w["on"].as_bool() == Some(true) { "on" } else { "off" };
+                        format!("{} {on}", w["label"].as_str().unwrap_or_default())
+                    })
+                    .collect();
+                let wishes = if others.is_empty() { String::new() } else { format!("; wishes: {}", others.join(", ")) };
+                out.push_str(&format!("{:<19}{d}{wishes}\n", ""));
+            }
         }
     }
     han_common::stdout::print(&out)?;

@@ -1,5 +1,6 @@
 //! The relay binary's parts: flags and settings, the GPIO backends, the
-//! locked state and event log, the commands, watch, schedule and the page.
+//! locked state and event log, deciding among the sources, the commands,
+//! watch, schedule and the page.
 
 pub mod backend;
 pub mod cli;
@@ -7,6 +8,7 @@ pub mod commands;
 pub mod page;
 pub mod schedule;
 pub mod settings;
+pub mod settle;
 pub mod store;
 pub mod watch;
 

@@ -53,8 +53,12 @@ table { border-collapse: collapse; width: 100%; } td, th { text-align: left; pad
             let _ = write!(why, "since {t}");
         }
         if let Some(w) = r["why"].as_str() {
-            let _ =
-                write!(why, "<br><span class=\"why\">{}: {}</span>", esc(r["by"].as_str().unwrap_or_default()), esc(w));
+            let _ = write!(
+                why,
+                "<br><span class=\"why\">{}: {}</span>",
+                esc(r["decided"].as_str().unwrap_or_default()),
+                esc(w)
+            );
         }
         if let Some(t) = local(s, &r["held_until"]) {
             let _ = write!(why, "<br><span class=\"why\">held by hand until {t}</span>");

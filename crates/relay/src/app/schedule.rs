@@ -10,13 +10,15 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use han_common::Usage;
+use relay::decide::Source;
 use relay::plan::{self, Priced};
-use relay::state::{By, Plan};
+use relay::state::Plan;
 use spotprices::file::PriceFile;
 
 use super::backend;
 use super::cli::Schedule;
 use super::settings::{Settings, hours};
+use super::settle::{Outcome, Waits, settle, waits};
 use super::store::{Store, say};
 
 pub const NO_PRICES: u8 = 3;
@@ -39,6 +41,28 @@ fn prices(dir: &Path, dates: &[chrono::NaiveDate], hourly: bool) -> Result<Optio
     Ok(Some(out))
 }
 
+/// Why the plan wants what it wants at `now`, in words.
+pub fn why(s: &Settings, plan: &Plan, now: DateTime<Utc>) -> String {
+    if plan.safe.is_some() {
+        return plan.what.clone();
+    }
+    let local = |t: DateTime<Utc>| t.with_timezone(&s.tz).format("%H:%M").to_string();
+    format!(
+        "{} {} of the window {}-{} ({} plan made {})",
+        if plan.is_on(now) { "in" } else { "outside" },
+        if plan.what.is_empty() { "the plan's slots" } else { &plan.what },
+        local(plan.window_start),
+        local(plan.window_end),
+        plan.from,
+        plan.made.with_timezone(&s.tz).format("%Y-%m-%d %H:%M"),
+    )
+}
+
+/// Whole minutes, rounded up: a minimum time is never cut short.
+fn minutes_up(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs().div_ceil(60)).unwrap_or(i64::MAX)
+}
+
 pub fn run(s: &Settings, a: &Schedule) -> Result<u8> {
     let relay = s.relay(a.relay)?;
     let want = han_common::duration::parse(&a.cheapest).map_err(|e| Usage(format!("--cheapest: {e}")))?;
@@ -51,16 +75,52 @@ pub fn run(s: &Settings, a: &Schedule) -> Result<u8> {
     let now = s.now();
     let window = plan::window(now, s.tz, from, to);
     let dir = a.prices.clone().unwrap_or_else(|| s.prices.clone());
+    let local = |t: DateTime<Utc>| t.with_timezone(&s.tz).format("%H:%M").to_string();
+    let span = format!("{}-{}", local(window.0), local(window.1));
+    let cheapest = han_common::duration::format(want);
+    // The load's minimum times shape the plan (blocks at least min_on long,
+    // gaps at least min_off), so that carrying it out never waits for them.
+    let min = plan::Minimums { on: minutes_up(relay.min_on), off: minutes_up(relay.min_off) };
     let mut store = Store::open(&s.state)?;
-    let kept = store.state.plans.get(&a.relay).filter(|p| (p.window_start, p.window_end) == window).cloned();
+    // A plan without prices (the safe state) is never kept: it stands in
+    // until one can be made.
+    let kept = store
+        .state
+        .plans
+        .get(&a.relay)
+        .filter(|p| (p.window_start, p.window_end) == window && p.from != "none")
+        .cloned();
     let keep = kept.as_ref().is_some_and(|p| p.from == "prices" || now >= p.window_start);
+    let priced = |on| Plan {
+        window_start: window.0,
+        window_end: window.1,
+        on,
+        from: "prices".into(),
+        made: now,
+        what: if a.contiguous {
+            format!("the cheapest {cheapest} in one block")
+        } else {
+            format!("the cheapest {cheapest}")
+        },
+        label: if a.contiguous {
+            format!("cheapest {cheapest} in one block {span}")
+        } else {
+            format!("cheapest {cheapest} {span}")
+        },
+        safe: None,
+    };
     let plan = if keep {
         kept
     } else {
-        match prices(&dir, &plan::dates(window, s.tz), a.hourly)?.and_then(|p| plan::cheapest(&p, window, minutes)) {
-            Some(on) => {
-                Some(Plan { window_start: window.0, window_end: window.1, on, from: "prices".into(), made: now })
+        let chosen = prices(&dir, &plan::dates(window, s.tz), a.hourly)?.and_then(|p| {
+            if a.contiguous {
+                plan::contiguous(&p, window, minutes, min.on)
+            } else {
+                plan::cheapest_with(&p, window, minutes, min)
             }
+        });
+        match chosen {
+            Some(on) => Some(priced(on)),
             None => kept.or_else(|| {
                 fallback.map(|(f, t)| Plan {
                     window_start: window.0,
@@ -68,68 +128,65 @@ pub fn run(s: &Settings, a: &Schedule) -> Result<u8> {
                     on: plan::fallback(window, s.tz, f, t),
                     from: "fallback".into(),
                     made: now,
+                    what: "the fallback hours".into(),
+                    label: format!("fallback {}-{}", f.format("%H:%M"), t.format("%H:%M")),
+                    safe: None,
                 })
             }),
         }
     };
-    let local = |t: DateTime<Utc>| t.with_timezone(&s.tz).format("%H:%M").to_string();
-    let Some(plan) = plan else {
-        let why = format!(
-            "no prices for the window {}-{} yet and no --fallback: the safe state",
-            local(window.0),
-            local(window.1)
-        );
-        apply(s, &mut store, relay, relay.safe_on, why, now)?;
-        return Ok(NO_PRICES);
+    let (plan, code) = match plan {
+        Some(p) => (p, 0),
+        None => (
+            Plan {
+                window_start: window.0,
+                window_end: window.1,
+                on: Vec::new(),
+                from: "none".into(),
+                made: now,
+                what: format!("no prices for the window {span} yet and no --fallback: the safe state"),
+                label: "no prices: the safe state".into(),
+                safe: Some(relay.safe_on),
+            },
+            NO_PRICES,
+        ),
     };
-    let on = now >= plan.window_start && now < plan.window_end && plan.is_on(now);
-    let why = format!(
-        "{} {} of the window {}-{} ({} plan made {})",
-        if on { "in" } else { "outside" },
-        if plan.from == "prices" {
-            format!("the cheapest {}", han_common::duration::format(want))
-        } else {
-            "the fallback hours".into()
-        },
-        local(plan.window_start),
-        local(plan.window_end),
-        plan.from,
-        plan.made.with_timezone(&s.tz).format("%Y-%m-%d %H:%M"),
-    );
+    let wants_on = plan.wants_on(now);
+    let what = why(s, &plan, now);
     store.state.plans.insert(a.relay, plan);
     store.save()?;
-    apply(s, &mut store, relay, on, why, now)?;
-    Ok(0)
+    apply(s, &mut store, relay, wants_on, &what, now)?;
+    Ok(code)
 }
 
-/// Switches unless a command holds the relay or it already is so.
+/// Decides the relay from every wish, the new plan among them, and says
+/// what came of it.
 fn apply(
     s: &Settings,
     store: &mut Store,
     relay: &relay::pins::Relay,
     on: bool,
-    why: String,
+    why: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let current = store.state.relays.get(&relay.number);
-    if let Some(c) = current.filter(|c| c.held(now)) {
-        if c.on != on {
-            let until = c.hold_until.unwrap_or(now);
-            println!(
-                "relay {}: the schedule wants it {}; held by a command until {}",
-                relay.number,
-                if on { "on" } else { "off" },
-                until.with_timezone(&s.tz).format("%H:%M")
-            );
+    let mut gpio = backend::open(s.backend, &s.state)?;
+    let settled = settle(s, store, gpio.as_mut(), relay, now)?;
+    let state = |on: bool| if on { "on" } else { "off" };
+    let plan = store.state.plans.get(&relay.number);
+    let own = settled.top.as_ref().is_some_and(|t| t.source == Source::Schedule);
+    match (&settled.outcome, waits(s, &settled, plan, on, own, "%H:%M")) {
+        (Outcome::Switched(e), None) => println!("{}", say(e, &relay.name)),
+        (_, Some(w)) => {
+            if let Outcome::Switched(e) = &settled.outcome {
+                println!("{}", say(e, &relay.name));
+            }
+            let w = match w {
+                Waits::Min(t) => format!("waits: {t}"),
+                Waits::Held(t) | Waits::Overruled(t) => t,
+            };
+            println!("relay {}: the schedule wants it {}; {w}", relay.number, state(on));
         }
-        return Ok(());
-    }
-    if current.is_some_and(|c| c.on == on) {
-        println!("relay {} ({}): stays {}: {why}", relay.number, relay.name, if on { "on" } else { "off" });
-    } else {
-        let mut gpio = backend::open(s.backend, &s.state)?;
-        let e = store.switch(gpio.as_mut(), relay, on, (By::Schedule, why), now, None)?;
-        println!("{}", say(&e, &relay.name));
+        _ => println!("relay {} ({}): stays {}: {why}", relay.number, relay.name, state(on)),
     }
     super::page::maybe(s, store)
 }

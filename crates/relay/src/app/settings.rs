@@ -15,7 +15,7 @@ use super::cli::{Args, Backend};
 
 const S: &str = "relay";
 const KNOWN: &[&str] = &["backend", "state", "www", "rules", "tz", "manual_for"];
-const RELAY_KEYS: &[&str] = &["name", "pin", "active_low", "safe"];
+const RELAY_KEYS: &[&str] = &["name", "pin", "active_low", "safe", "min_on", "min_off"];
 
 /// Where a user finds how relays are configured: said on a line of its own
 /// after every config error.
@@ -145,12 +145,20 @@ pub fn settings(args: &Args) -> Result<Settings> {
             Some("on") => true,
             Some(o) => return Err(src.error(format!("[{section}] safe = {o:?}: on or off"))),
         };
+        let min = |key: &str| -> Result<Duration> {
+            match file.string(&section, key).map_err(usage)? {
+                None => Ok(Duration::ZERO),
+                Some(d) => han_common::duration::parse(&d).map_err(|e| src.error(format!("[{section}] {key}: {e}"))),
+            }
+        };
         relays.push(Relay {
             number,
             name: file.string(&section, "name").map_err(usage)?.unwrap_or_else(|| format!("relay {number}")),
             pin,
             active_low: file.boolean(&section, "active_low").map_err(usage)?.unwrap_or(false),
             safe_on,
+            min_on: min("min_on")?,
+            min_off: min("min_off")?,
         });
     }
     relays.sort_by_key(|r| r.number);

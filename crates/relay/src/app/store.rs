@@ -79,7 +79,7 @@ impl Store {
         gpio: &mut dyn Gpio,
         relay: &Relay,
         on: bool,
-        (by, why): (By, String),
+        change: Change,
         now: DateTime<Utc>,
         hold: Option<DateTime<Utc>>,
     ) -> Result<Event> {
@@ -89,15 +89,61 @@ impl Store {
             Some(s) if s.on == on => s.since,
             _ => now,
         };
-        self.state.relays.insert(relay.number, RelayState { on, since, by, why: why.clone(), hold_until: hold });
+        let Change { by, rule, why, decided } = change;
+        let st = RelayState { on, since, by, why: why.clone(), hold_until: hold, rule: rule.clone(), decided };
+        self.state.relays.insert(relay.number, st);
         self.save()?;
-        let e = Event { time: now, relay: relay.number, on, was, by, why };
+        let e = Event { time: now, relay: relay.number, on, was, by, rule, why };
         self.event(&e)?;
         Ok(e)
+    }
+
+    /// Another source now decides a relay that already is as it wants: the
+    /// state says who, no pin is set and no event written. Whether it
+    /// changed anything (the caller saves).
+    pub fn relabel(&mut self, relay: u32, change: Change, hold: Option<DateTime<Utc>>) -> bool {
+        let Some(st) = self.state.relays.get_mut(&relay) else { return false };
+        let Change { by, rule, why, decided } = change;
+        if st.by == by && st.rule == rule && st.decided == decided && st.hold_until == hold {
+            return false;
+        }
+        *st = RelayState { by, rule, why, decided, hold_until: hold, ..st.clone() };
+        true
+    }
+}
+
+/// Who asks for a change, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub by: By,
+    /// The rule's kind, for a rule or its fail-safe.
+    pub rule: Option<String>,
+    pub why: String,
+    /// Who decides, in a few words (see `RelayState::decided`).
+    pub decided: String,
+}
+
+impl Change {
+    pub fn new(by: By, why: impl Into<String>, decided: impl Into<String>) -> Change {
+        Change { by, rule: None, why: why.into(), decided: decided.into() }
+    }
+}
+
+/// How a `by` reads: a rule's kind is said (`capacity rule`).
+pub fn by_name(by: By, rule: Option<&str>) -> String {
+    match (by, rule) {
+        (By::Rule, Some(k)) => format!("{k} rule"),
+        _ => by.name().to_string(),
     }
 }
 
 /// How an event reads on stderr and in status.
 pub fn say(e: &Event, name: &str) -> String {
-    format!("relay {} ({name}): {} by {}: {}", e.relay, if e.on { "on" } else { "off" }, e.by.name(), e.why)
+    format!(
+        "relay {} ({name}): {} by {}: {}",
+        e.relay,
+        if e.on { "on" } else { "off" },
+        by_name(e.by, e.rule.as_deref()),
+        e.why
+    )
 }

@@ -7,10 +7,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
+use chrono_tz::Europe::Oslo;
 use han::{Config, Decoder, EventRef};
 use han_sim::{Meter, Options, Simulator};
 use serde_json::Value;
+use spotprices::file::{Build, PriceFile};
+use spotprices::rates::Rate;
+use spotprices::slots::Slot;
 
 pub use han_testkit::Tmp;
 
@@ -113,4 +117,50 @@ pub fn time(e: &Value) -> DateTime<Utc> {
 /// Seconds from `t0` to an event.
 pub fn after(t0: DateTime<Utc>, e: &Value) -> i64 {
     (time(e) - t0).num_seconds()
+}
+
+/// Writes the price file of a local day (Europe/Oslo) as spotprices does:
+/// slots of `minutes`, priced by their local start time. The number of slots.
+pub fn day(dir: &Path, date: &str, minutes: u32, price: impl Fn(chrono::NaiveTime) -> f64) -> usize {
+    let date: NaiveDate = date.parse().expect("date");
+    let (start, end) = han_common::times::day_bounds(Oslo, date);
+    let mut slots = Vec::new();
+    let mut t = start;
+    while t < end {
+        slots.push(Slot { start: t, minutes, eur_per_mwh: price(t.with_timezone(&Oslo).time()) });
+        t += Duration::minutes(i64::from(minutes));
+    }
+    let b = Build {
+        zone: "NO1",
+        tz: "Europe/Oslo",
+        date,
+        currency: "NOK",
+        rate: Some(Rate { value: 11.0, date, source: "norges-bank".into() }),
+        source: "entsoe",
+        fetched: start,
+        tariff: None,
+        hourly: false,
+    };
+    let f = PriceFile::build(b, &slots);
+    std::fs::create_dir_all(dir).expect("prices dir");
+    std::fs::write(dir.join(format!("{date}.json")), f.to_json()).expect("price file");
+    slots.len()
+}
+
+/// Cheap at 02:00-04:00 and 05:00-07:00 local, dear otherwise.
+pub fn night(t: chrono::NaiveTime) -> f64 {
+    if (2..4).contains(&t.hour()) || (5..7).contains(&t.hour()) { 10.0 + f64::from(t.minute()) / 100.0 } else { 100.0 }
+}
+
+/// The state file.
+pub fn state(tmp: &Tmp) -> Value {
+    let t = std::fs::read_to_string(tmp.join("state/relay.json")).expect("state");
+    serde_json::from_str(&t).expect("JSON")
+}
+
+/// A rules file in `tmp`; its path.
+pub fn rules(tmp: &Tmp, text: &str) -> String {
+    let p = tmp.join("rules.toml");
+    std::fs::write(&p, text).expect("rules written");
+    p.display().to_string()
 }
