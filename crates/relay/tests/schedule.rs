@@ -190,3 +190,170 @@ fn a_hold_by_hand_beats_the_schedule() {
     assert!(out.status.success());
     assert_eq!(relay_on(&tmp), Some(false), "the hold is over");
 }
+
+/// The starts of the plan's slots, local "HH:MM".
+fn plan_starts(tmp: &Tmp) -> Vec<String> {
+    plan(tmp)["on"]
+        .as_array()
+        .expect("on")
+        .iter()
+        .map(|s| {
+            at(s[0].as_str().unwrap_or_default()).with_timezone(&chrono_tz::Europe::Oslo).format("%H:%M").to_string()
+        })
+        .collect()
+}
+
+/// Quarters from `from` (local) for `hours`.
+fn quarters(from: u32, hours: u32) -> Vec<String> {
+    (0..hours * 4).map(|q| format!("{:02}:{:02}", (from + q / 4) % 24, (q % 4) * 15)).collect()
+}
+
+/// The night by the hour: the cheapest single hours (00, 06, 03) are apart;
+/// the cheapest three hours in a row are 02:00-05:00 (30 + 20 + 25 = 75,
+/// against 22-01: 100, 23-02: 110, 00-03: 100, 01-04: 110, 03-06: 115,
+/// 04-07: 110; a block starting on a quarter between costs more, as
+/// 01:45-04:45: 15 + 30 + 20 + 18.75 = 83.75).
+fn by_hour(t: chrono::NaiveTime) -> f64 {
+    match t.hour() {
+        22 => 50.0,
+        23 => 40.0,
+        0 => 10.0,
+        1 => 60.0,
+        2 => 30.0,
+        3 => 20.0,
+        4 => 25.0,
+        5 => 70.0,
+        6 => 15.0,
+        _ => 100.0,
+    }
+}
+
+#[test]
+fn contiguous_picks_the_cheapest_block_in_a_row() {
+    let tmp = Tmp::new("relay", "contiguous");
+    let prices = tmp.join("prices");
+    let c = config(&tmp, "");
+    day(&prices, "2026-01-10", 15, by_hour);
+    day(&prices, "2026-01-11", 15, by_hour);
+    let p = prices.to_str().expect("path");
+    let run = |now: &str, extra: &[&str]| {
+        let args =
+            [&["--now", now, "schedule", "1", "--cheapest", "3h", "--window", "22:00-07:00", "--prices", p][..], extra]
+                .concat();
+        let out = relay(&c, &args, None);
+        assert!(out.status.success(), "{now}: {}", text(&out.stderr));
+        out
+    };
+    // Without --contiguous: the three cheapest hours, apart.
+    run("2026-01-10T22:05:00+01:00", &[]);
+    assert_eq!(plan_starts(&tmp), [quarters(0, 1), quarters(3, 1), quarters(6, 1)].concat());
+    // With it, in another state folder: one block, 02:00-05:00.
+    let tmp = Tmp::new("relay", "contiguous-block");
+    let c = config(&tmp, "");
+    let run = |now: &str| {
+        let out = relay(
+            &c,
+            &[
+                "--now",
+                now,
+                "schedule",
+                "1",
+                "--cheapest",
+                "3h",
+                "--contiguous",
+                "--window",
+                "22:00-07:00",
+                "--prices",
+                p,
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{now}: {}", text(&out.stderr));
+    };
+    run("2026-01-10T22:05:00+01:00");
+    assert_eq!(plan_starts(&tmp), quarters(2, 3));
+    assert_eq!(plan(&tmp)["label"], "cheapest 3h in one block 22:00-07:00");
+    for (now, on) in [
+        ("2026-01-11T00:10:00+01:00", false),
+        ("2026-01-11T02:00:00+01:00", true),
+        ("2026-01-11T04:50:00+01:00", true),
+        ("2026-01-11T05:00:00+01:00", false),
+    ] {
+        run(now);
+        assert_eq!(relay_on(&tmp), Some(on), "{now}");
+    }
+    let out = relay(&c, &["--now", "2026-01-11T02:00:00+01:00", "status", "--json"], None);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["relays"][0]["decided"], "off by schedule (cheapest 3h in one block 22:00-07:00)");
+}
+
+/// Cheap single quarters at 23:00, 00:30, 02:00 and 03:30 (5 each), the
+/// hour 05:00-06:00 at 8, the rest at 50.
+fn scattered(t: chrono::NaiveTime) -> f64 {
+    match (t.hour(), t.minute()) {
+        (23, 0) | (0, 30) | (2, 0) | (3, 30) => 5.0,
+        (5, _) => 8.0,
+        _ => 50.0,
+    }
+}
+
+#[test]
+fn the_relays_minimum_times_shape_the_plan_and_hold_its_switches() {
+    let tmp = Tmp::new("relay", "minimums");
+    let prices = tmp.join("prices");
+    let c = config(&tmp, "");
+    let text_of = std::fs::read_to_string(&c).expect("config");
+    std::fs::write(
+        &c,
+        text_of.replacen("active_low = true\n", "active_low = true\nmin_on = \"1h\"\nmin_off = \"1h\"\n", 1),
+    )
+    .expect("config");
+    day(&prices, "2026-01-10", 15, scattered);
+    day(&prices, "2026-01-11", 15, scattered);
+    let p = prices.to_str().expect("path");
+    let schedule = |now: &str| {
+        let args = ["--now", now, "schedule", "1", "--cheapest", "1h", "--window", "22:00-07:00", "--prices", p];
+        let out = relay(&c, &args, None);
+        assert!(out.status.success(), "{now}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let hand = |now: &str, what: &str| {
+        let out = relay(&c, &["--now", now, "1", what, "--for", "0"], None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    // On by hand at 21:50, no hold. The plan: the four cheap quarters
+    // (4 x 5) would be four 15-minute runs; each block must last an hour, and
+    // any hour around a cheap quarter costs 5 + 3 x 50 = 155, an hour around
+    // two of them cannot be had (they are 1h30 apart), so 05:00-06:00
+    // (4 x 8 = 32) it is.
+    hand("2026-01-10T21:50:00+01:00", "on");
+    let said = schedule("2026-01-10T22:00:00+01:00");
+    assert_eq!(plan_starts(&tmp), quarters(5, 1));
+    // The plan wants off, but the heater has been on 10 minutes of its hour.
+    assert!(said.contains("the schedule wants it off; waits: on for its min_on, until 22:50"), "{said}");
+    assert_eq!(relay_on(&tmp), Some(true));
+    schedule("2026-01-10T22:50:00+01:00");
+    assert_eq!(relay_on(&tmp), Some(false));
+    // Off by hand (after on by hand) at 04:50: the plan's 05:00 waits for
+    // min_off, then runs to 06:00 and holds on for min_on.
+    hand("2026-01-11T04:40:00+01:00", "on");
+    hand("2026-01-11T04:50:00+01:00", "off");
+    let said = schedule("2026-01-11T05:00:00+01:00");
+    assert!(said.contains("the schedule wants it on; waits: off for its min_off, until 05:50"), "{said}");
+    assert_eq!(relay_on(&tmp), Some(false));
+    schedule("2026-01-11T05:50:00+01:00");
+    assert_eq!(relay_on(&tmp), Some(true));
+    let said = schedule("2026-01-11T06:00:00+01:00");
+    assert!(said.contains("waits: on for its min_on, until 06:50"), "{said}");
+    assert_eq!(relay_on(&tmp), Some(true));
+    schedule("2026-01-11T06:50:00+01:00");
+    assert_eq!(relay_on(&tmp), Some(false));
+    // Every switch by the schedule came at least an hour after the change
+    // before it.
+    let ev = events(&tmp);
+    let sched: Vec<usize> = (1..ev.len()).filter(|i| ev[*i]["by"] == "schedule").collect();
+    assert_eq!(sched.len(), 3, "{ev:?}");
+    for i in sched {
+        assert!(time(&ev[i]) - time(&ev[i - 1]) >= chrono::Duration::hours(1), "{ev:?}");
+    }
+}
