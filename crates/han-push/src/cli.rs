@@ -60,11 +60,13 @@ Examples:
   HAN_PUSH_MQTT_PASSWORD=... han-read /dev/ttyUSB0 | han-push mqtt --broker mqtts://broker:8883 --user han --ca ca.pem
 
 Topics: PREFIX/METER_ID/state (JSON, the newest value of each quantity),
-PREFIX/CLIENT_ID/availability (online, offline; the last will), and
-DISCOVERY_PREFIX/sensor/han_METER_ID/QUANTITY/config for Home Assistant.
-All QoS 1; the availability and discovery retained.
+PREFIX/METER_ID/availability (online, offline; the first meter's is the
+last will), and DISCOVERY_PREFIX/sensor/han_METER_ID/QUANTITY/config for
+Home Assistant 2024.1 and later. All QoS 1; the availability and discovery
+retained. It connects once a reading names its meter.
 
-Config: [han-push.mqtt] broker, user, password, topic_prefix, discovery_prefix, ca, buffer, client_id, last_try.
+Config: [han-push.mqtt] broker, user, password, topic_prefix, discovery_prefix, ca, buffer, client_id, last_try,
+ha_version, expire_after.
 Password: $HAN_PUSH_MQTT_PASSWORD, else [han-push.mqtt] password.
 
 Exit status: 0 the input ended and every reading was delivered, 1 an error,
@@ -128,9 +130,15 @@ pub struct MqttArgs {
     /// Readings kept while the broker is away (default 10000); beyond it the oldest are dropped and counted.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub buffer: Option<u64>,
-    /// The MQTT client id (default han-push-HOSTNAME); also names the availability topic PREFIX/ID/availability.
+    /// The MQTT client id (default han-push-HOSTNAME-METER_ID, the first meter named).
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
+    /// The Home Assistant release the discovery is for (default 2024.1): 2024.2 and later also get the device's serial number.
+    #[arg(long, value_name = "YEAR.MONTH")]
+    pub ha_version: Option<String>,
+    /// A sensor whose meter sent nothing this long is unavailable in Home Assistant (default 2m; 0: never).
+    #[arg(long, value_name = "DURATION", value_parser = han_common::duration::parse)]
+    pub expire_after: Option<Duration>,
     /// At the end of input (or on SIGTERM), how long readings still waiting are tried (default 10s).
     #[arg(long, value_name = "DURATION", value_parser = han_common::duration::parse)]
     pub last_try: Option<Duration>,

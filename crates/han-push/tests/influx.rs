@@ -286,3 +286,68 @@ fn bad_usage_exits_2() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+/// A Norwegian meter's hourly list 3 has the time of the list 2 of the
+/// same second (xx:00:00 by its clock): InfluxDB would keep one point of
+/// the two. Two minutes over an hour from han-sim through han-read, as a
+/// user runs it: one point per reading.
+#[test]
+fn a_list_3_with_the_time_of_a_list_2_is_a_point_of_its_own() {
+    let (true, Some(sim), Some(read)) = (influxd_here(), han_testkit::built("han-sim"), han_testkit::built("han-read"))
+    else {
+        if influxd_here() {
+            han_testkit::skip("han-sim or han-read not built (cargo build -p han-sim -p han-read)");
+        }
+        return;
+    };
+    let tmp = Tmp::new("han-push", "same-time");
+    let s = Influxd::start(&tmp.join("influx"), free_port());
+    create(&s, "han");
+    let bytes = std::process::Command::new(sim)
+        .args(["--meter", "kaifa-no", "--start", "2026-03-02T10:59:00+01:00", "--duration", "2m", "--seed", "3"])
+        .output()
+        .expect("han-sim runs")
+        .stdout;
+    let out = std::process::Command::new(read)
+        .args(["--tz", "Europe/Oslo", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().expect("stdin").write_all(&bytes)?;
+            c.wait_with_output()
+        })
+        .expect("han-read runs");
+    let input: Vec<String> = String::from_utf8(out.stdout).expect("UTF-8").lines().map(str::to_owned).collect();
+    assert_eq!(input.len(), 60, "two minutes of a Kaifa");
+    let list3: Vec<&String> = input.iter().filter(|l| l.contains("\"energy_import_kwh\"")).collect();
+    assert_eq!(list3.len(), 1, "one hourly list");
+    let t = json(list3[0])["meter_time"].clone();
+    assert_eq!(input.iter().filter(|l| json(l)["meter_time"] == t).count(), 2, "a list 2 of the same time: {t}");
+
+    let url = s.url();
+    let mut p = Push::start(&tmp, "push", &["influx", "--url", &url, "--db", "han", "--flush-every", "200ms"], &[]);
+    p.send(&input);
+    let (code, err) = p.finish();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("1 readings had the meter and the time of the reading before them"), "said: {err}");
+    assert_eq!(s.count("han", "power_import_w"), 60, "a point per reading");
+    let rows = s.rows("han", "SELECT energy_import_kwh, power_import_w, seq FROM han WHERE seq = '1'");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    for field in ["energy_import_kwh", "power_import_w"] {
+        assert_eq!(rows[0][field].as_f64(), json(list3[0])[field].as_f64(), "{field}");
+    }
+    // The list 2 of that time keeps its own power, untagged.
+    let t_ms = chrono::DateTime::parse_from_rfc3339(t.as_str().expect("a time")).expect("a time").timestamp_millis();
+    let rows = s.rows("han", &format!("SELECT power_import_w FROM han WHERE time = {t_ms}ms AND seq != '1'"));
+    let list2 =
+        input.iter().find(|l| json(l)["meter_time"] == t && !l.contains("\"energy_import_kwh\"")).expect("the list 2");
+    let kept: Vec<Option<f64>> = rows.iter().map(|r| r["power_import_w"].as_f64()).collect();
+    assert!(kept.contains(&json(list2)["power_import_w"].as_f64()), "{rows:?}");
+}
+
+fn json(line: &str) -> Value {
+    serde_json::from_str(line).expect("a line")
+}

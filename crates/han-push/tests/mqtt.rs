@@ -23,7 +23,8 @@ const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 const KAIFA: &str = "6970631403275928";
 const AIDON: &str = "7359992890497997";
 const ISKRA: &str = "K8EG004046395507";
-const AVAILABILITY: &str = "han/test-push/availability";
+/// The Kaifa's availability: the first meter named, so also the last will.
+const AVAILABILITY: &str = "han/6970631403275928/availability";
 
 fn here() -> bool {
     if !std::path::Path::new(MOSQUITTO).exists() {
@@ -266,15 +267,20 @@ fn discovery_states_and_availability() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("connected to mqtt://127.0.0.1:"), "{err}");
 
-    // Availability: online first, offline at the end; before and after everything else.
-    let avail = sub.wait(AVAILABILITY, 2);
-    assert_eq!(avail.iter().map(|m| m.payload.as_str()).collect::<Vec<_>>(), ["online", "offline"]);
+    // Availability, per meter: online before its discovery, offline at the end.
+    for meter in [KAIFA, AIDON, ISKRA] {
+        let topic = format!("han/{meter}/availability");
+        let avail = sub.wait(&topic, 2);
+        assert_eq!(avail.iter().map(|m| m.payload.as_str()).collect::<Vec<_>>(), ["online", "offline"], "{meter}");
+        let all = sub.all();
+        let pos = |f: &dyn Fn(&Msg) -> bool| all.iter().position(f).expect("there");
+        let first_online = pos(&|m| m.topic == topic);
+        let first_config = pos(&|m| m.topic.starts_with(&format!("homeassistant/sensor/han_{meter}/")));
+        assert!(first_online < first_config, "online before the discovery of {meter}");
+    }
     let all = sub.all();
-    let pos = |f: &dyn Fn(&Msg) -> bool| all.iter().position(f).expect("there");
-    let first_online = pos(&|m| m.topic == AVAILABILITY);
-    let first_config = pos(&|m| m.topic.starts_with("homeassistant/"));
-    assert!(first_online < first_config, "online before the discovery");
-    assert_eq!(all.last().map(|m| (m.topic.as_str(), m.payload.as_str())), Some((AVAILABILITY, "offline")));
+    let last: Vec<&str> = all.iter().rev().take(3).map(|m| m.payload.as_str()).collect();
+    assert_eq!(last, ["offline"; 3], "the offlines last");
 
     // Discovery: device class, unit and state class per quantity; the device block.
     let config = |meter: &str, q: &str| {
@@ -289,21 +295,31 @@ fn discovery_states_and_availability() {
         (KAIFA, "reactive_power_import_var", "reactive_power", "var", "measurement"),
         (AIDON, "energy_import_kwh", "energy", "kWh", "total_increasing"),
         (AIDON, "energy_export_kwh", "energy", "kWh", "total_increasing"),
-        (AIDON, "reactive_energy_import_kvarh", "reactive_energy", "kvarh", "total_increasing"),
+        (AIDON, "reactive_energy_import_kvarh", "", "kvarh", "total_increasing"),
         (ISKRA, "energy_import_t1_kwh", "energy", "kWh", "total_increasing"),
         (ISKRA, "gas_m3", "gas", "m³", "total_increasing"),
     ] {
         let v = config(meter, q);
-        assert_eq!(v["device_class"], class, "{q}: {v}");
+        assert_eq!(v["device_class"].as_str().unwrap_or(""), class, "{q}: {v}");
         assert_eq!(v["unit_of_measurement"], unit, "{q}");
         assert_eq!(v["state_class"], state_class, "{q}");
         assert_eq!(v["unique_id"], format!("han_{meter}_{q}"));
-        assert_eq!(v["default_entity_id"], format!("sensor.han_{meter}_{q}"));
+        let object_id = format!("han_{}_{q}", meter.to_ascii_lowercase());
+        assert_eq!(
+            (&v["object_id"], &v["default_entity_id"]),
+            (&object_id.clone().into(), &format!("sensor.{object_id}").into())
+        );
         assert_eq!(v["state_topic"], format!("han/{meter}/state"));
-        assert_eq!(v["value_template"], format!("{{{{ value_json.{q} }}}}"));
-        assert_eq!(v["availability_topic"], AVAILABILITY);
-        assert_eq!(v["device"]["identifiers"], serde_json::json!([format!("han_{meter}")]));
-        assert_eq!(v["device"]["serial_number"], meter);
+        assert_eq!(v["value_template"], format!("{{{{ value_json.{q} if '{q}' in value_json else '' }}}}"));
+        let mut avail = vec![serde_json::json!({"topic": format!("han/{meter}/availability")})];
+        if meter != KAIFA {
+            avail.push(serde_json::json!({"topic": AVAILABILITY}));
+        }
+        assert_eq!(v["availability"], serde_json::Value::from(avail), "{meter} {q}");
+        assert_eq!(v["expire_after"], 120);
+        let device = if q == "gas_m3" { format!("han_{meter}_gas") } else { format!("han_{meter}") };
+        assert_eq!(v["device"]["identifiers"], serde_json::json!([device]));
+        assert!(v["device"].get("serial_number").is_none(), "not for Home Assistant 2024.1");
     }
     let k = config(KAIFA, "power_import_w");
     assert_eq!(
@@ -311,11 +327,14 @@ fn discovery_states_and_availability() {
         (Some("Kaifa"), Some("MA304H3E"))
     );
     assert_eq!(k["name"], "Power import");
-    let i = config(ISKRA, "gas_m3");
+    let i = config(ISKRA, "energy_import_kwh");
     assert_eq!(
-        (i["device"]["manufacturer"].as_str(), i["device"]["model"].as_str()),
-        (Some("Iskra"), Some("MT382-1000"))
+        (i["device"]["manufacturer"].as_str(), i["device"]["model"].as_str(), i["device"]["name"].as_str()),
+        (Some("Iskra"), Some("MT382-1000"), Some("Iskra MT382-1000"))
     );
+    let gas = config(ISKRA, "gas_m3");
+    assert_eq!(gas["device"]["via_device"], format!("han_{ISKRA}"), "the gas meter behind the meter");
+    assert_eq!(gas["device"]["name"], "Gas meter");
     let tariff = config(ISKRA, "tariff");
     assert!(tariff.get("device_class").is_none() && tariff.get("state_class").is_none(), "{tariff}");
     assert!(sub.on(&config_topic(ISKRA, "gas_time")).is_empty(), "no sensor for a time");
@@ -425,7 +444,9 @@ fn a_password_from_the_environment_or_the_config_file_and_refusals() {
         if let Some(u) = user {
             args.extend(["--user", u]);
         }
-        let p = push(&tmp, name, &b, &args, &[("HAN_PUSH_MQTT_PASSWORD", password)]);
+        let mut p = push(&tmp, name, &b, &args, &[("HAN_PUSH_MQTT_PASSWORD", password)]);
+        // It connects once a reading names its meter.
+        p.send(&[kaifa_list2(&c, "2025-06-01T10:00:20Z")]);
         let (code, err) = p.finish();
         assert_eq!(code, 1, "{name}: {err}");
         assert!(err.contains("refused the connection: not authorised"), "{name}: {err}");
@@ -480,7 +501,8 @@ fn tls_with_a_private_ca() {
     assert_eq!(sub.wait(AVAILABILITY, 2)[1].payload, "offline");
 
     // The web's roots do not know the test CA: a clear error, not endless retries.
-    let push = Push::start(&tmp, "no-ca", &base, &[]);
+    let mut push = Push::start(&tmp, "no-ca", &base, &[]);
+    push.send(&[kaifa_list2(&c, "2025-06-01T10:00:00Z")]);
     let (code, err) = push.finish();
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("certificate"), "{err}");

@@ -131,6 +131,7 @@ pub fn run(args: &InfluxArgs, config: &Config) -> Result<u8> {
     let agent = crate::http::agent(s.timeout);
     let mut queue: Queue<String> = Queue::new(s.buffer);
     let mut counts = Counts::default();
+    let mut apart = points::Apart::default();
     let mut away: Option<Away> = None;
     // When the oldest point waiting (of the next batch) came.
     let mut first_at = Instant::now();
@@ -234,7 +235,7 @@ pub fn run(args: &InfluxArgs, config: &Config) -> Result<u8> {
             wake = wake.min(a.next);
         }
         match input.rx.recv_timeout(wake.saturating_duration_since(now)) {
-            Ok(Input::Reading(r)) => match points::point(&s.measurement, &r) {
+            Ok(Input::Reading(r)) => match points::point(&s.measurement, &r, apart.seq(&r)) {
                 Some(p) => {
                     if queue.is_empty() {
                         first_at = Instant::now();
@@ -257,6 +258,13 @@ pub fn run(args: &InfluxArgs, config: &Config) -> Result<u8> {
             }
             Err(RecvTimeoutError::Timeout) => {}
         }
+    }
+    if apart.tagged > 0 {
+        eprintln!(
+            "han-push: influx: {} readings had the meter and the time of the reading before them (a Norwegian \
+             meter's hourly list and the list of the same second): written with a tag seq=N, as points of their own",
+            apart.tagged
+        );
     }
     finish(&s, &queue, &counts, input.skipped(), failed)
 }

@@ -35,6 +35,9 @@ pub struct Meters {
     meters: BTreeMap<String, Meter>,
     /// The meter the last line that named one named: a list 1 line names none.
     last: Option<String>,
+    /// The meter whose availability topic is the connection's last will:
+    /// the first one named (the connection waits for it).
+    will: Option<String>,
     /// Readings that could not be put to a meter.
     pub unnamed: u64,
 }
@@ -42,7 +45,28 @@ pub struct Meters {
 impl Meters {
     /// No meters yet.
     pub fn new(topics: Topics) -> Meters {
-        Meters { topics, meters: BTreeMap::new(), last: None, unnamed: 0 }
+        Meters { topics, meters: BTreeMap::new(), last: None, will: None, unnamed: 0 }
+    }
+
+    pub fn topics(&self) -> &Topics {
+        &self.topics
+    }
+
+    /// The meter of the last will, once one is named.
+    pub fn will(&self) -> Option<&str> {
+        self.will.as_deref()
+    }
+
+    /// Takes the meter a reading names as the will's, if none is yet;
+    /// whether it did.
+    pub fn choose_will(&mut self, r: &Reading) -> bool {
+        match (&self.will, &r.meter_id) {
+            (None, Some(id)) => {
+                self.will = Some(id.clone());
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The messages of a reading, in order: discovery configs of the
@@ -57,6 +81,11 @@ impl Meters {
         };
         if r.meter_id.is_some() {
             self.last = Some(id.clone());
+        }
+        let mut out = Vec::new();
+        // The will's meter is said online on connecting (announced), another when first seen.
+        if !self.meters.contains_key(&id) && self.will.as_ref() != Some(&id) {
+            out.push(self.status(&id, true));
         }
         let m = self.meters.entry(id.clone()).or_default();
         m.values.resize(QUANTITIES.len(), None);
@@ -83,11 +112,11 @@ impl Meters {
         for (name, t) in &r.times {
             set(m, name, Value::from(t.as_str()));
         }
-        let mut out = Vec::new();
+        let will = self.will.as_deref().unwrap_or(&id);
         for (i, q) in QUANTITIES.iter().enumerate() {
             let seen = m.values.get(i).is_some_and(Option::is_some);
             if seen && m.announced.get(i) == Some(&false) {
-                if let Some(c) = self.topics.config_payload(&id, q, &m.device) {
+                if let Some(c) = self.topics.config_payload(&id, q, &m.device, will) {
                     out.push(config_message(&self.topics, &id, q, &c));
                 }
                 if let Some(a) = m.announced.get_mut(i) {
@@ -99,18 +128,41 @@ impl Meters {
         out
     }
 
-    /// Every discovery config made so far (again after a reconnect: the
-    /// broker may have lost its retained messages).
+    /// `online` for every meter seen, the will's first, then every
+    /// discovery config made so far (again after a reconnect: the broker
+    /// may have lost its retained messages).
     pub fn announced(&self) -> Vec<Message> {
         let mut out = Vec::new();
+        if let Some(w) = &self.will {
+            out.push(self.status(w, true));
+        }
+        for id in self.meters.keys().filter(|id| Some(*id) != self.will.as_ref()) {
+            out.push(self.status(id, true));
+        }
         for (id, m) in &self.meters {
+            let will = self.will.as_deref().unwrap_or(id);
             for (q, _) in QUANTITIES.iter().zip(&m.announced).filter(|(_, a)| **a) {
-                if let Some(c) = self.topics.config_payload(id, q, &m.device) {
+                if let Some(c) = self.topics.config_payload(id, q, &m.device, will) {
                     out.push(config_message(&self.topics, id, q, &c));
                 }
             }
         }
         out
+    }
+
+    /// `offline` for every meter seen (and the will's, seen or not), at the end.
+    pub fn offline(&self) -> Vec<Message> {
+        let mut ids: Vec<&String> = self.meters.keys().collect();
+        if let Some(w) = self.will.as_ref().filter(|w| !self.meters.contains_key(*w)) {
+            ids.push(w);
+        }
+        ids.into_iter().map(|id| self.status(id, false)).collect()
+    }
+
+    /// A meter's availability, retained.
+    fn status(&self, id: &str, online: bool) -> Message {
+        let payload = if online { b"online".to_vec() } else { b"offline".to_vec() };
+        Message { topic: self.topics.availability(id), payload, retain: true }
     }
 }
 
@@ -171,11 +223,20 @@ mod tests {
     const LIST1: &str = r#"{"v":1,"meter_time":"2025-12-14T16:00:02","protocol":"han","framing":"hdlc","power_import_w":500.0,"obis":{}}"#;
     const LIST3: &str = r#"{"v":1,"meter_time":"2025-12-14T16:00:10","protocol":"han","framing":"hdlc","manufacturer":"Kaifa","meter_id":"6970631401234567","meter_model":"MA304H3E","power_import_w":510.0,"energy_import_kwh":1234.5,"tariff":2,"gas_time":"2025-12-14T16:00:00","obis":{}}"#;
 
+    fn topics() -> Topics {
+        Topics::new("han", "homeassistant", super::super::discovery::HaVersion::OLDEST, 0)
+    }
+
     #[test]
     fn discovery_once_then_states_merged() {
-        let mut m = Meters::new(Topics::new("han", "homeassistant", "c"));
+        let mut m = Meters::new(topics());
+        assert!(!m.choose_will(&reading(LIST1)), "a list 1 line names no meter");
         assert!(m.reading(&reading(LIST1)).is_empty(), "no meter named yet");
         assert_eq!(m.unnamed, 1);
+        assert!(m.choose_will(&reading(LIST2)));
+        assert!(!m.choose_will(&reading(LIST3)), "the first meter named stays the will's");
+        assert_eq!(m.will(), Some("6970631401234567"));
+        assert_eq!(m.announced()[0].topic, "han/6970631401234567/availability", "the will's online on connecting");
         let out = m.reading(&reading(LIST2));
         let topics: Vec<_> = out.iter().map(|o| o.topic.as_str()).collect();
         assert_eq!(
@@ -193,10 +254,6 @@ mod tests {
             r#"{"received":"2025-12-14T15:00:02.314Z","meter_time":"2025-12-14T16:00:00","power_import_w":4117.0,"voltage_l1_v":230.1}"#,
             "the contract's order"
         );
-        assert_eq!(
-            json(&out[2]),
-            serde_json::json!({"received":"2025-12-14T15:00:02.314Z","meter_time":"2025-12-14T16:00:00","power_import_w":4117.0,"voltage_l1_v":230.1})
-        );
         // List 1: the last named meter; power updated, the voltage kept.
         let out = m.reading(&reading(LIST1));
         assert_eq!(out.len(), 1);
@@ -213,14 +270,46 @@ mod tests {
         );
         let s = json(&out[2]);
         assert_eq!((s["tariff"].as_i64(), s["gas_time"].as_str()), (Some(2), Some("2025-12-14T16:00:00")));
-        assert_eq!(m.announced().len(), 4);
+        let again = m.announced();
+        assert_eq!(again.len(), 5, "online and the 4 configs");
+        assert_eq!(again[0].topic, "han/6970631401234567/availability");
+        let off = m.offline();
+        assert_eq!(off.len(), 1);
+        assert_eq!(
+            (off[0].topic.as_str(), off[0].payload.as_slice()),
+            ("han/6970631401234567/availability", &b"offline"[..])
+        );
+    }
+
+    #[test]
+    fn a_second_meter_on_the_connection() {
+        let mut m = Meters::new(topics());
+        let other = LIST2.replace("6970631401234567", "K8EG004046395507");
+        assert!(m.choose_will(&reading(LIST2)));
+        m.reading(&reading(LIST2));
+        let out = m.reading(&reading(&other));
+        assert_eq!(out[0].topic, "han/K8EG004046395507/availability");
+        assert_eq!((out[0].payload.as_slice(), out[0].retain), (&b"online"[..], true));
+        let c = json(&out[1]);
+        assert_eq!(
+            c["availability"],
+            serde_json::json!([{"topic": "han/K8EG004046395507/availability"}, {"topic": "han/6970631401234567/availability"}]),
+            "the connection's will too"
+        );
+        let again: Vec<_> = m.announced().into_iter().map(|o| o.topic).take(2).collect();
+        assert_eq!(
+            again,
+            ["han/6970631401234567/availability", "han/K8EG004046395507/availability"],
+            "the will's first"
+        );
+        assert_eq!(m.offline().len(), 2);
     }
 
     #[test]
     fn a_new_device_name_announces_again() {
-        let mut m = Meters::new(Topics::new("han", "ha", "c"));
+        let mut m = Meters::new(topics());
         let plain = LIST2.replace(r#""manufacturer":"Kaifa","#, "").replace(r#","meter_model":"MA304H3E""#, "");
-        assert_eq!(m.reading(&reading(&plain)).len(), 3);
+        assert_eq!(m.reading(&reading(&plain)).len(), 4);
         let out = m.reading(&reading(LIST2));
         assert_eq!(out.len(), 3, "the configs again, with the manufacturer");
         assert_eq!(json(&out[0])["device"]["manufacturer"], "Kaifa");

@@ -21,8 +21,19 @@ use crate::run::{self, NOT_ALL_DELIVERED};
 use crate::secrets::{self, MQTT};
 
 /// The keys of `[han-push.mqtt]` (the others earn a warning).
-pub const CONFIG_KEYS: &[&str] =
-    &["broker", "user", "password", "topic_prefix", "discovery_prefix", "ca", "buffer", "client_id", "last_try"];
+pub const CONFIG_KEYS: &[&str] = &[
+    "broker",
+    "user",
+    "password",
+    "topic_prefix",
+    "discovery_prefix",
+    "ca",
+    "buffer",
+    "client_id",
+    "last_try",
+    "ha_version",
+    "expire_after",
+];
 
 /// Readings the buffer holds while the broker is away, by default.
 const BUFFER: u64 = 10_000;
@@ -30,6 +41,9 @@ const BUFFER: u64 = 10_000;
 const LAST_TRY: Duration = Duration::from_secs(10);
 /// Seconds; the broker calls us gone after one and a half of them in silence.
 const KEEP_ALIVE: Duration = Duration::from_secs(60);
+/// A meter silent this long has its sensors unavailable in Home Assistant:
+/// far above the 1-10 s between readings of every meter.
+const EXPIRE_AFTER: Duration = Duration::from_secs(120);
 
 /// Runs `han-push mqtt`; the exit status as [`crate::run`] documents it.
 pub fn run(args: &MqttArgs, config: &Config) -> Result<u8> {
@@ -71,10 +85,8 @@ fn settings(args: &MqttArgs, config: &Config) -> Result<(client::Options, meters
         (false, Some(_)) => return Err(Usage(format!("--ca is for mqtts:// brokers, not {broker}"))),
         (false, None) => None,
     };
-    let client_id = match run::string(args.client_id.as_ref(), config, MQTT, "client_id")? {
-        Some(id) if !id.is_empty() => id,
-        _ => default_client_id(),
-    };
+    // Empty: the meter's, once a reading names it (session::client_id).
+    let client_id = run::string(args.client_id.as_ref(), config, MQTT, "client_id")?.unwrap_or_default();
     let prefix = run::string(args.topic_prefix.as_ref(), config, MQTT, "topic_prefix")?.unwrap_or_else(|| "han".into());
     let discovery = run::string(args.discovery_prefix.as_ref(), config, MQTT, "discovery_prefix")?
         .unwrap_or_else(|| "homeassistant".into());
@@ -85,7 +97,25 @@ fn settings(args: &MqttArgs, config: &Config) -> Result<(client::Options, meters
     }
     let buffer = run::number(args.buffer, config, MQTT, "buffer", 1)?.unwrap_or(BUFFER);
     let last_try = run::duration(args.last_try, config, MQTT, "last_try")?.unwrap_or(LAST_TRY);
-    let topics = discovery::Topics::new(&prefix, &discovery, &client_id);
+    let ha = match run::string(args.ha_version.as_ref(), config, MQTT, "ha_version")? {
+        Some(v) => discovery::HaVersion::parse(&v).map_err(|e| Usage(format!("--ha-version: {e}")))?,
+        None => discovery::HaVersion::OLDEST,
+    };
+    // Not run::duration: 0 is allowed here (never).
+    let expire_after = match args.expire_after {
+        Some(d) => d,
+        None => match config.string(MQTT, "expire_after").map_err(|e| Usage(e.to_string()))? {
+            Some(s) => {
+                han_common::duration::parse(&s).map_err(|e| Usage(format!("config [{MQTT}] expire_after: {e}")))?
+            }
+            None => EXPIRE_AFTER,
+        },
+    };
+    // Home Assistant counts whole seconds; under one second is no expiry it can keep.
+    if expire_after > Duration::ZERO && expire_after < Duration::from_secs(1) {
+        return Err(Usage("--expire-after: whole seconds (or 0: never)".into()));
+    }
+    let topics = discovery::Topics::new(&prefix, &discovery, ha, expire_after.as_secs());
     let opts = client::Options {
         broker,
         tls,
@@ -93,20 +123,9 @@ fn settings(args: &MqttArgs, config: &Config) -> Result<(client::Options, meters
         keep_alive: KEEP_ALIVE,
         username,
         password,
-        will_topic: topics.availability.clone(),
+        // Set with the client id, once the first meter is named.
+        will_topic: String::new(),
     };
     let limits = session::Limits { buffer: usize::try_from(buffer).unwrap_or(usize::MAX), last_try };
     Ok((opts, meters::Meters::new(topics), limits))
-}
-
-/// `han-push-HOSTNAME`: two han-push on one broker need their own ids
-/// (the broker drops the older connection of an id).
-fn default_client_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .unwrap_or_default();
-    match discovery::slug(host.trim()).as_str() {
-        "_" => "han-push".to_owned(),
-        h => format!("han-push-{h}"),
-    }
 }

@@ -2,9 +2,11 @@
 //! out to the broker whenever it is there. Every message is QoS 1, so
 //! "delivered" means the broker has it; what was sent but not acknowledged
 //! when the connection dropped is sent again after the reconnect (at least
-//! once). After each connect: `online` (retained), every discovery config
-//! made so far (retained: the broker may have restarted without them),
-//! then the waiting messages in order.
+//! once). The first connection waits for the first reading that names its
+//! meter: the client id (by default) and the last will are that meter's.
+//! After each connect: `online` for each meter (retained), every discovery
+//! config made so far (retained: the broker may have restarted without
+//! them), then the waiting messages in order.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,6 +62,7 @@ pub struct Outcome {
 
 /// Runs until the input ends (or `stop`), then says `offline` and
 /// disconnects. An error only for a refusal retrying cannot mend.
+/// `opts.client_id` empty: `han-push-HOST-METER` ([`client_id`]).
 pub fn run(
     opts: &Options,
     mut meters: Meters,
@@ -68,7 +71,8 @@ pub fn run(
     stop: &AtomicBool,
 ) -> anyhow::Result<Outcome> {
     let mut s = Session {
-        opts,
+        given_id: (!opts.client_id.is_empty()).then(|| opts.client_id.clone()),
+        opts: opts.clone(),
         queue: Queue::new(limits.buffer),
         outbox: VecDeque::new(),
         conn: None,
@@ -84,7 +88,7 @@ pub fn run(
     loop {
         // 1. The broker, before the input: at the start, readings are not to
         // be taken (and dropped) faster than a broker that is there can take them.
-        if s.conn.is_none() && Instant::now() >= s.next_attempt {
+        if s.conn.is_none() && meters.will().is_some() && Instant::now() >= s.next_attempt {
             s.connect(&meters)?;
         }
         // 2. The input: wait for it when there is nothing else to do.
@@ -107,8 +111,17 @@ pub fn run(
                     _ => stream.rx.try_recv().map_err(|e| e == TryRecvError::Disconnected),
                 };
                 match got {
+                    Ok(Input::Reading(r)) if meters.will().is_none() && r.meter_id.is_none() => {
+                        // Before any line named its meter: nowhere to publish it (counted).
+                        meters.reading(&r);
+                    }
                     Ok(Input::Reading(r)) => {
+                        let first = meters.choose_will(&r);
                         s.queue.push(*r);
+                        if first {
+                            s.will_chosen(&meters);
+                            break; // connect now, before more input piles up
+                        }
                     }
                     Ok(Input::End) | Err(true) => {
                         ended = Some(Instant::now() + limits.last_try);
@@ -150,14 +163,17 @@ pub fn run(
         // 4. The end: all delivered, or the grace time is over.
         if let Some(deadline) = ended {
             if (s.queue.is_empty() && s.outbox.is_empty()) || Instant::now() >= deadline {
-                return Ok(s.finish(meters.unnamed));
+                return Ok(s.finish(&meters));
             }
         }
     }
 }
 
-struct Session<'a> {
-    opts: &'a Options,
+struct Session {
+    /// `--client-id`, else none: the meter's.
+    given_id: Option<String>,
+    /// Its client id and will are set once the will's meter is known.
+    opts: Options,
     queue: Queue<Reading>,
     outbox: VecDeque<Out>,
     conn: Option<Connection>,
@@ -169,7 +185,15 @@ struct Session<'a> {
     last_said: Option<Instant>,
 }
 
-impl Session<'_> {
+impl Session {
+    /// The client id and the will, now that the first meter is known.
+    fn will_chosen(&mut self, meters: &Meters) {
+        if let Some(m) = meters.will() {
+            self.opts.will_topic = meters.topics().availability(m);
+            self.opts.client_id = self.given_id.clone().unwrap_or_else(|| client_id(&host_name(), m));
+        }
+    }
+
     /// How long the loop may wait for input before the broker needs it.
     fn idle_wait(&self) -> Duration {
         match &self.conn {
@@ -181,7 +205,7 @@ impl Session<'_> {
     }
 
     fn connect(&mut self, meters: &Meters) -> anyhow::Result<()> {
-        match Connection::open(self.opts) {
+        match Connection::open(&self.opts) {
             Ok(c) => {
                 match (self.away_since.take(), self.connected_at) {
                     (Some(away), Some(_)) => {
@@ -199,8 +223,8 @@ impl Session<'_> {
                 self.failures = 0;
                 self.say_drops(true);
                 // The broker may have lost the retained ones; again, in front of what waits.
-                let mut first = vec![Out { msg: self.online(), reading: false, sent: None }];
-                first.extend(meters.announced().into_iter().map(|msg| Out { msg, reading: false, sent: None }));
+                let first: Vec<Out> =
+                    meters.announced().into_iter().map(|msg| Out { msg, reading: false, sent: None }).collect();
                 // Configs and statuses still waiting are in `first` anew (and a broker
                 // that keeps dropping the connection does not pile up copies).
                 self.outbox.retain(|o| o.reading);
@@ -226,10 +250,6 @@ impl Session<'_> {
                 Ok(())
             }
         }
-    }
-
-    fn online(&self) -> Message {
-        Message { topic: self.opts.will_topic.clone(), payload: b"online".to_vec(), retain: true }
     }
 
     fn retry_later(&mut self) {
@@ -302,29 +322,46 @@ impl Session<'_> {
         }
     }
 
-    /// `offline`, DISCONNECT; what was not delivered counted.
-    fn finish(mut self, unnamed: u64) -> Outcome {
+    /// `offline` for each meter, DISCONNECT; what was not delivered counted.
+    fn finish(mut self, meters: &Meters) -> Outcome {
         self.say_drops(true);
         let undelivered = (self.queue.len() + self.outbox.iter().filter(|o| o.reading).count()) as u64;
         if let Some(mut c) = self.conn.take() {
             if undelivered == 0 {
-                // Await its acknowledgement briefly: the broker then has it before the DISCONNECT.
-                let offline =
-                    Message { topic: self.opts.will_topic.clone(), payload: b"offline".to_vec(), retain: true };
-                if let Ok(id) = c.publish(&offline) {
-                    let deadline = Instant::now() + Duration::from_secs(5);
-                    while Instant::now() < deadline {
-                        match c.poll(Duration::from_millis(50)) {
-                            Ok(ev) if ev.contains(&Event::Acked(id)) => break,
-                            Ok(_) => {}
-                            Err(_) => break,
-                        }
+                // Await their acknowledgements briefly: the broker then has them before the DISCONNECT.
+                let mut waiting: Vec<u16> = meters.offline().iter().filter_map(|m| c.publish(m).ok()).collect();
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while !waiting.is_empty() && Instant::now() < deadline {
+                    match c.poll(Duration::from_millis(50)) {
+                        Ok(ev) => waiting.retain(|id| !ev.contains(&Event::Acked(*id))),
+                        Err(_) => break,
                     }
                 }
                 c.disconnect();
             }
-            // Else no DISCONNECT: the will says offline.
+            // Else no DISCONNECT: the will says offline (for the will's meter; the
+            // others' sensors also watch the will's topic).
         }
-        Outcome { dropped: self.queue.dropped(), undelivered, unnamed }
+        Outcome { dropped: self.queue.dropped(), undelivered, unnamed: meters.unnamed }
     }
+}
+
+/// The default client id, `han-push-HOST-METER`: one per meter, so that
+/// any number of han-push (one per meter) share a broker, and the same
+/// across restarts. A broker drops the older connection of an id.
+pub fn client_id(host: &str, meter: &str) -> String {
+    let meter = super::discovery::slug(meter);
+    match super::discovery::slug(host.trim()).as_str() {
+        "_" => format!("han-push-{meter}"),
+        h => format!("han-push-{h}-{meter}"),
+    }
+}
+
+/// This machine's name ("" when it cannot be read).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
 }
