@@ -133,6 +133,7 @@ fn errors_are_clear() {
         ("[relay.1]\npin = 3\nsafe = \"maybe\"\n", "[relay.1] safe = \"maybe\": on or off"),
         ("[relay]\nbackend = \"wiringpi\"\n[relay.1]\npin = 3\n", "[relay] backend = \"wiringpi\": rppal or sim"),
         ("[relay]\nmanual_for = \"ages\"\n[relay.1]\npin = 3\n", "[relay] manual_for: "),
+        ("[relay.1]\npin = 3\nmin_on = \"soon\"\n", "[relay.1] min_on: "),
         ("[han-log]\ntz = \"Mars/Olympus\"\n[relay.1]\npin = 3\n", "[han-log] tz: "),
         ("[relay.1]\npin = \"17\"\n", "[relay.1] pin must be a whole number"),
         ("[relay.1\npin = 3\n", "is not valid TOML"),
