@@ -4,7 +4,7 @@
 use chrono_tz::Tz;
 
 use crate::axdr::{self, Node, Tree, ber_length};
-use crate::cipher::{self, Keys};
+use crate::cipher::{self, Check, Keys};
 use crate::error::Error;
 use crate::lists;
 use crate::reading::{Framing, Protocol, Reading};
@@ -37,6 +37,9 @@ pub(crate) struct Context<'a> {
     /// Messages decoded before, to decode only what changed; `None`
     /// decodes every message in full.
     pub templates: Option<&'a mut crate::template::Templates>,
+    /// Set to the security control of a frame that carried a tag but was
+    /// decrypted without checking it (no authentication key given).
+    pub unauthenticated: Option<u8>,
 }
 
 /// The outcome of an APDU: a reading, or a GBT block to assemble.
@@ -58,7 +61,13 @@ pub(crate) fn decode(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
             data_notification(apdu, framing, ctx)
         }
         Some(&GLO_CIPHERING) | Some(&DED_CIPHERING) => {
-            let (title, plain) = decipher(apdu, ctx.keys)?;
+            let (title, sc, plain, check) = decipher(apdu, ctx.keys)?;
+            // Decrypted with no tag to vouch for the key: only a message a
+            // meter sends tells that it was the right one. Noise from a
+            // wrong key is that error, never values.
+            if matches!(check, Check::NoTag | Check::Unchecked) && !plausible(&plain, ctx.nodes) {
+                return Err(Error::WrongKey);
+            }
             if plain.first() != Some(&b'/') {
                 ctx.observer.see(crate::stream::Seen::Apdu(&plain));
             }
@@ -87,6 +96,9 @@ pub(crate) fn decode(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
                     r.manufacturer = flag_manufacturer(&title);
                 }
             }
+            if check == Check::Unchecked {
+                ctx.unauthenticated = Some(sc);
+            }
             Ok(out)
         }
         Some(&t) => Err(Error::UnsupportedApdu(t)),
@@ -95,8 +107,9 @@ pub(crate) fn decode(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
 }
 
 /// `DB | 08 | system-title | len | SC | IC | content`: checks, deciphers,
-/// and returns the system title and the plaintext.
-fn decipher(apdu: &[u8], keys: &Keys) -> Result<([u8; 8], Vec<u8>), Error> {
+/// and returns the system title, the security control, the plaintext and
+/// how far it is vouched for.
+fn decipher(apdu: &[u8], keys: &Keys) -> Result<([u8; 8], u8, Vec<u8>, Check), Error> {
     let bad = |what| Error::Axdr { offset: 0, what };
     let st_len = usize::from(*apdu.get(1).ok_or(bad("ciphered APDU too short"))?);
     if st_len != 8 {
@@ -108,8 +121,34 @@ fn decipher(apdu: &[u8], keys: &Keys) -> Result<([u8; 8], Vec<u8>), Error> {
     let body = pos.checked_add(len).and_then(|e| apdu.get(pos..e)).ok_or(Error::Truncated(apdu.len()))?;
     let [sc, c0, c1, c2, c3, ..] = *body else { return Err(bad("ciphered APDU too short")) };
     let content = body.get(5..).unwrap_or(&[]);
-    let plain = cipher::open(&title, sc, u32::from_be_bytes([c0, c1, c2, c3]), content, keys)?;
-    Ok((title, plain))
+    let (plain, check) = cipher::open(&title, sc, u32::from_be_bytes([c0, c1, c2, c3]), content, keys)?;
+    Ok((title, sc, plain, check))
+}
+
+/// Whether a plaintext that no tag vouches for is a message a meter sends:
+/// a data-notification whose A-XDR body ends exactly where the plaintext
+/// does, a DSMR telegram (Smarty), or a block transfer whose block fills
+/// it. A wrong key decrypts to noise: its first byte and date-time form
+/// pass once in about 30 000 frames, and it must then still decode to
+/// exactly its own length.
+fn plausible(plain: &[u8], nodes: &mut Vec<Node>) -> bool {
+    match plain.first() {
+        Some(&DATA_NOTIFICATION) => {
+            let body_at = match (plain.get(5), plain.get(6)) {
+                (Some(0x00), _) => 6,
+                (Some(0x0C), _) => 18,
+                (Some(0x09), Some(0x0C)) => 19,
+                _ => return false,
+            };
+            axdr::decode_into(plain, body_at, nodes).is_ok_and(|end| end == plain.len())
+        }
+        Some(&b'/') => frame_plaintext(plain).is_some(),
+        Some(&BLOCK_TRANSFER) => crate::gbt::parse(plain).is_ok_and(|b| {
+            let at = (b.data.as_ptr() as usize).wrapping_sub(plain.as_ptr() as usize);
+            at.saturating_add(b.data.len()) == plain.len()
+        }),
+        _ => false,
+    }
 }
 
 /// The manufacturer named by a system title's three-letter FLAG id.

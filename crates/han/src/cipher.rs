@@ -4,7 +4,10 @@
 //! 12-byte tag covers SC ‖ AK (‖ plaintext when not encrypted). Without
 //! authentication (SC 0x20: Austria, Poland) GCM is plain counter mode
 //! starting at counter 2, and the only check of the key is that the result
-//! is a valid APDU.
+//! is a valid APDU. The same holds for an authenticated frame (SC 0x30)
+//! when the utility gave the customer only the encryption key (Switzerland,
+//! Austria): its ciphertext is decrypted in counter mode and its tag left
+//! unchecked, which the caller reports.
 
 use aes::Aes128;
 use aes::cipher::{BlockEncrypt, KeyInit, generic_array::GenericArray};
@@ -62,9 +65,33 @@ fn ctr(key: &[u8; 16], iv: &[u8; 12], data: &mut [u8]) {
     }
 }
 
+/// How far a plaintext from [`open`] is vouched for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Nothing was encrypted or authenticated (security control 0x00).
+    Plain,
+    /// The GCM tag verified: the key and the bytes are right.
+    Tag,
+    /// Decrypted, and the frame carries no tag (security control 0x20):
+    /// only a valid APDU can tell that the key was right.
+    NoTag,
+    /// The frame carries a tag but no authentication key was given (and
+    /// the Smarty key did not fit): decrypted without checking it. Only a
+    /// valid APDU can tell that the key was right; nothing tells that the
+    /// bytes are the meter's.
+    Unchecked,
+}
+
 /// Decrypts and/or authenticates the content of a ciphered APDU
-/// (`content` = everything after SC and IC). Returns the plaintext APDU.
-pub(crate) fn open(system_title: &[u8; 8], sc: u8, ic: u32, content: &[u8], keys: &Keys) -> Result<Vec<u8>, Error> {
+/// (`content` = everything after SC and IC). Returns the plaintext APDU and
+/// how far it is vouched for.
+pub(crate) fn open(
+    system_title: &[u8; 8],
+    sc: u8,
+    ic: u32,
+    content: &[u8],
+    keys: &Keys,
+) -> Result<(Vec<u8>, Check), Error> {
     if sc & 0x80 != 0 {
         return Err(Error::UnsupportedSecurity("compressed APDUs"));
     }
@@ -75,11 +102,12 @@ pub(crate) fn open(system_title: &[u8; 8], sc: u8, ic: u32, content: &[u8], keys
     let iv = iv(system_title, ic);
     if !auth {
         let mut out = content.to_vec();
-        if enc {
-            let key = keys.key.ok_or(Error::MissingKey(sc))?;
-            ctr(&key, &iv, &mut out);
+        if !enc {
+            return Ok((out, Check::Plain));
         }
-        return Ok(out);
+        let key = keys.key.ok_or(Error::MissingKey(sc))?;
+        ctr(&key, &iv, &mut out);
+        return Ok((out, Check::NoTag));
     }
     let split = content.len().checked_sub(TAG_LEN).ok_or(Error::AuthFailed)?;
     let (body, tag) = content.split_at(split);
@@ -102,8 +130,19 @@ pub(crate) fn open(system_title: &[u8; 8], sc: u8, ic: u32, content: &[u8], keys
         Some(if enc { buf } else { body.to_vec() })
     };
     match keys.auth_key {
-        Some(ak) => try_with(&ak).ok_or(Error::AuthFailed),
-        None => try_with(&SMARTY_AUTH_KEY).ok_or(Error::MissingAuthKey(sc)),
+        Some(ak) => try_with(&ak).map(|p| (p, Check::Tag)).ok_or(Error::AuthFailed),
+        None => match try_with(&SMARTY_AUTH_KEY) {
+            Some(p) => Ok((p, Check::Tag)),
+            // Only the encryption key: GCM's ciphertext is counter mode,
+            // the tag left unchecked.
+            None => {
+                let mut out = body.to_vec();
+                if enc {
+                    ctr(&key, &iv, &mut out);
+                }
+                Ok((out, Check::Unchecked))
+            }
+        },
     }
 }
 
@@ -143,19 +182,40 @@ mod tests {
         let plain = b"\x0F\x00\x00\x00\x01\x00\x02\x00 some longer plaintext spanning blocks";
         let sealed = seal(&st, 0x30, 42, plain, &key, &ak);
         let keys = Keys { key: Some(key), auth_key: Some(ak) };
-        assert_eq!(open(&st, 0x30, 42, &sealed, &keys).unwrap(), plain);
+        assert_eq!(open(&st, 0x30, 42, &sealed, &keys).unwrap(), (plain.to_vec(), Check::Tag));
         // The ciphertext part of GCM is the same counter mode.
         let enc_only = seal(&st, 0x20, 42, plain, &key, &ak);
         assert_eq!(&sealed[..plain.len()], &enc_only[..]);
-        assert_eq!(open(&st, 0x20, 42, &enc_only, &keys).unwrap(), plain);
-        // Wrong AK, missing AK, missing key, damaged byte.
+        assert_eq!(open(&st, 0x20, 42, &enc_only, &keys).unwrap(), (plain.to_vec(), Check::NoTag));
+        // Wrong AK, missing key, damaged byte.
         let wrong = Keys { key: Some(key), auth_key: Some([1; 16]) };
         assert_eq!(open(&st, 0x30, 42, &sealed, &wrong), Err(Error::AuthFailed));
-        let no_ak = Keys { key: Some(key), auth_key: None };
-        assert_eq!(open(&st, 0x30, 42, &sealed, &no_ak), Err(Error::MissingAuthKey(0x30)));
         assert_eq!(open(&st, 0x30, 42, &sealed, &Keys::default()), Err(Error::MissingKey(0x30)));
         let mut damaged = sealed.clone();
         damaged[3] ^= 1;
         assert_eq!(open(&st, 0x30, 42, &damaged, &keys), Err(Error::AuthFailed));
+        // The encryption key alone: decrypted, the tag unchecked (a damaged
+        // byte goes unnoticed, which is why the caller says so).
+        let no_ak = Keys { key: Some(key), auth_key: None };
+        assert_eq!(open(&st, 0x30, 42, &sealed, &no_ak).unwrap(), (plain.to_vec(), Check::Unchecked));
+        let (got, check) = open(&st, 0x30, 42, &damaged, &no_ak).unwrap();
+        assert_eq!((got[3], check), (plain[3] ^ 1, Check::Unchecked));
+        // A wrong encryption key alone decrypts to noise (the caller's
+        // APDU check calls it a wrong key).
+        let wrong_ek = Keys { key: Some([8; 16]), auth_key: None };
+        assert_ne!(open(&st, 0x30, 42, &sealed, &wrong_ek).unwrap().0, plain);
+        // Authentication only (SC 0x10) with the encryption key alone: the
+        // plaintext as sent, unchecked.
+        let signed = {
+            let gcm = Gcm::new(GenericArray::from_slice(&key));
+            let mut aad = vec![0x10];
+            aad.extend_from_slice(&ak);
+            aad.extend_from_slice(plain);
+            let iv = iv(&st, 42);
+            let tag = gcm.encrypt_in_place_detached(GenericArray::from_slice(&iv), &aad, &mut []).unwrap();
+            [&plain[..], &tag[..]].concat()
+        };
+        assert_eq!(open(&st, 0x10, 42, &signed, &keys).unwrap(), (plain.to_vec(), Check::Tag));
+        assert_eq!(open(&st, 0x10, 42, &signed, &no_ak).unwrap(), (plain.to_vec(), Check::Unchecked));
     }
 }

@@ -43,9 +43,6 @@ pub enum Error {
     /// The frame is encrypted and no key was given.
     #[error("frame is encrypted (security control 0x{0:02X}): no key given (--key)")]
     MissingKey(u8),
-    /// The frame needs an authentication key and none was given.
-    #[error("frame is authenticated (security control 0x{0:02X}): no authentication key given (--auth-key)")]
-    MissingAuthKey(u8),
     /// The GCM tag did not verify: wrong key, wrong authentication key, or a damaged frame.
     #[error("authentication failed: wrong key or authentication key, or a damaged frame")]
     AuthFailed,
@@ -86,7 +83,7 @@ impl Error {
             Error::Segment(_) => "segment",
             Error::Truncated(_) => "truncated",
             Error::Axdr { .. } | Error::UnsupportedApdu(_) | Error::UnknownLayout(_) => "unparsed",
-            Error::MissingKey(_) | Error::MissingAuthKey(_) => "missing-key",
+            Error::MissingKey(_) => "missing-key",
             Error::AuthFailed | Error::WrongKey => "wrong-key",
             Error::UnsupportedSecurity(_) => "unsupported",
             Error::DsmrMissingCrc | Error::DsmrFormat(_) => "format",

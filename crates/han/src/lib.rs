@@ -34,6 +34,7 @@ mod lists;
 pub mod mbus;
 mod normalise;
 pub mod obis;
+pub mod plausible;
 mod reading;
 mod stream;
 mod template;
@@ -42,8 +43,9 @@ mod value;
 
 pub use error::Error;
 pub use obis::Obis;
+pub use plausible::{Implausible, Limit};
 pub use reading::{Entry, Framing, Object, Objects, Protocol, Quantities, Reading, STREAM_VERSION, SubMeter};
-pub use stream::{Config, Decoder, Event, EventRef, FramingMode, Observer, Seen, Stats, decode_message};
+pub use stream::{Config, Decoder, Event, EventRef, FramingMode, Observer, Seen, Stats, Warning, decode_message};
 pub use time::MeterTime;
 pub use value::{Decimal, Hex, Text, Unit, Value};
 

@@ -184,6 +184,18 @@ pub(crate) fn set(q: &mut Quantities, rule: Rule, o: &Object) {
     }
 }
 
+/// One step of an object's last digit in its quantity's base unit: its
+/// resolution (`001*A` is 1 A, `0.48*A` 0.01 A, 1234 mA 0.001 A); 0 for a
+/// float, `None` for an object that is no quantity's number.
+pub(crate) fn resolution(o: &Object) -> Option<f64> {
+    let shift = rule(o)?.shift?;
+    match o.value {
+        Value::Number(d) => Some(Decimal::new(1, d.exponent.saturating_add(shift)).to_f64()),
+        Value::Float(_) => Some(0.0),
+        _ => None,
+    }
+}
+
 /// Sets the quantity an object gives, if any.
 pub(crate) fn apply(q: &mut Quantities, o: &Object) {
     if let Some(r) = rule(o) {

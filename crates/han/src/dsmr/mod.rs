@@ -1,9 +1,11 @@
 //! DSMR P1 telegrams: framing in a byte stream, CRC-16/ARC, and the lines.
 //!
-//! A telegram is `/XXX5ident`, data lines `OBIS(value)(value)…`, and a last
-//! line `!` with the CRC-16/ARC of the bytes from `/` to `!` in hex (DSMR 4
-//! and later; 1–4 digits, either case). Everything is decoded from bytes:
-//! headers carry stray control bytes and gateways append junk after `!`.
+//! A telegram is an identification line (`/XXX5ident` by the
+//! specification, any text after `/` in the wild), data lines
+//! `OBIS(value)(value)…`, and a last line `!` with the CRC-16/ARC of the
+//! bytes from `/` to `!` in hex (DSMR 4 and later; 0–4 digits, either
+//! case). Everything is decoded from bytes: headers carry stray control
+//! bytes and gateways append junk after `!`.
 
 mod lines;
 mod objects;
@@ -109,17 +111,6 @@ fn manufacturer(id: &[u8]) -> Option<&'static str> {
     })
 }
 
-/// Whether the telegram opens with `/`, a three-letter manufacturer id and
-/// the baud-rate character (`/ISk5`, `/ADN9`).
-fn header_shape(telegram: &[u8]) -> bool {
-    match telegram.get(..5) {
-        Some([b'/', x, y, z, baud]) => {
-            [x, y, z].iter().all(|c| c.is_ascii_alphabetic()) && baud.is_ascii_alphanumeric()
-        }
-        _ => false,
-    }
-}
-
 /// Where a telegram states its version: DSMR, e-MUCS.
 const VERSION_CODES: [Obis; 2] = [Obis::new(1, 3, 0, 2, 8, 255), Obis::new(0, 0, 96, 1, 4, 255)];
 
@@ -185,9 +176,6 @@ pub(crate) fn decode_telegram_with(
     if telegram.first() != Some(&b'/') {
         return Err(Error::DsmrFormat("telegram does not start with '/'"));
     }
-    if !header_shape(telegram) {
-        return Err(Error::DsmrFormat("no /XXXZ identification header"));
-    }
     // The end line is the last '!' (CRC digits hold none), at a line start.
     let bang = telegram.iter().rposition(|b| *b == b'!').ok_or(Error::DsmrFormat("no '!' end line"))?;
     if bang == 0 || telegram.get(bang - 1) != Some(&b'\n') {
@@ -221,13 +209,13 @@ pub(crate) fn decode_telegram_with(
     let header = lines::trim(body.get(1..header_end).unwrap_or_default());
     let data = body.get(header_end..bang).unwrap_or_default();
 
-    let flag = header.get(..3).unwrap_or_default();
-    if flag.len() == 3 && flag.iter().all(u8::is_ascii_alphabetic) {
-        reading.manufacturer = manufacturer(flag);
-    }
+    // `XXXZident`: the FLAG id and the baud-rate character, then the
+    // identification. One that does not open with three letters is kept whole.
+    let flag = header.get(..3).filter(|f| f.len() == 3 && f.iter().all(u8::is_ascii_alphabetic));
+    reading.manufacturer = flag.and_then(manufacturer);
     // The printable bytes of the identification, without a copy when it is
     // all printable (it nearly always is).
-    let ident = header.get(4..).unwrap_or_default();
+    let ident = if flag.is_some() { header.get(4..).unwrap_or_default() } else { header };
     let printable: std::borrow::Cow<'_, [u8]> = if ident.iter().all(|b| matches!(b, 0x20..=0x7E)) {
         std::borrow::Cow::Borrowed(ident)
     } else {

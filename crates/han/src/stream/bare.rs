@@ -83,26 +83,75 @@ pub(super) fn envelope_len(b: &[u8]) -> Bare {
     }
 }
 
-/// Whether `/` starts a DSMR telegram: `/XXX5` and a header line of text,
-/// then lines that begin like data lines. `None`: not enough bytes to tell.
-/// This keeps a `/` byte inside binary HAN data from holding up the stream.
+/// The longest identification line looked at. DSMR allows 5 + 16 characters
+/// after the `/`; devices in the wild send up to about 40.
+const MAX_IDENT: usize = 256;
+/// The most blank lines between the identification line and the first data
+/// line (DSMR has one, some devices none).
+const MAX_BLANK: usize = 4;
+
+/// Whether `/` starts a DSMR telegram: an identification line (`/` and up
+/// to 256 bytes of text, then CR LF or LF), blank lines, then a line that
+/// begins like a data line (an OBIS code `A-B:`) or the `!` end line.
+/// `None`: not enough bytes to tell.
+///
+/// The identification itself is not held to `/XXX5`: devices send
+/// `/ISk5\2MT382-1000`, `/ADN9 6534`, `/ABC-MODEL`, lower-case maker
+/// letters and stray bytes (0x02, 0xAB). What follows it is what keeps a
+/// `/` byte inside binary HAN data from holding up the stream.
 pub(super) fn dsmr_plausible(b: &[u8]) -> Option<bool> {
-    let head = b.get(1..5);
-    match head {
-        None => {
-            let partial = b.get(1..).unwrap_or(&[]);
-            let ok =
-                partial.iter().take(3).all(u8::is_ascii_alphabetic) && partial.get(3).is_none_or(u8::is_ascii_digit);
-            return if ok { None } else { Some(false) };
+    let after = b.get(1..).unwrap_or_default();
+    let window = after.get(..=MAX_IDENT).unwrap_or(after);
+    let Some(nl) = memchr::memchr(b'\n', window) else {
+        let text = window.iter().all(|c| ident_byte(*c) || *c == b'\r');
+        return if window.len() > MAX_IDENT || !text { Some(false) } else { None };
+    };
+    let line = window.get(..nl).unwrap_or_default();
+    let ident = line.strip_suffix(b"\r").unwrap_or(line);
+    if !ident.iter().all(|c| ident_byte(*c)) {
+        return Some(false);
+    }
+    let mut rest = after.get(nl + 1..).unwrap_or_default();
+    for _ in 0..=MAX_BLANK {
+        let lead = rest.iter().take_while(|c| matches!(c, b' ' | b'\t' | b'\r')).count();
+        let line = rest.get(lead..).unwrap_or_default();
+        match line.first() {
+            None => return None,
+            Some(b'\n') => rest = line.get(1..).unwrap_or_default(),
+            Some(b'!') => return Some(true),
+            Some(_) => return obis_start(line),
         }
-        Some([x, y, z, d])
-            if x.is_ascii_alphabetic() && y.is_ascii_alphabetic() && z.is_ascii_alphabetic() && d.is_ascii_digit() => {}
-        Some(_) => return Some(false),
     }
-    let header_end = b.iter().take(160).position(|&c| c == b'\n');
-    match header_end {
-        None if b.len() >= 160 => Some(false),
-        None => None,
-        Some(_) => Some(true),
+    Some(false)
+}
+
+/// A byte an identification line may hold: text, and the stray bytes real
+/// headers carry (0x02 and 0xAB from octal escapes in test telegrams whose
+/// CRCs cover them); not the other control bytes, which binary data is full
+/// of, and not `/`: a second one on the line starts the telegram, the
+/// first was noise (readers that restart at every `/` rely on that too).
+fn ident_byte(c: u8) -> bool {
+    matches!(c, b'\t' | 0x02 | 0x20..=0x2E | 0x30..=0x7E | 0x80..=0xFF)
+}
+
+/// Whether a line begins with `A-B:` (1-3 digits each), the start of every
+/// DSMR data line; `None` when the bytes end before it can tell.
+fn obis_start(line: &[u8]) -> Option<bool> {
+    let mut it = line.iter();
+    for sep in [b'-', b':'] {
+        let mut digits = 0;
+        loop {
+            match it.next() {
+                None => return None,
+                Some(c) if c.is_ascii_digit() && digits < 3 => digits += 1,
+                Some(c) => {
+                    if digits == 0 || *c != sep {
+                        return Some(false);
+                    }
+                    break;
+                }
+            }
+        }
     }
+    Some(true)
 }

@@ -1,7 +1,8 @@
 //! The streaming decoder: bytes in any chunks, events out.
 //!
-//! It hunts for the start of a frame (HDLC `7E Ax`, M-Bus `68 L L 68`, DSMR
-//! `/XXX5`, a Smarty `DB 08` envelope), checks it, and on any failure moves
+//! It hunts for the start of a frame (HDLC `7E Ax`, M-Bus `68 L L 68`, a
+//! DSMR identification line `/...` followed by data lines, a Smarty `DB 08`
+//! envelope), checks it, and on any failure moves
 //! one byte on and hunts again, so a frame right after garbage or inside a
 //! damaged one is still found. Segmented messages (HDLC S bit, M-Bus CI
 //! sequence, General Block Transfer) are reassembled before decoding.
@@ -94,6 +95,50 @@ pub struct Stats {
     pub skipped_bytes: u64,
     /// Frames without an information field (keep-alives), ignored.
     pub empty_frames: u64,
+    /// Values left out of readings because no meter can have them
+    /// ([`Warning::Implausible`]).
+    pub implausible: u64,
+    /// Encrypted frames that carried an authentication tag but were
+    /// decrypted with the encryption key alone, the tag not checked (no
+    /// authentication key given; [`Warning::Unauthenticated`]).
+    pub unauthenticated: u64,
+}
+
+/// The most warnings kept for [`Decoder::next_warning`]; more are counted
+/// in [`Stats`] but not kept, so a caller that never asks loses nothing
+/// but them.
+const MAX_WARNINGS: usize = 64;
+
+/// Something the decoder says about what it decoded: the readings came
+/// out, but not quite as the meter sent them, or not vouched for. Taken
+/// with [`Decoder::next_warning`] after each event.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// Frames carry an authentication tag (security control `0x30`) but no
+    /// authentication key was given: they were decrypted with the
+    /// encryption key alone and their authenticity was not checked. Said
+    /// once per decoder; every such frame counts in
+    /// [`Stats::unauthenticated`].
+    Unauthenticated {
+        /// The security control byte of the first such frame.
+        security_control: u8,
+    },
+    /// A value no meter can have, left out of the reading it came in.
+    Implausible(crate::plausible::Implausible),
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::Unauthenticated { security_control } => write!(
+                f,
+                "frames are authenticated (security control 0x{security_control:02X}) but no authentication key \
+                 was given: decrypted with the encryption key alone, their authenticity is not checked"
+            ),
+            Warning::Implausible(i) => write!(f, "implausible value left out of a reading: {i}"),
+        }
+    }
 }
 
 /// What the decoder produced.
@@ -169,6 +214,13 @@ pub struct Decoder {
     keys: Keys,
     buf: Vec<u8>,
     start: usize,
+    /// Bytes drained from the front of `buf` so far: `drained + start` is
+    /// the position in the whole input.
+    drained: u64,
+    /// Where the last rejected DSMR telegram ended (position in the input):
+    /// a `/` inside its identification line starts a candidate that ends
+    /// there too, the same telegram seen from inside, not another one.
+    dsmr_rejected_end: Option<u64>,
     eof: bool,
     /// Bare messages are accepted only at the start of input or right after
     /// another bare message: without a checksum, anywhere else is a guess.
@@ -187,6 +239,12 @@ pub struct Decoder {
     #[allow(clippy::vec_box)]
     spare: Vec<Box<Reading>>,
     templates: crate::template::Templates,
+    /// Warnings not taken yet.
+    warnings: VecDeque<Warning>,
+    /// Whether [`Warning::Unauthenticated`] was given.
+    said_unauthenticated: bool,
+    /// Scratch: the implausible values of the reading being handed out.
+    implausible: Vec<crate::plausible::Implausible>,
 }
 
 /// An event waiting to be handed out.
@@ -214,6 +272,8 @@ impl Decoder {
             keys,
             buf: Vec::with_capacity(4096),
             start: 0,
+            drained: 0,
+            dsmr_rejected_end: None,
             eof: false,
             bare_ok: true,
             nodes: Vec::with_capacity(256),
@@ -227,6 +287,9 @@ impl Decoder {
             observer: ObserverSlot::default(),
             spare: Vec::new(),
             templates: crate::template::Templates::default(),
+            warnings: VecDeque::new(),
+            said_unauthenticated: false,
+            implausible: Vec::new(),
         }
     }
 
@@ -234,6 +297,7 @@ impl Decoder {
     pub fn push(&mut self, bytes: &[u8]) {
         if self.start > 0 && self.start >= self.buf.len() / 2 {
             self.buf.drain(..self.start);
+            self.drained += self.start as u64;
             self.start = 0;
         }
         self.buf.extend_from_slice(bytes);
@@ -257,6 +321,60 @@ impl Decoder {
         if self.spare.len() < 4 {
             self.spare.push(reading);
         }
+    }
+
+    /// The next warning about what was decoded, oldest first, or `None`;
+    /// call it after each event.
+    pub fn next_warning(&mut self) -> Option<Warning> {
+        self.warnings.pop_front()
+    }
+
+    fn warn(&mut self, w: Warning) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push_back(w);
+        }
+    }
+
+    /// A frame decrypted with its tag unchecked: counted, said once.
+    fn unauthenticated(&mut self, security_control: u8) {
+        self.stats.unauthenticated += 1;
+        if !self.said_unauthenticated {
+            self.said_unauthenticated = true;
+            self.warn(Warning::Unauthenticated { security_control });
+        }
+    }
+
+    /// A reading about to be handed out, with the values no meter can have
+    /// left out (a template's reading is copied first: the template stays
+    /// as its bytes say) and reported.
+    fn judge(&mut self, q: Queued) -> Queued {
+        self.implausible.clear();
+        let q = match q {
+            Queued::Event(Event::Reading(mut r)) => {
+                crate::plausible::check(&r, &mut self.implausible);
+                if !self.implausible.is_empty() {
+                    crate::plausible::leave_out(&mut r, &self.implausible);
+                }
+                Queued::Event(Event::Reading(r))
+            }
+            Queued::Template(slot) => {
+                let Some(t) = self.templates.reading(slot) else { return q };
+                crate::plausible::check(t, &mut self.implausible);
+                if self.implausible.is_empty() {
+                    return q;
+                }
+                let mut r = self.spare.pop().unwrap_or_else(|| Box::new(Reading::new(t.protocol, t.framing)));
+                r.clone_from_reusing(t);
+                crate::plausible::leave_out(&mut r, &self.implausible);
+                Queued::Event(Event::Reading(r))
+            }
+            other => return other,
+        };
+        for i in std::mem::take(&mut self.implausible) {
+            self.stats.implausible += 1;
+            self.warn(Warning::Implausible(i));
+        }
+        q
     }
 
     /// The counters so far.
@@ -324,6 +442,7 @@ impl Decoder {
     fn next_queued(&mut self) -> Option<Queued> {
         loop {
             if let Some(q) = self.pending.pop_front() {
+                let q = self.judge(q);
                 match &q {
                     Queued::Event(Event::Reading(_)) | Queued::Template(_) => self.stats.readings += 1,
                     Queued::Event(Event::Rejected { error, .. }) => match error.kind() {
@@ -584,8 +703,12 @@ impl Decoder {
                     }
                     Err(e) => {
                         self.spare.push(r);
-                        let bytes = t.to_vec();
-                        self.reject(e, bytes);
+                        let end = self.drained + (self.start + n) as u64;
+                        if self.dsmr_rejected_end != Some(end) {
+                            self.dsmr_rejected_end = Some(end);
+                            let bytes = t.to_vec();
+                            self.reject(e, bytes);
+                        }
                         // A false start in noise may run into a real frame:
                         // look again from the next byte.
                         self.skip(1)
@@ -639,8 +762,13 @@ impl Decoder {
             observer: &mut self.observer,
             spare: &mut self.spare,
             templates: (!self.cfg.full_decode).then_some(&mut self.templates),
+            unauthenticated: None,
         };
-        match apdu::decode(apdu, framing, &mut ctx) {
+        let decoded = apdu::decode(apdu, framing, &mut ctx);
+        if let (Ok(_), Some(sc)) = (&decoded, ctx.unauthenticated) {
+            self.unauthenticated(sc);
+        }
+        match decoded {
             Ok(Outcome::Reading(r)) => self.pending.push_back(Queued::Event(Event::Reading(r))),
             Ok(Outcome::Template(slot)) => self.pending.push_back(Queued::Template(slot)),
             Ok(Outcome::Block(_)) if in_block => {
