@@ -17,6 +17,7 @@
 mod cosem;
 mod household;
 mod p1;
+pub mod quirks;
 mod rng;
 
 use std::cell::Cell;
