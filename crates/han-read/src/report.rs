@@ -19,6 +19,10 @@ pub struct Reporter {
     bad_frames: Option<BufWriter<File>>,
     /// Rejected frames by reason, for the hint when no reading came.
     reasons: BTreeMap<&'static str, u64>,
+    /// Implausible values shown, rate-limited apart from the rejections.
+    implausible: han_common::limit::PerMinute,
+    /// Whether the unchecked authenticity was said (once a run).
+    said_unauthenticated: bool,
 }
 
 impl Reporter {
@@ -38,6 +42,8 @@ impl Reporter {
             limit: han_common::limit::PerMinute::new(PER_MINUTE),
             bad_frames,
             reasons: BTreeMap::new(),
+            implausible: han_common::limit::PerMinute::new(PER_MINUTE),
+            said_unauthenticated: false,
         })
     }
 
@@ -51,6 +57,32 @@ impl Reporter {
     /// Something wrong that han-read works around.
     pub fn warn(&mut self, msg: &str) {
         eprintln!("han-read: {msg}");
+    }
+
+    /// What the decoder says about a reading it gave: authenticity not
+    /// checked (once a run, even with `-q`: it is about every reading), a
+    /// value left out as implausible (within the rate limit, not with `-q`).
+    pub fn warning(&mut self, w: &han::Warning) {
+        match w {
+            han::Warning::Unauthenticated { .. } => {
+                if !self.said_unauthenticated {
+                    self.said_unauthenticated = true;
+                    eprintln!("han-read: warning: {w}; give --auth-key to check it");
+                }
+            }
+            _ => {
+                if self.quiet {
+                    return;
+                }
+                let (show, held) = self.implausible.allow();
+                if let Some(n) = held {
+                    eprintln!("han-read: {n} more implausible values in the last minute not shown");
+                }
+                if show {
+                    eprintln!("han-read: {w}");
+                }
+            }
+        }
     }
 
     /// A rejected frame: to the bad-frames file always, to stderr within the rate limit.
@@ -103,8 +135,16 @@ impl Reporter {
 
     /// The counters, at exit or on SIGUSR1.
     pub fn counters(s: &han::Stats) {
+        // What only some inputs have comes only when it happened.
+        let mut more = String::new();
+        if s.implausible > 0 {
+            more.push_str(&format!(", implausible values left out {}", s.implausible));
+        }
+        if s.unauthenticated > 0 {
+            more.push_str(&format!(", authenticity not checked {}", s.unauthenticated));
+        }
         eprintln!(
-            "han-read: readings {}, bad checksum {}, unparsed {}, other rejected {}, resyncs {} ({} bytes skipped)",
+            "han-read: readings {}, bad checksum {}, unparsed {}, other rejected {}, resyncs {} ({} bytes skipped){more}",
             s.readings, s.bad_checksum, s.unparsed, s.rejected_other, s.resyncs, s.skipped_bytes
         );
     }

@@ -193,17 +193,27 @@ fn drain(dec: &mut Decoder, out: &mut Output, rep: &mut Reporter, shared: &Mutex
             EventRef::Reading(r) => {
                 out.reading(r, received)?;
                 if out.once {
+                    warnings(dec, rep);
                     publish(shared, dec);
                     return Ok(true);
                 }
             }
             EventRef::Rejected { error, bytes } => rep.rejected(&error, &bytes),
         }
+        warnings(dec, rep);
     }
+    warnings(dec, rep);
     publish(shared, dec);
     out.dumps()?;
     out.flush()?;
     Ok(false)
+}
+
+/// What the decoder said about the readings it gave, on stderr.
+fn warnings(dec: &mut Decoder, rep: &mut Reporter) {
+    while let Some(w) = dec.next_warning() {
+        rep.warning(&w);
+    }
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {

@@ -374,3 +374,115 @@ fn counters_on_sigusr1() {
     // Once on the signal, once at exit.
     assert_eq!(err.matches("readings 1,").count(), 2, "{err}");
 }
+
+const SIM_KEY: &str = "30313233343536373839414243444546";
+const SIM_AUTH_KEY: &str = "61757468656e7469636174696f6e2121";
+
+/// Twelve Aidon frames encrypted and authenticated (security control 0x30)
+/// by han-sim, in a file.
+fn authenticated_capture(tmp: &han_testkit::Tmp) -> std::path::PathBuf {
+    let path = tmp.join("aidon-0x30.bin");
+    let out = Command::new(han_testkit::sibling("han-sim"))
+        .args(["-m", "aidon-no", "-n", "12", "--seed", "3", "--start", "2025-01-15T09:59:50+01:00"])
+        .args(["--key", SIM_KEY, "--auth-key", SIM_AUTH_KEY, "-o"])
+        .arg(&path)
+        .env_remove("HAN_KEY")
+        .env_remove("HAN_AUTH_KEY")
+        .output()
+        .expect("han-sim runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    path
+}
+
+fn read_with(args: &[&str], path: &std::path::Path) -> (std::process::Output, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg(path)
+        .env_remove("HAN_KEY")
+        .env_remove("HAN_AUTH_KEY")
+        .output()
+        .expect("han-read runs");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, err)
+}
+
+const UNCHECKED: &str = "han-read: warning: frames are authenticated (security control 0x30) but no authentication \
+                         key was given: decrypted with the encryption key alone, their authenticity is not checked; \
+                         give --auth-key to check it";
+
+#[test]
+fn only_the_encryption_key_says_once_that_authenticity_is_unchecked() {
+    let tmp = han_testkit::Tmp::new("han-read", "ek-only");
+    let path = authenticated_capture(&tmp);
+    let (both, err) = read_with(&["--key", SIM_KEY, "--auth-key", SIM_AUTH_KEY], &path);
+    assert_eq!(both.status.code(), Some(0), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let want = readings(&both.stdout);
+    assert_eq!(want.len(), 12);
+    for quiet in [false, true] {
+        let args: &[&str] = if quiet { &["--key", SIM_KEY, "-q"] } else { &["--key", SIM_KEY] };
+        let (out, err) = read_with(args, &path);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        // The same readings (but for the time each was received).
+        let strip = |mut v: Vec<Json>| {
+            for r in &mut v {
+                if let Some(o) = r.as_object_mut() {
+                    o.remove("received");
+                }
+            }
+            v
+        };
+        assert_eq!(strip(readings(&out.stdout)), strip(want.clone()));
+        assert_eq!(err.lines().filter(|l| l.contains("authenticity")).count(), 2, "{err}");
+        assert_eq!(err.lines().filter(|l| *l == UNCHECKED).count(), 1, "{err}");
+        let counters = err.lines().find(|l| l.starts_with("han-read: readings")).expect("counters");
+        assert!(counters.starts_with("han-read: readings 12, "), "{counters}");
+        assert!(counters.ends_with(", authenticity not checked 12"), "{counters}");
+    }
+}
+
+#[test]
+fn a_wrong_encryption_key_is_its_own_error() {
+    let tmp = han_testkit::Tmp::new("han-read", "wrong-key");
+    let path = authenticated_capture(&tmp);
+    let (out, err) = read_with(&["--key", "00112233445566778899AABBCCDDEEFF"], &path);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(out.stdout.is_empty(), "no values from a wrong key");
+    assert!(err.contains("han-read: rejected (wrong-key): decryption gave no valid APDU: wrong key: 7EA"), "{err}");
+    assert!(!err.contains("authenticity"), "{err}");
+    let hint = err.lines().last().unwrap_or_default();
+    assert!(hint.contains("12 frames or telegrams rejected (wrong-key 12)"), "{err}");
+}
+
+#[test]
+fn implausible_values_are_left_out_and_said() {
+    use han::encode::{Axdr, data_notification, hdlc_push};
+    // An Aidon list with U L2 = 0xFFFF x 0.1 V = 6553.5 V.
+    let e = |c| han::Obis::new(1, 0, c, 7, 0, 255);
+    let mut a = Axdr::new();
+    a.array(5);
+    a.structure(2).obis(han::Obis::new(1, 1, 0, 2, 129, 255)).visible("AIDON_V0001");
+    a.structure(3).obis(e(1)).u32(1150).scaler_unit(0, 27);
+    a.structure(3).obis(e(31)).i16(50).scaler_unit(-1, 33);
+    a.structure(3).obis(e(32)).u16(2300).scaler_unit(-1, 35);
+    a.structure(3).obis(e(52)).u16(0xFFFF).scaler_unit(-1, 35);
+    let frame = hdlc_push(&data_notification(0x4000_0000, None, &a.0));
+    let tmp = han_testkit::Tmp::new("han-read", "implausible");
+    let path = tmp.join("aidon.bin");
+    std::fs::write(&path, [frame.clone(), frame].concat()).expect("written");
+
+    let (out, err) = read_with(&[], &path);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let got = readings(&out.stdout);
+    assert_eq!(got.len(), 2);
+    assert_eq!((got[0]["voltage_l1_v"].as_f64(), got[0]["power_import_w"].as_f64()), (Some(230.0), Some(1150.0)));
+    assert!(got[0].get("voltage_l2_v").is_none() && got[0]["obis"].get("1-0:52.7.0").is_none(), "{}", got[0]);
+    let said = "han-read: implausible value left out of a reading: voltage_l2_v 6553.5 V (1-0:52.7.0) is above 1000 V";
+    assert_eq!(err.lines().filter(|l| *l == said).count(), 2, "{err}");
+    assert!(err.contains("(0 bytes skipped), implausible values left out 2\n"), "{err}");
+    // -q: the counters still say it, the lines do not.
+    let (out, err) = read_with(&["-q"], &path);
+    assert_eq!(readings(&out.stdout).len(), 2);
+    assert!(!err.contains(said), "{err}");
+    assert!(err.contains("implausible values left out 2"), "{err}");
+}
