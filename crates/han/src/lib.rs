@@ -20,6 +20,7 @@
 #![cfg_attr(test, allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![warn(missing_docs)]
 
+pub mod anonymise;
 pub mod apdu;
 pub mod axdr;
 mod cipher;
