@@ -1,49 +1,147 @@
 #!/usr/bin/env bash
-# End-to-end throughput of han-read with JSON output, on han-sim streams:
-# a Norwegian HAN mix (Aidon, Kaifa, Kamstrup lists 1/2/3) and DSMR 5.
-# Prints frames/s, MB/s, CPU seconds and peak RSS, then the live latency from
-# the last byte of a frame to its JSON line. A benchmark, not a test.
-# Usage: scripts/bench.sh [FRAMES]   (default 100000 of each)
-# The binaries and the streams (bench/) are in cargo's target dir.
+# End-to-end throughput of han-read with JSON output, beside the Rust crates
+# people would pick instead (bench/peers: `dsmr5` for P1, `hdlcparse` +
+# `dlms_cosem` for HAN) on the same files in the same run. A benchmark, not
+# a test.
+#
+# Streams (FRAMES messages each, default 100000):
+#   han-one     han-sim: one Aidon, then one Kaifa, then one Kamstrup meter,
+#               each its lists 1/2/3 at their own pace (a third each)
+#   dsmr5       han-sim: one DSMR 5 meter
+#   dsmr5-mix5  corpus: five DSMR 5 meters interleaved, values moving
+#   dsmr5-mix4  corpus: four of them
+#   han-mix     corpus: Aidon 1-phase list 2 and 3-phase list 3, Kaifa and
+#               Kamstrup lists 1 and 2, interleaved, values moving
+#   p1-all      corpus: every P1 capture in turn, each a first sight (a new
+#               meter each pass); han-all the same for HAN
+#   p1-both     corpus: in turn, only the P1 captures both han-read and the
+#               peer decode (first sights); han-both the same for HAN
+# (bench/streams.py builds the corpus streams; they are kept in the target
+# dir and built again when the script or the corpus changes.)
+#
+# For each: messages decoded, CPU seconds (user + sys, best of REPEAT runs,
+# default 3), messages per CPU-second and peak RSS, for han-read and the
+# peer, and the ratio of their CPU times on the same file. Then the live
+# latency from the last byte of a frame to its JSON line.
+# Usage: scripts/bench.sh [FRAMES]     (REPEAT=N, ONLY=stream,stream ...)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_cargo
+find_corpus
 cd "$root"
 n=${1:-100000}
+repeat=${REPEAT:-3}
+only=${ONLY:-}
 command -v /usr/bin/time >/dev/null 2>&1 || { echo "error: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
+command -v python3 >/dev/null 2>&1 || { echo "error: python3 missing" >&2; exit 1; }
 build_release -q -p han-read -p han-sim
 target=$(target_dir)
 bin=$target/release
 need_bins "$bin" han-read han-sim
+# The peers: their own cargo project (not a workspace member), their own
+# target folder so that their build never waits on the workspace's lock.
+if [ "${HAN_NO_BUILD:-}" != 1 ]; then
+    (cd "$root/bench/peers" && CARGO_TARGET_DIR="$target/peers" cargo build -q --release --locked) ||
+        { echo "error: the peers' build failed (bench/peers)" >&2; exit 1; }
+fi
+need_bins "$target/peers/release" han-peers
+peers=$target/peers/release/han-peers
 dir=$target/bench
 mkdir -p "$dir"
 
-per=$(( (n + 2) / 3 ))
-: > "$dir/han-mix.bin"
-for m in aidon-no kaifa-no kamstrup-no; do
-    "$bin/han-sim" --meter "$m" --count "$per" --seed 1 --start 2025-01-01T00:00:00+01:00 >> "$dir/han-mix.bin"
-done
-"$bin/han-sim" --meter dsmr5 --count "$n" --seed 1 --start 2025-01-01T00:00:00+01:00 > "$dir/dsmr5.bin"
+# han-sim streams.
+if [ ! -s "$dir/han-one-$n.bin" ]; then
+    per=$(( (n + 2) / 3 ))
+    : > "$dir/han-one-$n.bin"
+    for m in aidon-no kaifa-no kamstrup-no; do
+        "$bin/han-sim" --meter "$m" --count "$per" --seed 1 --start 2025-01-01T00:00:00+01:00 >> "$dir/han-one-$n.bin"
+    done
+fi
+[ -s "$dir/dsmr5-$n.bin" ] ||
+    "$bin/han-sim" --meter dsmr5 --count "$n" --seed 1 --start 2025-01-01T00:00:00+01:00 > "$dir/dsmr5-$n.bin"
 
-run() {
-    local name=$1 file=$2
-    local bytes; bytes=$(stat -c %s "$file")
-    local out; out=$(/usr/bin/time -f '%e %U %S %M' "$bin/han-read" -q "$file" 2>&1 >"$dir/$name.jsonl" | tail -1)
-    local lines; lines=$(wc -l < "$dir/$name.jsonl")
-    read -r wall user sys rss <<< "$out"
-    python3 - "$name" "$lines" "$bytes" "$wall" "$user" "$sys" "$rss" <<'PY'
+# Corpus streams: built again when the builder or the manifest is newer.
+cs=$dir/corpus-$n
+stamp=$cs/.built
+if [ ! -f "$stamp" ] || [ "$root/bench/streams.py" -nt "$stamp" ] || [ "$HAN_CORPUS/manifest.json" -nt "$stamp" ]; then
+    echo "building the corpus streams ($n messages each) ..." >&2
+    rm -rf "$cs"
+    python3 "$root/bench/streams.py" "$HAN_CORPUS" "$cs" "$n"
+    # What both decode: each valid, unencrypted single-message capture that
+    # gives han-read a reading and the peer a decoded frame.
+    for proto in p1 han; do
+        peer=dsmr5
+        [ "$proto" = han ] && peer=dlms
+        both=()
+        while IFS= read -r f; do
+            ours=$("$bin/han-read" -q "$HAN_CORPUS/$f" 2>/dev/null | wc -l || true)
+            theirs=$("$peers" "$peer" "$HAN_CORPUS/$f" 2>&1 >/dev/null | sed -n 's/.* \([0-9]*\) decoded$/\1/p')
+            if [ "${ours:-0}" -gt 0 ] && [ "${theirs:-0}" -gt 0 ]; then both+=("$f"); fi
+        done < <(python3 -c '
+import json, sys
+for e in json.load(open(sys.argv[1])):
+    if e["protocol"] == sys.argv[2] and e["valid"] and not e.get("key") and e["readings"] == 1:
+        print(e["file"])' "$HAN_CORPUS/manifest.json" "$proto")
+        if [ ${#both[@]} -gt 0 ]; then
+            (IFS=,; python3 "$root/bench/streams.py" "$HAN_CORPUS" "$cs" "$n" --only "$proto-both" --files "${both[*]}")
+            (IFS=' '; echo "$proto-both: ${both[*]}") > "$cs/$proto-both.files"
+        fi
+    done
+    touch "$stamp"
+fi
+
+# One tool on one file, best CPU of $repeat runs: "lines cpu rss_kb".
+measure() {
+    local out=$1 file=$2
+    shift 2
+    local best="" i
+    for ((i = 0; i < repeat; i++)); do
+        local t
+        # han-read exits 4 on a file without a reading: still a measure.
+        t=$(/usr/bin/time -f '%U %S %M' "$@" "$file" 2>&1 >"$out" | tail -1 || true)
+        local lines; lines=$(wc -l < "$out")
+        read -r user sys rss <<< "$t"
+        best=$(python3 -c '
 import sys
-name, lines, size, wall, user, sys_, rss = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *map(float, sys.argv[4:8])
-cpu = user + sys_
-wall = max(wall, 0.01)
-per_cpu = f"{lines / cpu:10.0f}" if cpu >= 0.05 else "  too short"
-print(f"{name:10} {lines:8d} readings  {lines / wall:10.0f} frames/s  {size / wall / 1e6:6.1f} MB/s"
-      f"  cpu {cpu:5.2f} s ({per_cpu} frames per CPU-s)  peak RSS {rss / 1024:5.1f} MB")
-PY
+lines, cpu, rss = int(sys.argv[1]), float(sys.argv[2]) + float(sys.argv[3]), int(sys.argv[4])
+best = sys.argv[5].split()
+if not best or cpu < float(best[1]):
+    print(lines, f"{cpu:.3f}", rss)
+else:
+    print(*best)' "$lines" "$user" "$sys" "$rss" "$best")
+    done
+    echo "$best"
 }
-echo "han-read end to end, JSON lines to a file:"
-run han-mix "$dir/han-mix.bin"
-run dsmr5 "$dir/dsmr5.bin"
+
+echo "han-read and the peers end to end, JSON lines to a file; CPU = user + sys, best of $repeat; one core"
+printf '%-11s %9s | %9s %7s %10s %7s | %-5s %9s %7s %10s %7s | %s\n' \
+    stream messages han-read cpu/s per-cpu-s rss peer decoded cpu/s per-cpu-s rss "peer CPU / han-read CPU"
+for s in han-one dsmr5 dsmr5-mix5 dsmr5-mix4 han-mix p1-all p1-both han-all han-both; do
+    if [ -n "$only" ] && [[ ",$only," != *",$s,"* ]]; then continue; fi
+    case $s in
+        han-one|dsmr5) file=$dir/$s-$n.bin ;;
+        *) file=$cs/$s.bin ;;
+    esac
+    [ -s "$file" ] || continue
+    case $s in
+        dsmr5*|p1-*) peer=dsmr5 ;;
+        *) peer=dlms ;;
+    esac
+    read -r ours ocpu orss <<< "$(measure "$dir/$s.han-read.jsonl" "$file" "$bin/han-read" -q)"
+    read -r theirs pcpu prss <<< "$(measure "$dir/$s.$peer.jsonl" "$file" "$peers" "$peer")"
+    python3 - "$s" "$n" "$ours" "$ocpu" "$orss" "$peer" "$theirs" "$pcpu" "$prss" <<'PY'
+import sys
+s, n, ours, ocpu, orss, peer, theirs, pcpu, prss = sys.argv[1:]
+n, ours, theirs, orss, prss = int(n), int(ours), int(theirs), int(orss), int(prss)
+ocpu, pcpu = float(ocpu), float(pcpu)
+def rate(k, cpu):
+    return f"{k / cpu:10.0f}" if cpu >= 0.05 else "  too short"
+ratio = f"{pcpu / ocpu:5.2f}x" if ocpu > 0 else "-"
+print(f"{s:11} {n:9d} | {ours:9d} {ocpu:7.2f} {rate(ours, ocpu)} {orss / 1024:5.1f}MB | "
+      f"{peer:5} {theirs:9d} {pcpu:7.2f} {rate(theirs, pcpu)} {prss / 1024:5.1f}MB | {ratio}")
+PY
+done
+for f in "$cs"/*.files; do [ -f "$f" ] && cat "$f"; done
 
 # Live latency: one frame at a time into han-read's stdin; the time from the
 # write of its last byte to its JSON line on stdout.
