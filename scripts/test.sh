@@ -52,6 +52,13 @@ fi
 
 need_cargo
 find_corpus
+
+# han-push's Home Assistant tests run real Home Assistant cores, each in a
+# venv installed from PyPI once and reused (minutes the first time, nothing
+# after): installed here, before cargo test, so that it is not in a test's
+# time. Should it fail, those tests say why (and fail under CI).
+"$root/scripts/ha-venv.sh" || echo "warning: scripts/ha-venv.sh failed: han-push's Home Assistant tests will fail" >&2
+
 export CI=true
 
 cd "$root"

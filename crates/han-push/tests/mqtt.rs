@@ -9,9 +9,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
-use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -19,7 +16,6 @@ use common::*;
 use han_testkit::skip;
 use serde_json::Value;
 
-const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 const KAIFA: &str = "6970631403275928";
 const AIDON: &str = "7359992890497997";
 const ISKRA: &str = "K8EG004046395507";
@@ -32,75 +28,6 @@ fn here() -> bool {
         return false;
     }
     have("mosquitto_sub", &["--help"]) && have("mosquitto_passwd", &["--help"])
-}
-
-/// A Mosquitto of the test's own; `extra` is added to its config.
-struct Broker {
-    child: Option<Child>,
-    port: u16,
-    conf: PathBuf,
-    log: PathBuf,
-}
-
-impl Broker {
-    fn start(tmp: &Tmp, name: &str, extra: &str) -> Broker {
-        let port = free_port();
-        let dir = tmp.join(name);
-        std::fs::create_dir_all(&dir).expect("broker dir");
-        // As root, Mosquitto would switch to its own user, who cannot read the test's files.
-        let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
-        let user = if root { "user root\n" } else { "" };
-        let conf = dir.join("mosquitto.conf");
-        let text = format!(
-            "{user}listener {port} 127.0.0.1\npersistence true\npersistence_location {}/\n{extra}",
-            dir.display()
-        );
-        std::fs::write(&conf, text).expect("config");
-        let mut b = Broker { child: None, port, conf, log: dir.join("mosquitto.log") };
-        b.restart();
-        b
-    }
-
-    /// Starts it (again, on the same port), once it answers.
-    fn restart(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log");
-        let child = Command::new(MOSQUITTO)
-            .arg("-c")
-            .arg(&self.conf)
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("mosquitto runs");
-        self.child = Some(child);
-        wait_until("mosquitto to listen", DEADLINE, || {
-            if let Some(Ok(Some(s))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("mosquitto ended ({s}): {}", std::fs::read_to_string(&self.log).unwrap_or_default());
-            }
-            TcpStream::connect(("127.0.0.1", self.port)).ok()
-        });
-    }
-
-    /// SIGTERM: it saves its sessions (the subscriber's survives) and closes every connection.
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let term = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
-            assert!(term.is_ok_and(|s| s.success()), "kill -TERM mosquitto");
-            wait_until("mosquitto to end", DEADLINE, || c.try_wait().expect("wait"));
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("mqtt://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
 }
 
 /// A message as the subscriber printed it.

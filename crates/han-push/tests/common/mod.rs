@@ -4,16 +4,20 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use han::{Config, Decoder, EventRef};
+#[allow(unused_imports)] // each test file uses some
 pub use han_testkit::{Tmp, corpus, free_port, have, wait_until};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_han-push");
+pub const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 /// The longest any wait in the tests may take: generous for a loaded 2-core machine.
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -263,5 +267,74 @@ impl Drop for Recorder {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A Mosquitto of the test's own; `extra` is added to its config.
+pub struct Broker {
+    child: Option<Child>,
+    pub port: u16,
+    conf: PathBuf,
+    log: PathBuf,
+}
+
+impl Broker {
+    pub fn start(tmp: &Tmp, name: &str, extra: &str) -> Broker {
+        let port = free_port();
+        let dir = tmp.join(name);
+        std::fs::create_dir_all(&dir).expect("broker dir");
+        // As root, Mosquitto would switch to its own user, who cannot read the test's files.
+        let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+        let user = if root { "user root\n" } else { "" };
+        let conf = dir.join("mosquitto.conf");
+        let text = format!(
+            "{user}listener {port} 127.0.0.1\npersistence true\npersistence_location {}/\n{extra}",
+            dir.display()
+        );
+        std::fs::write(&conf, text).expect("config");
+        let mut b = Broker { child: None, port, conf, log: dir.join("mosquitto.log") };
+        b.restart();
+        b
+    }
+
+    /// Starts it (again, on the same port), once it answers.
+    pub fn restart(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log");
+        let child = Command::new(MOSQUITTO)
+            .arg("-c")
+            .arg(&self.conf)
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("mosquitto runs");
+        self.child = Some(child);
+        wait_until("mosquitto to listen", DEADLINE, || {
+            if let Some(Ok(Some(s))) = self.child.as_mut().map(Child::try_wait) {
+                panic!("mosquitto ended ({s}): {}", std::fs::read_to_string(&self.log).unwrap_or_default());
+            }
+            TcpStream::connect(("127.0.0.1", self.port)).ok()
+        });
+    }
+
+    /// SIGTERM: it saves its sessions (the subscriber's survives) and closes every connection.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let term = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+            assert!(term.is_ok_and(|s| s.success()), "kill -TERM mosquitto");
+            wait_until("mosquitto to end", DEADLINE, || c.try_wait().expect("wait"));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
