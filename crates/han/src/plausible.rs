@@ -56,6 +56,8 @@ pub enum Limit {
     Below(f64),
     /// Above the highest (this bound).
     Above(f64),
+    /// Not a number at all (a float the meter sent as NaN).
+    NotANumber,
     /// A phase current: the active power (W) is more than ten times the
     /// apparent power (VA) the voltages and currents can carry, each
     /// current taken up to one step of its last digit.
@@ -90,6 +92,7 @@ impl fmt::Display for Implausible {
         match limit {
             Limit::Below(b) => write!(f, "is below {b}{sp}{unit}"),
             Limit::Above(b) => write!(f, "is above {b}{sp}{unit}"),
+            Limit::NotANumber => write!(f, "is not a number"),
             Limit::Disagrees { power_w, apparent_va } => write!(
                 f,
                 "cannot carry the active power: {power_w} W is more than {POWER_RATIO} times the {apparent_va:.1} VA \
@@ -120,7 +123,9 @@ impl Kind {
             Kind::Energy => (0.0, f64::INFINITY),
             Kind::PowerFactor => (-1.0, 1.0),
         };
-        if v < low {
+        if v.is_nan() {
+            Some(Limit::NotANumber)
+        } else if v < low {
             Some(Limit::Below(low))
         } else if v > high {
             Some(Limit::Above(high))
@@ -408,6 +413,12 @@ mod tests {
         assert_eq!(judge(&r), [("power_factor", 98.0, Limit::Above(1.0))]);
         let r = reading(&[("1-0:13.7.0", 1001, -3, "")]);
         assert_eq!(judge(&r), [("power_factor", 1.001, Limit::Above(1.0))]);
+        // A float the meter sent as NaN, as a power factor (it has no unit).
+        let mut r = Reading::new(Protocol::Han, Framing::Hdlc);
+        r.obis.push(Object::new("1-0:13.7.0".parse().unwrap(), Value::Float(f64::NAN), None));
+        normalise::normalise(&mut r);
+        let got = judge(&r);
+        assert!(matches!(got[..], [("power_factor", v, Limit::NotANumber)] if v.is_nan()), "{got:?}");
         let r = reading(&[("1-0:1.6.0", 12, 0, "MW")]);
         assert_eq!(judge(&r), [("demand_month_peak_w", 12e6, Limit::Above(10_000_000.0))]);
     }

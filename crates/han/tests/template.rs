@@ -27,6 +27,7 @@ fn events(cfg: &Config, stream: &[u8], lent: bool) -> Vec<String> {
                 EventRef::Reading(r) => serde_json::to_string(r).expect("serialisable"),
                 EventRef::Rejected { error, bytes } => format!("{error} {bytes:02X?}"),
             });
+            out.extend(std::iter::from_fn(|| d.next_warning()).map(|w| format!("warning: {w}")));
         }
         return out;
     }
@@ -38,6 +39,7 @@ fn events(cfg: &Config, stream: &[u8], lent: bool) -> Vec<String> {
             }
             Event::Rejected { error, bytes } => out.push(format!("{error} {bytes:02X?}")),
         }
+        out.extend(std::iter::from_fn(|| d.next_warning()).map(|w| format!("warning: {w}")));
     }
     out
 }
