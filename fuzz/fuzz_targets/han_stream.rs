@@ -10,7 +10,7 @@
 //! * the rest: the byte stream.
 #![no_main]
 
-use han::{Config, Decoder, FramingMode, Tz};
+use han::{Config, Decoder, Event, FramingMode, Reading, Tz};
 use libfuzzer_sys::fuzz_target;
 
 /// Published test keys (GUEK, GAK) of the encrypted sample captures, so that
@@ -40,12 +40,54 @@ const fn hex(s: &[u8; 32]) -> [u8; 16] {
     out
 }
 
+/// No reading carries a value no meter can have: the decoder leaves it out
+/// (`han::plausible`), whatever the bytes.
+fn in_range(r: &Reading) {
+    use han::plausible::{FREQUENCY_HZ, MAX_CURRENT_A, MAX_POWER_W, MAX_VOLTAGE_V};
+    let q = &r.quantities;
+    for v in [q.voltage_l1_v, q.voltage_l2_v, q.voltage_l3_v].into_iter().flatten() {
+        assert!((0.0..=MAX_VOLTAGE_V).contains(&v), "{v} V in a reading");
+    }
+    for v in [q.current_l1_a, q.current_l2_a, q.current_l3_a, q.current_neutral_a].into_iter().flatten() {
+        assert!(v.abs() <= MAX_CURRENT_A, "{v} A in a reading");
+    }
+    for v in [q.power_import_w, q.power_export_w, q.reactive_power_import_var, q.reactive_power_export_var]
+        .into_iter()
+        .chain([q.demand_quarter_w, q.demand_month_peak_w])
+        .flatten()
+    {
+        assert!(v.abs() <= MAX_POWER_W, "{v} W in a reading");
+    }
+    for v in [q.energy_import_kwh, q.energy_export_kwh, q.reactive_energy_import_kvarh, q.reactive_energy_export_kvarh]
+        .into_iter()
+        .flatten()
+    {
+        assert!(v >= 0.0, "{v} kWh in a reading");
+    }
+    if let Some(f) = q.frequency_hz {
+        assert!((FREQUENCY_HZ.0..=FREQUENCY_HZ.1).contains(&f), "{f} Hz in a reading");
+    }
+    if let Some(pf) = q.power_factor {
+        assert!((-1.0..=1.0).contains(&pf), "power factor {pf} in a reading");
+    }
+}
+
 fn drain(d: &mut Decoder) {
     // Bounded: every event consumes input or a pending event; a decoder
     // that keeps producing events without consuming would be a bug.
     let mut n = 0usize;
     while let Some(e) = d.next_event() {
+        if let Event::Reading(r) = &e {
+            in_range(r);
+        }
         std::hint::black_box(&e);
+        // Warnings are bounded too, and each says something.
+        let mut w = 0usize;
+        while let Some(warning) = d.next_warning() {
+            assert!(!warning.to_string().is_empty());
+            w += 1;
+            assert!(w <= 64, "more warnings kept than the decoder's bound");
+        }
         n += 1;
         assert!(n < 1_000_000, "next_event keeps producing events");
     }

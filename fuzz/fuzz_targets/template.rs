@@ -29,6 +29,7 @@ fn events(cfg: Config, stream: &[u8], lent: bool) -> Vec<String> {
                 EventRef::Reading(r) => format!("{r:?}"),
                 EventRef::Rejected { error, bytes } => format!("{error} {bytes:?}"),
             });
+            out.extend(std::iter::from_fn(|| d.next_warning()).map(|w| format!("warning: {w}")));
         }
         return out;
     }
@@ -40,6 +41,7 @@ fn events(cfg: Config, stream: &[u8], lent: bool) -> Vec<String> {
             }
             Event::Rejected { error, bytes } => out.push(format!("{error} {bytes:?}")),
         }
+        out.extend(std::iter::from_fn(|| d.next_warning()).map(|w| format!("warning: {w}")));
     }
     out
 }
