@@ -516,3 +516,65 @@ fn a_small_buffer_drops_the_oldest_and_says_how_many() {
         .collect();
     assert_eq!(states, want, "the oldest dropped: {err}");
 }
+
+/// Two han-push on one broker and host, one per meter, with the default
+/// client ids: both stay connected, and killing one says only its own
+/// meter offline.
+#[test]
+fn two_han_push_with_default_client_ids_share_a_broker() {
+    let (Some(c), true) = (corpus::dir(), here()) else { return };
+    let tmp = Tmp::new("han-push", "mqtt-two");
+    let b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
+    let sub = Sub::start(&b, &[]);
+    let config = no_config(&tmp);
+    let url = b.url();
+    let args = ["mqtt", "--config", &config, "--broker", &url];
+    let env = [("HAN_PUSH_MQTT_PASSWORD", "")];
+    let mut kaifa = Push::start(&tmp, "kaifa", &args, &env);
+    let mut iskra = Push::start(&tmp, "iskra", &args, &env);
+    kaifa.send(&kaifa_list1(&c, "2025-06-01T09:59:58Z", 1)); // names no meter: no connection yet
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!kaifa.stderr().contains("connected to"), "it waits for the meter: {}", kaifa.stderr());
+    kaifa.send(&[kaifa_list2(&c, "2025-06-01T10:00:00Z")]);
+    iskra.send(&lines(&c, "p1/dsmr50-iskra-mt382-01.txt", &[at("2025-01-01T00:00:00Z")]));
+    sub.wait(&format!("han/{KAIFA}/state"), 1);
+    sub.wait(&format!("han/{ISKRA}/state"), 1);
+    for (p, meter) in [(&mut kaifa, KAIFA), (&mut iskra, ISKRA)] {
+        p.wait_said(&format!("connected to {url} as han-push-"));
+        let err = p.stderr();
+        assert!(err.contains(&format!("-{meter}\n")), "the client id ends in the meter id: {err}");
+    }
+    // More readings: neither connection is dropped for the other.
+    kaifa.send(&kaifa_list1(&c, "2025-06-01T10:00:02Z", 3));
+    iskra.send(&lines(&c, "p1/dsmr50-iskra-mt382-01.txt", &[at("2025-01-01T00:00:10Z")]));
+    sub.wait(&format!("han/{KAIFA}/state"), 4);
+    sub.wait(&format!("han/{ISKRA}/state"), 2);
+    let log = std::fs::read_to_string(tmp.join("broker/mosquitto.log")).unwrap_or_default();
+    assert!(!log.contains("already connected"), "{log}");
+    assert!(!kaifa.stderr().contains("lost") && !iskra.stderr().contains("lost"));
+
+    drop(kaifa); // SIGKILL: the broker says the will
+    let avail = sub.wait(AVAILABILITY, 2);
+    assert_eq!(avail.iter().map(|m| m.payload.as_str()).collect::<Vec<_>>(), ["online", "offline"]);
+    let iskra_avail = format!("han/{ISKRA}/availability");
+    assert_eq!(sub.on(&iskra_avail).iter().map(|m| m.payload.as_str()).collect::<Vec<_>>(), ["online"], "untouched");
+    let (code, err) = iskra.finish();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(sub.wait(&iskra_avail, 2)[1].payload, "offline");
+}
+
+#[test]
+fn bad_home_assistant_settings_are_bad_usage() {
+    let tmp = Tmp::new("han-push", "mqtt-usage");
+    let config = no_config(&tmp);
+    for (extra, says) in [
+        (&["--ha-version", "2023.12"][..], "2024.1 or later"),
+        (&["--ha-version", "latest"], "YEAR.MONTH"),
+        (&["--expire-after", "500ms"], "whole seconds"),
+    ] {
+        let args = [&["mqtt", "--config", &config, "--broker", "mqtt://127.0.0.1:1"][..], extra].concat();
+        let (code, err) = Push::start(&tmp, "usage", &args, &[]).finish();
+        assert_eq!(code, 2, "{extra:?}: {err}");
+        assert!(err.contains(says), "{extra:?}: {err}");
+    }
+}

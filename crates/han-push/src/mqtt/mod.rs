@@ -112,7 +112,7 @@ fn settings(args: &MqttArgs, config: &Config) -> Result<(client::Options, meters
         },
     };
     // Home Assistant counts whole seconds; under one second is no expiry it can keep.
-    if expire_after > Duration::ZERO && expire_after < Duration::from_secs(1) {
+    if expire_after.subsec_nanos() != 0 {
         return Err(Usage("--expire-after: whole seconds (or 0: never)".into()));
     }
     let topics = discovery::Topics::new(&prefix, &discovery, ha, expire_after.as_secs());

@@ -365,3 +365,15 @@ fn host_name() -> String {
         .trim()
         .to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::client_id;
+
+    #[test]
+    fn a_client_id_per_host_and_meter() {
+        assert_eq!(client_id("pi", "6970631403275928"), "han-push-pi-6970631403275928");
+        assert_eq!(client_id("my host.lan", "K8EG/004"), "han-push-my_host_lan-K8EG_004");
+        assert_eq!(client_id("", "6970631403275928"), "han-push-6970631403275928", "no host name");
+    }
+}
