@@ -16,6 +16,7 @@ Examples:
   han-sim | han-read | head -3               the simulator (a Norwegian Kaifa) through a pipe
   han-read samples/kaifa-no.bin              a sample capture from the repository
   han-read --hexdump capture.bin             annotated frames, for a new meter
+  han-read --anonymise capture.bin > shared.bin   the capture with other meter ids, to share
 
 Exit status:
   0  done: the input ended (an empty one too), --once got its reading, or stdout was closed
@@ -24,7 +25,7 @@ Exit status:
   2  bad usage
   3  --once and no reading came
   4  a file or stdin held bytes but no reading (JSON output only); the last line on stderr
-     says what was skipped and why";
+     says what was skipped and why; with --anonymise: nothing decoded, so nothing was written";
 
 /// Reads a smart electricity meter and writes each reading as one JSON line.
 #[derive(Debug, Parser)]
@@ -71,6 +72,11 @@ pub struct Args {
     /// Print the decoded A-XDR / telegram structure instead of JSON.
     #[arg(long)]
     pub structure: bool,
+    /// Write the input back out as a capture with the meter's ids rewritten, to share it: every frame that
+    /// decodes, its checksums computed again, encrypted ones decrypted; what does not decode is left out
+    /// (docs/han-read.md, "Sharing a capture").
+    #[arg(long, conflicts_with_all = ["hexdump", "structure", "once", "realtime"])]
+    pub anonymise: bool,
     /// The config file (default $HAN_TOOLS_CONFIG, else /etc/han-tools/config.toml if it exists):
     /// its [han-read] section may set input, key, auth_key and tz.
     #[arg(long, value_name = "FILE")]

@@ -1,5 +1,6 @@
 //! han-read: a smart electricity meter in, JSON lines out. See `--help`.
 
+mod anonymise;
 mod cli;
 mod dump;
 mod input;

@@ -244,6 +244,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     };
     let mut rep = Reporter::new(args.quiet, args.bad_frames.as_deref())?;
     let mut raw = args.raw_log.as_deref().map(|p| append(p, "--raw-log file")).transpose()?;
+    if args.anonymise {
+        return match crate::anonymise::run(cfg, &kind, settings, &mut rep, &mut raw) {
+            Err(e) if is_closed_stdout(&e) => Ok(ExitCode::SUCCESS),
+            Err(e) => {
+                eprintln!("han-read: {e:#}");
+                Ok(ExitCode::from(1))
+            }
+            ok => ok,
+        };
+    }
     let pace = (args.realtime && !kind.is_live()).then(|| Pace { start: Instant::now(), first: None });
     let dumps = (args.hexdump || args.structure).then(|| Arc::new(Mutex::new(Vec::new())));
     let mut out = Output {
@@ -424,14 +434,14 @@ pub fn is_closed_stdout(e: &anyhow::Error) -> bool {
 
 /// Opens a capture file; a directory is said to be one (its open succeeds,
 /// and only the first read would fail, without the path).
-fn open_file(p: &str) -> Result<File> {
+pub(crate) fn open_file(p: &str) -> Result<File> {
     if std::fs::metadata(p).is_ok_and(|m| m.is_dir()) {
         anyhow::bail!("{p} is a directory, not a capture file");
     }
     File::open(p).with_context(|| format!("cannot open {p}"))
 }
 
-fn log_raw(raw: &mut Option<File>, chunk: &[u8], rep: &mut Reporter) {
+pub(crate) fn log_raw(raw: &mut Option<File>, chunk: &[u8], rep: &mut Reporter) {
     if let Some(f) = raw {
         if let Err(e) = f.write_all(chunk) {
             // A full disk stops the capture, not the readings.

@@ -101,6 +101,8 @@ pub struct Anonymiser {
     /// Where the last good HDLC frame's closing flag is (in the input): it
     /// is kept whatever follows it.
     closing_flag: Option<u64>,
+    /// Where the last flag written is (in the input), so it goes out once.
+    flag_out: Option<u64>,
     /// Where the last DSMR telegram left out ended, so it counts once.
     dsmr_left_end: Option<u64>,
     out: Out,
@@ -291,6 +293,7 @@ impl Anonymiser {
             eof: false,
             bare_ok: true,
             closing_flag: None,
+            flag_out: None,
             dsmr_left_end: None,
             out: Out::default(),
             hdlc: None,
@@ -428,24 +431,36 @@ impl Anonymiser {
         }
     }
 
+    /// A flag kept, once: the closing flag of a frame goes out as soon as
+    /// the frame is there (a live link may not send the next for seconds),
+    /// and is then also the next frame's opening flag.
+    fn flag_out(&mut self) {
+        let pos = self.pos();
+        if self.flag_out != Some(pos) {
+            self.flag_out = Some(pos);
+            self.out.keep(&[hdlc::FLAG]);
+        }
+    }
+
     fn at_flag(&mut self, avail: &[u8]) -> Step {
         let shared = self.closing_flag == Some(self.pos());
+        if shared {
+            self.flag_out();
+        }
         let flag_only = |me: &mut Self| {
-            if shared {
-                me.out.keep(&[hdlc::FLAG]);
-            } else {
+            if !shared {
                 me.noise(1);
             }
             Step::Advance(1)
         };
         match avail.get(1) {
             None if self.eof => {
-                self.out.keep(&[hdlc::FLAG]);
+                self.flag_out();
                 return Step::Advance(1);
             }
             None => return Step::Wait,
             Some(&hdlc::FLAG) => {
-                self.out.keep(&[hdlc::FLAG]);
+                self.flag_out();
                 return Step::Advance(1);
             }
             Some(_) if !hdlc::is_start(avail) => return flag_only(self),
@@ -455,13 +470,10 @@ impl Anonymiser {
             hdlc::Parse::NeedMore => Step::Wait,
             hdlc::Parse::Bad(error, _) => {
                 self.report.left_out_frames += 1;
-                self.report.reason(&format!("HDLC: {error}"));
+                self.report.reason(&error.to_string());
                 flag_only(self)
             }
             hdlc::Parse::Frame { frame, len } => {
-                if shared {
-                    self.out.keep(&[hdlc::FLAG]);
-                }
                 let wire = avail.get(..len + 1).unwrap_or_default().to_vec();
                 let info_at = (frame.info.as_ptr() as usize).wrapping_sub(avail.as_ptr() as usize);
                 let payload = info_at..info_at + frame.info.len();
@@ -519,7 +531,7 @@ impl Anonymiser {
             mbus::Parse::NeedMore => Step::Wait,
             mbus::Parse::Bad(error, _) => {
                 self.report.left_out_frames += 1;
-                self.report.reason(&format!("M-Bus: {error}"));
+                self.report.reason(&error.to_string());
                 self.noise(1);
                 Step::Advance(1)
             }
@@ -599,7 +611,7 @@ impl Anonymiser {
                         if self.dsmr_left_end != Some(end) {
                             self.dsmr_left_end = Some(end);
                             self.report.left_out_frames += 1;
-                            self.report.reason(&format!("DSMR: {why}"));
+                            self.report.reason(&why);
                         }
                         // A false start in noise may run into a real telegram.
                         self.noise(1);
@@ -609,7 +621,7 @@ impl Anonymiser {
             }
             dsmr::Scan::Restart(off) => {
                 self.report.left_out_frames += 1;
-                self.report.reason("DSMR: telegram broken off by the next one");
+                self.report.reason("DSMR telegram broken off by the next one");
                 self.noise(off);
                 Step::Advance(off)
             }

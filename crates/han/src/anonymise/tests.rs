@@ -194,3 +194,21 @@ fn an_integer_id_after_its_code_is_rewritten_within_its_width() {
     assert!(id != 26_733_640.0 && (1e7..1e8).contains(&id));
     assert_eq!(power(&r[0]), Some(4321.0));
 }
+
+#[test]
+fn a_frame_goes_out_whole_as_soon_as_it_is_in() {
+    let frame = hdlc_push(&notification("7359992890497997"));
+    let mut a = Anonymiser::new(Config::default(), SECRET);
+    a.push(&frame);
+    let mut out = Vec::new();
+    a.take_output(&mut out);
+    assert_eq!(out.len(), frame.len(), "closing flag included, before the input ends");
+    assert_eq!(readings(&out).len(), 1);
+    // The next frame opens with that flag: it is not written twice.
+    a.push(&frame[1..]);
+    a.push(&frame);
+    a.finish();
+    a.take_output(&mut out);
+    assert_eq!(out.len(), 3 * frame.len() - 1);
+    assert_eq!(readings(&out).len(), 3);
+}
