@@ -36,6 +36,7 @@ pub mod mbus;
 mod normalise;
 pub mod obis;
 pub mod plausible;
+pub mod profiles;
 mod reading;
 mod stream;
 mod template;

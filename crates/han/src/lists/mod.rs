@@ -3,12 +3,13 @@
 //! One walker reads every self-describing shape: `structure{OBIS, value[,
 //! scaler-unit]}` items (Aidon, Austrian Kaifa/Sagemcom), flat `OBIS, value
 //! [, scaler-unit]` runs (Kamstrup, Swedish Kaifa, Landis+Gyr), and capture
-//! object descriptor lists followed by values (Landis+Gyr E450). Values
-//! without any OBIS code are matched against the known positional layouts
-//! (`positional.rs`). Scalers a brand leaves implicit come from `implicit.rs`.
+//! object descriptor lists followed by values (Landis+Gyr E450, the Swiss
+//! push configurations). What the list itself leaves out comes from the
+//! meter profile that recognises it (`crate::profiles`): the manufacturer,
+//! the scalers and units of bare numbers, and where a list of values
+//! without OBIS codes puts what (`positional.rs`).
 
-mod implicit;
-mod positional;
+pub(crate) mod positional;
 mod units;
 
 use chrono_tz::Tz;
@@ -16,11 +17,12 @@ use chrono_tz::Tz;
 use crate::axdr::{Data, Tree};
 use crate::error::Error;
 use crate::obis::Obis;
+use crate::profiles::{Facts, MeterProfiles, Profile, Scale};
 use crate::reading::{Object, Reading};
 use crate::time::cosem_datetime;
-use crate::value::{Decimal, Text, Value};
+use crate::value::{Decimal, Text, Unit, Value};
 
-pub(crate) use implicit::Brand;
+pub(crate) use units::{default_unit, unit_name};
 
 /// The clock object.
 const CLOCK: Obis = Obis::new(0, 0, 1, 0, 0, 255);
@@ -32,12 +34,15 @@ const PUSH_SETUP: Obis = Obis::new(0, 0, 25, 9, 0, 255);
 const METER_ID: Obis = Obis::new(0, 0, 96, 1, 0, 255);
 /// Meter type / model.
 const METER_MODEL: Obis = Obis::new(0, 0, 96, 1, 7, 255);
+/// COSEM logical device name.
+const DEVICE_NAME: Obis = Obis::new(0, 0, 42, 0, 0, 255);
 
-/// A value node with its scaler and unit, before it becomes an object.
+/// A value node with its scaler and unit (the frame's own, or the
+/// profile's for a positional value), before it becomes an object.
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct Item {
     pub node: usize,
-    pub scaler_unit: Option<(i8, u8)>,
+    pub scale: Option<Scale>,
 }
 
 /// An object whose value is one number or time node and nothing else:
@@ -49,7 +54,10 @@ pub(crate) struct Link {
     pub obj: usize,
     /// Its code as [`object`] takes it (before duplicates are renamed).
     pub code: Obis,
-    pub item: Item,
+    /// The value node.
+    pub node: usize,
+    /// Its scaler and unit.
+    pub scale: Scale,
 }
 
 /// Buffers `map` reuses from message to message, and what it found that a
@@ -59,59 +67,130 @@ pub(crate) struct Scratch {
     items: Vec<usize>,
     coded: Vec<(Obis, Item)>,
     bare: Vec<usize>,
+    /// The user's meter profiles (the built-in ones come after them).
+    pub profiles: MeterProfiles,
     /// The objects made from one number or time node.
     pub links: Vec<Link>,
     /// The object that set the reading's meter time.
     pub clock: Option<usize>,
-    /// The list dialect.
-    pub brand: Option<Brand>,
+    /// Whether the last message mapped.
+    pub mapped: bool,
 }
 
-/// Maps the tree's root to objects in `r`.
-pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &mut Scratch) -> Result<(), Error> {
-    let Scratch { items, coded, bare, links, clock, brand: found } = scratch;
+impl Scratch {
+    /// Buffers for a decoder with the user's profiles.
+    pub(crate) fn new(profiles: MeterProfiles) -> Scratch {
+        Scratch { profiles, ..Scratch::default() }
+    }
+}
+
+/// What a list says about itself, besides its values: what a profile is
+/// matched against.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Names {
+    /// Kamstrup's leading list id, which has no OBIS code (a node).
+    pub list_from_bare: Option<usize>,
+    /// The push setup the list names (its logical name).
+    pub push_setup: Option<Obis>,
+    /// Whether the list came with its capture-object descriptors.
+    pub described: bool,
+}
+
+/// Sorts the top-level items into coded values and bare ones, and finds
+/// the list's names. Shared by [`map`] and the draft profile maker.
+pub(crate) fn survey(
+    tree: &Tree<'_>,
+    items: &mut Vec<usize>,
+    coded: &mut Vec<(Obis, Item)>,
+    bare: &mut Vec<usize>,
+) -> Result<Names, Error> {
     items.clear();
     coded.clear();
     bare.clear();
-    links.clear();
-    *clock = None;
-    *found = None;
     let root = tree.node(0).ok_or(Error::UnknownLayout("empty body"))?;
     match root.data {
         Data::Structure(_) | Data::Array(_) => items.extend(tree.children(0)),
         _ => items.push(0),
     }
-    let described = descriptors(tree, items);
-    match &described {
-        // Attribute 2 is a register's value; the push setup's own name
-        // (attribute 1) and other attributes are not readings.
-        Some(descr) => coded.extend(descr.iter().filter(|d| d.1 == 2).map(|d| (d.0, d.2))),
+    let mut names = Names::default();
+    match descriptors(tree, items) {
+        Some((descr, push_setup)) => {
+            names.described = true;
+            names.push_setup = push_setup;
+            // Attribute 2 is a register's value; the push setup's own name
+            // (attribute 1) and other attributes are not readings.
+            coded.extend(descr.iter().filter(|d| d.1 == 2).map(|d| (d.0, d.2)));
+        }
         None => walk(tree, items, coded, bare),
     }
-    let mut brand = implicit::brand(tree, coded, bare);
-    // Only Landis+Gyr E450 sends its capture-object list with the values.
-    if described.is_some() && brand == Brand::Unknown {
-        brand = Brand::LandisGyr;
+    if names.push_setup.is_none() {
+        names.push_setup = coded.iter().find(|(o, _)| *o == PUSH_SETUP).and_then(|(_, it)| obis_at(tree, it.node));
     }
-    r.manufacturer = brand.name();
-    *found = Some(brand);
     // Kamstrup's leading list id has no OBIS code: it is the list id.
-    let list_from_bare = match bare.first() {
-        Some(&first) if Some(&first) == items.first() && !coded.is_empty() => {
-            let id = text_of(tree, first).filter(|s| is_list_id(s));
-            if id.is_some() {
-                bare.remove(0);
-            }
-            id
+    if let Some(&first) = bare.first() {
+        if Some(&first) == items.first() && !coded.is_empty() && text_of(tree, first).is_some_and(|s| is_list_id(&s)) {
+            bare.remove(0);
+            names.list_from_bare = Some(first);
         }
+    }
+    Ok(names)
+}
+
+/// The text bytes of the first coded value whose standard code is `code`.
+fn coded_bytes<'b>(tree: &Tree<'b>, coded: &[(Obis, Item)], code: Obis) -> Option<&'b [u8]> {
+    let (_, it) = coded.iter().find(|(o, _)| standard_code(*o) == code)?;
+    match tree.node(it.node)?.data {
+        Data::Octets(..) | Data::Visible(..) | Data::Utf8(..) => tree.bytes_of(it.node),
         _ => None,
-    };
+    }
+}
+
+/// The facts a profile is matched against.
+pub(crate) fn facts<'t, 'b>(
+    tree: &'t Tree<'b>,
+    coded: &[(Obis, Item)],
+    bare: &'t [usize],
+    names: Names,
+) -> Facts<'t, 'b> {
+    let list_id = coded_bytes(tree, coded, LIST_ID).or_else(|| names.list_from_bare.and_then(|n| tree.bytes_of(n)));
+    Facts {
+        tree,
+        list_id,
+        device_name: coded_bytes(tree, coded, DEVICE_NAME),
+        model: coded_bytes(tree, coded, METER_MODEL),
+        push_setup: names.push_setup,
+        bare,
+    }
+}
+
+/// Whether bare values sit among coded ones (a list naming only its push
+/// setup is still a positional list).
+pub(crate) fn mixed(coded: &[(Obis, Item)]) -> bool {
+    coded.iter().any(|(o, _)| *o != PUSH_SETUP)
+}
+
+/// The scale of a coded value: the frame's, else the profile's.
+fn scale_of(code: Obis, item: Item, profile: Option<&Profile>) -> Scale {
+    item.scale.unwrap_or_else(|| profile.map_or_else(|| Scale::plain(code), |p| p.scale(code, None)))
+}
+
+/// Maps the tree's root to objects in `r`.
+pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &mut Scratch) -> Result<(), Error> {
+    let Scratch { items, coded, bare, profiles, links, clock, mapped } = scratch;
+    links.clear();
+    *clock = None;
+    *mapped = false;
+    let names = survey(tree, items, coded, bare)?;
+    let profile = profiles.select(&facts(tree, coded, bare, names));
+    r.manufacturer = profile.and_then(|p| p.manufacturer);
     if !bare.is_empty() {
-        positional::assign(tree, brand, bare, !coded.is_empty(), coded)?;
+        let mixed = mixed(coded);
+        positional::assign(tree, profile, bare, mixed, coded)?;
     }
     if coded.is_empty() {
         return Err(Error::UnknownLayout("no OBIS codes and no known positional layout"));
     }
+    *mapped = true;
     r.obis.0.reserve(coded.len() + 1);
     for &(obis, item) in coded.iter() {
         let code = standard_code(obis);
@@ -121,7 +200,8 @@ pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &m
             }
             continue;
         }
-        if let Some(o) = object(tree, code, item, brand, tz) {
+        let scale = scale_of(code, item, profile);
+        if let Some(o) = object(tree, code, item.node, scale, tz) {
             let obj = r.obis.len();
             if code == CLOCK {
                 if let Value::Time(t) = o.value {
@@ -130,11 +210,12 @@ pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &m
                 }
             }
             if matches!(o.value, Value::Number(_) | Value::Float(_) | Value::Bool(_) | Value::Time(_)) {
-                links.push(Link { obj, code, item });
+                links.push(Link { obj, code, node: item.node, scale });
             }
             r.obis.push(o);
         }
     }
+    let list_from_bare = names.list_from_bare.and_then(|n| text_of(tree, n));
     if let Some(id) = list_from_bare {
         r.obis.0.insert(0, Object::new(LIST_ID, Value::Text(id), None));
         for l in links.iter_mut() {
@@ -169,12 +250,12 @@ fn obis_at(tree: &Tree<'_>, i: usize) -> Option<Obis> {
 }
 
 /// `structure{int8 scaler, enum unit}`.
-fn scaler_unit(tree: &Tree<'_>, i: usize) -> Option<(i8, u8)> {
+fn scaler_unit(tree: &Tree<'_>, i: usize) -> Option<Scale> {
     let Data::Structure(2) = tree.node(i)?.data else { return None };
     let mut c = tree.children(i);
     let (s, u) = (tree.node(c.next()?)?, tree.node(c.next()?)?);
     match (s.data, u.data) {
-        (Data::Int(s), Data::Enum(u)) => Some((i8::try_from(s).ok()?, u)),
+        (Data::Int(s), Data::Enum(u)) => Some(Scale { scaler: i8::try_from(s).ok()?, unit: unit_name(u) }),
         _ => None,
     }
 }
@@ -186,7 +267,7 @@ fn walk(tree: &Tree<'_>, items: &[usize], coded: &mut Vec<(Obis, Item)>, bare: &
         // A push setup's own name (`x-x:25.9.0`) first names the list; the
         // values after it are bare (Iskraemeco, Landis+Gyr in Austria).
         if k == 0 && obis_at(tree, it).is_some_and(|o| o.c() == 25 && o.d() == 9) {
-            coded.push((PUSH_SETUP, Item { node: it, scaler_unit: None }));
+            coded.push((PUSH_SETUP, Item { node: it, scale: None }));
             k += 1;
             continue;
         }
@@ -196,7 +277,7 @@ fn walk(tree: &Tree<'_>, items: &[usize], coded: &mut Vec<(Obis, Item)>, bare: &
             if let (Some(o), Some(v)) = (c.next().and_then(|i| obis_at(tree, i)), c.next()) {
                 if n <= 3 {
                     let su = c.next().and_then(|i| scaler_unit(tree, i));
-                    coded.push((o, Item { node: v, scaler_unit: su }));
+                    coded.push((o, Item { node: v, scale: su }));
                     k += 1;
                     continue;
                 }
@@ -205,7 +286,7 @@ fn walk(tree: &Tree<'_>, items: &[usize], coded: &mut Vec<(Obis, Item)>, bare: &
         // OBIS, value[, scaler-unit]
         if let (Some(o), Some(&v)) = (obis_at(tree, it), items.get(k + 1)) {
             let su = items.get(k + 2).and_then(|&i| scaler_unit(tree, i));
-            coded.push((o, Item { node: v, scaler_unit: su }));
+            coded.push((o, Item { node: v, scale: su }));
             k += if su.is_some() { 3 } else { 2 };
             continue;
         }
@@ -215,14 +296,18 @@ fn walk(tree: &Tree<'_>, items: &[usize], coded: &mut Vec<(Obis, Item)>, bare: &
 }
 
 /// A capture-object list (`array of structure{class, OBIS, attribute,
-/// data index}`) first, then the values it describes, one per item.
-fn descriptors(tree: &Tree<'_>, items: &[usize]) -> Option<Vec<(Obis, i64, Item)>> {
+/// data index}`) first, then the values it describes, one per item; and
+/// the push setup the list names (its first descriptor, whose value is the
+/// list itself).
+#[allow(clippy::type_complexity)]
+fn descriptors(tree: &Tree<'_>, items: &[usize]) -> Option<(Vec<(Obis, i64, Item)>, Option<Obis>)> {
     let (&first, _) = items.split_first()?;
     let Data::Array(n) = tree.node(first)?.data else { return None };
     if n as usize != items.len() || n < 2 {
         return None;
     }
     let mut out = Vec::with_capacity(items.len());
+    let mut push_setup = None;
     for (d, &value) in tree.children(first).zip(items) {
         let Data::Structure(4) = tree.node(d)?.data else { return None };
         let mut c = tree.children(d);
@@ -230,17 +315,19 @@ fn descriptors(tree: &Tree<'_>, items: &[usize]) -> Option<Vec<(Obis, i64, Item)
         let obis = obis_at(tree, obis)?;
         let Data::Int(attr) = tree.node(attr)?.data else { return None };
         if value != first {
-            out.push((obis, attr, Item { node: value, scaler_unit: None }));
+            out.push((obis, attr, Item { node: value, scale: None }));
+        } else if obis.c() == 25 && obis.d() == 9 {
+            push_setup = Some(obis);
         }
     }
-    Some(out)
+    Some((out, push_setup))
 }
 
 /// The standard form of a code: Kamstrup's `1-1:` electricity codes are
 /// `1-0:`, its meter id `1-1:0.0.5` and type `1-1:96.1.1` are `0-0:96.1.0`
 /// and `0-0:96.1.7`, its clock `0-1:1.0.0` is `0-0:1.0.0`; the list id is
 /// always `1-1:0.2.129`.
-fn standard_code(o: Obis) -> Obis {
+pub(crate) fn standard_code(o: Obis) -> Obis {
     match o.0 {
         [1, _, 0, 2, 129, 255] => LIST_ID,
         [1, 1, 0, 0, 5, 255] => METER_ID,
@@ -265,28 +352,26 @@ fn printable(b: &[u8]) -> Option<Text> {
 }
 
 /// Turns a value node into an object: scaled number with unit, text, time.
-pub(crate) fn object(tree: &Tree<'_>, code: Obis, item: Item, brand: Brand, tz: Option<&Tz>) -> Option<Object> {
-    let node = tree.node(item.node)?;
+pub(crate) fn object(tree: &Tree<'_>, code: Obis, at: usize, scale: Scale, tz: Option<&Tz>) -> Option<Object> {
+    let node = tree.node(at)?;
     let value = match node.data {
         Data::Null => return None,
         Data::Int(_) | Data::Float(_) => {
-            let (s, unit) = units::scale_and_unit(code, item.scaler_unit, brand);
-            return Some(Object::new(code, number(node.data, s)?, unit));
+            return Some(Object::new(code, number(node.data, scale.scaler)?, scale.unit.map(Unit::known)));
         }
         Data::UInt(v) => {
             // Beyond i64: the raw count, unscaled, as a float.
             if i64::try_from(v).is_err() {
                 return Some(Object::new(code, Value::Float(v as f64), None));
             }
-            let (s, unit) = units::scale_and_unit(code, item.scaler_unit, brand);
-            return Some(Object::new(code, number(node.data, s)?, unit));
+            return Some(Object::new(code, number(node.data, scale.scaler)?, scale.unit.map(Unit::known)));
         }
         Data::Enum(v) => Value::Number(Decimal::int(i64::from(v))),
         Data::Bool(b) => Value::Bool(b),
         Data::Bcd(v) => Value::Number(Decimal::int(i64::from(v))),
-        Data::DateTime(_) => time_value(tree.bytes_of(item.node)?, tz)?,
+        Data::DateTime(_) => time_value(tree.bytes_of(at)?, tz)?,
         Data::Octets(..) => {
-            let b = tree.bytes_of(item.node)?;
+            let b = tree.bytes_of(at)?;
             if b.len() == 12 && (code == CLOCK || code.c() == 1 && code.d() == 0) {
                 time_value(b, tz)?
             } else {
@@ -294,7 +379,7 @@ pub(crate) fn object(tree: &Tree<'_>, code: Obis, item: Item, brand: Brand, tz: 
             }
         }
         Data::Visible(..) | Data::Utf8(..) => {
-            let b = tree.bytes_of(item.node)?;
+            let b = tree.bytes_of(at)?;
             Value::Text(std::str::from_utf8(b).map_or_else(|_| Text::new(&String::from_utf8_lossy(b)), Text::new))
         }
         _ => return None,
@@ -315,11 +400,6 @@ pub(crate) fn number(data: Data, scaler: i8) -> Option<Value> {
         Data::Float(f) => Value::Float(f * Decimal::new(1, scaler).to_f64()),
         _ => return None,
     })
-}
-
-/// The power of ten a number node's value is scaled by.
-pub(crate) fn scaler(code: Obis, item: Item, brand: Brand) -> i8 {
-    units::scale_and_unit(code, item.scaler_unit, brand).0
 }
 
 fn time_value(b: &[u8], tz: Option<&Tz>) -> Option<Value> {

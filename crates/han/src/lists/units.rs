@@ -1,9 +1,7 @@
 //! DLMS unit codes (Blue Book, class 3 scaler_unit) and the units a
 //! quantity has when the meter does not say.
 
-use super::implicit::{self, Brand};
 use crate::obis::Obis;
-use crate::value::Unit;
 
 /// The text of a DLMS unit enum; `None` for 255 (count / no unit) and codes
 /// nobody sends.
@@ -77,13 +75,4 @@ pub(crate) fn default_unit(code: Obis) -> Option<&'static str> {
         (14, 7) => "Hz",
         _ => return None,
     })
-}
-
-/// The scaler and unit of a value: the meter's own when it sent them, else
-/// the brand's implicit ones.
-pub(crate) fn scale_and_unit(code: Obis, su: Option<(i8, u8)>, brand: Brand) -> (i8, Option<Unit>) {
-    match su {
-        Some((s, u)) => (s, unit_name(u).map(Unit::known)),
-        None => (implicit::scaler(brand, code), default_unit(code).map(Unit::known)),
-    }
 }

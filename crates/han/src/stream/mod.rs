@@ -63,6 +63,9 @@ pub struct Config {
     /// has just those decoded again (the results are the same; this is
     /// for the tests and benchmarks that compare).
     pub full_decode: bool,
+    /// The user's meter profiles, tried before the built-in ones
+    /// ([`crate::profiles`]).
+    pub profiles: crate::profiles::MeterProfiles,
 }
 
 impl std::fmt::Debug for Config {
@@ -74,6 +77,7 @@ impl std::fmt::Debug for Config {
             .field("auth_key", &self.auth_key.map(|_| "<set>"))
             .field("tz", &self.tz)
             .field("full_decode", &self.full_decode)
+            .field("profiles", &self.profiles.len())
             .finish()
     }
 }
@@ -267,6 +271,7 @@ impl Decoder {
     /// A decoder with these settings.
     pub fn new(cfg: Config) -> Self {
         let keys = Keys { key: cfg.key, auth_key: cfg.auth_key };
+        let scratch = crate::lists::Scratch::new(cfg.profiles.clone());
         Decoder {
             cfg,
             keys,
@@ -277,7 +282,7 @@ impl Decoder {
             eof: false,
             bare_ok: true,
             nodes: Vec::with_capacity(256),
-            scratch: crate::lists::Scratch::default(),
+            scratch,
             hdlc_segments: None,
             mbus_segments: None,
             gbt_blocks: None,

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use super::{Base, FREE, Slot, Templates, changed, find, owner_map, slot_for};
 use crate::axdr::{self, Data, Node, Tree};
-use crate::lists::{self, Brand, Link};
+use crate::lists::{self, Link};
 use crate::normalise;
 use crate::reading::{Framing, Reading};
 use crate::time::MeterTime;
@@ -24,7 +24,6 @@ pub(super) struct Han {
     /// The objects made from one node each, with the scaler of a number
     /// and the object's quantity rule (neither depends on the value).
     links: Vec<(Link, i8, Option<normalise::Rule>)>,
-    brand: Brand,
     /// The object that sets the meter time.
     clock: Option<usize>,
     /// The manufacturer the list named.
@@ -73,17 +72,17 @@ impl Templates {
         scratch: &lists::Scratch,
         r: &Reading,
     ) {
-        let Some(brand) = scratch.brand else { return };
+        if !scratch.mapped {
+            return;
+        }
         if nodes.len() >= usize::from(FREE) {
             return;
         }
         let now = self.tick();
-        let make =
-            || Han { base: Base::new(r), nodes: Vec::new(), links: Vec::new(), brand, clock: None, manufacturer: None };
+        let make = || Han { base: Base::new(r), nodes: Vec::new(), links: Vec::new(), clock: None, manufacturer: None };
         let slot = slot_for(&mut self.han, apdu.len(), |t| &t.base, make);
         let Templates { han, owner, .. } = self;
         let Some(t) = slot.and_then(|i| han.get_mut(i)) else { return };
-        t.brand = brand;
         t.clock = scratch.clock;
         t.nodes.clear();
         t.nodes.extend_from_slice(nodes);
@@ -91,13 +90,13 @@ impl Templates {
         let owner = owner_map(owner, apdu.len(), free);
         t.links.clear();
         for link in &scratch.links {
-            let Some(node) = nodes.get(link.item.node) else { continue };
+            let Some(node) = nodes.get(link.node) else { continue };
             let Some(range) = value_bytes(node, apdu) else { continue };
             let Ok(k) = u16::try_from(t.links.len()) else { break };
             if let Some(o) = owner.get_mut(range) {
                 o.fill(k);
                 let rule = r.obis.0.get(link.obj).and_then(normalise::rule);
-                t.links.push((*link, lists::scaler(link.code, link.item, brand), rule));
+                t.links.push((*link, link.scale.scaler, rule));
             }
         }
         t.base.learn(apdu, r, owner, now);
@@ -141,7 +140,7 @@ impl Han {
         let r = &mut self.base.reading;
         for &k in dirty.iter() {
             let (link, scaler, rule) = self.links.get(usize::from(k))?;
-            let node = self.nodes.get_mut(link.item.node)?;
+            let node = self.nodes.get_mut(link.node)?;
             // A time names its bytes by offset: nothing to read again.
             if !matches!(node.data, Data::DateTime(_) | Data::Octets(..)) {
                 node.data = axdr::scalar_at(apdu, node.at as usize)?;
@@ -152,7 +151,7 @@ impl Han {
             let value = match node.data {
                 Data::Int(_) | Data::UInt(_) | Data::Float(_) => lists::number(node.data, *scaler)?,
                 _ => {
-                    lists::object(&Tree { bytes: apdu, nodes: &self.nodes }, link.code, link.item, self.brand, tz)?
+                    lists::object(&Tree { bytes: apdu, nodes: &self.nodes }, link.code, link.node, link.scale, tz)?
                         .value
                 }
             };
