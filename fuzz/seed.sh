@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=${1:-"$here/../corpus"}
 out="$here/corpus"
 [ -d "$src/han" ] && [ -d "$src/p1" ] || { echo "no captures under $src" >&2; exit 1; }
-mkdir -p "$out/han_stream" "$out/axdr" "$out/p1" "$out/template" "$out/stream_line" "$out/prices"
+mkdir -p "$out/han_stream" "$out/anonymise" "$out/axdr" "$out/p1" "$out/template" "$out/stream_line" "$out/prices"
 
 # han_stream header (see fuzz_targets/han_stream.rs): flags, then chunking.
 # Encrypted captures get the flags that select their published test key.
@@ -31,6 +31,8 @@ stream_seeds() {
     # One push; then in chunks of 1, 7 and 64 bytes.
     { printf "$flags"'\x00'; cat "$f"; } > "$out/han_stream/$name.whole"
     { printf "$flags"'\x03\x01\x07\x40'; cat "$f"; } > "$out/han_stream/$name.chunked"
+    # anonymise reads the same header.
+    cp "$out/han_stream/$name.whole" "$out/han_stream/$name.chunked" "$out/anonymise/"
 }
 
 for f in "$src"/han/*.bin; do
@@ -80,6 +82,6 @@ else
     echo "han-read is not built${target:+ in $target/release or $target/debug}: stream_line gets no seeds (cargo build -p han-read)" >&2
 fi
 
-for t in han_stream axdr p1 template stream_line prices; do
+for t in han_stream anonymise axdr p1 template stream_line prices; do
     echo "$t: $(ls "$out/$t" | wc -l) seeds"
 done

@@ -317,11 +317,34 @@ proptest! {
     /// that is no flag, no line end and no part of a frame that decodes.
     #[test]
     fn never_panics_and_writes_only_what_decodes(noise in proptest::collection::vec(any::<u8>(), 0..600)) {
-        let (out, _) = anonymise(&noise, &Config::default(), SECRET);
-        let (readings, _) = decode_all(&out, &Config::default());
+        let (out, report) = anonymise(&noise, &Config::default(), SECRET);
+        let (readings, errors) = decode_all(&out, &Config::default());
+        prop_assert_eq!(readings.len() as u64, report.messages);
+        prop_assert!(errors.is_empty(), "{:?}", errors);
         if readings.is_empty() {
             prop_assert!(out.iter().all(|b| matches!(b, 0x7E | b'\r' | b'\n')));
         }
+    }
+
+    /// A damaged capture: every frame written decodes, none carries the
+    /// original id, and the damaged ones are left out.
+    #[test]
+    fn damaged_frames_are_left_out_the_rest_written(
+        id in "[0-9]{16}",
+        i in 0u32..1000,
+        flips in proptest::collection::vec((any::<proptest::sample::Index>(), 1u8..=255), 0..4),
+    ) {
+        let mut x = fix(&capture(&id, i));
+        for (at, mask) in &flips {
+            let at = at.index(x.len());
+            x[at] ^= mask;
+        }
+        let (out, report) = anonymise(&x, &Config::default(), SECRET);
+        let (readings, errors) = decode_all(&out, &Config::default());
+        prop_assert_eq!(readings.len() as u64, report.messages, "{:?}", report);
+        prop_assert!(errors.is_empty(), "{:?}", errors);
+        prop_assert!(report.messages + report.left_out_frames >= 4 - flips.len() as u64);
+        prop_assert!(!contains(&out, id.as_bytes()));
     }
 }
 
