@@ -142,6 +142,25 @@ impl Config {
         }
     }
 
+    /// A list-of-texts setting of a section (`files = ["a", "b"]`); one text
+    /// is a list of one.
+    pub fn strings(&self, section: &str, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
+        let Some(v) = self.section(section).and_then(|t| t.get(key)) else { return Ok(None) };
+        let wrong = || self.type_error(section, key, "a text or a list of texts");
+        match v {
+            Value::String(s) => Ok(Some(vec![s.clone()])),
+            Value::Array(list) => {
+                list.iter().map(|v| v.as_str().map(str::to_owned).ok_or_else(wrong)).collect::<Result<_, _>>().map(Some)
+            }
+            _ => Err(wrong()),
+        }
+    }
+
+    /// The file this was loaded from (none for an absent default file).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
     /// A list-of-numbers setting of a section (`steps = [2, 5, 10]`).
     pub fn numbers(&self, section: &str, key: &str) -> Result<Option<Vec<f64>>, ConfigError> {
         let Some(v) = self.section(section).and_then(|t| t.get(key)) else { return Ok(None) };
@@ -248,6 +267,14 @@ mod tests {
         assert_eq!(m.numbers("maxpower", "steps").unwrap(), Some(vec![2.0, 5.5]));
         assert!(m.numbers("maxpower", "bad").unwrap_err().to_string().contains("a list of numbers"));
         assert!(m.number("maxpower", "steps").unwrap_err().to_string().contains("must be a number"));
+        let f = Config::parse("[han-read]\none = \"a.toml\"\ntwo = [\"a\", \"b\"]\nbad = [1]\n", Path::new("f.toml"))
+            .unwrap();
+        assert_eq!(f.strings("han-read", "one").unwrap(), Some(vec!["a.toml".to_owned()]));
+        assert_eq!(f.strings("han-read", "two").unwrap(), Some(vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(f.strings("han-read", "none").unwrap(), None);
+        assert!(f.strings("han-read", "bad").unwrap_err().to_string().contains("a text or a list of texts"));
+        assert_eq!(f.path(), Some(Path::new("f.toml")));
+        assert_eq!(Config::default().path(), None);
         let e = c.string("han-read", "baud").unwrap_err().to_string();
         assert!(e.contains("[han-read] baud must be a string"), "{e}");
         let e = Config::parse("[han-read\n", Path::new("bad.toml")).unwrap_err().to_string();

@@ -16,6 +16,8 @@ Examples:
   han-sim | han-read | head -3               the simulator (a Norwegian Kaifa) through a pipe
   han-read samples/kaifa-no.bin              a sample capture from the repository
   han-read --hexdump capture.bin             annotated frames, for a new meter
+  han-read --structure capture.bin           its values, and a draft profile when no profile knows it
+  han-read --meter-profile my-meter.toml /dev/ttyUSB0   a meter the build does not know
   han-read --anonymise capture.bin > shared.bin   the capture with other meter ids, to share
 
 Exit status:
@@ -77,8 +79,13 @@ pub struct Args {
     /// (docs/han-read.md, "Sharing a capture").
     #[arg(long, conflicts_with_all = ["hexdump", "structure", "once", "realtime"])]
     pub anonymise: bool,
+    /// A meter profile (TOML) for a meter this build does not know: how to recognise its list, where the
+    /// values are, their scalers and units (docs/profiles.md). Tried before the built-in ones; give it again
+    /// for more files. Also `meter_profiles` in the config file.
+    #[arg(long = "meter-profile", value_name = "FILE")]
+    pub meter_profile: Vec<PathBuf>,
     /// The config file (default $HAN_TOOLS_CONFIG, else /etc/han-tools/config.toml if it exists):
-    /// its [han-read] section may set input, key, auth_key and tz.
+    /// its [han-read] section may set input, key, auth_key, tz and meter_profiles.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Say less on stderr: no per-frame rejections, only errors, the counters at exit and why no

@@ -153,6 +153,33 @@ fn apdu_tree(apdu: &[u8]) -> String {
     out
 }
 
+/// Draft profiles for lists no profile describes, one per layout.
+pub struct Drafts {
+    profiles: han::profiles::MeterProfiles,
+    seen: std::collections::HashSet<u64>,
+}
+
+impl Drafts {
+    /// Drafts against the user's profiles (and the built-in ones).
+    pub fn new(profiles: han::profiles::MeterProfiles) -> Drafts {
+        Drafts { profiles, seen: std::collections::HashSet::new() }
+    }
+
+    /// The draft for a data-notification APDU the first time its layout
+    /// comes, when no profile describes its list.
+    pub fn of(&mut self, apdu: &[u8]) -> Option<String> {
+        let d = han::profiles::draft(apdu, &self.profiles)?;
+        if !self.seen.insert(d.layout) {
+            return None;
+        }
+        let mut out = String::from("=> no meter profile describes this list; a draft to fill in and load with\n");
+        out.push_str("   --meter-profile FILE (docs/profiles.md):\n\n");
+        out.push_str(&d.text);
+        out.push('\n');
+        Some(out)
+    }
+}
+
 /// Bytes of the input's start kept for [`no_frame`].
 pub const HEAD: usize = 256;
 

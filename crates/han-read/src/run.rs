@@ -3,11 +3,13 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
+use han::profiles::MeterProfiles;
 use han::{Config, Decoder, EventRef, Reading, Stats};
 
 use han_read::live::Live;
@@ -52,9 +54,29 @@ fn config(args: &Args, file: &han_common::Config) -> Result<(Config, Option<Stri
         key: key.as_deref().map(|k| parse_key("--key", k)).transpose()?,
         auth_key: auth_key.as_deref().map(|k| parse_key("--auth-key", k)).transpose()?,
         tz,
+        profiles: meter_profiles(args, file)?,
         ..Config::default()
     };
     Ok((cfg, input))
+}
+
+/// The user's meter profiles: the `--meter-profile` files, else the config
+/// file's `meter_profiles` (relative to the config file's folder).
+fn meter_profiles(args: &Args, file: &han_common::Config) -> Result<MeterProfiles> {
+    let paths: Vec<(PathBuf, &str)> = if args.meter_profile.is_empty() {
+        let dir = file.path().and_then(Path::parent).unwrap_or(Path::new(""));
+        let listed = file.strings("han-read", "meter_profiles")?.unwrap_or_default();
+        listed.iter().map(|p| (dir.join(p), "meter_profiles")).collect()
+    } else {
+        args.meter_profile.iter().map(|p| (p.clone(), "--meter-profile")).collect()
+    };
+    let mut all = MeterProfiles::default();
+    for (path, whence) in paths {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("{whence} {}", path.display()))?;
+        let p = MeterProfiles::parse(&text).map_err(|e| anyhow!("{whence} {}: {e}", path.display()))?;
+        all.extend(&p);
+    }
+    Ok(all)
 }
 
 fn append(path: &std::path::Path, what: &str) -> Result<File> {
@@ -224,7 +246,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             return Ok(ExitCode::from(USAGE));
         }
     };
-    for w in file.warnings("han-read", &["tz", "key", "auth_key", "input"]) {
+    for w in file.warnings("han-read", &["tz", "key", "auth_key", "input", "meter_profiles"]) {
         eprintln!("han-read: warning: {w}");
     }
     let (cfg, input) = match config(args, &file) {
@@ -279,10 +301,16 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         let mut d = Decoder::new(cfg.clone());
         if let Some(sink) = &dumps {
             let (sink, structure) = (Arc::clone(sink), args.structure);
+            let mut drafts = crate::dump::Drafts::new(cfg.profiles.clone());
             d.observe(Box::new(move |seen| {
                 let text = if structure { crate::dump::structure(seen) } else { crate::dump::hexdump(seen) };
-                if let (Some(t), Ok(mut v)) = (text, sink.lock()) {
-                    v.push(t);
+                // A list no profile describes: a draft profile, once per layout.
+                let draft = match seen {
+                    han::Seen::Apdu(apdu) => drafts.of(apdu),
+                    han::Seen::Frame { .. } => None,
+                };
+                if let Ok(mut v) = sink.lock() {
+                    v.extend(text.into_iter().chain(draft));
                 }
             }));
         }

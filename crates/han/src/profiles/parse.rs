@@ -301,7 +301,8 @@ fn obis_message(s: &str) -> String {
 }
 
 fn unit_message(u: &str) -> String {
-    let known: Vec<&str> = (1..=255).filter_map(crate::lists::unit_name).collect();
+    let mut known: Vec<&str> = (1..=255).filter_map(crate::lists::unit_name).collect();
+    known.dedup();
     format!("unknown unit {u:?} (one of: {}, or none)", known.join(", "))
 }
 
@@ -314,9 +315,8 @@ fn type_message(t: &str) -> String {
 pub(crate) fn parse(text: &str) -> Result<Vec<Profile>, ProfileError> {
     let check = Checker { text };
     let file: FileDef = toml::from_str(text).map_err(|e| {
-        // toml's own message repeats the position and the line; keep its
-        // first line's reason only.
-        let message = e.message().trim().to_owned();
+        // The reason only (the position is ours), on one line.
+        let message = e.message().trim().replace('\n', "; ");
         check.error(e.span().unwrap_or(0..0), message)
     })?;
     let mut names: Vec<(String, Range<usize>)> = Vec::new();
