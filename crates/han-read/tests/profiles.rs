@@ -155,3 +155,55 @@ fn structure_prints_a_draft_profile_once_per_unknown_layout() {
     let out = Command::new(BIN).args(["--hexdump", "-q"]).arg(&capture).output().expect("runs");
     assert!(String::from_utf8_lossy(&out.stdout).contains("no meter profile describes this list"));
 }
+
+/// The worked example's profile, from `docs/profiles.md`.
+fn docs_example_profile() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/profiles.md");
+    let doc = std::fs::read_to_string(path).expect("docs/profiles.md");
+    let marker = "<!-- profiles.md example: the han-read tests load this block -->\n```toml\n";
+    let start = doc.find(marker).expect("the example's marker") + marker.len();
+    let end = doc[start..].find("\n```").expect("the block ends") + start;
+    doc[start..end].to_owned()
+}
+
+#[test]
+fn the_worked_example_decodes_a_meter_the_build_does_not_know() {
+    let tmp = Tmp::new("han-read", "acme");
+    let capture = tmp.join("acme.bin");
+    let out = Command::new(han_testkit::sibling("han-sim"))
+        .args(["--meter", "acme-x3", "--count", "3", "--seed", "1", "--start", "2025-01-15T18:00:00+01:00", "-o"])
+        .arg(&capture)
+        .env_remove("HAN_KEY")
+        .env_remove("HAN_AUTH_KEY")
+        .output()
+        .expect("han-sim runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Unknown: its values under placeholder codes, no quantity.
+    let (_, plain, _) = run(&["-q"], &capture);
+    assert_eq!(plain.len(), 3);
+    assert!(plain[0].get("power_import_w").is_none() && plain[0]["obis"].get("0-0:128.0.3").is_some());
+    let file = tmp.join("acme-x3.toml");
+    std::fs::write(&file, docs_example_profile()).expect("written");
+    let (out, got, err) =
+        run(&["-q", "--tz", "Europe/Berlin", "--meter-profile", file.to_str().expect("utf-8")], &capture);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(got.len(), 3);
+    let r = &got[0];
+    // The raw values of the first frame (han-read --structure shows them):
+    // 945 W; 2297, 2277, 2292 in 0.1 V; 1282, 1376, 1502 mA; 1381236 and
+    // 1396 in 10 Wh.
+    assert_eq!(r["manufacturer"], "Acme");
+    assert_eq!(r["list"], "ACME_X3_V1");
+    assert_eq!(r["meter_time"], "2025-01-15T18:00:00+01:00");
+    assert_eq!(r["power_import_w"], 945.0);
+    assert_eq!([&r["voltage_l1_v"], &r["voltage_l2_v"], &r["voltage_l3_v"]], [229.7, 227.7, 229.2]);
+    assert_eq!([&r["current_l1_a"], &r["current_l2_a"], &r["current_l3_a"]], [1.282, 1.376, 1.502]);
+    assert_eq!(r["energy_import_kwh"], 13812.36);
+    assert_eq!(r["obis"]["1-0:2.8.0"], serde_json::json!({"value": 13960, "unit": "Wh"}));
+    // The line the document shows, but for the time it was received.
+    let mut line = r.clone();
+    line["received"] = Json::from("...");
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/profiles.md")).expect("doc");
+    let shown = doc.lines().find(|l| l.starts_with("{\"v\":1,\"received\":\"...\"")).expect("the doc's line");
+    assert_eq!(serde_json::from_str::<Json>(shown).expect("JSON"), line, "docs/profiles.md shows the line");
+}

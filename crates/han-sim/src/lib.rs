@@ -14,11 +14,13 @@
 //! assert_eq!(frame.bytes.first(), Some(&0x7E));
 //! ```
 
+pub mod acme;
 mod cosem;
 mod household;
 mod p1;
 pub mod quirks;
 mod rng;
+mod swiss;
 
 use std::cell::Cell;
 
@@ -54,12 +56,39 @@ pub enum Meter {
     /// Belgian Fluvius e-MUCS 1.7.1 P1: a telegram every second, quarter-hour
     /// demand and monthly peaks, gas on channel 1 and water on channel 2.
     Fluvius,
+    /// Landis+Gyr E360, Switzerland, VSE push (`0-6:25.9.0`) every 5 s:
+    /// capture objects, then bare values; U in 0.1 V, I in 0.01 A.
+    LandisGyrE360Ch,
+    /// Landis+Gyr E450, Switzerland, VSE push (`0-8:25.9.0`) every 5 s in
+    /// General Block Transfer blocks, with the clock; U in V, I in 0.01 A.
+    LandisGyrE450Ch,
+    /// Landis+Gyr E570, Switzerland, VSE push (`0-8:25.9.0`) every 5 s in
+    /// General Block Transfer blocks; U in V, I in 0.01 A.
+    LandisGyrE570Ch,
+    /// Iskraemeco AM550, Switzerland, VSE push (`0-6:25.9.0`) every 5 s in
+    /// HDLC segments; U in 0.1 V, I in 0.01 A.
+    IskraAm550Ch,
+    /// Acme X3: a made-up meter no decoder knows (bare values, list id
+    /// `ACME_X3_V1`), to try meter profiles on ([`acme`]).
+    AcmeX3,
 }
 
 impl Meter {
     /// Every meter, in the order `--help` lists them.
-    pub const ALL: [Meter; 7] =
-        [Meter::AidonNo, Meter::KaifaNo, Meter::KamstrupNo, Meter::AidonSe, Meter::Dsmr5, Meter::Dsmr4, Meter::Fluvius];
+    pub const ALL: [Meter; 12] = [
+        Meter::AidonNo,
+        Meter::KaifaNo,
+        Meter::KamstrupNo,
+        Meter::AidonSe,
+        Meter::Dsmr5,
+        Meter::Dsmr4,
+        Meter::Fluvius,
+        Meter::LandisGyrE360Ch,
+        Meter::LandisGyrE450Ch,
+        Meter::LandisGyrE570Ch,
+        Meter::IskraAm550Ch,
+        Meter::AcmeX3,
+    ];
 
     /// The name on the command line.
     pub fn name(self) -> &'static str {
@@ -71,6 +100,11 @@ impl Meter {
             Meter::Dsmr5 => "dsmr5",
             Meter::Dsmr4 => "dsmr4",
             Meter::Fluvius => "fluvius",
+            Meter::LandisGyrE360Ch => "landisgyr-e360-ch",
+            Meter::LandisGyrE450Ch => "landisgyr-e450-ch",
+            Meter::LandisGyrE570Ch => "landisgyr-e570-ch",
+            Meter::IskraAm550Ch => "iskra-am550-ch",
+            Meter::AcmeX3 => "acme-x3",
         }
     }
 
@@ -86,6 +120,10 @@ impl Meter {
             Meter::AidonSe => chrono_tz::Europe::Stockholm,
             Meter::Dsmr5 | Meter::Dsmr4 => chrono_tz::Europe::Amsterdam,
             Meter::Fluvius => chrono_tz::Europe::Brussels,
+            Meter::LandisGyrE360Ch | Meter::LandisGyrE450Ch | Meter::LandisGyrE570Ch | Meter::IskraAm550Ch => {
+                chrono_tz::Europe::Zurich
+            }
+            Meter::AcmeX3 => chrono_tz::Europe::Berlin,
         }
     }
 
@@ -102,7 +140,14 @@ impl Meter {
             Meter::KamstrupNo => 5_000,
             Meter::AidonSe | Meter::Dsmr4 => 10_000,
             Meter::Dsmr5 | Meter::Fluvius => 1_000,
+            Meter::LandisGyrE360Ch | Meter::LandisGyrE450Ch | Meter::LandisGyrE570Ch | Meter::IskraAm550Ch => 5_000,
+            Meter::AcmeX3 => 10_000,
         }
+    }
+
+    /// A Swiss meter in the VSE push configuration.
+    pub fn is_swiss(self) -> bool {
+        matches!(self, Meter::LandisGyrE360Ch | Meter::LandisGyrE450Ch | Meter::LandisGyrE570Ch | Meter::IskraAm550Ch)
     }
 
     /// Which list the meter sends at `t_ms` (UTC ms; every zone used here is
@@ -122,6 +167,12 @@ impl Meter {
             Meter::KamstrupNo => return None,
             Meter::AidonSe => List::List1,
             Meter::Dsmr5 | Meter::Dsmr4 | Meter::Fluvius => List::Telegram,
+            // One list, every push.
+            Meter::LandisGyrE360Ch
+            | Meter::LandisGyrE450Ch
+            | Meter::LandisGyrE570Ch
+            | Meter::IskraAm550Ch
+            | Meter::AcmeX3 => List::List1,
         })
     }
 
@@ -403,7 +454,12 @@ impl Simulator {
         let local = self.local(t);
         let sample = self.house.sample(t, local);
         self.last = Some((t, sample));
-        let bytes = if meter.is_p1() { p1::telegram(self, t, &sample) } else { cosem::frame(self, t, list, &sample) };
+        let bytes = match meter {
+            Meter::AcmeX3 => acme::frame(self, t, &sample),
+            m if m.is_swiss() => swiss::frame(self, t, &sample),
+            m if m.is_p1() => p1::telegram(self, t, &sample),
+            _ => cosem::frame(self, t, list, &sample),
+        };
         self.frames += 1;
         self.ic = self.ic.wrapping_add(1);
         let registers = match (meter, list) {
@@ -543,6 +599,10 @@ fn ids(meter: Meter, rng: &mut Rng) -> Ids {
         Meter::Dsmr5 => (format!("E0034006{serial}"), *b"ISK"),
         Meter::Dsmr4 => (format!("E0003000{serial}"), *b"KFM"),
         Meter::Fluvius => (format!("1SAG3{serial}"), *b"FLU"),
+        // The logical device name is the FLAG id and these 13 digits.
+        Meter::LandisGyrE360Ch | Meter::LandisGyrE450Ch | Meter::LandisGyrE570Ch => (format!("1030{serial}"), *b"LGZ"),
+        Meter::IskraAm550Ch => (format!("1030{serial}"), *b"ISK"),
+        Meter::AcmeX3 => (format!("4711000{serial}"), *b"ACM"),
     };
     let gas_id = match meter {
         Meter::Fluvius => format!("7FLO2{}", rng.digits(9)),

@@ -23,8 +23,14 @@ Meters:
   dsmr5        Iskra AM550, Netherlands DSMR 5.0.2 P1: a telegram every second, with gas
   dsmr4        Kaifa, Netherlands DSMR 4.2 P1: a telegram every 10 s, with gas
   fluvius      Fluvius e-MUCS 1.7.1, Belgium P1: every second, quarter-hour peaks, gas, water
-Meter clocks run in Europe/Oslo (NO), Europe/Stockholm (SE), Europe/Amsterdam (NL) and
-Europe/Brussels (BE) time, summer time included.
+  landisgyr-e360-ch  Landis+Gyr E360, Switzerland, VSE push every 5 s (bare values, U in 0.1 V)
+  landisgyr-e450-ch  Landis+Gyr E450, Switzerland, VSE push every 5 s in GBT blocks (U in V)
+  landisgyr-e570-ch  Landis+Gyr E570, Switzerland, VSE push every 5 s in GBT blocks (U in V)
+  iskra-am550-ch     Iskraemeco AM550, Switzerland, VSE push every 5 s in HDLC segments
+  acme-x3      Acme X3, a made-up meter no decoder knows: for han-read --meter-profile
+               (docs/profiles.md)
+Meter clocks run in Europe/Oslo (NO), Europe/Stockholm (SE), Europe/Amsterdam (NL),
+Europe/Brussels (BE) and Europe/Zurich (CH) time, summer time included (Acme: Europe/Berlin).
 
 Without --meter it simulates kaifa-no (and says so on stderr).
 

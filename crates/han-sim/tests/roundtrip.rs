@@ -58,6 +58,22 @@ const AIDON_SE: &[&str] = &[
     "1-0:3.8.0",
     "1-0:4.8.0",
 ];
+/// The Swiss VSE pushes: energy registers (`1-1:` sent, `1-0:` read),
+/// powers, voltages, currents; the E450 adds its ids and clock first.
+const CH_VALUES: &[&str] = &[
+    "1-0:1.8.0",
+    "1-0:2.8.0",
+    "1-0:3.8.0",
+    "1-0:4.8.0",
+    "1-0:1.7.0",
+    "1-0:2.7.0",
+    "1-0:32.7.0",
+    "1-0:52.7.0",
+    "1-0:72.7.0",
+    "1-0:31.7.0",
+    "1-0:51.7.0",
+    "1-0:71.7.0",
+];
 const DSMR5: &str = "1-3:0.2.8 0-0:1.0.0 0-0:96.1.1 1-0:1.8.1 1-0:1.8.2 1-0:2.8.1 1-0:2.8.2 0-0:96.14.0 1-0:1.7.0 \
     1-0:2.7.0 0-0:96.7.21 0-0:96.7.9 1-0:99.97.0 1-0:32.32.0 1-0:52.32.0 1-0:72.32.0 1-0:32.36.0 1-0:52.36.0 \
     1-0:72.36.0 0-0:96.13.0 1-0:32.7.0 1-0:52.7.0 1-0:72.7.0 1-0:31.7.0 1-0:51.7.0 1-0:71.7.0 1-0:21.7.0 \
@@ -83,6 +99,16 @@ fn expected_codes(meter: Meter, list: List) -> Vec<String> {
         (Meter::Dsmr5, _) => DSMR5.split_whitespace().collect(),
         (Meter::Dsmr4, _) => DSMR4.split_whitespace().collect(),
         (Meter::Fluvius, _) => FLUVIUS.split_whitespace().collect(),
+        (Meter::LandisGyrE450Ch, _) => {
+            ["0-0:42.0.0", "0-0:96.1.1", "0-0:1.0.0"].iter().chain(CH_VALUES).copied().collect()
+        }
+        (Meter::LandisGyrE360Ch, _) => {
+            // The E360 lists the voltages L1, L3, L2.
+            let mut v: Vec<&str> = ["0-0:42.0.0"].iter().chain(CH_VALUES).copied().collect();
+            v.swap(8, 9);
+            v
+        }
+        (m, _) if m.is_swiss() => ["0-0:42.0.0"].iter().chain(CH_VALUES).copied().collect(),
         other => panic!("no such list {other:?}"),
     };
     v.into_iter().map(String::from).collect()
@@ -96,8 +122,9 @@ fn schedule(meter: Meter, start: DateTime<Utc>, n: usize) -> Vec<(i64, List)> {
         Meter::AidonNo => 2_500,
         Meter::KaifaNo => 2_000,
         Meter::KamstrupNo => 5_000,
-        Meter::AidonSe | Meter::Dsmr4 => 10_000,
+        Meter::AidonSe | Meter::Dsmr4 | Meter::AcmeX3 => 10_000,
         Meter::Dsmr5 | Meter::Fluvius => 1_000,
+        Meter::LandisGyrE360Ch | Meter::LandisGyrE450Ch | Meter::LandisGyrE570Ch | Meter::IskraAm550Ch => 5_000,
     };
     let mut t = (s + step - 1).div_euclid(step) * step;
     let mut out = Vec::new();
@@ -110,7 +137,8 @@ fn schedule(meter: Meter, start: DateTime<Utc>, n: usize) -> Vec<(i64, List)> {
             Meter::KamstrupNo if sec_in_hour == 5_000 => Some(List::List2),
             Meter::KamstrupNo if t % 10_000 == 0 => Some(List::List1),
             Meter::KamstrupNo => None,
-            Meter::AidonSe => Some(List::List1),
+            Meter::AidonSe | Meter::AcmeX3 => Some(List::List1),
+            m if m.is_swiss() => Some(List::List1),
             _ => Some(List::Telegram),
         };
         if let Some(l) = list {
@@ -152,6 +180,7 @@ fn energy_at(meter: Meter, f: &Frame, r: &Reading) -> Option<(i64, f64)> {
         Meter::AidonNo | Meter::KaifaNo => (f.list == List::List3).then(|| (t - t % 3_600_000, total())),
         Meter::KamstrupNo => (f.list == List::List2).then(|| (t, total())),
         Meter::AidonSe => Some((t, num(r, "1-0:1.8.0").unwrap())),
+        m if m.is_swiss() => Some((t, num(r, "1-0:1.8.0").unwrap())),
         _ => Some((t, (num(r, "1-0:1.8.1").unwrap() + num(r, "1-0:1.8.2").unwrap()) * 1000.0)),
     }
 }
@@ -210,6 +239,9 @@ fn run(c: &Case) {
         Meter::KamstrupNo | Meter::Fluvius => (0.005, true),
         Meter::Dsmr5 => (0.5, true),
         Meter::Dsmr4 => (0.5, false),
+        // Swiss VSE pushes: currents in 0.01 A. (Acme is read with a profile, in cli.rs.)
+        Meter::LandisGyrE360Ch | Meter::LandisGyrE450Ch | Meter::LandisGyrE570Ch | Meter::IskraAm550Ch => (0.005, true),
+        Meter::AcmeX3 => (0.0005, true),
     };
     for (f, r) in frames.iter().zip(&readings) {
         let q = &r.quantities;
@@ -221,9 +253,9 @@ fn run(c: &Case) {
         }
         let u = [q.voltage_l1_v, q.voltage_l2_v, q.voltage_l3_v];
         let i = [q.current_l1_a.unwrap(), q.current_l2_a.unwrap(), q.current_l3_a.unwrap()];
-        // Kamstrup sends whole volts; DSMR 4.2 sends no voltage (taken as 230 ± 7 V).
+        // Kamstrup, the E450 and E570 send whole volts; DSMR 4.2 sends no voltage (taken as 230 ± 7 V).
         let u_err = match meter {
-            Meter::KamstrupNo => 0.5,
+            Meter::KamstrupNo | Meter::LandisGyrE450Ch | Meter::LandisGyrE570Ch => 0.5,
             Meter::Dsmr4 => 7.0,
             _ => 0.05,
         };
@@ -256,6 +288,7 @@ fn run(c: &Case) {
     let res_wh = match meter {
         Meter::AidonNo | Meter::KamstrupNo => 10.0,
         Meter::KaifaNo | Meter::AidonSe => 1.0,
+        m if m.is_swiss() => 1.0,
         // Two tariff registers, each rounded down.
         _ => 2.0,
     };
@@ -337,6 +370,45 @@ fn dsmr4_in_summer() {
 #[test]
 fn fluvius_across_a_quarter_hour() {
     run(&Case { meter: Meter::Fluvius, start: "2025-01-15T06:55:00+01:00", frames: 1000, key: None, auth_key: None });
+}
+
+#[test]
+fn landisgyr_e360_ch() {
+    run(&Case {
+        meter: Meter::LandisGyrE360Ch,
+        start: "2025-01-15T06:58:30+01:00",
+        frames: 150,
+        key: None,
+        auth_key: None,
+    });
+}
+
+#[test]
+fn landisgyr_e450_ch_encrypted_and_authenticated() {
+    let (key, auth_key) = (Some(KEY), Some(AUTH));
+    run(&Case { meter: Meter::LandisGyrE450Ch, start: "2025-07-01T11:58:30+02:00", frames: 150, key, auth_key });
+}
+
+#[test]
+fn landisgyr_e570_ch() {
+    run(&Case {
+        meter: Meter::LandisGyrE570Ch,
+        start: "2025-07-01T11:58:30+02:00",
+        frames: 150,
+        key: None,
+        auth_key: None,
+    });
+}
+
+#[test]
+fn iskra_am550_ch() {
+    run(&Case {
+        meter: Meter::IskraAm550Ch,
+        start: "2025-03-30T01:55:00+01:00",
+        frames: 150,
+        key: None,
+        auth_key: None,
+    });
 }
 
 #[test]

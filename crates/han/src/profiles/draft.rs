@@ -110,40 +110,45 @@ fn quoted(s: &str) -> String {
     out
 }
 
+/// A line of TOML with its comment in the comment column.
+fn commented(out: &mut String, toml: &str, comment: &str) {
+    let _ = writeln!(out, "{toml:<32} # {comment}");
+}
+
 fn head(out: &mut String, ids: &Ids, names: Names, bare: &[usize]) {
     let _ = writeln!(out, "# Draft meter profile: no profile describes this list. Put in what the");
     let _ = writeln!(out, "# meter's documentation says where it says TODO (codes, scalers, units),");
     let _ = writeln!(out, "# save it, and decode with `han-read --meter-profile FILE` (docs/profiles.md).");
     let _ = writeln!(out, "[[profile]]");
-    let _ = writeln!(out, "name = \"my-meter\"                # TODO: a name of your choice");
-    let _ = writeln!(out, "# manufacturer = \"...\"           # TODO: who made it, if you know");
+    commented(out, "name = \"my-meter\"", "TODO: a name of your choice");
+    commented(out, "# manufacturer = \"...\"", "TODO: who made it, if you know");
     let _ = writeln!(out);
     let _ = writeln!(out, "# How the decoder recognises the list: every key here must hold.");
     let _ = writeln!(out, "[[profile.match]]");
     let mut named = false;
     if let Some(id) = &ids.list_id {
-        let _ = writeln!(out, "list_id = {}", quoted(id));
+        commented(out, &format!("list_id = {}", quoted(id)), "the list id");
         named = true;
     } else if let Some(id) = &ids.bare_name {
-        let _ = writeln!(out, "text = {}                  # a value of the list starts with it", quoted(id));
+        commented(out, &format!("text = {}", quoted(id)), "a value of the list starts with it");
         named = true;
     }
     if let Some(d) = &ids.device_name {
         // The logical device name starts with the maker's FLAG id; the
         // rest is the meter's serial.
         let flag: String = d.chars().take(3).collect();
-        let _ = writeln!(out, "device_name = {}            # logical device name {}", quoted(&flag), quoted(d));
+        commented(out, &format!("device_name = {}", quoted(&flag)), &format!("logical device name {}", quoted(d)));
         named = true;
     }
     if let Some(p) = names.push_setup {
-        let _ = writeln!(out, "push_setup = \"{p}\"");
+        commented(out, &format!("push_setup = \"{p}\""), "the push setup that sends the list");
         named = true;
     }
     if let Some(m) = &ids.model {
-        let _ = writeln!(out, "# model = {}   # the meter type, if other types send other lists", quoted(m));
+        commented(out, &format!("# model = {}", quoted(m)), "the meter type, if other types send other lists");
     }
     if !bare.is_empty() {
-        let _ = writeln!(out, "values = {}                       # values without OBIS codes", bare.len());
+        commented(out, &format!("values = {}", bare.len()), "values without OBIS codes");
     }
     if !named {
         let _ = writeln!(out, "# Nothing in the list names it: as it is, this matches other meters' lists");
