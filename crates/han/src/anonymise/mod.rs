@@ -633,12 +633,15 @@ impl Anonymiser {
     }
 
     /// A DSMR telegram with its ids rewritten and its CRC computed again.
+    /// Judged by the decoder as a stream, not by the telegram decoder alone:
+    /// the stream also asks that it look like a telegram (its lines), and
+    /// what is written must read in a stream.
     fn telegram(&self, t: &[u8]) -> Result<(Vec<u8>, usize), String> {
-        let tz = self.cfg.tz.as_ref();
-        let before = dsmr::decode_telegram(t, tz).map_err(|e| e.to_string())?;
+        let seen = observe(t, &self.cfg);
+        let before = seen.only_reading()?;
         let (new, n) = ids::rewrite_telegram(t, &self.map)?;
-        let after = dsmr::decode_telegram(&new, tz).map_err(|e| format!("rewritten, it no longer decodes: {e}"))?;
-        same_but_ids(&before, &after, false)?;
+        let after = observe(&new, &self.cfg);
+        same_but_ids(before, after.only_reading().map_err(|e| format!("rewritten, {e}"))?, false)?;
         Ok((new, n))
     }
 

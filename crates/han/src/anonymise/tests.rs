@@ -212,3 +212,23 @@ fn a_frame_goes_out_whole_as_soon_as_it_is_in() {
     assert_eq!(out.len(), 3 * frame.len() - 1);
     assert_eq!(readings(&out).len(), 3);
 }
+
+/// Found by fuzzing: a telegram the telegram decoder takes but a stream does
+/// not (control bytes on the line after its identification) must not be
+/// written as a message: what is written reads in a stream.
+#[test]
+fn a_telegram_is_judged_as_a_stream_reads_it() {
+    let t = crate::encode::dsmr_telegram(
+        "/ISk5\\2MT382-1000\r\n\r\t\0\0\0\n0-0:96.1.1(4B384547303034303436333935353037)\r\n1-0:1.7.0(001.19*kW)\r\n",
+    );
+    let (out, report) = anonymise(&t, &Config::default(), SECRET);
+    let mut d = Decoder::new(Config::default());
+    d.push(&out);
+    d.finish();
+    let mut n = 0;
+    while let Some(e) = d.next_event() {
+        n += u64::from(matches!(e, Event::Reading(_)));
+    }
+    assert_eq!(n, report.messages, "{report:?}");
+    assert!(!contains(&out, b"4B384547303034303436333935353037"));
+}
