@@ -92,8 +92,6 @@ pub(crate) struct Names {
     pub list_from_bare: Option<usize>,
     /// The push setup the list names (its logical name).
     pub push_setup: Option<Obis>,
-    /// Whether the list came with its capture-object descriptors.
-    pub described: bool,
 }
 
 /// Sorts the top-level items into coded values and bare ones, and finds
@@ -115,7 +113,6 @@ pub(crate) fn survey(
     let mut names = Names::default();
     match descriptors(tree, items) {
         Some((descr, push_setup)) => {
-            names.described = true;
             names.push_setup = push_setup;
             // Attribute 2 is a register's value; the push setup's own name
             // (attribute 1) and other attributes are not readings.

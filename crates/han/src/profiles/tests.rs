@@ -206,3 +206,44 @@ fn manufacturer_names_are_interned() {
     let a = intern("Acme Metering Test");
     assert!(std::ptr::eq(a, intern("Acme Metering Test")));
 }
+
+/// Every built-in positional layout, through the profile mechanism: a
+/// list made to its positions and types (named as its profile's match
+/// says) decodes to the layout's codes, with the profile's manufacturer.
+#[test]
+fn every_builtin_layout_decodes_through_its_profile() {
+    use crate::lists::standard_code;
+    let clock = crate::encode::cosem_datetime(
+        chrono::NaiveDate::from_ymd_opt(2025, 1, 15).unwrap().and_hms_opt(12, 0, 0).unwrap(),
+        None,
+        false,
+    );
+    let mut layouts = 0;
+    for p in builtin().iter().filter(|p| !p.layouts.is_empty()) {
+        let name = p.matches.iter().flat_map(|m| m.text.first()).next().cloned().unwrap_or_default();
+        for l in &p.layouts {
+            let mut a = Axdr::new();
+            a.structure(l.positions.len());
+            for (k, pos) in l.positions.iter().enumerate() {
+                match (pos.kind, standard_code(pos.obis).0) {
+                    (Some(0x12), _) => drop(a.u16(2300 + k as u16)),
+                    (Some(0x09), _) | (None, [0, 0, 96, 1, 0, 255]) => drop(a.octets(b"1234567890123456")),
+                    (None, [1, 1, 0, 2, 129, 255]) => drop(a.octets(format!("{name}_001").as_bytes())),
+                    (None, [0, 0, 42, 0, 0, 255]) => drop(a.octets(format!("{name}1030000000001").as_bytes())),
+                    (None, [0, 0, 96, 1, 7, 255]) => drop(a.octets(b"MA304H3E")),
+                    (None, [0, 0, 1, 0, 0, 255]) => drop(a.octets(&clock)),
+                    _ => drop(a.u32(100 + k as u32)),
+                }
+            }
+            let r = decode_message(&hdlc_push(&data_notification(1, None, &a.0)), &Config::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", p.name));
+            assert_eq!(r.manufacturer, p.manufacturer, "{}", p.name);
+            let got: Vec<Obis> = r.obis.iter().map(|o| o.code).collect();
+            let want: Vec<Obis> = l.positions.iter().map(|pos| standard_code(pos.obis)).collect();
+            assert_eq!(got, want, "{}: {} positions", p.name, want.len());
+            layouts += 1;
+        }
+    }
+    // Kaifa's four, Iskraemeco's, the NEK list 1.
+    assert_eq!(layouts, 6);
+}
