@@ -197,7 +197,12 @@ fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
     // The invoke id is in no reading; the header time is always read again.
     let free = [1..5, time_at];
     match full_decode(apdu, body_at, &free, header_time, ctx, &mut r) {
-        Ok(()) => Ok(Outcome::Reading(r)),
+        Ok(None) => Ok(Outcome::Reading(r)),
+        // The reading moved into a template, which lends it.
+        Ok(Some(slot)) => {
+            ctx.spare.push(r);
+            Ok(Outcome::Template(slot))
+        }
         Err(e) => {
             ctx.spare.push(r);
             Err(e)
@@ -205,7 +210,8 @@ fn data_notification(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
     }
 }
 
-/// Decodes a data-notification's body from scratch.
+/// Decodes a data-notification's body from scratch: the template the
+/// reading moved into, or `None` when `r` holds it.
 fn full_decode(
     apdu: &[u8],
     body_at: usize,
@@ -213,18 +219,15 @@ fn full_decode(
     header_time: Option<crate::time::MeterTime>,
     ctx: &mut Context<'_>,
     r: &mut Reading,
-) -> Result<(), Error> {
+) -> Result<Option<Slot>, Error> {
     axdr::decode_into(apdu, body_at, ctx.nodes)?;
     let tree = Tree { bytes: apdu, nodes: ctx.nodes };
     lists::map(&tree, r, ctx.tz, ctx.scratch)?;
     if r.meter_time.is_none() {
         r.meter_time = header_time;
     }
-    crate::normalise::normalise(r);
-    if let Some(t) = ctx.templates.as_deref_mut() {
-        t.learn_han(apdu, free, ctx.nodes, ctx.scratch, r);
-    }
-    Ok(())
+    let summed = crate::normalise::normalise(r);
+    Ok(ctx.templates.as_deref_mut().and_then(|t| t.learn_han(apdu, free, ctx.nodes, ctx.scratch, r, summed)))
 }
 
 /// The telegram inside a decrypted Smarty frame: `/` through its CRC.

@@ -72,14 +72,18 @@ fn shifted(value: &Value, shift: i8) -> Option<f64> {
     }
 }
 
-/// Fills `reading.quantities` from its objects and sub-meters.
-pub(crate) fn normalise(reading: &mut Reading) {
+/// Fills `reading.quantities` from its objects and sub-meters; which
+/// totals it summed from tariffs (for a template of the reading).
+pub(crate) fn normalise(reading: &mut Reading) -> Summed {
     // A reading is normalised once, when its quantities are still all absent.
     debug_assert!(reading.quantities == Quantities::default());
     for o in reading.obis.iter() {
         apply(&mut reading.quantities, o);
     }
+    let q = &reading.quantities;
+    let summed = Summed { import: q.energy_import_kwh.is_none(), export: q.energy_export_kwh.is_none() };
     finish(reading);
+    summed
 }
 
 /// Where an object's value goes among the quantities, by its code alone.
@@ -212,15 +216,6 @@ pub(crate) struct Summed {
 }
 
 impl Summed {
-    /// Of a reading's objects.
-    pub(crate) fn of(r: &Reading) -> Summed {
-        let mut q = Quantities::default();
-        for o in r.obis.iter() {
-            apply(&mut q, o);
-        }
-        Summed { import: q.energy_import_kwh.is_none(), export: q.energy_export_kwh.is_none() }
-    }
-
     /// Takes the sums out again, so that objects applied over finished
     /// quantities can be finished anew.
     pub(crate) fn undo(self, q: &mut Quantities) {

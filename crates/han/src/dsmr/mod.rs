@@ -154,6 +154,9 @@ pub(crate) struct Span {
     pub start: Option<(Obis, usize)>,
     /// The objects it became.
     pub objects: std::ops::Range<usize>,
+    /// Whether they are the objects it gives read alone (none was renamed
+    /// as the duplicate of an object before it).
+    pub alone: bool,
     /// The meter clock it gave.
     pub time: Option<crate::time::MeterTime>,
 }
@@ -228,7 +231,7 @@ pub(crate) fn decode_telegram_with(
     let mut sink = objects::Sink::new(std::mem::take(&mut reading.obis.0), data);
     let mut vals: Vec<&[u8]> = Vec::with_capacity(16);
     for (rec, start) in lines::Records::new(data) {
-        let before = sink.len();
+        let (before, renamed) = (sink.len(), sink.renamed());
         let (t, bytes) = match rec {
             Cow::Borrowed(rec) => match lines::split_record_into(rec, start, &mut vals) {
                 Some(code) => {
@@ -251,7 +254,8 @@ pub(crate) fn decode_telegram_with(
         }
         if let Some(spans) = spans.as_mut() {
             let start = if bytes.is_some() { start } else { None };
-            spans.push(Span { bytes, start, objects: before..sink.len(), time: t });
+            let alone = sink.renamed() == renamed;
+            spans.push(Span { bytes, start, objects: before..sink.len(), time: t, alone });
         }
     }
     reading.obis = sink.into_objects();
@@ -265,9 +269,10 @@ pub(crate) fn decode_telegram_with(
         return Err(Error::DsmrFormat("no CRC and no data lines"));
     }
     derive_fields(reading);
-    crate::normalise::normalise(reading);
+    let summed = crate::normalise::normalise(reading);
     if let (Some(t), Some(spans)) = (templates, spans) {
-        t.learn_dsmr(telegram, bang + 1..bang + 1 + digits, spans, reading, tz);
+        // The reading moves into the template, which lends it.
+        return Ok(t.learn_dsmr(telegram, bang + 1..bang + 1 + digits, spans, reading, summed));
     }
     Ok(None)
 }

@@ -16,6 +16,8 @@ use crate::value::{Decimal, Text, Value};
 pub(super) struct Sink {
     objects: Objects,
     seen: [u64; 4],
+    /// Objects put under another F group than their own (duplicates).
+    renamed: usize,
 }
 
 /// The filter bit of a code.
@@ -40,7 +42,7 @@ impl Sink {
             .sum();
         list.clear();
         list.reserve(lines.min(1024));
-        Sink { objects: Objects(list), seen: [0; 4] }
+        Sink { objects: Objects(list), seen: [0; 4], renamed: 0 }
     }
 
     /// Whether no object has `code` yet for sure; then it is marked as
@@ -70,8 +72,10 @@ impl Sink {
         if maybe_seen {
             // Possibly a duplicate: the full search (which may move it to
             // another F group).
+            let code = o.code;
             self.objects.push(o);
             if let Some(last) = self.objects.0.last() {
+                self.renamed += usize::from(last.code != code);
                 let (word, mask) = bit(last.code);
                 if let Some(w) = self.seen.get_mut(word) {
                     *w |= mask;
@@ -83,6 +87,13 @@ impl Sink {
             }
             self.objects.0.push(o);
         }
+    }
+
+    /// How many objects were renamed so far: a record none of whose
+    /// objects was gives the same objects read alone (a template reads it
+    /// so).
+    pub(super) fn renamed(&self) -> usize {
+        self.renamed
     }
 
     /// How many objects so far.

@@ -3,16 +3,17 @@
 //! A byte may change when it lies inside the parentheses of a one-line
 //! record (not a parenthesis, not white space, before or after): the lines,
 //! the records and their codes stay where they were, and the record is read
-//! again on its own. Its objects must come out as many and with the same
-//! codes as before, or the telegram is decoded in full.
+//! again on its own. Its objects must come out as many, with the same codes,
+//! units and kinds of value as before, or the telegram is decoded in full.
 
+use std::mem::discriminant;
 use std::ops::Range;
 
 use chrono_tz::Tz;
 
-use super::{Base, FIXED, Slot, Templates, changed, find, owner_map, slot_for};
+use super::{Base, FIXED, FREE, Runs, Slot, Templates, candidates, changed, slot_for};
 use crate::dsmr::{self, Span};
-use crate::normalise;
+use crate::normalise::{self, Summed};
 use crate::reading::{Object, Reading};
 
 /// One remembered telegram.
@@ -45,39 +46,48 @@ impl Templates {
     /// remembered telegram of the same length, or `None` when there is none
     /// or more than values changed.
     pub(crate) fn dsmr(&mut self, telegram: &[u8], tz: Option<&Tz>) -> Option<Slot> {
-        let slot = find(&self.dsmr, telegram.len(), |t| &t.base)?;
-        let now = self.tick();
-        let Templates { dsmr, dirty, .. } = self;
-        let t = dsmr.get_mut(slot)?;
-        t.base.used = now;
-        if t.patch(telegram, tz, dirty).is_none() {
-            // Perhaps half patched: forget it; the full decode makes a new one.
-            dsmr.swap_remove(slot);
-            return None;
+        let Templates { dsmr, dirty, tried, clock, hits, .. } = self;
+        candidates(dsmr, telegram.len(), |t| &t.base, tried);
+        for &slot in tried.iter() {
+            let Some(t) = dsmr.get_mut(slot) else { continue };
+            if changed(&t.base.bytes, telegram, &t.base.runs, dirty, value_byte).is_none() {
+                continue;
+            }
+            *clock += 1;
+            t.base.used = *clock;
+            if t.patch(telegram, tz, dirty).is_none() {
+                // Perhaps half patched: forget it; the full decode makes a new one.
+                t.base.forget();
+                return None;
+            }
+            t.base.bytes.copy_from_slice(telegram);
+            *hits += 1;
+            t.base.summed.undo(&mut t.base.reading.quantities);
+            normalise::finish(&mut t.base.reading);
+            return Some(Slot::Dsmr(slot));
         }
-        t.base.summed.undo(&mut t.base.reading.quantities);
-        normalise::finish(&mut t.base.reading);
-        Some(Slot::Dsmr(slot))
+        None
     }
 
     /// Remembers a telegram that the full decode just read into `r`, with
-    /// its records and where its CRC digits are.
+    /// its records and where its CRC digits are: the template that now
+    /// holds the reading (`r` gets a spent one), or `None` (too long).
     pub(crate) fn learn_dsmr(
         &mut self,
         telegram: &[u8],
         crc: Range<usize>,
         spans: Vec<Span>,
-        r: &Reading,
-        tz: Option<&Tz>,
-    ) {
+        r: &mut Reading,
+        summed: Summed,
+    ) -> Option<Slot> {
         let now = self.tick();
         let make = || Dsmr { base: Base::new(r), spans: Vec::new(), redone: Vec::new() };
-        let slot = slot_for(&mut self.dsmr, telegram.len(), |t| &t.base, make);
-        let Templates { dsmr, owner, .. } = self;
-        let Some(t) = slot.and_then(|i| dsmr.get_mut(i)) else { return };
-        // The CRC: checked before a template is used, and in no reading.
-        let owner = owner_map(owner, telegram.len(), &[crc]);
-        let mut vals = Vec::new();
+        let i = slot_for(&mut self.dsmr, telegram.len(), |t| &t.base, make)?;
+        let t = self.dsmr.get_mut(i)?;
+        // A record's bytes from its first `(` on are its own, but for the
+        // parentheses (the line breaks nowhere inside a record), the rest
+        // fixed; records come in order.
+        let mut runs = Runs::new(&mut t.base.runs);
         for (k, span) in spans.iter().enumerate() {
             let (Some(bytes), Some(start), Ok(k)) = (span.bytes.clone(), span.start, u16::try_from(k)) else {
                 continue;
@@ -86,33 +96,37 @@ impl Templates {
                 break;
             }
             // Read alone, the record must give the objects it gave in the
-            // telegram (no duplicate renamed, nothing taken from before).
-            let Some(rec) = telegram.get(bytes.clone()) else { continue };
-            let Some((alone, _)) = dsmr::redo_record(rec, start, tz, &mut vals, std::mem::take(&mut t.redone)) else {
-                continue;
-            };
-            let before = r.obis.0.get(span.objects.clone()).unwrap_or_default();
-            let same = alone.len() == before.len() && alone.iter().zip(before).all(|(a, b)| a.code == b.code);
-            t.redone = alone;
-            if !same {
+            // telegram: none renamed as a duplicate.
+            if !span.alone {
                 continue;
             }
-            let values = bytes.start + start.1..bytes.end;
-            let bytes = telegram.get(values.clone()).unwrap_or_default();
-            for (o, b) in owner.get_mut(values).unwrap_or_default().iter_mut().zip(bytes) {
-                if value_byte(*b) {
-                    *o = k;
+            let mut at = bytes.start + start.1;
+            runs.to(at, FIXED);
+            let values = telegram.get(at..bytes.end).unwrap_or_default();
+            for (i, b) in values.iter().enumerate() {
+                if matches!(b, b'(' | b')') {
+                    runs.to(at + i, k);
+                    runs.to(at + i + 1, FIXED);
                 }
             }
+            at += values.len();
+            runs.to(at, k);
         }
-        t.spans = spans;
-        t.base.learn(telegram, r, owner, now);
+        // The CRC: checked before a template is used, and in no reading.
+        runs.to(crc.start, FIXED);
+        runs.to(crc.end, FREE);
+        runs.to(telegram.len(), FIXED);
+        // The template's spans become the scratch the next full decode fills.
+        let old = std::mem::replace(&mut t.spans, spans);
+        t.base.learn(telegram, r, summed, now);
+        self.spans = old;
+        Some(Slot::Dsmr(i))
     }
 }
 
 impl Dsmr {
-    fn patch(&mut self, telegram: &[u8], tz: Option<&Tz>, dirty: &mut Vec<u16>) -> Option<()> {
-        changed(&mut self.base.bytes, telegram, &self.base.runs, dirty, value_byte)?;
+    /// Reads again the records `dirty` names (found by [`changed`]).
+    fn patch(&mut self, telegram: &[u8], tz: Option<&Tz>, dirty: &[u16]) -> Option<()> {
         let r = &mut self.base.reading;
         let mut vals = Vec::with_capacity(16);
         let mut more = false;
@@ -122,7 +136,12 @@ impl Dsmr {
             let rec = telegram.get(bytes)?;
             let (mut redone, time) = dsmr::redo_record(rec, start, tz, &mut vals, std::mem::take(&mut self.redone))?;
             let slots = r.obis.0.get_mut(span.objects.clone())?;
-            if redone.len() != slots.len() || redone.iter().zip(slots.iter()).any(|(a, b)| a.code != b.code) {
+            // The same codes, kinds of value and units: what the quantities
+            // take from them (and which totals are summed) stays as learnt.
+            let same = |(a, b): (&Object, &Object)| {
+                a.code == b.code && a.unit == b.unit && discriminant(&a.value) == discriminant(&b.value)
+            };
+            if redone.len() != slots.len() || !redone.iter().zip(slots.iter()).all(same) {
                 return None;
             }
             for (slot, o) in slots.iter_mut().zip(redone.drain(..)) {

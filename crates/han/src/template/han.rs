@@ -5,10 +5,10 @@ use std::ops::Range;
 
 use chrono_tz::Tz;
 
-use super::{Base, FREE, Slot, Templates, changed, find, owner_map, slot_for};
+use super::{Base, FREE, Slot, Templates, candidates, changed, owner_map, runs, slot_for};
 use crate::axdr::{self, Data, Node, Tree};
 use crate::lists::{self, Link};
-use crate::normalise;
+use crate::normalise::{self, Summed};
 use crate::reading::{Framing, Reading};
 use crate::time::MeterTime;
 use crate::value::Value;
@@ -41,48 +41,56 @@ impl Templates {
         header_time: Option<MeterTime>,
         tz: Option<&Tz>,
     ) -> Option<Slot> {
-        let slot = find(&self.han, apdu.len(), |t| &t.base)?;
-        let now = self.tick();
-        let Templates { han, dirty, .. } = self;
-        let t = han.get_mut(slot)?;
-        t.base.used = now;
-        if t.patch(apdu, header_time, tz, dirty).is_none() {
-            // Perhaps half patched: forget it; the full decode makes a new one.
-            han.swap_remove(slot);
-            return None;
+        let Templates { han, dirty, tried, clock, hits, .. } = self;
+        candidates(han, apdu.len(), |t| &t.base, tried);
+        for &slot in tried.iter() {
+            let Some(t) = han.get_mut(slot) else { continue };
+            if changed(&t.base.bytes, apdu, &t.base.runs, dirty, |_| true).is_none() {
+                continue;
+            }
+            *clock += 1;
+            t.base.used = *clock;
+            if t.patch(apdu, header_time, tz, dirty).is_none() {
+                // Perhaps half patched: forget it; the full decode makes a new one.
+                t.base.forget();
+                return None;
+            }
+            t.base.bytes.copy_from_slice(apdu);
+            *hits += 1;
+            let r = &mut t.base.reading;
+            t.base.summed.undo(&mut r.quantities);
+            normalise::finish(r);
+            // What the caller changes after a message (decrypted or not).
+            r.framing = framing;
+            r.encrypted = false;
+            r.manufacturer = t.manufacturer;
+            return Some(Slot::Han(slot));
         }
-        let r = &mut t.base.reading;
-        t.base.summed.undo(&mut r.quantities);
-        normalise::finish(r);
-        // What the caller changes after a message (decrypted or not).
-        r.framing = framing;
-        r.encrypted = false;
-        r.manufacturer = t.manufacturer;
-        Some(Slot::Han(slot))
+        None
     }
 
     /// Remembers a message that the full decode just read into `r`;
     /// `free`: its header bytes no reading depends on or that are always
-    /// read again (the invoke id, the header's date-time).
+    /// read again (the invoke id, the header's date-time). The template
+    /// that now holds the reading (`r` gets a spent one), or `None`.
     pub(crate) fn learn_han(
         &mut self,
         apdu: &[u8],
         free: &[Range<usize>],
         nodes: &[Node],
         scratch: &lists::Scratch,
-        r: &Reading,
-    ) {
-        if !scratch.mapped {
-            return;
-        }
-        if nodes.len() >= usize::from(FREE) {
-            return;
+        r: &mut Reading,
+        summed: Summed,
+    ) -> Option<Slot> {
+        if !scratch.mapped || nodes.len() >= usize::from(FREE) {
+            return None;
         }
         let now = self.tick();
         let make = || Han { base: Base::new(r), nodes: Vec::new(), links: Vec::new(), clock: None, manufacturer: None };
         let slot = slot_for(&mut self.han, apdu.len(), |t| &t.base, make);
         let Templates { han, owner, .. } = self;
-        let Some(t) = slot.and_then(|i| han.get_mut(i)) else { return };
+        let i = slot?;
+        let t = han.get_mut(i)?;
         t.clock = scratch.clock;
         t.nodes.clear();
         t.nodes.extend_from_slice(nodes);
@@ -99,7 +107,9 @@ impl Templates {
                 t.links.push((*link, link.scale.scaler, rule));
             }
         }
-        t.base.learn(apdu, r, owner, now);
+        runs(owner, &mut t.base.runs);
+        t.base.learn(apdu, r, summed, now);
+        Some(Slot::Han(i))
     }
 }
 
@@ -129,14 +139,7 @@ fn value_bytes(node: &Node, apdu: &[u8]) -> Option<Range<usize>> {
 }
 
 impl Han {
-    fn patch(
-        &mut self,
-        apdu: &[u8],
-        header_time: Option<MeterTime>,
-        tz: Option<&Tz>,
-        dirty: &mut Vec<u16>,
-    ) -> Option<()> {
-        changed(&mut self.base.bytes, apdu, &self.base.runs, dirty, |_| true)?;
+    fn patch(&mut self, apdu: &[u8], header_time: Option<MeterTime>, tz: Option<&Tz>, dirty: &[u16]) -> Option<()> {
         let r = &mut self.base.reading;
         for &k in dirty.iter() {
             let (link, scaler, rule) = self.links.get(usize::from(k))?;

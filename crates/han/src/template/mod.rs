@@ -10,15 +10,24 @@
 //! length, a code, a scaler, a text, a line break) means a full decode,
 //! which then becomes the template. The results are the same either way;
 //! `Config::full_decode` turns this off, for the tests that check that.
+//!
+//! Several meters on one line (a data concentrator, a test bench) send
+//! several layouts in turn, some of the same length: a message is compared
+//! with each remembered one of its length, most recently used first, and
+//! a comparison that fails leaves the template as it was. Learning costs
+//! little (the full decode's reading moves into the template, which lends
+//! it), so every full decode is learnt.
 
 mod dsmr;
 mod han;
 
+use crate::normalise::Summed;
 use crate::reading::Reading;
 
-/// How many layouts of each kind are remembered at once (Aidon alternates
-/// lists 1, 2 and 3; interleaved meters add more).
-const SLOTS: usize = 4;
+/// How many layouts of each kind are remembered at once: Aidon alternates
+/// lists 1, 2 and 3, and a line with several meters multiplies that. Each
+/// costs its message and its reading (a few KiB for a DSMR telegram).
+const SLOTS: usize = 16;
 
 /// The longest message remembered: bigger ones (rare profile readouts)
 /// are always decoded in full, which bounds the memory templates take.
@@ -37,8 +46,12 @@ pub(crate) struct Templates {
     dsmr: Vec<dsmr::Dsmr>,
     /// Counts uses, to replace the least recently used slot.
     clock: u64,
+    /// Messages made from a template (not decoded in full).
+    hits: u64,
     /// Scratch: what changed.
     dirty: Vec<u16>,
+    /// Scratch: the slots a message may match.
+    tried: Vec<usize>,
     /// Scratch: the records of the telegram being decoded in full.
     spans: Vec<crate::dsmr::Span>,
     /// Scratch: per byte of a message being learnt, [`FIXED`], [`FREE`] or
@@ -56,7 +69,7 @@ struct Base {
     /// The reading it decoded to, kept current.
     reading: Reading,
     /// The totals its quantities sum from tariffs.
-    summed: crate::normalise::Summed,
+    summed: Summed,
     /// Use count stamp, to replace the least recently used slot.
     used: u64,
 }
@@ -67,20 +80,28 @@ impl Base {
             bytes: Vec::new(),
             runs: Vec::new(),
             reading: Reading::new(r.protocol, r.framing),
-            summed: crate::normalise::Summed::default(),
+            summed: Summed::default(),
             used: 0,
         }
     }
 
-    /// Becomes the template of `msg`, decoded in full into `r`, with its
-    /// bytes owned as `owner` says.
-    fn learn(&mut self, msg: &[u8], r: &Reading, owner: &[u16], now: u64) {
+    /// Becomes the template of `msg`, decoded in full into `r` (its runs
+    /// made by the caller). The reading moves here (the
+    /// template lends it from now on); `r` gets the template's old one, to
+    /// reuse.
+    fn learn(&mut self, msg: &[u8], r: &mut Reading, summed: Summed, now: u64) {
         self.used = now;
         self.bytes.clear();
         self.bytes.extend_from_slice(msg);
-        self.reading.clone_from_reusing(r);
-        self.summed = crate::normalise::Summed::of(r);
-        runs(owner, &mut self.runs);
+        self.summed = summed;
+        std::mem::swap(&mut self.reading, r);
+    }
+
+    /// Forgets the message (perhaps half patched): no message matches an
+    /// empty template, and it is the first to be replaced.
+    fn forget(&mut self) {
+        self.bytes.clear();
+        self.used = 0;
     }
 }
 
@@ -128,14 +149,13 @@ impl Templates {
     }
 }
 
-/// The slot to learn a message of `len` bytes into: the one of that length,
-/// a new one, or the least recently used; none for a message too long.
+/// The slot to learn a message into: a new one while there is room, else
+/// the least recently used (a forgotten one first); none for a message too
+/// long. Another layout of the same length keeps its slot: a line with
+/// several meters may send both.
 fn slot_for<T>(slots: &mut Vec<T>, len: usize, base: impl Fn(&T) -> &Base, make: impl FnOnce() -> T) -> Option<usize> {
     if len > MAX_LEN {
         return None;
-    }
-    if let Some(i) = find(slots, len, &base) {
-        return Some(i);
     }
     if slots.len() < SLOTS {
         slots.push(make());
@@ -144,9 +164,15 @@ fn slot_for<T>(slots: &mut Vec<T>, len: usize, base: impl Fn(&T) -> &Base, make:
     slots.iter().enumerate().min_by_key(|(_, t)| base(t).used).map(|(i, _)| i)
 }
 
-/// The slot of a message of `len` bytes, if one is remembered.
-fn find<T>(slots: &[T], len: usize, base: impl Fn(&T) -> &Base) -> Option<usize> {
-    slots.iter().position(|t| base(t).bytes.len() == len)
+/// The slots holding a message of `len` bytes, most recently used first
+/// (the meter that sent this length last is the likeliest to send it
+/// again), into `out`.
+fn candidates<T>(slots: &[T], len: usize, base: impl Fn(&T) -> &Base, out: &mut Vec<usize>) {
+    out.clear();
+    out.extend(slots.iter().enumerate().filter(|(_, t)| base(t).bytes.len() == len).map(|(i, _)| i));
+    if out.len() > 1 {
+        out.sort_unstable_by_key(|i| std::cmp::Reverse(slots.get(*i).map_or(0, |t| base(t).used)));
+    }
 }
 
 /// Bytes `start..end` of a message, with one owner: [`FIXED`], [`FREE`] or
@@ -157,6 +183,33 @@ struct Run {
     start: u32,
     end: u32,
     owner: u16,
+}
+
+/// Makes a message's runs in order: [`Runs::to`] gives the bytes from
+/// where the last run ended to `end` an owner (a run of the same owner
+/// before them grows).
+struct Runs<'a> {
+    out: &'a mut Vec<Run>,
+    at: usize,
+}
+
+impl<'a> Runs<'a> {
+    fn new(out: &'a mut Vec<Run>) -> Self {
+        out.clear();
+        Runs { out, at: 0 }
+    }
+
+    fn to(&mut self, end: usize, owner: u16) {
+        if end <= self.at {
+            return;
+        }
+        let (Ok(s), Ok(e)) = (u32::try_from(self.at), u32::try_from(end)) else { return };
+        match self.out.last_mut() {
+            Some(last) if last.owner == owner && last.end == s => last.end = e,
+            _ => self.out.push(Run { start: s, end: e, owner }),
+        }
+        self.at = end;
+    }
 }
 
 /// The runs of a per-byte owner map, into `out`.
@@ -172,17 +225,17 @@ fn runs(owner: &[u16], out: &mut Vec<Run>) {
 }
 
 /// Notes in `dirty` the owners of the runs that differ between `old` and
-/// `new` (each once, in order), and makes `old` the new bytes; `None` (and
-/// `old` half made) when a [`FIXED`] run differs or a changed run's new
-/// bytes are not all `allowed`.
-fn changed(old: &mut [u8], new: &[u8], runs: &[Run], dirty: &mut Vec<u16>, allowed: impl Fn(u8) -> bool) -> Option<()> {
+/// `new` (each once, in order); `None` when a [`FIXED`] run differs or a
+/// changed run's new bytes are not all `allowed`. `old` is left as it was:
+/// the caller makes it the new bytes once the message is taken.
+fn changed(old: &[u8], new: &[u8], runs: &[Run], dirty: &mut Vec<u16>, allowed: impl Fn(u8) -> bool) -> Option<()> {
     dirty.clear();
     if old.len() != new.len() {
         return None;
     }
     for r in runs {
         let range = r.start as usize..r.end as usize;
-        let (o, n) = (old.get_mut(range.clone())?, new.get(range)?);
+        let (o, n) = (old.get(range.clone())?, new.get(range)?);
         if o == n {
             continue;
         }
@@ -193,7 +246,9 @@ fn changed(old: &mut [u8], new: &[u8], runs: &[Run], dirty: &mut Vec<u16>, allow
             k if dirty.last() != Some(&k) => dirty.push(k),
             _ => {}
         }
-        o.copy_from_slice(n);
     }
     Some(())
 }
+
+#[cfg(test)]
+mod tests;

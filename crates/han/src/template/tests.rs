@@ -1,0 +1,59 @@
+//! Several meters on one line: each keeps its template.
+
+use super::{SLOTS, Slot, Templates};
+use crate::dsmr::{decode_telegram, decode_telegram_with};
+use crate::encode::{dsmr_telegram, samples};
+use crate::reading::{Framing, Protocol, Reading};
+
+/// Telegram `i` of meter `m`: the sample meter with its identification
+/// changed (the same length for every meter).
+fn telegram(m: usize, i: u32) -> Vec<u8> {
+    let t = samples::dsmr5(i);
+    let body = std::str::from_utf8(&t[..t.iter().rposition(|b| *b == b'!').unwrap()]).unwrap();
+    dsmr_telegram(&body.replacen("MT382-1000", &format!("MT382-10{m:02}"), 1))
+}
+
+/// Decodes `t` against `templates`: the reading as JSON (lent by the
+/// template it was made from or moved into), and whether a template made
+/// it (rather than the full decode).
+fn decode(templates: &mut Templates, t: &[u8]) -> (String, bool) {
+    let mut r = Reading::new(Protocol::P1, Framing::Dsmr);
+    let hits = templates.hits;
+    let slot = decode_telegram_with(t, None, &mut r, Some(templates)).unwrap();
+    assert!(matches!(slot, Some(Slot::Dsmr(_))), "{slot:?}");
+    let json = serde_json::to_string(templates.reading(slot.unwrap()).unwrap()).unwrap();
+    (json, templates.hits > hits)
+}
+
+#[test]
+fn interleaved_meters_of_one_length_each_keep_their_template() {
+    let meters = 6;
+    assert_eq!(telegram(0, 0).len(), telegram(meters - 1, 0).len());
+    let mut templates = Templates::default();
+    for i in 0..5 {
+        for m in 0..meters {
+            let t = telegram(m, i);
+            let (json, templated) = decode(&mut templates, &t);
+            assert_eq!(templated, i > 0, "meter {m}, telegram {i}");
+            assert_eq!(json, serde_json::to_string(&decode_telegram(&t, None).unwrap()).unwrap());
+            assert!(json.contains(&format!("MT382-10{m:02}")), "meter {m}'s own reading");
+        }
+    }
+}
+
+#[test]
+fn more_meters_than_slots_only_cost_full_decodes() {
+    let meters = SLOTS + 1;
+    let mut templates = Templates::default();
+    for i in 0..3 {
+        for m in 0..meters {
+            let t = telegram(m, i);
+            let (json, templated) = decode(&mut templates, &t);
+            // In a round robin over more layouts than slots, the least
+            // recently used one is always the one needed next.
+            assert!(!templated, "meter {m}, telegram {i}");
+            assert_eq!(json, serde_json::to_string(&decode_telegram(&t, None).unwrap()).unwrap());
+        }
+    }
+    assert_eq!(templates.dsmr.len(), SLOTS);
+}
