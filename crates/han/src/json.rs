@@ -189,6 +189,31 @@ impl Line<'_> {
         }
     }
 
+    /// `,"unit":"kW"`: a common unit in one copy, any other as [`Line::unit`].
+    fn unit_entry(&mut self, u: &crate::value::Unit) {
+        const HEAD: &[u8] = b",\"unit\":\"";
+        match &u.0 {
+            std::borrow::Cow::Borrowed(s)
+                if s.len() <= 8 && s.bytes().all(|c| c.is_ascii_graphic() && c != b'"' && c != b'\\') =>
+            {
+                let mut buf = [b'"'; HEAD.len() + 9];
+                let n = HEAD.len() + s.len();
+                let (head, rest) = buf.split_at_mut(HEAD.len());
+                head.copy_from_slice(HEAD);
+                if let Some(unit) = rest.get_mut(..s.len()) {
+                    unit.copy_from_slice(s.as_bytes());
+                }
+                // The closing quote is the buffer's own.
+                self.0.extend_from_slice(buf.get(..n + 1).unwrap_or_default());
+            }
+            _ => {
+                self.raw(",");
+                self.raw(key!("unit"));
+                self.unit(u);
+            }
+        }
+    }
+
     fn time(&mut self, t: &MeterTime) {
         self.0.push(b'"');
         self.raw(t.write(&mut [0; 32]).as_str());
@@ -232,14 +257,12 @@ impl Line<'_> {
         self.0.push(b'}');
     }
 
-    fn object(&mut self, o: &Object) {
-        let mut first = true;
-        self.0.push(b'{');
-        self.key(&mut first, key!("value"));
+    /// An object from its value on: the caller wrote `{"value":`.
+    fn object_from_value(&mut self, o: &Object) {
+        let mut first = false;
         self.value(&o.value);
         if let Some(u) = &o.unit {
-            self.key(&mut first, key!("unit"));
-            self.unit(u);
+            self.unit_entry(u);
         }
         if let Some(t) = &o.time {
             self.key(&mut first, key!("time"));
@@ -387,8 +410,9 @@ impl Reading {
         }
         l.key(&mut first, key!("obis"));
         l.0.push(b'{');
-        // `,"A-B:C.D.E":` built in one buffer, written in one copy.
-        let mut key = [0u8; 32];
+        // `,"A-B:C.D.E":{"value":` built in one buffer, written in one copy.
+        const VALUE: &[u8] = b"\":{\"value\":";
+        let mut key = [0u8; 48];
         for (i, o) in self.obis.iter().enumerate() {
             let at = usize::from(i > 0);
             if let Some(c) = key.first_mut() {
@@ -402,11 +426,11 @@ impl Reading {
                 .and_then(|k| <&mut [u8; 24]>::try_from(k).ok())
                 .map_or(0, |k| o.code.write_key_bytes(k));
             let end = at + 1 + n;
-            if let Some(tail) = key.get_mut(end..end + 2) {
-                tail.copy_from_slice(b"\":");
+            if let Some(tail) = key.get_mut(end..end + VALUE.len()) {
+                tail.copy_from_slice(VALUE);
             }
-            l.0.extend_from_slice(key.get(..end + 2).unwrap_or(&[]));
-            l.object(o);
+            l.0.extend_from_slice(key.get(..end + VALUE.len()).unwrap_or(&[]));
+            l.object_from_value(o);
         }
         l.raw("}}\n");
     }
