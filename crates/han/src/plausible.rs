@@ -261,15 +261,23 @@ fn currents(r: &Reading, out: &mut Vec<Implausible>) {
     if power <= JUDGED_POWER_W {
         return;
     }
-    let get = |name: &str| check_of(name).and_then(|c| (c.get)(q));
-    let mut phases = Vec::with_capacity(3);
-    for (i, u) in PHASES {
-        match (get(i), get(u)) {
-            (Some(i_a), Some(u_v)) => phases.push((i, i_a, u_v)),
+    // Read straight from the fields: this runs on every reading.
+    let values = [(q.current_l1_a, q.voltage_l1_v), (q.current_l2_a, q.voltage_l2_v), (q.current_l3_a, q.voltage_l3_v)];
+    let mut phases = [("", 0.0, 0.0); 3];
+    let mut n = 0;
+    for ((i, _), value) in PHASES.into_iter().zip(values) {
+        match value {
+            (Some(i_a), Some(u_v)) => {
+                if let Some(p) = phases.get_mut(n) {
+                    *p = (i, i_a, u_v);
+                    n += 1;
+                }
+            }
             (None, None) => {}
             _ => return,
         }
     }
+    let phases = phases.get(..n).unwrap_or_default();
     if phases.is_empty() {
         return;
     }
@@ -280,14 +288,14 @@ fn currents(r: &Reading, out: &mut Vec<Implausible>) {
         return;
     }
     let mut apparent = 0.0;
-    for (name, i, u) in &phases {
+    for (name, i, u) in phases {
         let step = check_of(name).and_then(|c| source(r, c)).and_then(normalise::resolution).unwrap_or(0.0);
         apparent += u.abs() * (i.abs() + step);
     }
     if power <= POWER_RATIO * apparent {
         return;
     }
-    for (name, i, _) in phases {
+    for &(name, i, _) in phases {
         if let Some(c) = check_of(name) {
             out.push(found(r, c, i, Limit::Disagrees { power_w: power, apparent_va: apparent }));
         }
