@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=${1:-"$here/../corpus"}
 out="$here/corpus"
 [ -d "$src/han" ] && [ -d "$src/p1" ] || { echo "no captures under $src" >&2; exit 1; }
-mkdir -p "$out/han_stream" "$out/anonymise" "$out/axdr" "$out/p1" "$out/template" "$out/stream_line" "$out/prices"
+mkdir -p "$out/han_stream" "$out/anonymise" "$out/axdr" "$out/p1" "$out/template" "$out/stream_line" "$out/prices" "$out/profiles"
 
 # han_stream header (see fuzz_targets/han_stream.rs): flags, then chunking.
 # Encrypted captures get the flags that select their published test key.
@@ -61,6 +61,13 @@ for f in "$src"/p1/*; do
     stream_seeds "$f"
 done
 
+# profiles: the built-in meter profiles, and the one of docs/profiles.md.
+for f in "$here"/../crates/han/src/profiles/builtin/*.toml; do
+    cp "$f" "$out/profiles/$(basename "$f")"
+done
+awk '/profiles.md example/ { on = 1; next } on && /^```toml/ { next } on && /^```/ { exit } on' \
+    "$here/../docs/profiles.md" > "$out/profiles/docs-acme-x3.toml"
+
 # stream_line: han-read's lines of each capture (when han-read is built),
 # found where cargo builds the workspace (CARGO_TARGET_DIR followed).
 . "$here/../scripts/common.sh"
@@ -82,6 +89,6 @@ else
     echo "han-read is not built${target:+ in $target/release or $target/debug}: stream_line gets no seeds (cargo build -p han-read)" >&2
 fi
 
-for t in han_stream anonymise axdr p1 template stream_line prices; do
+for t in han_stream anonymise axdr p1 template stream_line prices profiles; do
     echo "$t: $(ls "$out/$t" | wc -l) seeds"
 done

@@ -315,8 +315,12 @@ fn type_message(t: &str) -> String {
 pub(crate) fn parse(text: &str) -> Result<Vec<Profile>, ProfileError> {
     let check = Checker { text };
     let file: FileDef = toml::from_str(text).map_err(|e| {
-        // The reason only (the position is ours), on one line.
-        let message = e.message().trim().replace('\n', "; ");
+        // The reason only (the position is ours), on one line; toml has
+        // none for some characters (a NUL in a comment).
+        let message = match e.message().trim() {
+            "" => "not valid TOML here (a control character?)".to_owned(),
+            m => m.replace('\n', "; "),
+        };
         check.error(e.span().unwrap_or(0..0), message)
     })?;
     let mut names: Vec<(String, Range<usize>)> = Vec::new();

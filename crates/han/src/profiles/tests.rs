@@ -72,6 +72,10 @@ fn errors_name_line_and_column() {
     .unwrap_err();
     assert!(e.message.contains("unknown type \"uint\"") && e.line == 5, "{e}");
     assert!(MeterProfiles::parse("").unwrap().is_empty());
+    // Found by the fuzzer: toml gives no reason for a NUL in a comment.
+    let e = MeterProfiles::parse("# a\n# b\0c\n[[profile]]\n").unwrap_err();
+    assert_eq!((e.line, e.column), (2, 4), "{e}");
+    assert!(!e.message.is_empty());
 }
 
 /// An HDLC frame of a made-up meter: a list id, a meter number, a voltage
