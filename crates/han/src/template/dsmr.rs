@@ -24,6 +24,11 @@ pub(super) struct Dsmr {
     pub(super) base: Base,
     /// Its records.
     spans: Vec<Span>,
+    /// Where its CRC digits are.
+    crc: Range<usize>,
+    /// Whether `base.runs` are made: only when a telegram of its length
+    /// comes, so that a layout never seen again costs none.
+    runs_made: bool,
     /// Scratch: objects of a record read again.
     redone: Vec<Object>,
 }
@@ -50,6 +55,16 @@ impl Templates {
         candidates(dsmr, telegram.len(), |t| &t.base, tried);
         for &slot in tried.iter() {
             let Some(t) = dsmr.get_mut(slot) else { continue };
+            if !t.runs_made {
+                // Another meter's telegram of this length differs before
+                // its first value (the identification, the first code): no
+                // runs needed to tell.
+                let head = memchr::memchr(b'(', telegram).unwrap_or(0);
+                if t.base.bytes.get(..head) != telegram.get(..head) {
+                    continue;
+                }
+                t.make_runs();
+            }
             if changed(&t.base.bytes, telegram, &t.base.runs, dirty, value_byte).is_none() {
                 continue;
             }
@@ -81,14 +96,27 @@ impl Templates {
         summed: Summed,
     ) -> Option<Slot> {
         let now = self.tick();
-        let make = || Dsmr { base: Base::new(r), spans: Vec::new(), redone: Vec::new() };
+        let make = || Dsmr { base: Base::new(r), spans: Vec::new(), crc: 0..0, runs_made: false, redone: Vec::new() };
         let i = slot_for(&mut self.dsmr, telegram.len(), |t| &t.base, make)?;
         let t = self.dsmr.get_mut(i)?;
-        // A record's bytes from its first `(` on are its own, but for the
-        // parentheses (the line breaks nowhere inside a record), the rest
-        // fixed; records come in order.
-        let mut runs = Runs::new(&mut t.base.runs);
-        for (k, span) in spans.iter().enumerate() {
+        // The template's spans become the scratch the next full decode fills.
+        let old = std::mem::replace(&mut t.spans, spans);
+        t.crc = crc;
+        t.runs_made = false;
+        t.base.learn(telegram, r, summed, now);
+        self.spans = old;
+        Some(Slot::Dsmr(i))
+    }
+}
+
+impl Dsmr {
+    /// Makes the runs of the telegram: a record's bytes from its first `(`
+    /// on are its own, but for the parentheses (the line breaks nowhere
+    /// inside a record); the rest fixed but the CRC. Records come in order.
+    fn make_runs(&mut self) {
+        let telegram = &self.base.bytes;
+        let mut runs = Runs::new(&mut self.base.runs);
+        for (k, span) in self.spans.iter().enumerate() {
             let (Some(bytes), Some(start), Ok(k)) = (span.bytes.clone(), span.start, u16::try_from(k)) else {
                 continue;
             };
@@ -113,18 +141,12 @@ impl Templates {
             runs.to(at, k);
         }
         // The CRC: checked before a template is used, and in no reading.
-        runs.to(crc.start, FIXED);
-        runs.to(crc.end, FREE);
+        runs.to(self.crc.start, FIXED);
+        runs.to(self.crc.end, FREE);
         runs.to(telegram.len(), FIXED);
-        // The template's spans become the scratch the next full decode fills.
-        let old = std::mem::replace(&mut t.spans, spans);
-        t.base.learn(telegram, r, summed, now);
-        self.spans = old;
-        Some(Slot::Dsmr(i))
+        self.runs_made = true;
     }
-}
 
-impl Dsmr {
     /// Reads again the records `dirty` names (found by [`changed`]).
     fn patch(&mut self, telegram: &[u8], tz: Option<&Tz>, dirty: &[u16]) -> Option<()> {
         let r = &mut self.base.reading;
