@@ -3,7 +3,7 @@
 //! telegrams, fed to the streaming decoder as one buffer of many frames.
 //! Readings are lent (`next_event_ref`, as han-read reads); `_owned` hands
 //! each over (`next_event` + `recycle`); `_full` decodes every message from
-//! scratch (`Config::full_decode`).
+//! scratch (`Config::full_decode`). `mixed`: several meters interleaved.
 
 use std::hint::black_box;
 
@@ -68,7 +68,36 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, bench_parts);
+/// Several meters on one line, one message of each in turn: six DSMR 5
+/// meters whose telegrams have one length (the sample's identification
+/// changed), and the three HAN brands' samples. Against templates, and
+/// every message from scratch (`_full`).
+fn bench_mixed(c: &mut Criterion) {
+    let dsmr = |m: u32| {
+        move |i: u32| {
+            let t = dsmr5(i);
+            let bang = t.iter().rposition(|b| *b == b'!').unwrap_or(0);
+            let body = String::from_utf8_lossy(t.get(..bang).unwrap_or_default()).into_owned();
+            han::encode::dsmr_telegram(&body.replacen("MT382-1000", &format!("MT382-10{m:02}"), 1))
+        }
+    };
+    let dsmr_mix: Vec<u8> = (0..N as u32).flat_map(|i| dsmr(i % 6)(i / 6)).collect();
+    let makers = [aidon_list2 as fn(u32) -> Vec<u8>, kaifa_list2, kamstrup_list1];
+    let han_mix: Vec<u8> =
+        (0..N as u32).flat_map(|i| makers.get(i as usize % 3).map_or(Vec::new(), |m| m(i / 3))).collect();
+    let mut g = c.benchmark_group("mixed");
+    g.throughput(Throughput::Elements(N as u64));
+    for (name, s) in [("dsmr5_six_meters", &dsmr_mix), ("han_three_brands", &han_mix)] {
+        for (suffix, full_decode) in [("", false), ("_full", true)] {
+            let mut d = Decoder::new(Config { full_decode, ..Config::default() });
+            assert_eq!(decode_all(&mut d, s), N, "{name}: every message decodes");
+            g.bench_function(format!("{name}{suffix}"), |b| b.iter(|| decode_all(&mut d, black_box(s))));
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_mixed, bench_parts);
 criterion_main!(benches);
 
 fn bench_parts(c: &mut Criterion) {
