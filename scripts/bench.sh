@@ -136,7 +136,7 @@ n, ours, theirs, orss, prss = int(n), int(ours), int(theirs), int(orss), int(prs
 ocpu, pcpu = float(ocpu), float(pcpu)
 def rate(k, cpu):
     return f"{k / cpu:10.0f}" if cpu >= 0.05 else "  too short"
-ratio = f"{pcpu / ocpu:5.2f}x" if ocpu > 0 else "-"
+ratio = f"{pcpu / ocpu:5.2f}x" if min(ocpu, pcpu) >= 0.05 else "too short"
 print(f"{s:11} {n:9d} | {ours:9d} {ocpu:7.2f} {rate(ours, ocpu)} {orss / 1024:5.1f}MB | "
       f"{peer:5} {theirs:9d} {pcpu:7.2f} {rate(theirs, pcpu)} {prss / 1024:5.1f}MB | {ratio}")
 PY
