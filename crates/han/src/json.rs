@@ -216,7 +216,7 @@ impl Line<'_> {
 
     fn time(&mut self, t: &MeterTime) {
         self.0.push(b'"');
-        self.raw(t.write(&mut [0; 32]).as_str());
+        self.0.extend_from_slice(t.write(&mut [0; 32]).as_bytes());
         self.0.push(b'"');
     }
 
@@ -369,7 +369,7 @@ impl Reading {
             l.key(&mut first, key!("received"));
             let mut buf = [0u8; 32];
             l.0.push(b'"');
-            l.raw(crate::time::utc_millis(r, &mut buf));
+            l.0.extend_from_slice(crate::time::utc_millis_bytes(r, &mut buf));
             l.0.push(b'"');
         }
         if let Some(t) = &self.meter_time {

@@ -102,7 +102,12 @@ impl Digits<'_> {
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        std::str::from_utf8(self.buf.get(..self.n).unwrap_or(&[])).unwrap_or("")
+        std::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+
+    /// The ASCII written, for a writer of bytes (no UTF-8 check).
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.n).unwrap_or(&[])
     }
 }
 
@@ -130,6 +135,11 @@ impl MeterTime {
 
 /// A UTC time as RFC 3339 with milliseconds and `Z` (the stream's `received`).
 pub(crate) fn utc_millis<'a>(t: &chrono::DateTime<chrono::Utc>, buf: &'a mut [u8; 32]) -> &'a str {
+    std::str::from_utf8(utc_millis_bytes(t, buf)).unwrap_or("")
+}
+
+/// [`utc_millis`] as ASCII bytes (no UTF-8 check), for the stream line.
+pub(crate) fn utc_millis_bytes<'a>(t: &chrono::DateTime<chrono::Utc>, buf: &'a mut [u8; 32]) -> &'a [u8] {
     let mut d = Digits { buf, n: 0 };
     let l = t.naive_utc();
     d.date_time(l);
@@ -139,7 +149,7 @@ pub(crate) fn utc_millis<'a>(t: &chrono::DateTime<chrono::Utc>, buf: &'a mut [u8
     d.two(ms % 100);
     d.put(b'Z');
     let n = d.n;
-    std::str::from_utf8(buf.get(..n).unwrap_or(&[])).unwrap_or("")
+    buf.get(..n).unwrap_or(&[])
 }
 
 /// Serialises a UTC time as [`utc_millis`] writes it.
