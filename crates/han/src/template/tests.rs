@@ -57,3 +57,16 @@ fn more_meters_than_slots_only_cost_full_decodes() {
     }
     assert_eq!(templates.dsmr.len(), SLOTS);
 }
+
+#[test]
+fn runs_compare_as_slices_do() {
+    for len in 0..40usize {
+        let a: Vec<u8> = (0..len).map(|i| i as u8 ^ 0x5A).collect();
+        assert!(super::same(&a, &a.clone()), "{len} bytes, equal");
+        for at in 0..len {
+            let mut b = a.clone();
+            b[at] ^= 0x10;
+            assert!(!super::same(&a, &b), "{len} bytes, byte {at} differs");
+        }
+    }
+}
