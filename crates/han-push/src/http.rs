@@ -15,23 +15,8 @@ pub fn agent(timeout: Duration) -> ureq::Agent {
 
 /// The `Authorization` header value of HTTP basic authentication.
 pub fn basic_auth(user: &str, password: &str) -> String {
-    format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))
-}
-
-/// Standard base64 with padding (RFC 4648), for [`basic_auth`].
-fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sym = |n: u32| char::from(ABC[(n & 63) as usize]);
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
-        let n = (b(0) << 16) | (b(1) << 8) | b(2);
-        out.push(sym(n >> 18));
-        out.push(sym(n >> 12));
-        out.push(if chunk.len() > 1 { sym(n >> 6) } else { '=' });
-        out.push(if chunk.len() > 2 { sym(n) } else { '=' });
-    }
-    out
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
 }
 
 /// What a request came to.
@@ -77,6 +62,12 @@ pub fn base_url(url: &str, flag: &str) -> Result<String, han_common::Usage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+
+    /// Standard base64 with padding (RFC 4648).
+    fn base64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
 
     #[test]
     fn base64_as_the_rfc_says() {

@@ -6,6 +6,7 @@
 //! input ended but some readings could not be delivered (the count is said).
 
 mod cli;
+mod deliver;
 mod domoticz;
 mod http;
 mod influx;

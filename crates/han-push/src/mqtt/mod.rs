@@ -1,14 +1,14 @@
 //! `han-push mqtt`: readings to an MQTT broker, with Home Assistant
 //! discovery (docs/han-push.md, `## mqtt`). A small synchronous MQTT 3.1.1
 //! client of our own (no async runtime): [`packet`] the bytes, [`client`]
-//! one connection, [`session`] the reconnecting loop, [`meters`] and
+//! one connection, [`sink`] the session the delivery engine drives, [`meters`] and
 //! [`discovery`] what is published.
 
 mod client;
 mod discovery;
 mod meters;
 mod packet;
-mod session;
+mod sink;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,7 +17,8 @@ use anyhow::Result;
 use han_common::{Config, Usage};
 
 use crate::cli::MqttArgs;
-use crate::run::{self, NOT_ALL_DELIVERED};
+use crate::deliver;
+use crate::run;
 use crate::secrets::{self, MQTT};
 
 /// The keys of `[han-push.mqtt]` (the others earn a warning).
@@ -48,28 +49,11 @@ const EXPIRE_AFTER: Duration = Duration::from_secs(120);
 /// Runs `han-push mqtt`; the exit status as [`crate::run`] documents it.
 pub fn run(args: &MqttArgs, config: &Config) -> Result<u8> {
     let (opts, meters, limits) = settings(args, config)?;
-    let stop = run::stop_flag()?;
-    let stream = run::input(1024);
-    let out = session::run(&opts, meters, &stream, limits, &stop)?;
-    if out.unnamed > 0 {
-        eprintln!("han-push: mqtt: {} readings before the first that named its meter were not published", out.unnamed);
-    }
-    let skipped = stream.skipped();
-    if skipped > 0 {
-        eprintln!("han-push: mqtt: {skipped} lines of stdin were not readings");
-    }
-    if out.dropped + out.undelivered == 0 {
-        return Ok(0);
-    }
-    eprintln!(
-        "han-push: mqtt: not all delivered: {} readings dropped from the full buffer, {} still waiting at the end",
-        out.dropped, out.undelivered
-    );
-    Ok(NOT_ALL_DELIVERED)
+    deliver::run(sink::Session::new(&opts, meters), limits)
 }
 
 /// The flags and the config file's `[han-push.mqtt]`, checked.
-fn settings(args: &MqttArgs, config: &Config) -> Result<(client::Options, meters::Meters, session::Limits), Usage> {
+fn settings(args: &MqttArgs, config: &Config) -> Result<(client::Options, meters::Meters, deliver::Limits), Usage> {
     let url = run::string(args.broker.as_ref(), config, MQTT, "broker")?
         .ok_or_else(|| Usage("no broker: --broker mqtt://HOST[:PORT], or [han-push.mqtt] broker".into()))?;
     let broker = client::Broker::parse(&url).map_err(Usage)?;
@@ -85,7 +69,7 @@ fn settings(args: &MqttArgs, config: &Config) -> Result<(client::Options, meters
         (false, Some(_)) => return Err(Usage(format!("--ca is for mqtts:// brokers, not {broker}"))),
         (false, None) => None,
     };
-    // Empty: the meter's, once a reading names it (session::client_id).
+    // Empty: the meter's, once a reading names it (sink::client_id).
     let client_id = run::string(args.client_id.as_ref(), config, MQTT, "client_id")?.unwrap_or_default();
     let prefix = run::string(args.topic_prefix.as_ref(), config, MQTT, "topic_prefix")?.unwrap_or_else(|| "han".into());
     let discovery = run::string(args.discovery_prefix.as_ref(), config, MQTT, "discovery_prefix")?
@@ -126,6 +110,6 @@ fn settings(args: &MqttArgs, config: &Config) -> Result<(client::Options, meters
         // Set with the client id, once the first meter is named.
         will_topic: String::new(),
     };
-    let limits = session::Limits { buffer: usize::try_from(buffer).unwrap_or(usize::MAX), last_try };
+    let limits = deliver::Limits { buffer: usize::try_from(buffer).unwrap_or(usize::MAX), last_try, input: 1024 };
     Ok((opts, meters::Meters::new(topics), limits))
 }

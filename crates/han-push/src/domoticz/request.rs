@@ -1,10 +1,6 @@
-//! The requests to Domoticz, on their own thread so that a slow or absent
-//! server never stops stdin being read: `GET /json.htm?type=command&
+//! The requests to Domoticz: `GET /json.htm?type=command&
 //! param=udevice&idx=N&nvalue=0&svalue=...`, answered `{"status":"OK"}` or
 //! `{"status":"ERR"}`.
-
-use std::sync::mpsc::Receiver;
-use std::time::{Duration, Instant};
 
 use crate::http::{self, Answer};
 use crate::secrets::Secret;
@@ -40,72 +36,8 @@ pub enum Sent {
     Fatal(String),
 }
 
-/// The worker's counts at the end.
-#[derive(Debug, Default)]
-pub struct Counts {
-    /// Requests answered OK.
-    pub sent: u64,
-    /// Requests that were not.
-    pub missed: u64,
-    /// Whether the last update was delivered whole.
-    pub last_ok: bool,
-}
-
-/// How often a failing server is said again.
-const SAY_EVERY: Duration = Duration::from_secs(60);
-
-/// Carries out the jobs until the sender is gone; a refused login ends it early.
-pub fn work(server: &Server, jobs: &Receiver<Job>) -> Result<Counts, String> {
-    let mut c = Counts::default();
-    let mut gas_sent: Option<u64> = None;
-    // The last failure said, and when; failures since.
-    let mut said: Option<(String, Instant)> = None;
-    let mut unsaid = 0u64;
-    for job in jobs.iter() {
-        let mut ok = true;
-        let gas = job.gas.filter(|(_, litres)| gas_sent != Some(*litres));
-        let requests = job
-            .p1
-            .iter()
-            .map(|(idx, s)| (*idx, s.clone(), None))
-            .chain(gas.map(|(idx, l)| (idx, l.to_string(), Some(l))));
-        for (idx, svalue, litres) in requests {
-            match udevice(server, idx, &svalue) {
-                Sent::Ok => {
-                    c.sent += 1;
-                    if litres.is_some() {
-                        gas_sent = litres;
-                    }
-                }
-                Sent::Missed(why) => {
-                    ok = false;
-                    c.missed += 1;
-                    let fresh = said.as_ref().is_none_or(|(w, at)| *w != why || at.elapsed() >= SAY_EVERY);
-                    if fresh {
-                        let more = if unsaid > 0 { format!(" ({unsaid} more missed before)") } else { String::new() };
-                        eprintln!(
-                            "han-push: domoticz: update of idx {idx} missed: {why}{more}; the next interval sends newer values"
-                        );
-                        said = Some((why, Instant::now()));
-                        unsaid = 0;
-                    } else {
-                        unsaid += 1;
-                    }
-                }
-                Sent::Fatal(why) => return Err(why),
-            }
-        }
-        if ok && c.missed > 0 && said.is_some() {
-            eprintln!("han-push: domoticz: updating again");
-            said = None;
-        }
-        c.last_ok = ok;
-    }
-    Ok(c)
-}
-
 /// One udevice request.
-fn udevice(server: &Server, idx: u64, svalue: &str) -> Sent {
+pub fn udevice(server: &Server, idx: u64, svalue: &str) -> Sent {
     let mut req = server
         .agent
         .get(&format!("{}/json.htm", server.url))
@@ -161,6 +93,7 @@ fn meaning(answer: Answer, server: &Server) -> Sent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn answers() {
