@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use maxpower::hours::Hour;
+use han_energy::hours::Hour;
 use serde::Serialize;
 use spotprices::file::PriceFile;
 use spotprices::tariff::{Support, Tariff};

@@ -2,7 +2,7 @@
 //! summary out: energy per day and month, the hour-of-day profile, power,
 //! the month's capacity peaks (Norway's three-day average and step,
 //! Belgium's quarter hour), gaps, and with prices the cost. The sums by
-//! hour and quarter are maxpower's (`maxpower::hours`).
+//! hour and quarter are han-energy's (`han_energy::hours`).
 
 pub mod cost;
 pub mod fmt;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
-use maxpower::hours::{Hour, Hours, Sample};
+use han_energy::hours::{Hour, Hours, Sample};
 use serde::Serialize;
 
 use crate::summary::{MonthPart, Span, Summary, Totals, combine, month_parts};

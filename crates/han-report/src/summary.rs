@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, DurationRound, FixedOffset, NaiveDate, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;
-use maxpower::hours::Hour;
+use han_energy::hours::Hour;
 use serde::Serialize;
 
 use crate::cost::{Costs, Prices, Quarter, Sums};
@@ -197,9 +197,9 @@ fn month_part(y: i32, m: u32, hours: &[Hour], quarters: &[Hour], span: &Span) ->
         })
         .collect();
     let complete: Vec<Hour> = hours.iter().filter(|h| h.complete).copied().collect();
-    let no = maxpower::capacity::month(&complete, tz, &span.steps);
+    let no = han_energy::capacity::month(&complete, tz, &span.steps);
     let complete_qs: Vec<Hour> = quarters.iter().filter(|q| q.complete).copied().collect();
-    let be = maxpower::belgium::computed(&complete_qs);
+    let be = han_energy::belgium::computed(&complete_qs);
     let import_wh: f64 = hours.iter().map(|h| h.import_wh).sum();
     let export_wh: f64 = hours.iter().map(|h| h.export_wh).sum();
     let costs = priced.as_deref().zip(costs_by_day.as_ref()).map(|(qs, by_day)| Sums::of(qs, by_day));

@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Europe::Oslo;
+use han_energy::hours::Sample;
 use han_report::report::Report;
 use han_report::summary::Span;
-use maxpower::hours::Sample;
 
 /// A reading a minute from 2026-01-25 to 2026-04-03 (UTC): power with a
 /// daily shape, registers integrating it, and a three-hour gap in February.

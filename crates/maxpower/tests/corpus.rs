@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use han::{Config, Decoder, EventRef};
 use han_common::line::Line;
 use han_common::times::StreamTime;
+use han_energy::hours::{Hours, Sample};
 use han_testkit::corpus;
-use maxpower::hours::{Hours, Sample};
 
 /// The stream lines of a capture, as han-read writes them (zone Oslo).
 fn lines(file: &str) -> Vec<Vec<u8>> {

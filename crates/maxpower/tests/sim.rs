@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use han::{Config, Decoder, EventRef};
 use han_common::line::Line;
 use han_common::times::StreamTime;
+use han_energy::hours::{Hours, Sample};
 use han_sim::{Meter, Options, Simulator};
-use maxpower::hours::{Hours, Sample};
 
 /// (meter clock, import register kWh) of every reading, after feeding them.
 fn run(meter: Meter, start: &str, frames: u64, registers: bool, h: &mut Hours) -> Vec<(DateTime<Utc>, Option<f64>)> {
@@ -85,7 +85,7 @@ fn kaifa_hourly_registers_and_power_between() {
     let hours = h.hours();
     let by_hand =
         (register_at(&seen, "2025-01-15T12:00:00+01:00") - register_at(&seen, "2025-01-15T11:00:00+01:00")) * 1000.0;
-    let hour = |hs: &[maxpower::hours::Hour], utc: &str| *hs.iter().find(|x| x.start.to_rfc3339() == utc).unwrap();
+    let hour = |hs: &[han_energy::hours::Hour], utc: &str| *hs.iter().find(|x| x.start.to_rfc3339() == utc).unwrap();
     let h11 = hour(&hours, "2025-01-15T10:00:00+00:00");
     assert!(h11.from_registers && h11.complete);
     assert!((h11.import_wh - by_hand).abs() < 1e-6, "{} vs {by_hand}", h11.import_wh);

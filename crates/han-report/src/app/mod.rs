@@ -121,7 +121,7 @@ fn setup(args: &cli::Args, a: &cli::Summary, day: Option<&str>) -> Result<Setup>
     }
     let steps = match &a.steps {
         Some(s) => s.clone(),
-        None => file.numbers("maxpower", "steps").map_err(u)?.unwrap_or(maxpower::capacity::DEFAULT_STEPS.to_vec()),
+        None => file.numbers("maxpower", "steps").map_err(u)?.unwrap_or(han_energy::capacity::DEFAULT_STEPS.to_vec()),
     };
     let prices = match &a.prices {
         None => None,

@@ -10,8 +10,8 @@ use chrono_tz::Tz;
 use han_common::days::{Clock, Days};
 use han_common::line::{Fields, Line};
 use han_common::logs::{DayFile, date_of, day_files};
+use han_energy::hours::Sample;
 use han_report::report::Report;
-use maxpower::hours::Sample;
 
 /// How many threads read the logs at most.
 const MAX_THREADS: usize = 4;

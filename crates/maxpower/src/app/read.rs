@@ -8,7 +8,7 @@ use han_common::line::{Fields, Line, Value};
 use han_common::logs;
 use han_common::times::StreamTime;
 use han_common::tz::Tz;
-use maxpower::hours::{Hours, Sample};
+use han_energy::hours::{Hours, Sample};
 
 use super::cli::Tariff;
 

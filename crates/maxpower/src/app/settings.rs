@@ -7,7 +7,7 @@ use anyhow::{Result, anyhow};
 use chrono::{DateTime, Utc};
 use han_common::tz::Tz;
 use han_common::{Config, ConfigError};
-use maxpower::capacity::DEFAULT_STEPS;
+use han_energy::capacity::DEFAULT_STEPS;
 
 use super::Usage;
 use super::cli::{Args, Tariff};

@@ -4,8 +4,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use han_common::times::day_bounds;
 use han_common::tz::Tz;
-use maxpower::hours::{Current, Hour};
-use maxpower::{belgium, capacity};
+use han_energy::hours::{Current, Hour};
+use han_energy::{belgium, capacity};
 use serde::Serialize;
 
 use super::cli::Tariff;
