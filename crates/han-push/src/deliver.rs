@@ -6,7 +6,7 @@
 //! it, is the sink's.
 
 use std::io;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use anyhow::{Result, anyhow};
 
 use crate::queue::Queue;
 use crate::run::{self, NOT_ALL_DELIVERED};
-use crate::stream::{Input, Reading};
+use crate::stream::{Input, Reading, Stream};
 
 /// How often the engine looks at the signal flag while nothing comes.
 pub const TICK: Duration = Duration::from_millis(200);
@@ -129,9 +129,13 @@ impl Backoff {
 /// Runs `sink` until the input ends (or a signal) and what waits is
 /// delivered or the last try is over; the exit status as [`crate::run`]
 /// documents it.
-pub fn run<S: Sink>(mut sink: S, limits: Limits) -> Result<u8> {
+pub fn run<S: Sink>(sink: S, limits: Limits) -> Result<u8> {
     let stop = run::stop_flag()?;
-    let input = run::input(limits.input);
+    drive(sink, limits, &run::input(limits.input), &stop)
+}
+
+/// [`run`] on `input`, stopped early by `stop`.
+fn drive<S: Sink>(mut sink: S, limits: Limits, input: &Stream, stop: &AtomicBool) -> Result<u8> {
     let mut queue = Queue::new(limits.buffer);
     let (first, max) = S::BACKOFF;
     let mut backoff = Backoff { first, max, delay: first, next: Instant::now() };
@@ -238,5 +242,89 @@ fn say_drops<S: Sink>(sink: &S, queue: &mut Queue<S::Item>, said: &mut Option<In
     if let Some(n) = queue.unsaid() {
         *said = Some(Instant::now());
         sink.say_dropped(n, queue.dropped(), queue.capacity());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+
+    use super::*;
+
+    /// What a test sink delivered and said.
+    #[derive(Default)]
+    struct Seen {
+        delivered: RefCell<Vec<u32>>,
+        said: Cell<u64>,
+    }
+
+    /// Takes each reading's power as an item; away for its first `fails` tries.
+    struct Flaky {
+        fails: u32,
+        tries: u32,
+        seen: Rc<Seen>,
+    }
+
+    impl Sink for Flaky {
+        type Item = u32;
+        const BACKOFF: (Duration, Duration) = (Duration::from_millis(1), Duration::from_millis(4));
+
+        fn take(&mut self, r: Reading, queue: &mut Queue<u32>) -> bool {
+            queue.push(r.number("power_import_w").unwrap_or(0.0) as u32);
+            false
+        }
+
+        fn due(&self, queue: &Queue<u32>, _ending: bool) -> bool {
+            !queue.is_empty()
+        }
+
+        fn deliver(&mut self, queue: &mut Queue<u32>, _away: Option<&Away>) -> Tried {
+            self.tries += 1;
+            if self.tries <= self.fails {
+                return Tried::Away;
+            }
+            self.seen.delivered.borrow_mut().extend(queue.pop());
+            Tried::Done
+        }
+
+        fn wait(&self, queue: &Queue<u32>) -> Duration {
+            if queue.is_empty() { TICK } else { Duration::ZERO }
+        }
+
+        fn say_dropped(&self, n: u64, _all: u64, _capacity: usize) {
+            self.seen.said.set(self.seen.said.get() + n);
+        }
+
+        fn close(self, queue: &Queue<u32>, _skipped: u64) -> bool {
+            queue.is_empty() && queue.dropped() == 0
+        }
+    }
+
+    /// The exit status of `n` readings (power 0, 1 ...) to a sink away for `fails` tries.
+    fn push(n: u32, fails: u32, limits: Limits) -> (u8, Rc<Seen>) {
+        let text: String = (0..n)
+            .map(|i| format!("{{\"v\":1,\"protocol\":\"han\",\"power_import_w\":{i},\"obis\":{{}}}}\n"))
+            .collect();
+        let input = crate::stream::spawn(std::io::Cursor::new(text), han_common::tz::Tz::UTC, 16);
+        let seen = Rc::new(Seen::default());
+        let sink = Flaky { fails, tries: 0, seen: Rc::clone(&seen) };
+        (drive(sink, limits, &input, &AtomicBool::new(false)).unwrap(), seen)
+    }
+
+    #[test]
+    fn what_waits_is_delivered_in_order_after_failed_tries() {
+        let (status, seen) = push(20, 3, Limits { buffer: 100, last_try: Duration::from_secs(10), input: 16 });
+        assert_eq!(status, 0);
+        assert_eq!(*seen.delivered.borrow(), (0..20).collect::<Vec<_>>());
+        assert_eq!(seen.said.get(), 0);
+    }
+
+    #[test]
+    fn a_target_away_to_the_end_is_exit_3_and_every_drop_is_said() {
+        let (status, seen) = push(20, u32::MAX, Limits { buffer: 5, last_try: Duration::from_millis(50), input: 16 });
+        assert_eq!(status, NOT_ALL_DELIVERED);
+        assert!(seen.delivered.borrow().is_empty());
+        assert_eq!(seen.said.get(), 15, "20 readings, 5 kept");
     }
 }
