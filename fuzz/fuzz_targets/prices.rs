@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use libfuzzer_sys::fuzz_target;
-use spotprices::{entsoe, public::Public, rates, slots};
+use han_prices::{entsoe, public::Public, rates, slots};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use han_energy::hours::Hour;
+use han_prices::file::PriceFile;
+use han_prices::tariff::{Support, Tariff};
 use serde::Serialize;
-use spotprices::file::PriceFile;
-use spotprices::tariff::{Support, Tariff};
 
 /// Norway's support (strømstøtte, Norgespris) ends at 5,000 kWh a month per household.
 pub const NORWAY_SUPPORT_CAP_KWH: f64 = 5000.0;
@@ -98,7 +98,7 @@ impl Prices {
 /// within the file's rounding. A file that another tariff made (the config
 /// changed since) gives `None`: its support is not known.
 pub fn support_in(file: &PriceFile, tariff: &Tariff) -> Option<Vec<f64>> {
-    use spotprices::slots::{Slot as Spot, hourly};
+    use han_prices::slots::{Slot as Spot, hourly};
     let factor = file.rate.as_ref().map_or(1.0, |r| r.value) / 1000.0;
     let spots = file
         .slots

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use chrono_tz::Europe::Oslo;
 use common::*;
+use han_prices::tariff::{Grid, Support, Tariff};
 use serde_json::Value;
-use spotprices::tariff::{Grid, Support, Tariff};
 
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or(f64::NAN)

@@ -3,10 +3,10 @@
 
 use chrono::NaiveDate;
 use chrono_tz::Europe::{Amsterdam, Berlin, Brussels};
+use han_prices::entsoe::{self, Document, Error, Series};
+use han_prices::rates;
+use han_prices::slots::{self, DayError, Slot};
 use han_testkit::corpus;
-use spotprices::entsoe::{self, Document, Error, Series};
-use spotprices::rates;
-use spotprices::slots::{self, DayError, Slot};
 
 fn doc(name: &str) -> Option<String> {
     let dir = corpus::dir()?;

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use chrono::{Datelike, NaiveDate};
 use han_common::{Config, Usage};
+use han_prices::file::PriceFile;
 use han_report::cost::{NORWAY_SUPPORT_CAP_KWH, Prices};
 use han_report::report::Report;
 use han_report::summary::Span;
-use spotprices::file::PriceFile;
 
 /// han-report's own section of the config file.
 const S: &str = "han-report";
@@ -127,12 +127,12 @@ fn setup(args: &cli::Args, a: &cli::Summary, day: Option<&str>) -> Result<Setup>
         None => None,
         Some(p) => {
             let files = price_files(p, from, to)?;
-            let zone = files.first().and_then(|f| spotprices::zones::by_name(&f.zone));
+            let zone = files.first().and_then(|f| han_prices::zones::by_name(&f.zone));
             let cap = support_cap(&file, a.support_cap.as_deref(), zone)?;
             // The tariff that made the all-in prices, as the config says it.
             let tariff = match (cap, zone) {
                 (Some(_), Some(z)) => {
-                    spotprices::tariff::from_config(&file, z).map_err(|e| anyhow!(Usage(e.to_string())))?
+                    han_prices::tariff::from_config(&file, z).map_err(|e| anyhow!(Usage(e.to_string())))?
                 }
                 _ => None,
             };
@@ -144,7 +144,7 @@ fn setup(args: &cli::Args, a: &cli::Summary, day: Option<&str>) -> Result<Setup>
 
 /// The kWh of a month with support: the flag, else the config, else
 /// Norway's cap for Norwegian prices; `None` when off.
-fn support_cap(file: &Config, flag: Option<&str>, zone: Option<&spotprices::zones::Zone>) -> Result<Option<f64>> {
+fn support_cap(file: &Config, flag: Option<&str>, zone: Option<&han_prices::zones::Zone>) -> Result<Option<f64>> {
     let parse = |v: &str, what: &str| -> Result<Option<f64>> {
         match v.trim() {
             "none" | "off" => Ok(None),

@@ -12,11 +12,11 @@ use chrono_tz::Europe::Oslo;
 use han::{Config, Decoder, EventRef};
 use han_common::days::{Clock, Days};
 use han_common::line::Line;
+use han_prices::file::{Build, PriceFile};
+use han_prices::slots::Slot;
 use han_sim::{Meter, Options, Simulator};
 pub use han_testkit::Tmp;
 use serde_json::Value;
-use spotprices::file::{Build, PriceFile};
-use spotprices::slots::Slot;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_han-report");
 
@@ -81,7 +81,7 @@ pub fn prices_with(
     dir: &Path,
     date: &str,
     minutes: u32,
-    tariff: Option<&spotprices::tariff::Tariff>,
+    tariff: Option<&han_prices::tariff::Tariff>,
     price: impl Fn(usize) -> f64,
 ) {
     let date: NaiveDate = date.parse().expect("date");
@@ -99,7 +99,7 @@ pub fn prices_with(
         tz: "Europe/Oslo",
         date,
         currency: "NOK",
-        rate: Some(spotprices::rates::Rate { value: 10.0, date, source: "ecb".into() }),
+        rate: Some(han_prices::rates::Rate { value: 10.0, date, source: "ecb".into() }),
         source: "entsoe",
         fetched: start,
         tariff,

@@ -10,10 +10,10 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use han_common::Usage;
+use han_prices::file::PriceFile;
 use relay::decide::Source;
 use relay::plan::{self, Priced};
 use relay::state::Plan;
-use spotprices::file::PriceFile;
 
 use super::backend;
 use super::cli::Schedule;
@@ -28,15 +28,15 @@ pub const NO_PRICES: u8 = 3;
 fn prices(dir: &Path, dates: &[chrono::NaiveDate], hourly: bool) -> Result<Option<Vec<Priced>>> {
     let mut out = Vec::new();
     for d in dates {
-        let path = dir.join(format!("{}.json", spotprices::file::stem(*d)));
+        let path = dir.join(format!("{}.json", han_prices::file::stem(*d)));
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
         let f = PriceFile::from_json(&text).with_context(|| format!("{} is not a price file", path.display()))?;
-        let slots = if hourly { spotprices::summary::hours(&f) } else { f.slots.clone() };
-        out.extend(slots.iter().map(|p| (p.start, p.end, spotprices::summary::value(p))));
+        let slots = if hourly { han_prices::summary::hours(&f) } else { f.slots.clone() };
+        out.extend(slots.iter().map(|p| (p.start, p.end, han_prices::summary::value(p))));
     }
     Ok(Some(out))
 }

@@ -10,11 +10,11 @@ use std::process::{Command, Output, Stdio};
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use chrono_tz::Europe::Oslo;
 use han::{Config, Decoder, EventRef};
+use han_prices::file::{Build, PriceFile};
+use han_prices::rates::Rate;
+use han_prices::slots::Slot;
 use han_sim::{Meter, Options, Simulator};
 use serde_json::Value;
-use spotprices::file::{Build, PriceFile};
-use spotprices::rates::Rate;
-use spotprices::slots::Slot;
 
 pub use han_testkit::Tmp;
 

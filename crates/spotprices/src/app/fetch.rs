@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use chrono::{Days, NaiveDate};
-use spotprices::entsoe::{self, Document};
-use spotprices::file::{Build, PriceFile, stem};
-use spotprices::rates::{self, Rate};
-use spotprices::slots::{self, Slot};
+use han_prices::entsoe::{self, Document};
+use han_prices::file::{Build, PriceFile, stem};
+use han_prices::rates::{self, Rate};
+use han_prices::slots::{self, Slot};
 
 use super::cli::{Fetch, Source};
 use super::http::{Got, Http};

@@ -77,7 +77,7 @@ fn section(o: &mut String, d: &Day) {
     let unit = esc(&d.unit());
     if let Some(sum) = &d.summary {
         let now = sum.current.as_ref().map_or(String::new(), |c| {
-            format!("Now ({}): <b>{}</b> {unit}. ", d.time(c.start), price(spotprices::summary::value(c)))
+            format!("Now ({}): <b>{}</b> {unit}. ", d.time(c.start), price(han_prices::summary::value(c)))
         });
         let _ = writeln!(
             o,
@@ -118,7 +118,7 @@ fn section(o: &mut String, d: &Day) {
 /// One bar per slot, negative prices below the zero line.
 fn chart(o: &mut String, d: &Day) {
     let (w, h, left, bottom) = (360.0, 160.0, 28.0, 14.0);
-    let vals: Vec<f64> = d.rows.iter().map(spotprices::summary::value).collect();
+    let vals: Vec<f64> = d.rows.iter().map(han_prices::summary::value).collect();
     let hi = vals.iter().copied().fold(0.0_f64, f64::max).max(0.01);
     let lo = vals.iter().copied().fold(0.0_f64, f64::min);
     let span = hi - lo;

@@ -7,9 +7,9 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use han_common::{Config, ConfigError, Usage};
-use spotprices::public::Public;
-use spotprices::tariff::Tariff;
-use spotprices::zones::{self, Zone};
+use han_prices::public::Public;
+use han_prices::tariff::Tariff;
+use han_prices::zones::{self, Zone};
 
 use super::cli::{Args, Source};
 
@@ -171,7 +171,7 @@ pub fn settings(args: &Args, fetch: Option<&super::cli::Fetch>) -> Result<Settin
         None => Duration::from_secs(5),
         Some(d) => han_common::duration::parse(&d).map_err(|e| Usage(format!("retry_delay: {e}")))?,
     };
-    let tariff = spotprices::tariff::from_config(&file, zone).map_err(|e| anyhow!(Usage(e.to_string())))?;
+    let tariff = han_prices::tariff::from_config(&file, zone).map_err(|e| anyhow!(Usage(e.to_string())))?;
     let www = args.www.clone().or(string("www")?.map(PathBuf::from));
     let flag_url = fetch.and_then(|f| f.api_url.clone());
     Ok(Settings {

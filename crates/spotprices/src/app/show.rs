@@ -5,9 +5,9 @@ use std::fmt::Write;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use han_prices::file::{PriceFile, SlotPrice};
+use han_prices::summary::{self, Summary};
 use serde_json::json;
-use spotprices::file::{PriceFile, SlotPrice};
-use spotprices::summary::{self, Summary};
 
 use super::cli::Show;
 use super::fetch::{NOT_YET, paths, read};
