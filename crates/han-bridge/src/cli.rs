@@ -29,7 +29,7 @@ pub struct Args {
 
     // --baud, --parity, --data-bits, --stop-bits, as han-read's.
     #[command(flatten)]
-    pub serial: han_read::serial::SerialArgs,
+    pub serial: han_serial::serial::SerialArgs,
 
     /// Where clients connect, HOST:PORT (default 127.0.0.1:9000, or `listen` in the config file).
     /// Anything but loopback is reachable from the network.

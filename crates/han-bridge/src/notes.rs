@@ -20,7 +20,7 @@ impl Notes {
     }
 }
 
-impl han_read::live::Say for Notes {
+impl han_serial::live::Say for Notes {
     fn note(&mut self, msg: &str) {
         Notes::note(*self, msg);
     }

@@ -5,8 +5,8 @@
 use std::time::Instant;
 
 use han::Decoder;
-use han_read::live::Live;
-use han_read::serial::{self, Probe, Verdict};
+use han_serial::live::Live;
+use han_serial::serial::{self, Probe, Verdict};
 
 use crate::fanout::Fanout;
 use crate::notes::Notes;
@@ -27,7 +27,7 @@ impl Detect {
     }
 
     /// The setting to open the port at first.
-    pub fn first(&self) -> han_read::serial::LineSettings {
+    pub fn first(&self) -> han_serial::serial::LineSettings {
         self.probe.current()
     }
 

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 use han_common::Usage;
-use han_read::live::{Link, Live};
-use han_read::serial::LineSettings;
+use han_serial::live::{Link, Live};
+use han_serial::serial::LineSettings;
 use signal_hook::consts::{SIGINT, SIGTERM};
 
 use crate::cli::Args;

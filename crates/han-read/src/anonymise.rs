@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use han::Config;
 use han::anonymise::{Anonymiser, Report};
 
-use han_read::live::Live;
-use han_read::serial::{LineSettings, NotSerial, Probe, Verdict};
+use han_serial::live::Live;
+use han_serial::serial::{LineSettings, OpenError, Probe, Verdict};
 
 use crate::input::Kind;
 use crate::report::Reporter;
@@ -95,10 +95,8 @@ pub fn run(
             let auto = matches!(kind, Kind::Serial(_)) && settings.is_none();
             let mut probe = auto.then(|| Probe::new(Instant::now()));
             let mut live = Live::new(kind.link().context("a live link")?, settings);
-            if let Err(e) = live.open_now(rep) {
-                if e.chain().any(|c| c.is::<NotSerial>()) {
-                    return Err(e);
-                }
+            if let Err(e @ OpenError::NotSerial(_)) = live.open_now(rep) {
+                return Err(e.into());
             }
             loop {
                 let n = live.read(&mut buf, rep);

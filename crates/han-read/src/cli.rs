@@ -39,7 +39,7 @@ pub struct Args {
 
     // --baud, --parity, --data-bits, --stop-bits.
     #[command(flatten)]
-    pub serial: han_read::serial::SerialArgs,
+    pub serial: han_serial::serial::SerialArgs,
 
     /// Encryption key (32 hex digits), for encrypted meters. Also $HAN_KEY, or `key` in the config file.
     #[arg(long, env = "HAN_KEY", hide_env_values = true)]

@@ -1,9 +1,9 @@
 //! What INPUT names: a file, stdin, a serial device or TCP (the last two
-//! live links, read through `han_read::live`).
+//! live links, read through `han_serial::live`).
 
 use std::path::Path;
 
-use han_read::live::Link;
+use han_serial::live::Link;
 
 /// What INPUT names.
 #[derive(Debug, Clone, PartialEq, Eq)]

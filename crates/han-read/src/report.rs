@@ -150,7 +150,7 @@ impl Reporter {
     }
 }
 
-impl han_read::live::Say for Reporter {
+impl han_serial::live::Say for Reporter {
     fn note(&mut self, msg: &str) {
         Reporter::note(self, msg);
     }

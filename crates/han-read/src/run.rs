@@ -12,8 +12,8 @@ use anyhow::{Context, Result, anyhow};
 use han::profiles::MeterProfiles;
 use han::{Config, Decoder, EventRef, Reading, Stats};
 
-use han_read::live::Live;
-use han_read::serial::{NotSerial, Probe, Verdict};
+use han_serial::live::Live;
+use han_serial::serial::{OpenError, Probe, Verdict};
 
 use crate::cli::Args;
 use crate::input::Kind;
@@ -366,10 +366,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 let mut live = Live::new(kind.link().context("a live link")?, settings);
                 // A device that is no serial port stays one: stop here rather than retry for
                 // ever. Any other failure (unplugged, busy) is retried by `live.read`.
-                if let Err(e) = live.open_now(&mut rep) {
-                    if e.chain().any(|c| c.is::<NotSerial>()) {
-                        return Err(e);
-                    }
+                if let Err(e @ OpenError::NotSerial(_)) = live.open_now(&mut rep) {
+                    return Err(e.into());
                 }
                 if let Some(p) = &probe {
                     rep.note(&format!("trying {} (--baud auto)", p.current()));

@@ -5,9 +5,7 @@ use std::io::{self, Read};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-
-use crate::serial::{AUTO, LineSettings, open_serial};
+use crate::serial::{AUTO, LineSettings, OpenError, open_serial};
 
 /// How long a live link may stay silent before it is reopened: the slowest
 /// meters push every 10 s.
@@ -78,17 +76,17 @@ impl Live {
 
     /// Opens the link now, for a caller that must know whether it opens at
     /// all; later drops are handled by [`Live::read`].
-    pub fn open_now(&mut self, say: &mut dyn Say) -> Result<()> {
+    pub fn open_now(&mut self, say: &mut dyn Say) -> Result<(), OpenError> {
         let s = self.open(say)?;
         self.stream = Some(s);
         self.last_data = Instant::now();
         Ok(())
     }
 
-    fn open(&mut self, say: &mut dyn Say) -> Result<Box<dyn Read + Send>> {
+    fn open(&mut self, say: &mut dyn Say) -> Result<Box<dyn Read + Send>, OpenError> {
         match &self.link {
             Link::Tcp(addr) => {
-                let s = TcpStream::connect(addr).with_context(|| format!("cannot connect to {addr}"))?;
+                let s = TcpStream::connect(addr).map_err(|source| OpenError::Connect { addr: addr.clone(), source })?;
                 s.set_read_timeout(Some(Duration::from_millis(500)))?;
                 say.note(&format!("connected to {addr}"));
                 Ok(Box::new(s))
@@ -114,7 +112,7 @@ impl Live {
                     s
                 }
                 Err(e) => {
-                    say.warn(&format!("{e:#}; retrying in {} s", self.backoff.as_secs()));
+                    say.warn(&format!("{}; retrying in {} s", with_causes(&e), self.backoff.as_secs()));
                     std::thread::sleep(self.backoff);
                     self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
                     return 0;
@@ -152,4 +150,17 @@ impl Live {
             }
         }
     }
+}
+
+/// An error and its causes, `: ` between them (as anyhow's `{:#}` shows
+/// them), for a warning that goes on.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }

@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 
 /// Serial parity.
@@ -34,16 +33,27 @@ pub struct SerialArgs {
     pub stop_bits: Option<u8>,
 }
 
+/// Flags that ask for no setting (a usage error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgsError {
+    /// `--parity`, `--data-bits` or `--stop-bits` with `--baud auto`.
+    #[error("--parity, --data-bits and --stop-bits need a fixed --baud")]
+    NeedsFixedBaud,
+    /// `--baud` neither a number nor `auto` (the flag, why the number failed).
+    #[error("--baud {0:?}: not a number or auto: {1}")]
+    Baud(String, std::num::ParseIntError),
+}
+
 impl SerialArgs {
     /// The settings the flags ask for: `None` for auto.
-    pub fn settings(&self) -> Result<Option<LineSettings>> {
+    pub fn settings(&self) -> Result<Option<LineSettings>, ArgsError> {
         if self.baud == "auto" {
             if self.parity.is_some() || self.data_bits.is_some() || self.stop_bits.is_some() {
-                bail!("--parity, --data-bits and --stop-bits need a fixed --baud");
+                return Err(ArgsError::NeedsFixedBaud);
             }
             return Ok(None);
         }
-        let baud: u32 = self.baud.parse().with_context(|| format!("--baud {:?}: not a number or auto", self.baud))?;
+        let baud: u32 = self.baud.parse().map_err(|e| ArgsError::Baud(self.baud.clone(), e))?;
         // Unset parts follow the common setting for that speed.
         let (dbits, parity) = match baud {
             2400 => (8, Parity::Even),
@@ -94,21 +104,43 @@ pub const AUTO: [LineSettings; 4] = [
 
 /// A device that opens but is not a serial port (`/dev/null`, `/dev/zero`):
 /// its termios calls fail with ENOTTY, and no retry changes that.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0} is not a serial port (a device that is no tty has no line settings); \
+     name a serial device, a capture file, tcp://HOST:PORT or - for stdin"
+)]
 pub struct NotSerial(pub String);
 
-impl std::fmt::Display for NotSerial {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} is not a serial port (a device that is no tty has no line settings); \
-             name a serial device, a capture file, tcp://HOST:PORT or - for stdin",
-            self.0
-        )
-    }
+/// Why a port did not open.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The device is no serial port: retrying changes nothing.
+    #[error(transparent)]
+    NotSerial(#[from] NotSerial),
+    /// The serial device did not open (missing, busy, unplugged).
+    #[error("cannot open {path} at {settings}")]
+    Serial {
+        /// The device.
+        path: String,
+        /// The line setting tried.
+        settings: LineSettings,
+        /// What the port said.
+        #[source]
+        source: serialport::Error,
+    },
+    /// The TCP connection was not made.
+    #[error("cannot connect to {addr}")]
+    Connect {
+        /// `HOST:PORT`.
+        addr: String,
+        /// What the socket said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The connection was made but its read timeout could not be set.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
-
-impl std::error::Error for NotSerial {}
 
 /// Whether `path` opens but is not a terminal (a pty is one).
 #[cfg(unix)]
@@ -129,9 +161,9 @@ fn opens_but_no_tty(_path: &str) -> bool {
 }
 
 /// Opens a serial device; reads time out after 200 ms so a loop can look
-/// around between them. A device that is no tty fails with [`NotSerial`] in
-/// the error's chain.
-pub fn open_serial(path: &str, s: LineSettings) -> Result<Box<dyn serialport::SerialPort>> {
+/// around between them. A device that is no tty fails with
+/// [`OpenError::NotSerial`].
+pub fn open_serial(path: &str, s: LineSettings) -> Result<Box<dyn serialport::SerialPort>, OpenError> {
     let port = serialport::new(path, s.baud)
         .data_bits(if s.data_bits == 7 { serialport::DataBits::Seven } else { serialport::DataBits::Eight })
         .parity(match s.parity {
@@ -146,7 +178,7 @@ pub fn open_serial(path: &str, s: LineSettings) -> Result<Box<dyn serialport::Se
         Ok(port) => Ok(port),
         // Looked at only when the open failed: a working port is opened once.
         Err(_) if opens_but_no_tty(path) => Err(NotSerial(path.to_owned()).into()),
-        Err(e) => Err(e).with_context(|| format!("cannot open {path} at {s}")),
+        Err(source) => Err(OpenError::Serial { path: path.to_owned(), settings: s, source }),
     }
 }
 
