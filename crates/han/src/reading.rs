@@ -397,6 +397,8 @@ pub struct Reading {
     pub quantities: Quantities,
     /// Gas, water and heat sub-meters (P1).
     pub submeters: Vec<SubMeter>,
+    /// The objects as last written, for a template's reading.
+    pub(crate) json: crate::json::ObisJson,
 }
 
 impl Reading {
@@ -415,6 +417,7 @@ impl Reading {
             obis: Objects::default(),
             quantities: Quantities::default(),
             submeters: Vec::new(),
+            json: crate::json::ObisJson::default(),
         }
     }
 
@@ -426,7 +429,9 @@ impl Reading {
         obis.clear();
         let mut submeters = std::mem::take(&mut self.submeters);
         submeters.clear();
-        *self = Reading { obis: Objects(obis), submeters, ..Reading::new(protocol, framing) };
+        let mut json = std::mem::take(&mut self.json);
+        json.forget();
+        *self = Reading { obis: Objects(obis), submeters, json, ..Reading::new(protocol, framing) };
     }
 }
 
@@ -447,7 +452,9 @@ impl Reading {
             obis,
             quantities,
             submeters,
+            json: _,
         } = other;
+        self.json.forget();
         self.received = *received;
         self.meter_time = *meter_time;
         self.protocol = *protocol;

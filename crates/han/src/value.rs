@@ -47,7 +47,10 @@ impl Decimal {
         match (self.exponent >= 0, p) {
             (true, Some(p)) => m * p,
             (false, Some(p)) => m / p,
-            (_, None) => m * 10f64.powi(i32::from(self.exponent)),
+            // Beyond the table (rare): the parse of its decimal is the
+            // correctly rounded value; `powi` is not (and differs between
+            // builds).
+            (_, None) => format!("{}e{}", self.mantissa, self.exponent).parse().unwrap_or(f64::NAN),
         }
     }
 

@@ -12,7 +12,8 @@ use han::{Config, Decoder, Event, EventRef, Framing, Seen};
 use proptest::prelude::*;
 use serde_json::Value as Json;
 
-/// Every event of a stream, as text: readings as JSON, rejections with
+/// Every event of a stream, as text: readings as JSON (lent: as the line
+/// writer writes them), rejections with
 /// their error and bytes. `lent`: through `next_event_ref` (readings lent,
 /// templates' readings not copied), else `next_event` with readings handed
 /// back for reuse, as a caller that keeps them does.
@@ -24,7 +25,14 @@ fn events(cfg: &Config, stream: &[u8], lent: bool) -> Vec<String> {
     if lent {
         while let Some(e) = d.next_event_ref() {
             out.push(match e {
-                EventRef::Reading(r) => serde_json::to_string(r).expect("serialisable"),
+                // The line writer, which copies the objects a template's
+                // reading kept since its last line: held to serde's text of
+                // the reading decoded from scratch.
+                EventRef::Reading(r) => {
+                    let mut line = Vec::new();
+                    r.write_json_line(&mut line);
+                    serde_json::from_slice::<Json>(&line).expect("a JSON line").to_string()
+                }
                 EventRef::Rejected { error, bytes } => format!("{error} {bytes:02X?}"),
             });
             out.extend(std::iter::from_fn(|| d.next_warning()).map(|w| format!("warning: {w}")));
@@ -34,7 +42,10 @@ fn events(cfg: &Config, stream: &[u8], lent: bool) -> Vec<String> {
     while let Some(e) = d.next_event() {
         match e {
             Event::Reading(r) => {
-                out.push(serde_json::to_string(&*r).expect("serialisable"));
+                // Through a JSON value, as the lent line is: the line writer
+                // writes a meter's decimals with their digits (`0.790`).
+                let text = serde_json::to_string(&*r).expect("serialisable");
+                out.push(serde_json::from_str::<Json>(&text).expect("JSON").to_string());
                 d.recycle(r);
             }
             Event::Rejected { error, bytes } => out.push(format!("{error} {bytes:02X?}")),

@@ -170,6 +170,7 @@ impl Dsmr {
                 *slot = o;
                 normalise::apply(&mut r.quantities, slot);
             }
+            span.objects.clone().for_each(|i| r.json.touch(i));
             self.redone = redone;
             span.time = time;
             more |= dsmr::feeds_fields(start.0);
