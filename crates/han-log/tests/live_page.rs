@@ -1,6 +1,6 @@
 //! The live page (`www/index.html`, `live.js`, `style.css`) in a real browser:
-//! Debian's Chromium driven by chromedriver over plain W3C WebDriver (a small
-//! HTTP/1.1 client in `common/webdriver.rs`), the page served by
+//! Debian's Chromium driven by chromedriver over plain W3C WebDriver
+//! (han-testkit's client), the page served by
 //! `python3 -m http.server` from a temp folder under a sub-path. The test writes `data/current.json` and
 //! `data/today.json` as han-log does (temp file + rename) and checks what the
 //! page shows: the values, that a new file is picked up without reloading,
@@ -17,16 +17,13 @@
 mod common;
 
 use std::fs;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, DurationRound, SecondsFormat, TimeDelta, Utc};
 use han_common::times::day_bounds;
 use han_common::tz::Tz;
-use han_testkit::webdriver::{CHROMEDRIVER, CHROMIUM, Driver, Guard, browser_tools, call, request};
-use han_testkit::{free_port, wait_ok};
+use han_testkit::webdriver::{Guard, browser_tools, phone_browser, serve_static};
 use serde_json::{Value, json};
 
 const WWW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/");
@@ -77,53 +74,8 @@ fn live_page_in_chromium() {
     let current = www.join("data/current.json");
 
     // A static server and a browser.
-    let http_port = free_port();
-    let http_log = fs::File::create(guard.dir.join("http.log")).unwrap();
-    let python = Command::new("python3")
-        .args(["-m", "http.server", "--bind", "127.0.0.1", &http_port.to_string(), "--directory"])
-        .arg(&site)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(http_log)
-        .spawn()
-        .expect("python3 -m http.server starts");
-    guard.children.push(python);
-    wait_ok("the static server", Duration::from_secs(15), || {
-        match request(http_port, "GET", &format!("/{SUB}/index.html"), b"") {
-            Ok((200, _)) => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    });
-
-    let wd_port = free_port();
-    let chromedriver = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={wd_port}"))
-        .arg(format!("--log-path={}", guard.dir.join("chromedriver.log").display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0) // Chromium runs in it too: the guard kills the whole group.
-        .spawn()
-        .expect("chromedriver starts");
-    guard.groups.push(chromedriver.id());
-    guard.children.push(chromedriver);
-    wait_ok("chromedriver", Duration::from_secs(20), || match call(wd_port, "GET", "/status", None) {
-        Ok(v) if v["ready"] == json!(true) => Ok(()),
-        other => Err(format!("{other:?}")),
-    });
-    let profile = guard.dir.join("chrome-profile");
-    let caps = json!({"capabilities": {"alwaysMatch": {
-        "browserName": "chrome",
-        "goog:chromeOptions": {"binary": CHROMIUM, "args": [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            format!("--window-size={},{}", PHONE.0, PHONE.1), "--lang=en-US",
-            format!("--user-data-dir={}", profile.display()),
-        ],
-        // Chrome keeps a desktop window at least 500 px wide: emulate a phone's viewport.
-        "mobileEmulation": {"deviceMetrics": {"width": PHONE.0, "height": PHONE.1, "pixelRatio": 1.0}}},
-    }}});
-    guard.driver = Some(Driver::start(wd_port, &caps));
+    let http_port = serve_static(&mut guard, &site, &format!("/{SUB}/index.html"));
+    phone_browser(&mut guard, PHONE);
     let d = guard.driver.as_ref().unwrap();
     let startup = started.elapsed();
 

@@ -1,9 +1,7 @@
-//! A minimal W3C WebDriver client (chromedriver) over a small HTTP/1.1
-//! client, and a guard for the processes and the temp folder of a browser
-//! test.
+//! A minimal W3C WebDriver client (chromedriver) over `ureq`, and a guard
+//! for the processes and the temp folder of a browser test.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -177,77 +175,21 @@ pub fn call(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result
     if status == 200 { Ok(value) } else { Err(format!("HTTP {status}: {value}")) }
 }
 
-/// One HTTP/1.1 request on a fresh connection: status and body. chromedriver
-/// keeps the connection open whatever the request says, so the body is read
-/// by its length (or its chunks), not to the end of the stream.
+/// One HTTP request to 127.0.0.1:`port` through `ureq`: status and body,
+/// whatever the status (WebDriver's errors are JSON bodies of a 4xx or 5xx).
 pub fn request(port: u16, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes())?;
-    s.write_all(body)?;
-    let bad = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, why.to_string());
-    let (mut raw, mut buf) = (Vec::new(), [0u8; 16 * 1024]);
-    let mut more = |raw: &mut Vec<u8>| -> std::io::Result<bool> {
-        let n = s.read(&mut buf)?;
-        raw.extend_from_slice(&buf[..n]);
-        Ok(n > 0)
+    let agent = ureq::AgentBuilder::new().timeout_read(Duration::from_secs(60)).build();
+    let req = agent
+        .request(method, &format!("http://127.0.0.1:{port}{path}"))
+        .set("Content-Type", "application/json; charset=utf-8");
+    let resp = match req.send_bytes(body) {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(ureq::Error::Transport(t)) => return Err(std::io::Error::other(t.to_string())),
     };
-    let end = loop {
-        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end;
-        }
-        if !more(&mut raw)? {
-            return Err(bad("connection closed in the headers"));
-        }
-    };
-    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad("no status"))?;
-    let length = head.lines().find_map(|l| l.strip_prefix("content-length:")).map(|n| n.trim().parse::<usize>());
-    let chunked = head.lines().any(|l| l.starts_with("transfer-encoding:") && l.contains("chunked"));
-    let start = end + 4;
-    if let Some(n) = length {
-        let n = n.map_err(|_| bad("bad content-length"))?;
-        while raw.len() < start + n {
-            if !more(&mut raw)? {
-                return Err(bad("connection closed in the body"));
-            }
-        }
-        return Ok((status, raw[start..start + n].to_vec()));
-    }
-    loop {
-        if chunked {
-            if let Some(body) = dechunk(&raw[start..]) {
-                return Ok((status, body));
-            }
-        }
-        if !more(&mut raw)? {
-            return if chunked {
-                Err(bad("connection closed in a chunk"))
-            } else {
-                Ok((status, raw[start..].to_vec()))
-            };
-        }
-    }
-}
-
-/// The body of a complete chunked message, or None while it is incomplete.
-fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = b.windows(2).position(|w| w == b"\r\n")?;
-        let size = std::str::from_utf8(&b[..eol]).ok()?.split(';').next()?.trim();
-        let n = usize::from_str_radix(size, 16).ok()?;
-        if n == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(b.get(eol + 2..eol + 2 + n)?);
-        b = b.get(eol + 4 + n..)?;
-    }
+    let status = resp.status();
+    let mut bytes = Vec::new();
+    resp.into_reader().read_to_end(&mut bytes)?;
+    Ok((status, bytes))
 }
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -271,16 +213,17 @@ pub fn browser_tools(page: &str) -> bool {
     false
 }
 
-/// `python3 -m http.server` serving `dir`, as any web server would; its
-/// port, once `probe` answers 200.
+/// `python3 -m http.server` serving `dir`, as any web server would, its
+/// log in the guard's folder (`http.log`); its port, once `probe` answers 200.
 pub fn serve_static(guard: &mut Guard, dir: &std::path::Path, probe: &str) -> u16 {
     let port = free_port();
+    let log = std::fs::File::create(guard.dir.join("http.log")).expect("http.log");
     let python = Command::new("python3")
         .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
         .arg(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("python3 -m http.server starts");
     guard.children.push(python);
@@ -291,17 +234,19 @@ pub fn serve_static(guard: &mut Guard, dir: &std::path::Path, probe: &str) -> u1
     port
 }
 
-/// chromedriver and headless Chromium the size of a phone; the session is
-/// put in `guard.driver`.
+/// chromedriver (its log in the guard's folder, `chromedriver.log`) and
+/// headless Chromium the size of a phone; the session is put in
+/// `guard.driver`.
 pub fn phone_browser(guard: &mut Guard, (w, h): (u32, u32)) {
     use std::os::unix::process::CommandExt;
     let port = free_port();
     let chromedriver = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
+        .arg(format!("--log-path={}", guard.dir.join("chromedriver.log").display()))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .process_group(0)
+        .process_group(0) // Chromium runs in it too: the guard kills the whole group.
         .spawn()
         .expect("chromedriver starts");
     guard.groups.push(chromedriver.id());
@@ -319,6 +264,7 @@ pub fn phone_browser(guard: &mut Guard, (w, h): (u32, u32)) {
             format!("--window-size={w},{h}"), "--lang=en-US",
             format!("--user-data-dir={}", profile.display()),
         ],
+        // Chrome keeps a desktop window at least 500 px wide: emulate a phone's viewport.
         "mobileEmulation": {"deviceMetrics": {"width": w, "height": h, "pixelRatio": 1.0}}},
     }}});
     guard.driver = Some(Driver::start(port, &caps));
