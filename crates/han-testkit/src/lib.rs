@@ -1,7 +1,8 @@
 //! What the workspace's integration tests share: a temporary directory
 //! removed on drop, skipping loudly (or failing under `CI=true`), polling
 //! with a deadline, a free TCP port, the files of a folder, the
-//! workspace's other binaries; and in modules the corpus ([`corpus`]), a
+//! workspace's other binaries, a time from RFC 3339 ([`at`]), running a
+//! binary ([`Run`]); and in modules the corpus ([`corpus`]), a
 //! socat pty pair ([`pty`]), a tmpfs ([`mount`]) and a WebDriver client for
 //! the browser tests ([`webdriver`]).
 //!
@@ -12,8 +13,11 @@ pub mod corpus;
 pub mod mount;
 #[cfg(unix)]
 pub mod pty;
+mod run;
 #[cfg(unix)]
 pub mod webdriver;
+
+pub use run::{Run, text};
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -141,4 +145,9 @@ pub fn sibling(name: &str) -> PathBuf {
     built(name).unwrap_or_else(|| {
         panic!("{name} is missing: run the workspace's tests (cargo test --workspace) or cargo build -p {name}")
     })
+}
+
+/// An RFC 3339 time (any offset) as UTC; panics on a malformed one.
+pub fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("time {s:?}: {e}")).to_utc()
 }

@@ -18,16 +18,7 @@ fn hours_by_the_meter_clock_across_a_month_boundary() {
     // Kaifa: power every 2 s, registers at xx:00:10 stamped xx:00:00.
     let (lines, regs) = sim(Meter::KaifaNo, "2025-01-31T20:00:00+01:00", 8 * 3600);
     file_lines(&logs, OSLO, &lines);
-    let j = json(&[
-        "--dir",
-        logs.to_str().unwrap(),
-        "--state",
-        t.join("st").to_str().unwrap(),
-        "--tz",
-        "Europe/Oslo",
-        "--now",
-        "2025-02-01T03:30:00+01:00",
-    ]);
+    let j = json_at(&logs, &t, "Europe/Oslo", "2025-02-01T03:30:00+01:00", &[]);
     assert_eq!(j["month"], "2025-02");
     assert_eq!(j["tariff"], "no", "a Norwegian list: tariff from the meter's data");
     let hours = today(&j);
@@ -90,16 +81,7 @@ fn the_autumn_day_has_25_hours_and_the_spring_day_23() {
         let logs = t.join("log");
         let (lines, regs) = sim(Meter::KaifaNo, start, hours * 3600 + 60);
         file_lines(&logs, OSLO, &lines);
-        let j = json(&[
-            "--dir",
-            logs.to_str().unwrap(),
-            "--state",
-            t.join("st").to_str().unwrap(),
-            "--tz",
-            "Europe/Oslo",
-            "--now",
-            end,
-        ]);
+        let j = json_at(&logs, &t, "Europe/Oslo", end, &[]);
         let got = today(&j);
         assert_eq!(got.len(), hours as usize, "{day}: {got:?}");
         // The day's total equals the registers' growth over the day.
@@ -140,16 +122,7 @@ fn three_peaks_on_one_day_count_once_and_the_step_and_headroom() {
         (8, 17) => 5000.0,
         _ => 1000.0,
     });
-    let j = json(&[
-        "--dir",
-        logs.to_str().unwrap(),
-        "--state",
-        t.join("st").to_str().unwrap(),
-        "--tz",
-        "Europe/Oslo",
-        "--now",
-        "2025-01-09T12:30:00+01:00",
-    ]);
+    let j = json_at(&logs, &t, "Europe/Oslo", "2025-01-09T12:30:00+01:00", &[]);
     let n = &j["norway"];
     let top: Vec<(String, f64)> = n["top"]
         .as_array()
@@ -183,18 +156,7 @@ fn a_gap_is_reported_and_never_counted() {
         }
     }
     file_lines(&logs, OSLO, &lines);
-    let j = json(&[
-        "--dir",
-        logs.to_str().unwrap(),
-        "--state",
-        t.join("st").to_str().unwrap(),
-        "--tz",
-        "Europe/Oslo",
-        "--now",
-        "2025-01-06T10:59:30+01:00",
-        "--tariff",
-        "none",
-    ]);
+    let j = json_at(&logs, &t, "Europe/Oslo", "2025-01-06T10:59:30+01:00", &["--tariff", "none"]);
     let h = &j["today"][0];
     // 19 + 9 minutes at 1.2 kW (10:00-10:19, 10:50-10:59): 560 Wh, and the hour is not complete.
     assert!((h["import_wh"].as_f64().unwrap() - 1200.0 * 28.0 / 60.0).abs() < 1e-6, "{h}");
@@ -210,16 +172,7 @@ fn belgium_the_quarter_hour_peak_the_floor_and_the_12_month_mean() {
     let logs = t.join("log");
     let (lines, _) = sim(Meter::Fluvius, "2025-03-03T00:00:00+01:00", 20 * 3600);
     file_lines(&logs, han::Tz::Europe__Brussels, &lines);
-    let j = json(&[
-        "--dir",
-        logs.to_str().unwrap(),
-        "--state",
-        t.join("st").to_str().unwrap(),
-        "--tz",
-        "Europe/Brussels",
-        "--now",
-        "2025-03-03T19:20:00+01:00",
-    ]);
+    let j = json_at(&logs, &t, "Europe/Brussels", "2025-03-03T19:20:00+01:00", &[]);
     assert_eq!(j["tariff"], "be", "Belgian demand values: tariff from the meter's data");
     let b = &j["belgium"];
     assert_eq!(b["peak_from_meter"], true);
@@ -338,20 +291,7 @@ fn several_threads_sum_as_one() {
         let (lines, _) = sim_lagged(meter, start, hours * 3600, 1500);
         // Filed by the time received, so a day's file starts with Aidon's clockless readings.
         file_lines_by(&logs, tz, &lines, han_common::days::Clock::Received);
-        let run = |threads: &str| {
-            json(&[
-                "--dir",
-                logs.to_str().unwrap(),
-                "--state",
-                t.join("st").to_str().unwrap(),
-                "--tz",
-                zone,
-                "--now",
-                now,
-                "--threads",
-                threads,
-            ])
-        };
+        let run = |threads: &str| json_at(&logs, &t, zone, now, &["--threads", threads]);
         let one = run("1");
         assert!(one["readings"].as_u64().unwrap() > 10_000, "{zone}");
         assert_eq!(one, run("4"), "{zone}");
@@ -379,18 +319,7 @@ fn a_run_of_days_starts_with_the_clock_carried_from_the_day_before() {
     file_lines_by(&logs, OSLO, &lines, han_common::days::Clock::Received);
     assert_eq!(std::fs::read_dir(&logs).unwrap().count(), 2);
     for threads in ["1", "2"] {
-        let j = json(&[
-            "--dir",
-            logs.to_str().unwrap(),
-            "--state",
-            t.join("st").to_str().unwrap(),
-            "--tz",
-            "Europe/Oslo",
-            "--now",
-            "2025-01-16T00:30:00+01:00",
-            "--threads",
-            threads,
-        ]);
+        let j = json_at(&logs, &t, "Europe/Oslo", "2025-01-16T00:30:00+01:00", &["--threads", threads]);
         let so_far = j["current"]["so_far_wh"].as_f64().unwrap();
         assert!((so_far - 1800.0).abs() < 1e-6, "--threads {threads}: {so_far}");
     }
@@ -587,16 +516,7 @@ fn belgium_without_the_meter_peak_computes_it_and_counts_at_least_2_5_kw() {
         kwh += w / 60_000.0;
     }
     file_lines(&logs, han::Tz::Europe__Brussels, &lines);
-    let j = json(&[
-        "--dir",
-        logs.to_str().unwrap(),
-        "--state",
-        t.join("st").to_str().unwrap(),
-        "--tz",
-        "Europe/Brussels",
-        "--now",
-        "2025-03-03T13:59:30+01:00",
-    ]);
+    let j = json_at(&logs, &t, "Europe/Brussels", "2025-03-03T13:59:30+01:00", &[]);
     assert_eq!(j["tariff"], "be", "the running quarter's demand says Belgium");
     let b = &j["belgium"];
     assert_eq!(b["peak_from_meter"], false);

@@ -4,19 +4,16 @@
 //! and running the binary.
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use chrono::{DateTime, Duration, Utc};
-use han::{Config, Decoder, EventRef};
-use han_common::days::{Clock, Days};
+use han_common::days::Clock;
 use han_common::line::Line;
-use han_sim::{Meter, Options, Simulator};
-
-pub fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
+use han_sim::{Meter, Options};
+use han_testkit::Run;
+pub use han_testkit::at;
+use han_testkit_sim::DayFiles;
 
 /// Appends stream lines to the day files of `dir` (the local day of each reading in `tz`).
 pub fn file_lines(dir: &Path, tz: han::Tz, lines: &[Vec<u8>]) {
@@ -25,15 +22,9 @@ pub fn file_lines(dir: &Path, tz: han::Tz, lines: &[Vec<u8>]) {
 
 /// [`file_lines`] by `clock` (`Received`: as `han-log --clock received` files them).
 pub fn file_lines_by(dir: &Path, tz: han::Tz, lines: &[Vec<u8>], clock: Clock) {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut days = Days::new(tz, clock);
+    let mut days = DayFiles::new(dir, tz, clock);
     for raw in lines {
-        let l = Line::parse(raw, false).unwrap();
-        let date = days.stamp(&l, Utc::now()).date;
-        let path = han_common::logs::day_path(dir, date, "jsonl");
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
-        f.write_all(raw).unwrap();
-        f.write_all(b"\n").unwrap();
+        days.add(raw);
     }
 }
 
@@ -51,27 +42,15 @@ pub fn sim(meter: Meter, start: &str, seconds: i64) -> (Vec<Vec<u8>>, Registers)
 pub fn sim_lagged(meter: Meter, start: &str, seconds: i64, lag_ms: i64) -> (Vec<Vec<u8>>, Registers) {
     let start = at(start);
     let end = start + Duration::seconds(seconds);
-    let mut s = Simulator::new(Options::new(meter, start, 11));
-    let mut d = Decoder::new(Config { tz: Some(meter.tz()), ..Config::default() });
+    let run = han_testkit_sim::lines(Options::new(meter, start, 11), meter.tz(), end, Duration::milliseconds(lag_ms));
     let (mut lines, mut registers) = (Vec::new(), Vec::new());
-    loop {
-        let f = s.next_frame();
-        if f.time >= end {
-            break;
+    for (sent, l) in run {
+        let parsed = Line::parse(&l, true).unwrap();
+        if let (Some(t), Some(kwh)) = (parsed.meter_time.as_deref(), parsed.number("energy_import_kwh")) {
+            let t = han_common::times::StreamTime::parse(t).unwrap().instant(meter.tz(), Some(sent));
+            registers.push((t, kwh));
         }
-        d.push(&f.bytes);
-        while let Some(e) = d.next_event_ref() {
-            if let EventRef::Reading(r) = e {
-                let mut l = Vec::new();
-                r.write_json_line_received(Some(&(f.time + Duration::milliseconds(lag_ms))), &mut l);
-                let parsed = Line::parse(l.trim_ascii_end(), true).unwrap();
-                if let (Some(t), Some(kwh)) = (parsed.meter_time.as_deref(), parsed.number("energy_import_kwh")) {
-                    let t = han_common::times::StreamTime::parse(t).unwrap().instant(meter.tz(), Some(f.time));
-                    registers.push((t, kwh));
-                }
-                lines.push(l.trim_ascii_end().to_vec());
-            }
-        }
+        lines.push(l);
     }
     (lines, registers)
 }
@@ -96,15 +75,12 @@ pub fn maxpower(args: &[&str], stdin: Option<&[u8]>) -> Output {
 
 /// [`maxpower`] with these environment variables set.
 pub fn maxpower_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_maxpower"));
-    c.args(args).env_remove("HAN_TOOLS_CONFIG").env_remove("MAXPOWER_SMTP_PASSWORD");
-    c.envs(env.iter().copied());
-    c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    if let Some(b) = stdin {
-        child.stdin.take().unwrap().write_all(b).unwrap();
-    }
-    child.wait_with_output().unwrap()
+    Run::new(env!("CARGO_BIN_EXE_maxpower"))
+        .args(args)
+        .env_remove("MAXPOWER_SMTP_PASSWORD")
+        .envs(env)
+        .stdin(stdin)
+        .output()
 }
 
 /// `--json` output of a run that must succeed.
@@ -124,4 +100,13 @@ pub fn today(j: &serde_json::Value) -> Vec<(String, f64)> {
         .iter()
         .map(|h| (h["start"].as_str().unwrap().to_owned(), h["import_wh"].as_f64().unwrap()))
         .collect()
+}
+
+/// [`json`] of the day files in `logs`, the state in `t`'s `st`, in `tz`
+/// at `now`, with `extra` after.
+pub fn json_at(logs: &Path, t: &han_testkit::Tmp, tz: &str, now: &str, extra: &[&str]) -> serde_json::Value {
+    let st = t.join("st");
+    let mut args = vec!["--dir", logs.to_str().unwrap(), "--state", st.to_str().unwrap(), "--tz", tz, "--now", now];
+    args.extend_from_slice(extra);
+    json(&args)
 }
