@@ -12,5 +12,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    han_common::usage::exit_status("han-bridge", run::run(&cli::Args::parse()))
+    let args = cli::Args::parse();
+    han_common::shell::main("han-bridge", || run::run(&args))
 }

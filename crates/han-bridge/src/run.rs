@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 use han_common::Usage;
+use han_common::shell::{self, SIGINT, SIGTERM};
 use han_serial::live::{Link, Live};
 use han_serial::serial::LineSettings;
-use signal_hook::consts::{SIGINT, SIGTERM};
 
 use crate::cli::Args;
 use crate::fanout::Fanout;
@@ -80,7 +80,7 @@ pub fn run(args: &Args) -> Result<u8> {
     let s = settings(args)?;
     let mut notes = Notes { quiet: args.quiet };
     // Caught before anything starts: a signal at any later moment stops cleanly.
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT]).context("cannot catch signals")?;
+    let mut signals = shell::Signals::new([SIGTERM, SIGINT]).context("cannot catch signals")?;
 
     let detect = s.line.is_none().then(|| Detect::new(Instant::now()));
     let mut live = Live::new(Link::Serial(s.device.clone()), s.line);

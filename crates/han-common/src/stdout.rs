@@ -6,8 +6,5 @@ use std::io::{self, Write};
 /// Prints `s` to stdout and flushes; a closed pipe is `Ok`.
 pub fn print(s: &str) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
+    crate::shell::closed_pipe_is_done(out.write_all(s.as_bytes()).and_then(|()| out.flush()))
 }

@@ -2,7 +2,7 @@
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -13,6 +13,7 @@ use chrono::{NaiveDate, Utc};
 use han_common::Usage;
 use han_common::line::Line;
 use han_common::logs::date_of;
+use han_common::shell;
 use han_common::tz::Tz;
 
 use crate::cli::{Args, Clock};
@@ -193,12 +194,8 @@ impl Logger {
 pub fn run(args: &Args) -> Result<u8> {
     // First of all: a SIGUSR1 (`pkill -USR1 han-log`) during start-up must
     // not kill it (the default action), nor a SIGTERM lose what was read.
-    let term = Arc::new(AtomicBool::new(false));
-    let usr1 = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP] {
-        signal_hook::flag::register(sig, Arc::clone(&term)).context("cannot set up signal handling")?;
-    }
-    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&usr1)).context("cannot set up SIGUSR1")?;
+    let term = shell::stop_flag()?;
+    let usr1 = shell::flag(&[shell::SIGUSR1]).context("cannot set up SIGUSR1")?;
     let s = settings(args)?;
     let busy = Arc::new(Mutex::new(Busy::default()));
     let logs = Files::new(&s.dir, "jsonl", None, s.max_buffer, Arc::clone(&busy));

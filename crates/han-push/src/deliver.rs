@@ -130,7 +130,7 @@ impl Backoff {
 /// delivered or the last try is over; the exit status as [`crate::run`]
 /// documents it.
 pub fn run<S: Sink>(sink: S, limits: Limits) -> Result<u8> {
-    let stop = run::stop_flag()?;
+    let stop = han_common::shell::stop_flag()?;
     drive(sink, limits, &run::input(limits.input), &stop)
 }
 

@@ -21,5 +21,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    han_common::usage::exit_status("han-push", run::run(&cli::Args::parse()))
+    let args = cli::Args::parse();
+    han_common::shell::main("han-push", || run::run(&args))
 }

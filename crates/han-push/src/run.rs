@@ -1,10 +1,7 @@
 //! What every subcommand shares: the config file and its warnings, the
-//! exit statuses, stopping on a signal, the input.
+//! exit statuses, the input.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 use han_common::{Config, Usage};
 
 use crate::cli::{Args, Command};
@@ -29,16 +26,6 @@ pub fn run(args: &Args) -> Result<u8> {
         Command::Influx(a) => influx::run(a, &config),
         Command::Domoticz(a) => domoticz::run(a, &config),
     }
-}
-
-/// Set on SIGTERM, SIGINT or SIGHUP: the subcommand delivers what it can,
-/// briefly, and stops as at the end of input.
-pub fn stop_flag() -> Result<Arc<AtomicBool>> {
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP] {
-        signal_hook::flag::register(sig, Arc::clone(&stop)).context("cannot set up signal handling")?;
-    }
-    Ok(stop)
 }
 
 /// Stdin on its thread; a meter time without offset (in a line without

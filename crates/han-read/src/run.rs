@@ -12,6 +12,7 @@ use anyhow::{Context, Result, anyhow};
 use han::profiles::MeterProfiles;
 use han::{Config, Decoder, EventRef, Reading, Stats};
 
+use han_common::shell::{self, is_closed_pipe};
 use han_serial::live::Live;
 use han_serial::serial::{OpenError, Probe, Verdict};
 
@@ -268,7 +269,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let mut raw = args.raw_log.as_deref().map(|p| append(p, "--raw-log file")).transpose()?;
     if args.anonymise {
         return match crate::anonymise::run(cfg, &kind, settings, &mut rep, &mut raw) {
-            Err(e) if is_closed_stdout(&e) => Ok(ExitCode::SUCCESS),
+            Err(e) if is_closed_pipe(&e) => Ok(ExitCode::SUCCESS),
             Err(e) => {
                 eprintln!("han-read: {e:#}");
                 Ok(ExitCode::from(1))
@@ -401,7 +402,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     })();
     // Errors first, then the counters (when anything was read), then the hint.
     if let Err(e) = result {
-        if is_closed_stdout(&e) {
+        if is_closed_pipe(&e) {
             Reporter::counters(dec.stats());
             // main: the reader is done, status 0.
             return Err(e);
@@ -452,12 +453,6 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     }))
 }
 
-/// Whether an error is stdout closed by its reader (`han-read ... | head`):
-/// the reader saying it is done.
-pub fn is_closed_stdout(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
-}
-
 /// Opens a capture file; a directory is said to be one (its open succeeds,
 /// and only the first read would fail, without the path).
 pub(crate) fn open_file(p: &str) -> Result<File> {
@@ -485,14 +480,12 @@ fn publish(shared: &Mutex<Stats>, dec: &Decoder) {
 
 /// SIGUSR1 raises a flag that a loop that never blocks looks at.
 fn counters_flag() -> Option<Arc<std::sync::atomic::AtomicBool>> {
-    let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&flag)).ok()?;
-    Some(flag)
+    shell::flag(&[shell::SIGUSR1]).ok()
 }
 
 /// SIGUSR1 prints the counters, without stopping anything.
 fn counters_on_signal(shared: Arc<Mutex<Stats>>) {
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGUSR1]) else { return };
+    let Ok(mut signals) = shell::Signals::new([shell::SIGUSR1]) else { return };
     std::thread::spawn(move || {
         for _ in signals.forever() {
             if let Ok(s) = shared.lock() {
