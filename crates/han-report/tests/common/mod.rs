@@ -3,26 +3,20 @@
 //! files as spotprices writes them, running the binary.
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use chrono_tz::Europe::Oslo;
-use han::{Config, Decoder, EventRef};
-use han_common::days::{Clock, Days};
-use han_common::line::Line;
+use han_common::days::Clock;
 use han_prices::file::{Build, PriceFile};
 use han_prices::slots::Slot;
-use han_sim::{Meter, Options, Simulator};
-pub use han_testkit::Tmp;
+use han_sim::{Meter, Options};
+use han_testkit::Run;
+pub use han_testkit::{Tmp, at};
+use han_testkit_sim::DayFiles;
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_han-report");
-
-pub fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).expect("time").to_utc()
-}
 
 /// han-sim (DSMR 4: a telegram every 10 s, registers to the Wh) following
 /// `profile` (W per minute) for `hours` from `start`, filed into `dir` by
@@ -32,40 +26,20 @@ pub fn sim(dir: &Path, start: &str, hours: i64, profile: &[i32]) -> Vec<Vec<u8>>
     let end = start + Duration::hours(hours);
     let mut o = Options::new(Meter::Dsmr4, start, 3);
     o.profile = Some(profile.to_vec());
-    let mut s = Simulator::new(o);
-    let mut d = Decoder::new(Config { tz: Some(Oslo), ..Config::default() });
-    let mut days = Days::new(Oslo, Clock::Meter);
+    let mut days = DayFiles::new(dir, Oslo, Clock::Meter);
     let mut all = Vec::new();
-    loop {
-        let f = s.next_frame();
-        if f.time >= end {
-            break;
-        }
-        d.push(&f.bytes);
-        while let Some(EventRef::Reading(r)) = d.next_event_ref() {
-            let mut l = Vec::new();
-            r.write_json_line_received(Some(&f.time), &mut l);
-            let line = l.trim_ascii_end().to_vec();
-            let date = days.stamp(&Line::parse(&line, false).expect("a line"), f.time).date;
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(han_common::logs::day_path(dir, date, "jsonl"))
-                .expect("day file");
-            file.write_all(&line).and_then(|()| file.write_all(b"\n")).expect("written");
-            all.push(line);
-        }
+    for (_, line) in han_testkit_sim::lines(o, Oslo, end, Duration::zero()) {
+        days.add(&line);
+        all.push(line);
     }
     all
 }
 
 pub fn report(dir: &Path, extra: &[&str]) -> Value {
-    let out = Command::new(BIN)
+    let out = Run::new(BIN)
         .args(["summary", "--tz", "Europe/Oslo", "--format", "json", "--dir", dir.to_str().expect("path")])
         .args(extra)
-        .env_remove("HAN_TOOLS_CONFIG")
-        .output()
-        .expect("han-report runs");
+        .output();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
@@ -112,7 +86,7 @@ pub fn prices_with(
 /// han-report with `args` (no config file unless `--config` is among
 /// them); it must succeed: its stdout and stderr.
 pub fn run(args: &[&str]) -> (String, String) {
-    let out = Command::new(BIN).args(args).env_remove("HAN_TOOLS_CONFIG").output().expect("han-report runs");
+    let out = Run::new(BIN).args(args).output();
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{args:?}: {stderr}");
     (stdout.into_owned(), stderr.into_owned())

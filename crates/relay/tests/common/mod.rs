@@ -3,30 +3,25 @@
 //! the real decoder (as han-read writes them).
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use chrono_tz::Europe::Oslo;
-use han::{Config, Decoder, EventRef};
 use han_prices::file::{Build, PriceFile};
 use han_prices::rates::Rate;
 use han_prices::slots::Slot;
-use han_sim::{Meter, Options, Simulator};
+use han_sim::{Meter, Options};
+use han_testkit::Run;
 use serde_json::Value;
 
-pub use han_testkit::Tmp;
+pub use han_testkit::{Tmp, at, text};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_relay");
 
 /// What every config error says on its second line: where the example is.
 pub const EXAMPLE: &str = "\n  relays are [relay.N] sections with a pin: the example is etc/config.example.toml \
      (scripts/install.sh installs it as /etc/han-tools/config.toml); see docs/relay.md";
-
-pub fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).expect("time").to_utc()
-}
 
 /// Two relays on the sim backend (relay 1 active-low on GPIO 17, relay 2
 /// on 27, safe on), state in `tmp/state`, plus `extra`.
@@ -42,19 +37,7 @@ pub fn config(tmp: &Tmp, extra: &str) -> PathBuf {
 
 /// Runs `relay --config CONFIG ARGS`, with `stdin`.
 pub fn relay(config: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut c = Command::new(BIN);
-    c.arg("--config").arg(config).args(args).env_remove("HAN_TOOLS_CONFIG");
-    c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = c.spawn().expect("relay runs");
-    if let Some(b) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin");
-        pipe.write_all(b).expect("stdin written");
-    }
-    child.wait_with_output().expect("relay ends")
-}
-
-pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    Run::new(BIN).arg("--config").arg(config).args(args).stdin(stdin).output()
 }
 
 /// The event log.
@@ -79,24 +62,7 @@ pub fn stream(meter: Meter, start: &str, seconds: i64, profile: &[i32]) -> Vec<(
     let end = start + Duration::seconds(seconds);
     let mut o = Options::new(meter, start, 7);
     o.profile = Some(profile.to_vec());
-    let mut s = Simulator::new(o);
-    let mut d = Decoder::new(Config { tz: Some(meter.tz()), ..Config::default() });
-    let mut lines = Vec::new();
-    loop {
-        let f = s.next_frame();
-        if f.time >= end {
-            break;
-        }
-        d.push(&f.bytes);
-        while let Some(e) = d.next_event_ref() {
-            if let EventRef::Reading(r) = e {
-                let mut l = Vec::new();
-                r.write_json_line_received(Some(&f.time), &mut l);
-                lines.push((f.time, l.trim_ascii_end().to_vec()));
-            }
-        }
-    }
-    lines
+    han_testkit_sim::lines(o, meter.tz(), end, Duration::zero())
 }
 
 /// Lines joined for stdin.
