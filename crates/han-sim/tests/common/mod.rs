@@ -1,13 +1,9 @@
 //! Helpers shared by the han-sim tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::{DateTime, Utc};
 use han::{Config, Decoder, Event, Reading};
-
-/// A start time as UTC.
-pub fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
+#[allow(unused_imports)] // the tests but cli.rs use it
+pub use han_testkit::at;
 
 /// Decodes a byte stream; panics on any rejected frame.
 pub fn decode_all(bytes: &[u8], cfg: Config) -> Vec<Reading> {
