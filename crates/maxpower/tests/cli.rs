@@ -50,19 +50,7 @@ fn hours_by_the_meter_clock_across_a_month_boundary() {
     let projected = j["current"]["projected_wh"].as_f64().unwrap();
     assert!(projected > so_far && so_far > 0.0, "{so_far} {projected}");
     // The text summary says the same.
-    let out = maxpower(
-        &[
-            "--dir",
-            logs.to_str().unwrap(),
-            "--state",
-            t.join("st").to_str().unwrap(),
-            "--tz",
-            "Europe/Oslo",
-            "--now",
-            "2025-02-01T03:30:00+01:00",
-        ],
-        None,
-    );
+    let out = maxpower(&run_args(None, &logs, &t.join("st"), "Europe/Oslo", "2025-02-01T03:30:00+01:00", &[]), None);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("This month's top three") && text.contains("step 1 (0-2 kWh/h)")
@@ -334,20 +322,7 @@ fn the_closed_days_sums_are_kept_and_read_again_when_a_day_changes() {
     let (now_part, later) = lines.split_at(lines.len() - 500);
     file_lines(&logs, OSLO, now_part);
     let st = t.join("st");
-    let run = |extra: &[&str]| {
-        let mut args = vec![
-            "--dir",
-            logs.to_str().unwrap(),
-            "--state",
-            st.to_str().unwrap(),
-            "--tz",
-            "Europe/Oslo",
-            "--now",
-            "2025-01-08T23:59:00+01:00",
-        ];
-        args.extend_from_slice(extra);
-        json(&args)
-    };
+    let run = |extra: &[&str]| json(&run_args(None, &logs, &st, "Europe/Oslo", "2025-01-08T23:59:00+01:00", extra));
     let first = run(&[]);
     let kept = st.join("maxpower-days-2024-12-31.json");
     assert!(kept.exists(), "the closed days' sums are kept");
@@ -366,20 +341,7 @@ fn the_closed_days_sums_are_kept_and_read_again_when_a_day_changes() {
     assert_eq!(changed["readings"].as_u64(), grown["readings"].as_u64().map(|n| n + 1));
     // A cache that is not one is said and ignored.
     std::fs::write(&kept, "{").unwrap();
-    let out = maxpower(
-        &[
-            "--json",
-            "--dir",
-            logs.to_str().unwrap(),
-            "--state",
-            st.to_str().unwrap(),
-            "--tz",
-            "Europe/Oslo",
-            "--now",
-            "2025-01-08T23:59:00+01:00",
-        ],
-        None,
-    );
+    let out = maxpower(&run_args(None, &logs, &st, "Europe/Oslo", "2025-01-08T23:59:00+01:00", &["--json"]), None);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not readable"));
     let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -409,18 +371,8 @@ fn a_torn_last_line_is_reported_and_today_s_only_once_it_stays() {
     age(&closed, 120);
     let run = |dir: &std::path::Path, state: &str, extra: &[&str]| {
         let state = t.join(state);
-        let mut args = vec![
-            "--json",
-            "--dir",
-            dir.to_str().unwrap(),
-            "--state",
-            state.to_str().unwrap(),
-            "--tz",
-            "Europe/Oslo",
-            "--now",
-            "2025-01-08T23:59:00+01:00",
-        ];
-        args.extend_from_slice(extra);
+        let args =
+            run_args(None, dir, &state, "Europe/Oslo", "2025-01-08T23:59:00+01:00", &[&["--json"], extra].concat());
         let out = maxpower(&args, None);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -471,18 +423,7 @@ fn steps_and_tariff_from_the_config_file() {
     let config = t.join("config.toml");
     std::fs::write(&config, "[maxpower]\ntariff = \"no\"\nsteps = [1.5, 3, 6]\n").unwrap();
     let st = t.join("st");
-    let args = [
-        "--config",
-        config.to_str().unwrap(),
-        "--dir",
-        logs.to_str().unwrap(),
-        "--state",
-        st.to_str().unwrap(),
-        "--tz",
-        "Europe/Oslo",
-        "--now",
-        "2025-01-07T12:30:00+01:00",
-    ];
+    let args = run_args(Some(&config), &logs, &st, "Europe/Oslo", "2025-01-07T12:30:00+01:00", &[]);
     let j = json(&args);
     let n = &j["norway"];
     assert_eq!(j["tariff_from"], "flag or config");
@@ -544,18 +485,7 @@ fn follow_says_what_is_not_a_reading_and_goes_on() {
         }
     }
     let st = t.join("st");
-    let args = [
-        "--dir",
-        empty.to_str().unwrap(),
-        "--state",
-        st.to_str().unwrap(),
-        "--tz",
-        "Europe/Oslo",
-        "--follow",
-        "--json",
-        "--now",
-        "2025-01-06T10:00:00+01:00",
-    ];
+    let args = run_args(None, &empty, &st, "Europe/Oslo", "2025-01-06T10:00:00+01:00", &["--follow", "--json"]);
     let last = |out: &std::process::Output| -> serde_json::Value {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap()

@@ -162,20 +162,7 @@ fn early_warnings_once_per_hour_and_the_password_never_from_argv() {
     let config = t.join("config.toml");
     std::fs::write(&config, format!("[maxpower]\nsmtp_server = \"127.0.0.1\"\nsmtp_port = {port}\nsmtp_tls = \"none\"\nmail_from = \"pi@example.org\"\nmail_to = \"a@example.org, b@example.org\"\nwarn_projected = true\n")).unwrap();
     let st = t.join("st");
-    let args = [
-        "--config",
-        config.to_str().unwrap(),
-        "--dir",
-        logs.to_str().unwrap(),
-        "--state",
-        st.to_str().unwrap(),
-        "--tz",
-        "Europe/Oslo",
-        "--limit-wh",
-        "3000",
-        "--now",
-        "2025-01-15T10:40:30+01:00",
-    ];
+    let args = run_args(Some(&config), &logs, &st, "Europe/Oslo", "2025-01-15T10:40:30+01:00", &["--limit-wh", "3000"]);
     let _server = start(py, port, &maildir);
     assert!(maxpower(&args, None).status.success());
     assert!(maxpower(&args, None).status.success());
@@ -227,18 +214,7 @@ fn every_mail_sent_late_says_when_it_was_due() {
     std::fs::write(&config, format!("[maxpower]\nsmtp_server = \"127.0.0.1\"\nsmtp_port = {port}\nsmtp_tls = \"none\"\nmail_from = \"pi@example.org\"\nmail_to = \"owner@example.org\"\nlimit_wh = 3000\n")).unwrap();
     let st = t.join("st");
     let run = |now: &str| {
-        let args = [
-            "--config",
-            config.to_str().unwrap(),
-            "--dir",
-            logs.to_str().unwrap(),
-            "--state",
-            st.to_str().unwrap(),
-            "--tz",
-            "Europe/Oslo",
-            "--now",
-            now,
-        ];
+        let args = run_args(Some(&config), &logs, &st, "Europe/Oslo", now, &[]);
         maxpower(&args, None)
     };
     // Nothing due yet: the first run only starts watching.
@@ -362,18 +338,7 @@ fn starttls_and_implicit_tls_with_a_login() {
         };
         let st = t.join(&format!("state-{mode}"));
         let run = |now: &str, password: &str| {
-            let args = [
-                "--config",
-                config.to_str().unwrap(),
-                "--dir",
-                logs.to_str().unwrap(),
-                "--state",
-                st.to_str().unwrap(),
-                "--tz",
-                "Europe/Oslo",
-                "--now",
-                now,
-            ];
+            let args = run_args(Some(&config), &logs, &st, "Europe/Oslo", now, &[]);
             maxpower_env(&args, None, &[("MAXPOWER_SMTP_PASSWORD", password)])
         };
         write(true);
@@ -437,18 +402,7 @@ fn a_mail_before_the_hour_raises_the_step() {
     let config = t.join("config.toml");
     std::fs::write(&config, format!("[maxpower]\nsmtp_server = \"127.0.0.1\"\nsmtp_port = {port}\nsmtp_tls = \"none\"\nmail_from = \"pi@example.org\"\nmail_to = \"owner@example.org\"\nwarn_step = true\ntariff = \"no\"\n")).unwrap();
     let st = t.join("st");
-    let args = [
-        "--config",
-        config.to_str().unwrap(),
-        "--dir",
-        logs.to_str().unwrap(),
-        "--state",
-        st.to_str().unwrap(),
-        "--tz",
-        "Europe/Oslo",
-        "--now",
-        "2025-01-15T10:20:30+01:00",
-    ];
+    let args = run_args(Some(&config), &logs, &st, "Europe/Oslo", "2025-01-15T10:20:30+01:00", &[]);
     let _server = start(py, port, &maildir);
     for _ in 0..2 {
         let out = maxpower(&args, None);

@@ -31,20 +31,9 @@ fn peaks_page_in_chromium() {
     std::fs::create_dir_all(&site).unwrap();
     std::fs::copy(STYLE, site.join("style.css")).unwrap();
     let st = guard.dir.join("st");
-    let args = [
-        "--dir",
-        logs.to_str().unwrap(),
-        "--state",
-        st.to_str().unwrap(),
-        "--tz",
-        "Europe/Oslo",
-        "--now",
-        "2025-01-06T17:40:00+01:00",
-        "--limit-wh",
-        "2500",
-    ];
+    let args = run_args(None, &logs, &st, "Europe/Oslo", "2025-01-06T17:40:00+01:00", &["--limit-wh", "2500"]);
     let mut with_www = args.to_vec();
-    with_www.extend(["--www", site.to_str().unwrap()]);
+    with_www.extend(["--www", site.to_str().unwrap()].map(str::to_owned));
     let out = maxpower(&with_www, None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let j = json(&args);

@@ -4,6 +4,7 @@
 //! and running the binary.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Output;
 
@@ -69,12 +70,12 @@ pub fn reading(local: &str, w: f64, kwh: f64) -> Vec<u8> {
     .into_bytes()
 }
 
-pub fn maxpower(args: &[&str], stdin: Option<&[u8]>) -> Output {
+pub fn maxpower<S: AsRef<OsStr>>(args: &[S], stdin: Option<&[u8]>) -> Output {
     maxpower_env(args, stdin, &[])
 }
 
 /// [`maxpower`] with these environment variables set.
-pub fn maxpower_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
+pub fn maxpower_env<S: AsRef<OsStr>>(args: &[S], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
     Run::new(env!("CARGO_BIN_EXE_maxpower"))
         .args(args)
         .env_remove("MAXPOWER_SMTP_PASSWORD")
@@ -84,12 +85,26 @@ pub fn maxpower_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -
 }
 
 /// `--json` output of a run that must succeed.
-pub fn json(args: &[&str]) -> serde_json::Value {
+pub fn json<S: AsRef<str> + std::fmt::Debug>(args: &[S]) -> serde_json::Value {
     let mut all = vec!["--json"];
-    all.extend_from_slice(args);
+    all.extend(args.iter().map(AsRef::as_ref));
     let out = maxpower(&all, None);
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The arguments of a run with the config `config` (or none), the day
+/// files in `logs` and the state in `st`, in `tz` at `now`; `extra` after.
+pub fn run_args(config: Option<&Path>, logs: &Path, st: &Path, tz: &str, now: &str, extra: &[&str]) -> Vec<String> {
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    let mut args = Vec::new();
+    if let Some(c) = config {
+        args.extend(["--config".to_owned(), path(c)]);
+    }
+    args.extend(["--dir".to_owned(), path(logs), "--state".to_owned(), path(st)]);
+    args.extend(["--tz", tz, "--now", now].map(str::to_owned));
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    args
 }
 
 /// The hour energies of a summary's `today`: (local start, Wh).
@@ -105,8 +120,5 @@ pub fn today(j: &serde_json::Value) -> Vec<(String, f64)> {
 /// [`json`] of the day files in `logs`, the state in `t`'s `st`, in `tz`
 /// at `now`, with `extra` after.
 pub fn json_at(logs: &Path, t: &han_testkit::Tmp, tz: &str, now: &str, extra: &[&str]) -> serde_json::Value {
-    let st = t.join("st");
-    let mut args = vec!["--dir", logs.to_str().unwrap(), "--state", st.to_str().unwrap(), "--tz", tz, "--now", now];
-    args.extend_from_slice(extra);
-    json(&args)
+    json(&run_args(None, logs, &t.join("st"), tz, now, extra))
 }
