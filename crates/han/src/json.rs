@@ -259,10 +259,9 @@ impl Line<'_> {
         self.0.push(b'}');
     }
 
-    /// An object from its value on: the caller wrote `{"value":`.
-    fn object_from_value(&mut self, o: &Object) {
+    /// An object after its value: the caller wrote `{"value":` and it.
+    fn object_after_value(&mut self, o: &Object) {
         let mut first = false;
-        self.value(&o.value);
         if let Some(u) = &o.unit {
             self.unit_entry(u);
         }
@@ -291,7 +290,8 @@ impl Line<'_> {
     /// Object `i` of `obis`: `,"A-B:C.D.E":{"value":...}` (no comma
     /// before the first), its key and `{"value":` built in one buffer and
     /// written in one copy.
-    fn obis_entry(&mut self, i: usize, o: &Object) {
+    /// Returns where the value went in the buffer.
+    fn obis_entry(&mut self, i: usize, o: &Object) -> std::ops::Range<usize> {
         const VALUE: &[u8] = b"\":{\"value\":";
         let mut key = [0u8; 48];
         let at = usize::from(i > 0);
@@ -310,7 +310,11 @@ impl Line<'_> {
             tail.copy_from_slice(VALUE);
         }
         self.0.extend_from_slice(key.get(..end + VALUE.len()).unwrap_or(&[]));
-        self.object_from_value(o);
+        let from = self.0.len();
+        self.value(&o.value);
+        let to = self.0.len();
+        self.object_after_value(o);
+        from..to
     }
 
     fn submeter(&mut self, s: &SubMeter) {
@@ -375,10 +379,11 @@ pub(crate) fn quantity(line: &mut Line<'_>, first: &mut bool, quoted: &str, v: &
 
 /// The `obis` object of a template's reading as last written, object by
 /// object: a meter's next message changes a few values, so the next line
-/// writes those objects again and copies the rest (for a DSMR 5 telegram,
-/// 14 of 37 objects). Kept only for a reading a template holds, which
-/// changes only through [`ObisJson::touch`]; any other reading, and a copy,
-/// writes every object.
+/// writes those values again and copies the rest, keys and units included
+/// (for a DSMR 5 telegram, 14 values of 37 objects). Kept only for a reading
+/// a template holds, which changes only through [`ObisJson::touch`] and
+/// [`ObisJson::touch_value`]; any other reading, and a copy, writes every
+/// object.
 #[derive(Default)]
 pub(crate) struct ObisJson(RefCell<Written>);
 
@@ -386,15 +391,25 @@ pub(crate) struct ObisJson(RefCell<Written>);
 struct Written {
     /// Kept for this reading (a template's).
     on: bool,
-    /// `bytes` and `ends` are the reading's objects as they are now, but
+    /// `bytes` and `parts` are the reading's objects as they are now, but
     /// for those `dirty` marks.
     valid: bool,
     /// The objects as last written, from the first key to the last `}`.
     bytes: Vec<u8>,
-    /// Where each object's part of `bytes` ends.
-    ends: Vec<u32>,
-    /// The objects changed since.
-    dirty: Vec<bool>,
+    /// Where each object's value starts and ends, and where the object ends.
+    parts: Vec<[u32; 3]>,
+    /// What changed in each object since.
+    dirty: Vec<Dirty>,
+}
+
+#[derive(Copy, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+enum Dirty {
+    #[default]
+    Clean,
+    /// Only its value: its key, unit, time, text and entries are as written.
+    Value,
+    /// Anything.
+    Whole,
 }
 
 impl ObisJson {
@@ -415,52 +430,74 @@ impl ObisJson {
 
     /// Object `i` changed: written again next time.
     pub(crate) fn touch(&mut self, i: usize) {
+        self.mark(i, Dirty::Whole);
+    }
+
+    /// Only object `i`'s value changed: it alone is written again.
+    pub(crate) fn touch_value(&mut self, i: usize) {
+        self.mark(i, Dirty::Value);
+    }
+
+    fn mark(&mut self, i: usize, how: Dirty) {
         let w = self.0.get_mut();
         if w.valid {
             match w.dirty.get_mut(i) {
-                Some(d) => *d = true,
+                Some(d) => *d = (*d).max(how),
                 None => w.valid = false,
             }
         }
     }
 
-    /// Writes `obis`'s objects (what follows `"obis":{`), copying those
-    /// unchanged since the last line, and remembers them when kept.
+    /// Writes `obis`'s objects (what follows `"obis":{`), copying what did
+    /// not change since the last line, and remembers them when kept.
     fn write(&self, obis: &Objects, l: &mut Line<'_>) {
         let Ok(mut w) = self.0.try_borrow_mut() else {
-            return obis.iter().enumerate().for_each(|(i, o)| l.obis_entry(i, o));
+            return obis.iter().enumerate().for_each(|(i, o)| drop(l.obis_entry(i, o)));
         };
         let w = &mut *w;
         let start = l.0.len();
-        if w.on && w.valid && w.ends.len() == obis.len() && w.dirty.len() == obis.len() {
-            // Clean objects are copied a run at a time; `shift` is how far
-            // the new line's offsets are from the old ones in this run.
+        let at = |p: usize| u32::try_from(p.saturating_sub(start)).unwrap_or(u32::MAX);
+        if w.on && w.valid && w.parts.len() == obis.len() && w.dirty.len() == obis.len() {
+            // What did not change is copied a run at a time from `run` in
+            // the old bytes; `shift` is how far the new offsets are from the
+            // old ones since the last thing written anew.
             let (mut run, mut old_start, mut shift) = (0usize, 0usize, 0i64);
-            for ((i, o), (end, dirty)) in obis.iter().enumerate().zip(w.ends.iter_mut().zip(w.dirty.iter_mut())) {
-                let old_end = *end as usize;
-                if std::mem::take(dirty) {
-                    l.0.extend_from_slice(w.bytes.get(run..old_start).unwrap_or_default());
-                    l.obis_entry(i, o);
-                    let new_end = l.0.len() - start;
-                    shift = new_end as i64 - old_end as i64;
-                    run = old_end;
-                    *end = u32::try_from(new_end).unwrap_or(u32::MAX);
-                } else {
-                    *end = u32::try_from(old_end as i64 + shift).unwrap_or(u32::MAX);
+            let moved = |p: u32, shift: i64| u32::try_from(i64::from(p) + shift).unwrap_or(u32::MAX);
+            for ((i, o), (part, dirty)) in obis.iter().enumerate().zip(w.parts.iter_mut().zip(w.dirty.iter_mut())) {
+                let [from, to, end] = *part;
+                match std::mem::take(dirty) {
+                    Dirty::Clean => *part = [moved(from, shift), moved(to, shift), moved(end, shift)],
+                    Dirty::Value => {
+                        l.0.extend_from_slice(w.bytes.get(run..from as usize).unwrap_or_default());
+                        let new_from = at(l.0.len());
+                        l.value(&o.value);
+                        let new_to = at(l.0.len());
+                        shift = i64::from(new_to) - i64::from(to);
+                        run = to as usize;
+                        *part = [new_from, new_to, moved(end, shift)];
+                    }
+                    Dirty::Whole => {
+                        l.0.extend_from_slice(w.bytes.get(run..old_start).unwrap_or_default());
+                        let value = l.obis_entry(i, o);
+                        let new_end = at(l.0.len());
+                        shift = i64::from(new_end) - i64::from(end);
+                        run = end as usize;
+                        *part = [at(value.start), at(value.end), new_end];
+                    }
                 }
-                old_start = old_end;
+                old_start = end as usize;
             }
             l.0.extend_from_slice(w.bytes.get(run..old_start).unwrap_or_default());
         } else {
-            w.ends.clear();
+            w.parts.clear();
             for (i, o) in obis.iter().enumerate() {
-                l.obis_entry(i, o);
+                let value = l.obis_entry(i, o);
                 if w.on {
-                    w.ends.push(u32::try_from(l.0.len() - start).unwrap_or(u32::MAX));
+                    w.parts.push([at(value.start), at(value.end), at(l.0.len())]);
                 }
             }
             w.dirty.clear();
-            w.dirty.resize(obis.len(), false);
+            w.dirty.resize(obis.len(), Dirty::Clean);
         }
         if w.on {
             w.bytes.clear();

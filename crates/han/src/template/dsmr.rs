@@ -166,11 +166,17 @@ impl Dsmr {
             if redone.len() != slots.len() || !redone.iter().zip(slots.iter()).all(same) {
                 return None;
             }
-            for (slot, o) in slots.iter_mut().zip(redone.drain(..)) {
+            for ((slot, o), i) in slots.iter_mut().zip(redone.drain(..)).zip(span.objects.clone()) {
+                // Most records change only their value: the line then
+                // writes only that again.
+                if o.time == slot.time && o.text == slot.text && o.entries == slot.entries {
+                    r.json.touch_value(i);
+                } else {
+                    r.json.touch(i);
+                }
                 *slot = o;
                 normalise::apply(&mut r.quantities, slot);
             }
-            span.objects.clone().for_each(|i| r.json.touch(i));
             self.redone = redone;
             span.time = time;
             more |= dsmr::feeds_fields(start.0);

@@ -164,7 +164,7 @@ impl Han {
                 return None;
             }
             slot.value = value;
-            r.json.touch(link.obj);
+            r.json.touch_value(link.obj);
             if let Some(rule) = rule {
                 normalise::set(&mut r.quantities, *rule, slot);
             }
