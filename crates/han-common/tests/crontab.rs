@@ -2,19 +2,9 @@
 //! five time fields (or @reboot and the like), a user, a command; every
 //! field in range; every command one of the workspace's binaries.
 
+use han_testkit::BINS;
+
 const CRONTAB: &str = include_str!("../../../cron/han-tools");
-const BINS: [&str; 10] = [
-    "han-read",
-    "han-log",
-    "han-sim",
-    "maxpower",
-    "spotprices",
-    "relay",
-    "logcopy",
-    "han-report",
-    "han-bridge",
-    "han-push",
-];
 
 /// A cron field: `*`, numbers, ranges, lists and steps, within `lo..=hi`.
 fn field_ok(f: &str, lo: u32, hi: u32) -> bool {

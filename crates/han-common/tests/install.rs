@@ -7,21 +7,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use han_testkit::Tmp;
+use han_testkit::{BINS, Tmp};
 
 const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-const BINS: [&str; 10] = [
-    "han-read",
-    "han-log",
-    "han-sim",
-    "maxpower",
-    "spotprices",
-    "relay",
-    "logcopy",
-    "han-report",
-    "han-bridge",
-    "han-push",
-];
 
 fn install(root: &Path, from: &Path, extra: &[&str]) -> Output {
     Command::new("bash")

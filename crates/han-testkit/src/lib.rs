@@ -25,6 +25,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The workspace's binaries, as scripts/install.sh and cron/han-tools name them.
+pub const BINS: [&str; 10] = [
+    "han-read",
+    "han-log",
+    "han-sim",
+    "maxpower",
+    "spotprices",
+    "relay",
+    "logcopy",
+    "han-report",
+    "han-bridge",
+    "han-push",
+];
+
 /// A fresh temporary directory, `$TMPDIR/{prefix}-{name}-{pid}`, emptied
 /// when made and removed on drop.
 #[derive(Debug)]
