@@ -452,7 +452,10 @@ impl ObisJson {
     /// not change since the last line, and remembers them when kept.
     fn write(&self, obis: &Objects, l: &mut Line<'_>) {
         let Ok(mut w) = self.0.try_borrow_mut() else {
-            return obis.iter().enumerate().for_each(|(i, o)| drop(l.obis_entry(i, o)));
+            for (i, o) in obis.iter().enumerate() {
+                l.obis_entry(i, o);
+            }
+            return;
         };
         let w = &mut *w;
         let start = l.0.len();
