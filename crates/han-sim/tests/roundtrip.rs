@@ -193,6 +193,11 @@ struct Case {
     auth_key: Option<[u8; 16]>,
 }
 
+/// A case of a meter in the clear.
+fn plain(meter: Meter, start: &'static str, frames: usize) -> Case {
+    Case { meter, start, frames, key: None, auth_key: None }
+}
+
 fn run(c: &Case) {
     let meter = c.meter;
     let start = at(c.start);
@@ -317,98 +322,74 @@ fn run(c: &Case) {
 
 #[test]
 fn aidon_no_two_hours() {
-    run(&Case { meter: Meter::AidonNo, start: "2025-01-15T09:58:00+01:00", frames: 1500, key: None, auth_key: None });
+    run(&plain(Meter::AidonNo, "2025-01-15T09:58:00+01:00", 1500));
 }
 
 #[test]
 fn kaifa_no_two_hours() {
-    run(&Case { meter: Meter::KaifaNo, start: "2025-01-15T09:58:00+01:00", frames: 1870, key: None, auth_key: None });
+    run(&plain(Meter::KaifaNo, "2025-01-15T09:58:00+01:00", 1870));
 }
 
 #[test]
 fn kamstrup_no_two_hours() {
-    run(&Case { meter: Meter::KamstrupNo, start: "2025-06-15T09:58:00+02:00", frames: 380, key: None, auth_key: None });
+    run(&plain(Meter::KamstrupNo, "2025-06-15T09:58:00+02:00", 380));
 }
 
 #[test]
 fn kamstrup_no_encrypted_and_authenticated() {
     let (key, auth_key) = (Some(KEY), Some(AUTH));
-    run(&Case { meter: Meter::KamstrupNo, start: "2025-01-15T09:58:00+01:00", frames: 380, key, auth_key });
+    run(&Case { key, auth_key, ..plain(Meter::KamstrupNo, "2025-01-15T09:58:00+01:00", 380) });
 }
 
 #[test]
 fn aidon_se() {
-    run(&Case { meter: Meter::AidonSe, start: "2025-03-03T17:30:00+01:00", frames: 200, key: None, auth_key: None });
+    run(&plain(Meter::AidonSe, "2025-03-03T17:30:00+01:00", 200));
 }
 
 #[test]
 fn aidon_se_encrypted_without_authentication() {
-    run(&Case {
-        meter: Meter::AidonSe,
-        start: "2025-03-03T17:30:00+01:00",
-        frames: 200,
-        key: Some(KEY),
-        auth_key: None,
-    });
+    run(&Case { key: Some(KEY), ..plain(Meter::AidonSe, "2025-03-03T17:30:00+01:00", 200) });
 }
 
 #[test]
 fn dsmr5_across_the_morning_tariff_change() {
-    run(&Case { meter: Meter::Dsmr5, start: "2025-01-15T06:58:30+01:00", frames: 200, key: None, auth_key: None });
+    run(&plain(Meter::Dsmr5, "2025-01-15T06:58:30+01:00", 200));
 }
 
 #[test]
 fn dsmr5_smarty_encrypted() {
-    run(&Case { meter: Meter::Dsmr5, start: "2025-01-15T06:58:30+01:00", frames: 200, key: Some(KEY), auth_key: None });
+    run(&Case { key: Some(KEY), ..plain(Meter::Dsmr5, "2025-01-15T06:58:30+01:00", 200) });
 }
 
 #[test]
 fn dsmr4_in_summer() {
-    run(&Case { meter: Meter::Dsmr4, start: "2025-07-01T12:00:00+02:00", frames: 200, key: None, auth_key: None });
+    run(&plain(Meter::Dsmr4, "2025-07-01T12:00:00+02:00", 200));
 }
 
 #[test]
 fn fluvius_across_a_quarter_hour() {
-    run(&Case { meter: Meter::Fluvius, start: "2025-01-15T06:55:00+01:00", frames: 1000, key: None, auth_key: None });
+    run(&plain(Meter::Fluvius, "2025-01-15T06:55:00+01:00", 1000));
 }
 
 #[test]
 fn landisgyr_e360_ch() {
-    run(&Case {
-        meter: Meter::LandisGyrE360Ch,
-        start: "2025-01-15T06:58:30+01:00",
-        frames: 150,
-        key: None,
-        auth_key: None,
-    });
+    run(&plain(Meter::LandisGyrE360Ch, "2025-01-15T06:58:30+01:00", 150));
 }
 
 #[test]
 fn landisgyr_e450_ch_encrypted_and_authenticated() {
     let (key, auth_key) = (Some(KEY), Some(AUTH));
-    run(&Case { meter: Meter::LandisGyrE450Ch, start: "2025-07-01T11:58:30+02:00", frames: 150, key, auth_key });
+    run(&Case { key, auth_key, ..plain(Meter::LandisGyrE450Ch, "2025-07-01T11:58:30+02:00", 150) });
 }
 
 #[test]
 fn landisgyr_e570_ch() {
-    run(&Case {
-        meter: Meter::LandisGyrE570Ch,
-        start: "2025-07-01T11:58:30+02:00",
-        frames: 150,
-        key: None,
-        auth_key: None,
-    });
+    run(&plain(Meter::LandisGyrE570Ch, "2025-07-01T11:58:30+02:00", 150));
 }
 
 #[test]
 fn iskra_am550_ch() {
-    run(&Case {
-        meter: Meter::IskraAm550Ch,
-        start: "2025-03-30T01:55:00+01:00",
-        frames: 150,
-        key: None,
-        auth_key: None,
-    });
+    run(&plain(Meter::IskraAm550Ch, "2025-03-30T01:55:00+01:00", 150));
 }
 
 #[test]
