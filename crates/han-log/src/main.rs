@@ -4,9 +4,9 @@ mod cli;
 mod compress;
 mod csv;
 mod input;
-mod live;
 mod lock;
-mod report;
+mod notes;
+mod page;
 mod run;
 mod store;
 

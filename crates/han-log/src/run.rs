@@ -20,8 +20,8 @@ use crate::cli::{Args, Clock};
 use crate::compress::{self, Done};
 use crate::csv;
 use crate::input::{self, Batch, Checking, Input, Item, Sample};
-use crate::live::{self, Live};
-use crate::report::Reporter;
+use crate::notes::Reporter;
+use crate::page::{self, Live};
 use crate::store::{self, Busy, Files};
 use han_common::days::Days;
 
@@ -217,7 +217,7 @@ pub fn run(args: &Args) -> Result<u8> {
     let live = match &s.www {
         Some(www) => {
             let wrote =
-                live::install_page(www).with_context(|| format!("cannot set up the web folder {}", www.display()));
+                page::install_page(www).with_context(|| format!("cannot set up the web folder {}", www.display()));
             match wrote {
                 Ok(files) if !files.is_empty() => eprintln!("han-log: wrote the live page into {}", www.display()),
                 Ok(_) => {}

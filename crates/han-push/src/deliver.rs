@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 
+use crate::input::{self, Input, Reading, Stream};
 use crate::queue::Queue;
-use crate::run::{self, NOT_ALL_DELIVERED};
-use crate::stream::{Input, Reading, Stream};
+use crate::run::NOT_ALL_DELIVERED;
 
 /// How often the engine looks at the signal flag while nothing comes.
 pub const TICK: Duration = Duration::from_millis(200);
@@ -131,7 +131,9 @@ impl Backoff {
 /// documents it.
 pub fn run<S: Sink>(sink: S, limits: Limits) -> Result<u8> {
     let stop = han_common::shell::stop_flag()?;
-    drive(sink, limits, &run::input(limits.input), &stop)
+    // A meter time without offset (in a line without `received`) is taken
+    // in the system's zone.
+    drive(sink, limits, &input::stdin(han_common::tz::system().0, limits.input), &stop)
 }
 
 /// [`run`] on `input`, stopped early by `stop`.
@@ -306,7 +308,7 @@ mod tests {
         let text: String = (0..n)
             .map(|i| format!("{{\"v\":1,\"protocol\":\"han\",\"power_import_w\":{i},\"obis\":{{}}}}\n"))
             .collect();
-        let input = crate::stream::spawn(std::io::Cursor::new(text), han_common::tz::Tz::UTC, 16);
+        let input = crate::input::spawn(std::io::Cursor::new(text), han_common::tz::Tz::UTC, 16);
         let seen = Rc::new(Seen::default());
         let sink = Flaky { fails, tries: 0, seen: Rc::clone(&seen) };
         (drive(sink, limits, &input, &AtomicBool::new(false)).unwrap(), seen)

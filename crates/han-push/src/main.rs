@@ -10,11 +10,11 @@ mod deliver;
 mod domoticz;
 mod http;
 mod influx;
+mod input;
 mod mqtt;
 mod queue;
 mod run;
 mod secrets;
-mod stream;
 
 use std::process::ExitCode;
 

@@ -1,11 +1,11 @@
 //! What every subcommand shares: the config file and its warnings, the
-//! exit statuses, the input.
+//! exit statuses, the settings from flag or config.
 
 use anyhow::Result;
 use han_common::{Config, Usage};
 
 use crate::cli::{Args, Command};
-use crate::{domoticz, influx, mqtt, secrets, stream};
+use crate::{domoticz, influx, mqtt, secrets};
 
 /// Exit status: the input ended but some readings could not be delivered.
 pub const NOT_ALL_DELIVERED: u8 = 3;
@@ -26,12 +26,6 @@ pub fn run(args: &Args) -> Result<u8> {
         Command::Influx(a) => influx::run(a, &config),
         Command::Domoticz(a) => domoticz::run(a, &config),
     }
-}
-
-/// Stdin on its thread; a meter time without offset (in a line without
-/// `received`) is taken in the system's zone.
-pub fn input(capacity: usize) -> stream::Stream {
-    stream::stdin(han_common::tz::system().0, capacity)
 }
 
 /// A setting: the flag, else the config key (`section`, `key`), else none.

@@ -13,7 +13,7 @@ use han_serial::live::Live;
 use han_serial::serial::{LineSettings, OpenError, Probe, Verdict};
 
 use crate::input::Kind;
-use crate::report::Reporter;
+use crate::notes::Reporter;
 
 /// Exit status when the input held bytes but nothing could be written.
 const NOTHING_WRITTEN: u8 = 4;

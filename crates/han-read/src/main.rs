@@ -4,7 +4,7 @@ mod anonymise;
 mod cli;
 mod dump;
 mod input;
-mod report;
+mod notes;
 mod run;
 
 use std::process::ExitCode;

@@ -18,7 +18,7 @@ use han_serial::serial::{OpenError, Probe, Verdict};
 
 use crate::cli::Args;
 use crate::input::Kind;
-use crate::report::Reporter;
+use crate::notes::Reporter;
 
 /// Exit status when `--once` saw no reading before the input ended.
 const NO_READING: u8 = 3;

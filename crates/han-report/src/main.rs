@@ -1,11 +1,16 @@
 //! han-report: what the house used, when, and what it cost. See `--help`.
 
-mod app;
+mod cli;
+mod out;
+mod plot;
+mod read;
+mod run;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
-    han_common::usage::exit_status("han-report", app::run(&app::cli::Args::parse()))
+    let args = cli::Args::parse();
+    han_common::shell::main("han-report", || run::run(&args))
 }

@@ -1,12 +1,16 @@
 //! logcopy: move closed daily logs and price files to a USB stick,
 //! verified. See `--help`.
 
-mod app;
+mod cli;
+mod copy;
+mod run;
+mod target;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
-    han_common::usage::exit_status("logcopy", app::run::run(&app::cli::Args::parse()))
+    let args = cli::Args::parse();
+    han_common::shell::main("logcopy", || run::run(&args))
 }

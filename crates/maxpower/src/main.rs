@@ -1,12 +1,23 @@
 //! maxpower: hourly energy from the daily logs, the month's capacity
 //! peaks, and a mail before an hour goes over the limit. See `--help`.
 
-mod app;
+mod alerts;
+mod cache;
+mod cli;
+mod mail;
+mod page;
+mod read;
+mod run;
+mod settings;
+mod state;
+mod summary;
+mod text;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
-    han_common::usage::exit_status("maxpower", app::run::run(&app::cli::Args::parse()))
+    let args = cli::Args::parse();
+    han_common::shell::main("maxpower", || run::run(&args))
 }

@@ -12,8 +12,8 @@ use super::Settings;
 use super::request::{self, Job, Sent};
 use super::svalue::Latest;
 use crate::deliver::{Away, Sink, Tried};
+use crate::input::Reading;
 use crate::queue::Queue;
-use crate::stream::Reading;
 
 /// How often a failing server is said again.
 const SAY_EVERY: Duration = Duration::from_secs(60);

@@ -10,7 +10,7 @@
 //! drawn; the energy registers come once an hour), so the newest value of
 //! each quantity is kept and the device gets the newest of each.
 
-use crate::stream::Reading;
+use crate::input::Reading;
 
 /// The newest value of each quantity the devices need.
 #[derive(Debug, Clone, Default, PartialEq)]

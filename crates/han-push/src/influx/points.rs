@@ -9,7 +9,7 @@
 //! field is a float (no `i` suffix): a quantity never changes type between
 //! readings, so no field type conflict arises.
 
-use crate::stream::Reading;
+use crate::input::Reading;
 
 /// What separates the parts of a point: escaped in measurements.
 const MEASUREMENT_SPECIAL: &[char] = &[',', ' '];

@@ -10,8 +10,8 @@ use anyhow::anyhow;
 use super::send::{self, Outcome};
 use super::{Settings, points};
 use crate::deliver::{Away, Sink, Tried};
+use crate::input::Reading;
 use crate::queue::Queue;
-use crate::stream::Reading;
 
 /// How often a failing server is said again.
 const SAY_EVERY: Duration = Duration::from_secs(60);

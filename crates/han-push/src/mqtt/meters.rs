@@ -9,7 +9,7 @@ use han_common::line::{Line, QUANTITIES};
 use serde_json::Value;
 
 use super::discovery::{Device, Topics};
-use crate::stream::Reading;
+use crate::input::Reading;
 
 /// A message to publish (all at QoS 1).
 #[derive(Debug, Clone, PartialEq, Eq)]

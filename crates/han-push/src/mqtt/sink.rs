@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use super::client::{Connection, Event, Lost, Options};
 use super::meters::{Message, Meters};
 use crate::deliver::{Away, Sink, Tried};
+use crate::input::Reading;
 use crate::queue::Queue;
-use crate::stream::Reading;
 
 /// Messages sent and not yet acknowledged, at most (the queue holds the rest).
 const WINDOW: usize = 32;

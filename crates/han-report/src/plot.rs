@@ -8,8 +8,8 @@ use han_report::report::Report;
 use han_report::summary::Span;
 use plotters::prelude::*;
 
-use super::Setup;
-use super::cli::{Kind, Plot};
+use crate::cli::{Kind, Plot};
+use crate::run::Setup;
 
 const SIZE: (u32, u32) = (1000, 500);
 const IMPORT: RGBColor = RGBColor(31, 111, 191);
@@ -35,7 +35,7 @@ pub fn run(s: &Setup, p: &Plot) -> Result<u8> {
     if p.kind == Kind::Price && s.prices.is_none() {
         bail!(Usage("plot price needs --prices DIR".into()));
     }
-    let report = super::read::read(&s.dir, s.tz, (s.from, s.to), p.span.threads, report)?;
+    let report = crate::read::read(&s.dir, s.tz, (s.from, s.to), p.span.threads, report)?;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();

@@ -18,10 +18,10 @@ use relay::pins::Relay;
 use relay::rules::Rule;
 use relay::state::{By, Wish};
 
-use super::backend;
-use super::settings::Settings;
-use super::settle::{Outcome, settle, waits};
-use super::store::{Store, say};
+use crate::backend;
+use crate::settings::Settings;
+use crate::settle::{Outcome, settle, waits};
+use crate::store::{Store, say};
 
 /// How often the clock is looked at between lines.
 const TICK: Duration = Duration::from_millis(500);
@@ -255,7 +255,7 @@ fn apply(
         store.save()?;
     }
     if changed {
-        super::page::maybe(s, &store)?;
+        crate::page::maybe(s, &store)?;
     }
     Ok(())
 }

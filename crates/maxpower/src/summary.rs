@@ -8,9 +8,9 @@ use han_energy::hours::{Current, Hour};
 use han_energy::{belgium, capacity};
 use serde::Serialize;
 
-use super::cli::Tariff;
-use super::read::{Scan, month_start};
-use super::state::MonthPeak;
+use crate::cli::Tariff;
+use crate::read::{Scan, month_start};
+use crate::state::MonthPeak;
 
 /// An instant as RFC 3339 in UTC (state keys, JSON).
 pub fn utc(t: DateTime<Utc>) -> String {

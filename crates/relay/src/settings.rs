@@ -11,7 +11,7 @@ use han_common::tz::Tz;
 use han_common::{Config, ConfigError, Usage, paths};
 use relay::pins::{self, Relay};
 
-use super::cli::{Args, Backend};
+use crate::cli::{Args, Backend};
 
 const S: &str = "relay";
 const KNOWN: &[&str] = &["backend", "state", "www", "rules", "tz", "manual_for"];

@@ -7,9 +7,9 @@ use relay::decide;
 use relay::state::{By, Wish};
 use serde_json::json;
 
-use super::backend;
-use super::settings::Settings;
-use super::store::{Change, Store, by_name, say};
+use crate::backend;
+use crate::settings::Settings;
+use crate::store::{Change, Store, by_name, say};
 
 /// `N on|off|toggle [--for DURATION]`.
 pub fn switch(s: &Settings, words: &[String]) -> Result<u8> {
@@ -78,7 +78,7 @@ pub fn switch(s: &Settings, words: &[String]) -> Result<u8> {
     };
     let e = store.switch(gpio.as_mut(), relay, on, Change::new(By::Command, why, decided), now, until)?;
     println!("{}", say(&e, &relay.name));
-    super::page::maybe(s, &store)?;
+    crate::page::maybe(s, &store)?;
     Ok(0)
 }
 
@@ -107,7 +107,7 @@ pub fn restore(s: &Settings) -> Result<u8> {
         let e = store.switch(gpio.as_mut(), relay, on, Change::new(By::Restore, why, "restore"), now, hold)?;
         println!("{}", say(&e, &relay.name));
     }
-    super::page::maybe(s, &store)?;
+    crate::page::maybe(s, &store)?;
     Ok(0)
 }
 
@@ -134,8 +134,8 @@ pub fn rows(s: &Settings, store: &Store, gpio: Option<&mut dyn backend::Gpio>) -
                     json!({
                         "source": c.source.name(),
                         "on": c.on,
-                        "label": super::settle::label(s, c, plan),
-                        "why": super::settle::change(s, c, plan, now).why,
+                        "label": crate::settle::label(s, c, plan),
+                        "why": crate::settle::change(s, c, plan, now).why,
                         "since": c.wish.as_ref().map(|w| w.since),
                         "until": c.wish.as_ref().and_then(|w| w.until),
                     })

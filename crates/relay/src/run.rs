@@ -1,18 +1,8 @@
-//! The relay binary's parts: flags and settings, the GPIO backends, the
-//! locked state and event log, deciding among the sources, the commands,
-//! watch, schedule and the page.
-
-pub mod backend;
-pub mod cli;
-pub mod commands;
-pub mod page;
-pub mod schedule;
-pub mod settings;
-pub mod settle;
-pub mod store;
-pub mod watch;
+//! A run: the settings, then the command.
 
 use anyhow::Result;
+
+use crate::{cli, commands, schedule, settings, watch};
 
 /// Runs a command; the exit status.
 pub fn run(args: &cli::Args) -> Result<u8> {

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::summary::Summary;
-use super::text::{kwh, short};
+use crate::summary::Summary;
+use crate::text::{kwh, short};
 
 /// A mail to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +23,7 @@ pub struct Due {
 pub fn due(s: &Summary, warn_projected: bool, warn_step: bool) -> Vec<Due> {
     let mut out = Vec::new();
     let limit = s.limit_wh;
-    let footer = format!("{}\n-- maxpower, {} ({})\n", super::text::month(s), short(&s.now), s.tz);
+    let footer = format!("{}\n-- maxpower, {} ({})\n", crate::text::month(s), short(&s.now), s.tz);
     if let Some(l) = limit {
         for h in &s.over_limit {
             out.push(Due {

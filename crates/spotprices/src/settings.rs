@@ -11,7 +11,7 @@ use han_prices::public::Public;
 use han_prices::tariff::Tariff;
 use han_prices::zones::{self, Zone};
 
-use super::cli::{Args, Source};
+use crate::cli::{Args, Source};
 
 const S: &str = "spotprices";
 const KNOWN: &[&str] = &[
@@ -97,7 +97,7 @@ pub fn date(s: &str, today: NaiveDate) -> Result<NaiveDate, Usage> {
     }
 }
 
-pub fn settings(args: &Args, fetch: Option<&super::cli::Fetch>) -> Result<Settings> {
+pub fn settings(args: &Args, fetch: Option<&crate::cli::Fetch>) -> Result<Settings> {
     let file = Config::load(args.config.as_deref()).map_err(usage)?;
     for w in file.warnings(S, KNOWN) {
         eprintln!("spotprices: warning: {w}");

@@ -1,14 +1,8 @@
-//! The spotprices binary's parts: flags and settings, HTTP, fetching a day,
-//! showing one, and the page.
-
-pub mod cli;
-pub mod fetch;
-pub mod http;
-pub mod page;
-pub mod settings;
-pub mod show;
+//! A run: the settings, then the command (fetch or show).
 
 use anyhow::Result;
+
+use crate::{cli, fetch, settings, show};
 
 /// Runs a command; the exit status.
 pub fn run(args: &cli::Args) -> Result<u8> {

@@ -9,9 +9,9 @@ use han_common::tz::Tz;
 use han_common::{Config, ConfigError};
 use han_energy::capacity::DEFAULT_STEPS;
 
-use super::Usage;
-use super::cli::{Args, Tariff};
-use super::mail::Smtp;
+use crate::cli::{Args, Tariff};
+use crate::mail::Smtp;
+use han_common::Usage;
 
 const S: &str = "maxpower";
 const KNOWN: &[&str] = &[

@@ -6,9 +6,9 @@ use std::fmt::Write;
 use anyhow::Result;
 use han_common::www::{self, esc};
 
-use super::commands::rows;
-use super::settings::Settings;
-use super::store::Store;
+use crate::commands::rows;
+use crate::settings::Settings;
+use crate::store::Store;
 
 /// Writes the page when `--www` or `www` is set.
 pub fn maybe(s: &Settings, store: &Store) -> Result<()> {

@@ -11,9 +11,9 @@ use han_prices::file::{Build, PriceFile, stem};
 use han_prices::rates::{self, Rate};
 use han_prices::slots::{self, Slot};
 
-use super::cli::{Fetch, Source};
-use super::http::{Got, Http};
-use super::settings::{RateSource, Settings};
+use crate::cli::{Fetch, Source};
+use crate::http::{Got, Http};
+use crate::settings::{RateSource, Settings};
 
 pub const NOT_YET: u8 = 3;
 pub const UNREACHABLE: u8 = 4;
@@ -140,7 +140,7 @@ pub fn run(s: &Settings, f: &Fetch) -> Result<u8> {
         .with_context(|| format!("cannot write {}", json.display()))?;
     println!("{}", summary(&file, &json));
     if let Some(www) = &s.www {
-        super::page::write(www, s)?;
+        crate::page::write(www, s)?;
     }
     Ok(0)
 }

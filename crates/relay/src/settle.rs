@@ -10,9 +10,9 @@ use relay::decide::{self, Blocked, Current, Source};
 use relay::pins::Relay;
 use relay::state::{By, Event, Plan};
 
-use super::backend::Gpio;
-use super::settings::Settings;
-use super::store::{Change, Store};
+use crate::backend::Gpio;
+use crate::settings::Settings;
+use crate::store::{Change, Store};
 
 /// What came of deciding a relay.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,7 +65,7 @@ pub fn change(s: &Settings, c: &Current, plan: Option<&Plan>, now: DateTime<Utc>
     let decided = label(s, c, plan);
     let why = match (&c.wish, plan) {
         (Some(w), _) => w.why.clone(),
-        (None, Some(p)) => super::schedule::why(s, p, now),
+        (None, Some(p)) => crate::schedule::why(s, p, now),
         (None, None) => String::new(),
     };
     let by = match c.source {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 use relay::pins::{Relay, level, state};
 
-use super::cli::Backend;
+use crate::cli::Backend;
 
 /// Pin levels, written and read back.
 pub trait Gpio {

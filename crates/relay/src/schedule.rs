@@ -15,11 +15,11 @@ use relay::decide::Source;
 use relay::plan::{self, Priced};
 use relay::state::Plan;
 
-use super::backend;
-use super::cli::Schedule;
-use super::settings::{Settings, hours};
-use super::settle::{Outcome, Waits, settle, waits};
-use super::store::{Store, say};
+use crate::backend;
+use crate::cli::Schedule;
+use crate::settings::{Settings, hours};
+use crate::settle::{Outcome, Waits, settle, waits};
+use crate::store::{Store, say};
 
 pub const NO_PRICES: u8 = 3;
 
@@ -188,5 +188,5 @@ fn apply(
         }
         _ => println!("relay {} ({}): stays {}: {why}", relay.number, relay.name, state(on)),
     }
-    super::page::maybe(s, store)
+    crate::page::maybe(s, store)
 }

@@ -11,9 +11,9 @@ use han_common::gzday::{self, Claimed, DayState, Merged};
 use han_common::{Config, Usage};
 use logcopy::select::{self, Action, Daily};
 
-use super::cli::Args;
-use super::copy::{self, Outcome};
-use super::target;
+use crate::cli::Args;
+use crate::copy::{self, Outcome};
+use crate::target;
 
 pub const REFUSED: u8 = 3;
 pub const NO_SPACE: u8 = 4;

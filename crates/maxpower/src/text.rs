@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::summary::{HourOut, Summary};
+use crate::summary::{HourOut, Summary};
 
 /// Wh as kWh for people (`4.000 kWh`).
 pub fn kwh(wh: f64) -> String {

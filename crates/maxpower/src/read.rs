@@ -10,7 +10,7 @@ use han_common::times::StreamTime;
 use han_common::tz::Tz;
 use han_energy::hours::{Hours, Sample};
 
-use super::cli::Tariff;
+use crate::cli::Tariff;
 
 /// Norwegian HAN list identifiers (NEK/NVE lists of Aidon, Kaifa, Kamstrup).
 const NORWEGIAN_LISTS: &[&str] = &["AIDON_V", "KFM_", "Kamstrup_V"];

@@ -14,7 +14,7 @@ use fs4::FileExt;
 use relay::pins::Relay;
 use relay::state::{By, Event, RelayState, State};
 
-use super::backend::Gpio;
+use crate::backend::Gpio;
 
 pub struct Store {
     dir: PathBuf,

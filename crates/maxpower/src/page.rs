@@ -6,8 +6,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::summary::Summary;
-use super::text::{kwh, short};
+use crate::summary::Summary;
+use crate::text::{kwh, short};
 
 use han_common::www::esc;
 

@@ -1,9 +1,5 @@
-//! The han-report binary's parts: flags, reading the logs, the outputs.
-
-pub mod cli;
-pub mod out;
-pub mod plot;
-pub mod read;
+//! A run: the settings both commands work from (flags, else the config
+//! file), then the summary or the plot.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +11,8 @@ use han_prices::file::PriceFile;
 use han_report::cost::{NORWAY_SUPPORT_CAP_KWH, Prices};
 use han_report::report::Report;
 use han_report::summary::Span;
+
+use crate::{cli, out, plot, read};
 
 /// han-report's own section of the config file.
 const S: &str = "han-report";

@@ -16,8 +16,8 @@ use chrono::NaiveDate;
 use han_common::logs::DayFile;
 use serde::{Deserialize, Serialize};
 
-use super::cli::Tariff;
-use super::read::Saved;
+use crate::cli::Tariff;
+use crate::read::Saved;
 
 /// Bumped when what is kept, or how it is summed, changes.
 const VERSION: u32 = 2;

@@ -9,9 +9,9 @@ use han_prices::file::{PriceFile, SlotPrice};
 use han_prices::summary::{self, Summary};
 use serde_json::json;
 
-use super::cli::Show;
-use super::fetch::{NOT_YET, paths, read};
-use super::settings::Settings;
+use crate::cli::Show;
+use crate::fetch::{NOT_YET, paths, read};
+use crate::settings::Settings;
 
 /// What `show` prints of one day.
 pub struct Day {
@@ -59,7 +59,7 @@ pub fn price(x: f64) -> String {
 
 pub fn run(s: &Settings, f: &Show) -> Result<u8> {
     if let Some(www) = &s.www {
-        super::page::write(www, s)?;
+        crate::page::write(www, s)?;
     }
     let Some(file) = read(&s.dir, s.date)? else {
         eprintln!(

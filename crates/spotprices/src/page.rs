@@ -10,9 +10,9 @@ use anyhow::Result;
 use chrono::Days;
 use han_common::www::{self, esc};
 
-use super::fetch::read;
-use super::settings::Settings;
-use super::show::{Day, price};
+use crate::fetch::read;
+use crate::settings::Settings;
+use crate::show::{Day, price};
 
 pub fn write(dir: &Path, s: &Settings) -> Result<()> {
     let today = s.now.with_timezone(&s.zone.tz).date_naive();

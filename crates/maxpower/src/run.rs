@@ -8,15 +8,15 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
 use han_common::line::Line;
 
-use super::alerts;
-use super::cache;
-use super::cli::Args;
-use super::page;
-use super::read::{Scan, TORN_AFTER, month_start, torn_files};
-use super::settings::{Settings, check_limit, settings};
-use super::state::{MonthPeak, Pending, State};
-use super::summary::{Given, Summary, summarise, utc};
-use super::text::{self, short};
+use crate::alerts;
+use crate::cache;
+use crate::cli::Args;
+use crate::page;
+use crate::read::{Scan, TORN_AFTER, month_start, torn_files};
+use crate::settings::{Settings, check_limit, settings};
+use crate::state::{MonthPeak, Pending, State};
+use crate::summary::{Given, Summary, summarise, utc};
+use crate::text::{self, short};
 
 /// Exit status: a mail could not be sent (it is kept and retried).
 pub const MAIL_FAILED: u8 = 4;
@@ -36,7 +36,7 @@ pub fn run(args: &Args) -> Result<u8> {
         let old = state.limit_wh.replace(wh);
         state.save(&s.state)?;
         let was = old.map_or("none stored".to_owned(), |o| format!("was {o} Wh"));
-        println!("maxpower: limit set to {wh} Wh ({was}) in {}", super::state::path(&s.state).display());
+        println!("maxpower: limit set to {wh} Wh ({was}) in {}", crate::state::path(&s.state).display());
         return Ok(0);
     }
     let mut state = State::load(&s.state)?;
@@ -88,11 +88,7 @@ pub fn run(args: &Args) -> Result<u8> {
     } else {
         out.write_all(text::render(&summary).as_bytes())
     };
-    if let Err(e) = printed.and_then(|()| out.flush()) {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            return Err(e).context("cannot write the summary");
-        }
-    }
+    han_common::shell::closed_pipe_is_done(printed.and_then(|()| out.flush())).context("cannot write the summary")?;
     if args.follow {
         code = code.max(follow(&s, &mut state, &mut scan, args.json, &mut out)?);
     }
