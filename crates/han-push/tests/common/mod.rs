@@ -13,17 +13,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use han::{Config, Decoder, EventRef};
 #[allow(unused_imports)] // each test file uses some
-pub use han_testkit::{Tmp, corpus, free_port, have, wait_until};
+pub use han_testkit::{Tmp, at, corpus, free_port, have, wait_until};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_han-push");
 pub const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 /// The longest any wait in the tests may take: generous for a loaded 2-core machine.
 pub const DEADLINE: Duration = Duration::from_secs(60);
-
-pub fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).expect("time").to_utc()
-}
 
 /// The first reading of a capture, as han-read writes it, received at each of `times`.
 pub fn lines(corpus: &Path, capture: &str, times: &[DateTime<Utc>]) -> Vec<String> {

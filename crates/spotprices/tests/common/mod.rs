@@ -10,8 +10,9 @@ use std::process::{Child, Command, Output, Stdio};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-pub use han_testkit::Tmp;
-use han_testkit::corpus;
+use han_testkit::{Run, corpus};
+#[allow(unused_imports)] // each test file uses some
+pub use han_testkit::{Tmp, at, text};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_spotprices");
 
@@ -92,22 +93,7 @@ pub fn config(tmp: &Tmp, body: &str) -> PathBuf {
 
 /// Runs the binary with `--config`.
 pub fn run(config: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("SPOTPRICES_TOKEN")
-        .env_remove("HAN_TOOLS_CONFIG")
-        .output()
-        .expect("the binary runs")
-}
-
-pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-pub fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).expect("time").to_utc()
+    Run::new(BIN).arg("--config").arg(config).args(args).env_remove("SPOTPRICES_TOKEN").output()
 }
 
 /// An A44 document on the structure of the real `hass-entsoe_BE_60M.xml`
