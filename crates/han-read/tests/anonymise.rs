@@ -2,33 +2,18 @@
 //! on a serial port while recording; what comes out decodes with han-read
 //! itself, without the key, to the same values with other ids.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use han_testkit::pty::{self, Pair};
-use han_testkit::{Tmp, corpus};
+use han_testkit::{Run, Tmp, corpus};
 use serde_json::Value as Json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_han-read");
 
 fn han_read(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("HAN_KEY")
-        .env_remove("HAN_AUTH_KEY")
-        .env_remove("HAN_TOOLS_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("han-read runs");
-    let mut input = child.stdin.take().expect("stdin");
-    let bytes = stdin.to_vec();
-    let writer = std::thread::spawn(move || input.write_all(&bytes));
-    let out = child.wait_with_output().expect("han-read ends");
-    writer.join().expect("writer").ok();
-    out
+    Run::new(BIN).args(args).env_remove("HAN_KEY").env_remove("HAN_AUTH_KEY").stdin(Some(stdin)).output()
 }
 
 /// The readings han-read prints for some bytes (no key).

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use han_testkit::corpus;
+use han_testkit::{Run, corpus};
 use serde_json::Value as Json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_han-read");
@@ -179,22 +179,11 @@ fn exit_codes_and_closed_stdout() {
     // A reader that stops reading: han-read ends quietly with 0.
     let (stream, _) = garbage_stream().expect("corpus");
     let big: Vec<u8> = stream.iter().copied().cycle().take(stream.len() * 20).collect();
-    let mut child = Command::new(BIN)
-        .arg("-q")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&big);
-    });
+    let mut child = Run::new(BIN).arg("-q").stdin(Some(&big)).spawn();
     let mut first = [0u8; 10];
     child.stdout.take().expect("stdout").read_exact(&mut first).expect("some output");
     // stdout is dropped here: the pipe is closed.
     let status = child.wait().expect("ends");
-    writer.join().ok();
     assert_eq!(status.code(), Some(0));
 }
 

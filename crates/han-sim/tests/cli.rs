@@ -4,12 +4,13 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::decode_all;
 use han::Config;
+use han_testkit::Run;
 
 fn sim() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_han-sim"));
@@ -52,16 +53,7 @@ fn pipes_into_han_read() {
         eprintln!("han-read is not built beside han-sim: skipping the pipe check (the library decode passed)");
         return;
     };
-    let mut child = Command::new(bin)
-        .env_remove("HAN_KEY")
-        .env_remove("HAN_AUTH_KEY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&out.stdout).unwrap();
-    let res = child.wait_with_output().unwrap();
+    let res = Run::new(bin).env_remove("HAN_KEY").env_remove("HAN_AUTH_KEY").stdin(Some(&out.stdout)).output();
     assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
     let lines: Vec<serde_json::Value> =
         String::from_utf8(res.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();

@@ -2,9 +2,10 @@
 //! running the binary (temp dirs and the rest: han-testkit).
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use han_testkit::Run;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_han-log");
 
@@ -20,20 +21,7 @@ pub fn reading(meter_time: Option<&str>, received: &str, watts: f64) -> String {
 
 /// Runs han-log with `args` on `input`.
 pub fn run(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("HAN_TOOLS_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("han-log starts");
-    let mut stdin = child.stdin.take().unwrap();
-    let text = input.to_owned();
-    let feeder = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
-    let out = child.wait_with_output().expect("han-log ends");
-    feeder.join().unwrap().ok();
-    out
+    Run::new(BIN).args(args).stdin(Some(input.as_bytes())).output()
 }
 
 /// The lines of a file.
