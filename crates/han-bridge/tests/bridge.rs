@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use han_sim::{Frame, List, Meter, Options, Simulator};
 use han_testkit::pty::{self, Pair};
-use han_testkit::{Tmp, sibling, wait_ok, wait_until};
+use han_testkit::{sibling, wait_ok, wait_until};
 
 const BIN: &str = env!("CARGO_BIN_EXE_han-bridge");
 /// How long any one thing may take on a loaded machine.
@@ -155,11 +155,7 @@ impl Meter2 {
 
 #[test]
 fn every_client_gets_every_byte_and_a_stalled_one_is_dropped() {
-    if !pty::socat_available() {
-        return;
-    }
-    let tmp = Tmp::new("han-bridge", "fanout");
-    let pair = Pair::start(tmp.path(), DEADLINE);
+    let Some((_tmp, pair)) = pty::line("han-bridge", "fanout", DEADLINE) else { return };
     let port = pair.port.to_str().expect("path");
     let flags = ["--baud", "2400", "--parity", "even", "--listen", "127.0.0.1:0", "--client-buffer", "64KiB", port];
     let bridge = Bridge::start(&flags);
@@ -220,11 +216,7 @@ fn every_client_gets_every_byte_and_a_stalled_one_is_dropped() {
 
 #[test]
 fn auto_detects_an_encrypted_meter_without_its_key() {
-    if !pty::socat_available() {
-        return;
-    }
-    let tmp = Tmp::new("han-bridge", "auto");
-    let pair = Pair::start(tmp.path(), DEADLINE);
+    let Some((_tmp, pair)) = pty::line("han-bridge", "auto", DEADLINE) else { return };
     let bridge = Bridge::start(&["--listen", "127.0.0.1:0", pair.port.to_str().expect("path")]);
     bridge.wait_for("trying 2400 8E1 (--baud auto)");
     let c = Reader::new(bridge.connect());
@@ -240,11 +232,7 @@ fn auto_detects_an_encrypted_meter_without_its_key() {
 
 #[test]
 fn han_read_decodes_the_readings_through_the_bridge() {
-    if !pty::socat_available() {
-        return;
-    }
-    let tmp = Tmp::new("han-bridge", "han-read");
-    let pair = Pair::start(tmp.path(), DEADLINE);
+    let Some((_tmp, pair)) = pty::line("han-bridge", "han-read", DEADLINE) else { return };
     let bridge = Bridge::start(&["--listen", "127.0.0.1:0", pair.port.to_str().expect("path")]);
     let addr = bridge.addr();
     let mut read = Command::new(sibling("han-read"))
@@ -321,11 +309,7 @@ fn usage_errors_and_a_missing_device() {
 
 #[test]
 fn more_than_max_clients_are_refused() {
-    if !pty::socat_available() {
-        return;
-    }
-    let tmp = Tmp::new("han-bridge", "max");
-    let pair = Pair::start(tmp.path(), DEADLINE);
+    let Some((tmp, pair)) = pty::line("han-bridge", "max", DEADLINE) else { return };
     // The device and the address from the config file.
     let config = tmp.0.join("config.toml");
     let text = format!("[han-bridge]\ndevice = {:?}\nlisten = \"127.0.0.1:0\"\nmax_clients = 1\n", pair.port);
@@ -357,11 +341,7 @@ fn more_than_max_clients_are_refused() {
 
 #[test]
 fn clients_stay_while_the_port_is_unplugged_and_back() {
-    if !pty::socat_available() {
-        return;
-    }
-    let tmp = Tmp::new("han-bridge", "replug");
-    let pair = Pair::start(tmp.path(), DEADLINE);
+    let Some((tmp, pair)) = pty::line("han-bridge", "replug", DEADLINE) else { return };
     let port = pair.port.to_str().expect("path").to_owned();
     let bridge = Bridge::start(&["--baud", "115200", "--listen", "127.0.0.1:0", &port]);
     let c = Reader::new(bridge.connect());

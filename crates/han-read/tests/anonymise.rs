@@ -6,8 +6,8 @@ use std::io::Read;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use han_testkit::pty::{self, Pair};
-use han_testkit::{Run, Tmp, corpus};
+use han_testkit::pty;
+use han_testkit::{Run, corpus};
 use serde_json::Value as Json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_han-read");
@@ -138,12 +138,8 @@ fn it_goes_with_no_flag_that_prints_text() {
 #[test]
 fn a_serial_port_while_recording() {
     let Some(dir) = corpus::dir() else { return };
-    if !pty::socat_available() {
-        return;
-    }
-    let tmp = Tmp::new("han-read", "anonymise-serial");
+    let Some((tmp, pair)) = pty::line("han-read", "anonymise-serial", Duration::from_secs(5)) else { return };
     let frame = std::fs::read(dir.join("han/aidon-6534-list3-01.bin")).expect("capture");
-    let pair = Pair::start(tmp.path(), Duration::from_secs(5));
     let raw = tmp.join("raw.bin");
     let mut child = Command::new(BIN)
         .args(["--anonymise", "--baud", "2400", "--parity", "even", "--raw-log"])

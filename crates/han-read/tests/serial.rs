@@ -33,15 +33,11 @@ fn next(rx: &mpsc::Receiver<serde_json::Value>) -> serde_json::Value {
 #[test]
 fn pty_with_auto_settings_survives_the_device_vanishing() {
     let Some(dir) = corpus::dir() else { return };
-    if !pty::socat_available() {
-        return;
-    }
-    let tmp = Tmp::new("han-read", "serial");
+    let Some((tmp, pair)) = pty::line("han-read", "serial", Duration::from_secs(5)) else { return };
     let aidon = std::fs::read(dir.join("han/aidon-6534-list3-01.bin")).expect("capture");
     let kamstrup = std::fs::read(dir.join("han/kamstrup-omnipower-no-list2-01.bin")).expect("capture");
     let dsmr = std::fs::read(dir.join("p1/dsmr50-iskra-am550-01.txt")).expect("capture");
 
-    let pair = Pair::start(tmp.path(), Duration::from_secs(5));
     let mut child =
         Command::new(BIN).arg(&pair.port).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("han-read runs");
     let rx = lines(child.stdout.take().expect("stdout"));

@@ -11,6 +11,18 @@ pub fn socat_available() -> bool {
     crate::have("socat", &["-V"])
 }
 
+/// A pty pair ([`Pair::start`] within `deadline`) in a fresh temp folder
+/// ([`Tmp::new`](crate::Tmp::new) of `prefix` and `name`), or `None`
+/// without socat (said loudly; a failure under CI).
+pub fn line(prefix: &str, name: &str, deadline: Duration) -> Option<(crate::Tmp, Pair)> {
+    if !socat_available() {
+        return None;
+    }
+    let tmp = crate::Tmp::new(prefix, name);
+    let pair = Pair::start(tmp.path(), deadline);
+    Some((tmp, pair))
+}
+
 /// A pty pair: the test writes the `meter` end, the tool under test opens
 /// `port`. socat is killed on drop (or [`Pair::stop`]).
 #[derive(Debug)]
