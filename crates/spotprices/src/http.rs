@@ -2,8 +2,9 @@
 //! doubling delay; anything else is an answer. Errors never show the URL's
 //! query, which holds the ENTSO-E token.
 
-use std::io::Read;
 use std::time::Duration;
+
+use han_http::{Timeouts, text, transport};
 
 /// What a GET came to.
 #[derive(Debug)]
@@ -26,11 +27,8 @@ const MAX_BODY: u64 = 16 << 20;
 
 impl Http {
     pub fn new(retries: u32, delay: Duration) -> Http {
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(15))
-            .timeout_read(Duration::from_secs(60))
-            .user_agent(concat!("han-tools spotprices/", env!("CARGO_PKG_VERSION")))
-            .build();
+        let timeouts = Timeouts { connect: Duration::from_secs(15), read: Duration::from_secs(60), write: None };
+        let agent = han_http::agent(timeouts, concat!("han-tools spotprices/", env!("CARGO_PKG_VERSION")));
         Http { agent, retries, delay }
     }
 
@@ -65,17 +63,5 @@ impl Http {
 
 fn body(r: ureq::Response) -> std::io::Result<(u16, String)> {
     let status = r.status();
-    let mut s = String::new();
-    r.into_reader().take(MAX_BODY).read_to_string(&mut s)?;
-    Ok((status, s))
-}
-
-/// The transport error without its URL.
-fn transport(t: &ureq::Transport) -> String {
-    let kind = t.kind().to_string();
-    match (t.message(), std::error::Error::source(t)) {
-        (Some(m), _) => format!("{kind}: {m}"),
-        (None, Some(e)) => format!("{kind}: {e}"),
-        (None, None) => kind,
-    }
+    Ok((status, text(r, MAX_BODY)?))
 }
