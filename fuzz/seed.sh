@@ -62,7 +62,7 @@ for f in "$src"/p1/*; do
 done
 
 # profiles: the built-in meter profiles, and the one of docs/profiles.md.
-for f in "$here"/../crates/han/src/profiles/builtin/*.toml; do
+for f in "$here"/../crates/han/src/dlms/profiles/builtin/*.toml; do
     cp "$f" "$out/profiles/$(basename "$f")"
 done
 awk '/profiles.md example/ { on = 1; next } on && /^```toml/ { next } on && /^```/ { exit } on' \

@@ -2,8 +2,8 @@
 //! DSMR telegrams. For simulators (han-sim), benchmarks and tests; a meter
 //! never needs it, and the decoder does not use it.
 
-use crate::crc;
-use crate::obis::Obis;
+use crate::framing::crc;
+use crate::reading::obis::Obis;
 
 /// Builds A-XDR data.
 #[derive(Debug, Default, Clone)]
@@ -137,7 +137,7 @@ pub fn hdlc_push(apdu: &[u8]) -> Vec<u8> {
     let mut info = Vec::with_capacity(apdu.len() + 3);
     info.extend_from_slice(&[0xE6, 0xE7, 0x00]);
     info.extend_from_slice(apdu);
-    crate::hdlc::encode(&[0x41], &[0x08, 0x83], false, &info)
+    crate::framing::hdlc::encode(&[0x41], &[0x08, 0x83], false, &info)
 }
 
 /// Finishes a DSMR telegram: `body` runs from `/` through the last data
@@ -156,7 +156,7 @@ pub fn dsmr_telegram(body: &str) -> Vec<u8> {
 /// and tests.
 pub mod samples {
     use super::{Axdr, data_notification, dsmr_telegram, hdlc_push};
-    use crate::obis::Obis;
+    use crate::reading::obis::Obis;
 
     fn e(c: u8, d: u8, x: u8) -> Obis {
         Obis::new(1, 0, c, d, x, 255)

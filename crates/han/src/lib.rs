@@ -21,35 +21,32 @@
 #![warn(missing_docs)]
 
 pub mod anonymise;
-pub mod apdu;
-pub mod axdr;
-mod cipher;
-pub mod crc;
-pub mod dsmr;
+mod dlms;
 pub mod encode;
 mod error;
-mod gbt;
-pub mod hdlc;
-mod json;
-mod lists;
-pub mod mbus;
-mod normalise;
-pub mod obis;
-pub mod plausible;
-pub mod profiles;
+mod framing;
+mod p1;
 mod reading;
 mod stream;
 mod template;
-pub mod time;
-mod value;
+
+pub use dlms::{apdu, axdr, profiles};
+pub use framing::{crc, hdlc, mbus};
+pub use reading::{obis, plausible, time};
+
+/// DSMR P1 telegrams: framing in a byte stream and decoding to a reading.
+pub mod dsmr {
+    pub use crate::framing::telegram::frame_telegram;
+    pub use crate::p1::decode_telegram;
+}
 
 pub use error::Error;
 pub use obis::Obis;
 pub use plausible::{Implausible, Limit};
+pub use reading::value::{Decimal, Hex, Text, Unit, Value};
 pub use reading::{Entry, Framing, Object, Objects, Protocol, Quantities, Reading, STREAM_VERSION, SubMeter};
 pub use stream::{Config, Decoder, Event, EventRef, FramingMode, Observer, Seen, Stats, Warning, decode_message};
 pub use time::MeterTime;
-pub use value::{Decimal, Hex, Text, Unit, Value};
 
 /// Re-exported so callers can name a zone for meters whose clock has no offset.
 pub use chrono_tz::Tz;

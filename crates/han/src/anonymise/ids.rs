@@ -5,10 +5,10 @@
 use aes::Aes128;
 use aes::cipher::{BlockEncrypt, KeyInit, generic_array::GenericArray};
 
-use crate::axdr::{self, Data, Node, Tree};
-use crate::obis::Obis;
+use crate::dlms::axdr::{self, Data, Node, Tree};
 use crate::reading::Reading;
-use crate::value::Value;
+use crate::reading::obis::Obis;
+use crate::reading::value::Value;
 
 /// The COSEM logical device name, which opens with the maker's FLAG id.
 const DEVICE_NAME: (u8, u8, u8, u8) = (0, 42, 0, 0);
@@ -308,7 +308,7 @@ fn ids_of(r: &Reading) -> Vec<(Vec<u8>, bool)> {
 
 /// Where a data-notification's body starts (after invoke id and date-time).
 fn body_at(apdu: &[u8]) -> Option<usize> {
-    if apdu.first() != Some(&crate::apdu::DATA_NOTIFICATION) {
+    if apdu.first() != Some(&crate::dlms::apdu::DATA_NOTIFICATION) {
         return None;
     }
     match (apdu.get(5), apdu.get(6)) {
@@ -462,7 +462,7 @@ pub(crate) fn rewrite_telegram(t: &[u8], map: &Mapper) -> Result<(Vec<u8>, usize
     // The CRC of the new bytes, when the telegram had one.
     let digits = t.get(bang + 1..).unwrap_or_default().iter().take(4).take_while(|d| d.is_ascii_hexdigit()).count();
     if digits > 0 {
-        let crc = crate::crc::arc(out.get(..=bang).unwrap_or_default());
+        let crc = crate::framing::crc::arc(out.get(..=bang).unwrap_or_default());
         let lower = t.get(bang + 1..bang + 1 + digits).is_some_and(|d| d.iter().any(u8::is_ascii_lowercase));
         let text = if lower { format!("{crc:0digits$x}") } else { format!("{crc:0digits$X}") };
         out.splice(bang + 1..bang + 1 + digits, text.into_bytes());

@@ -29,19 +29,16 @@ mod ids;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use crate::framing::bare::{Bare, bare_len, envelope_len};
+use crate::framing::telegram::{self, MAX_TELEGRAM};
+use crate::framing::{LLC, MAX_MESSAGE};
+use crate::framing::{gbt, hdlc, mbus};
 use crate::reading::{Framing, Reading};
 use crate::stream::{Config, Decoder, Event, FramingMode, Seen};
-use crate::{dsmr, gbt, hdlc, mbus};
-use framing::{Bare, bare_len, dsmr_start, envelope_len};
+use framing::dsmr_start;
 
 pub use ids::is_id_code;
 
-/// LLC header of a response PDU.
-const LLC: [u8; 3] = [0xE6, 0xE7, 0x00];
-/// Largest DSMR telegram accepted (as the decoder).
-const MAX_TELEGRAM: usize = 16 * 1024;
-/// Largest reassembled message (as the decoder).
-const MAX_MESSAGE: usize = 64 * 1024;
 /// The most output held back for a message whose frames have not all come.
 const MAX_HELD: usize = 256 * 1024;
 /// The most distinct reasons kept in a [`Report`].
@@ -388,7 +385,7 @@ impl Anonymiser {
         let mode = self.cfg.framing;
         let bare_mode = matches!(mode, FramingMode::Llc | FramingMode::Apdu);
         if self.bare_ok || bare_mode {
-            match bare_len(avail, mode) {
+            match bare_len(avail, mode == FramingMode::Llc) {
                 Bare::Complete(n) => {
                     self.bare_ok = true;
                     let msg = avail.get(..n).unwrap_or(&[]);
@@ -409,10 +406,10 @@ impl Anonymiser {
             }
         }
         let starts: &[u8] = match mode {
-            FramingMode::Auto => &[hdlc::FLAG, mbus::START, b'/', crate::apdu::GLO_CIPHERING],
+            FramingMode::Auto => &[hdlc::FLAG, mbus::START, b'/', crate::dlms::apdu::GLO_CIPHERING],
             FramingMode::Hdlc => &[hdlc::FLAG],
             FramingMode::Mbus => &[mbus::START],
-            FramingMode::Dsmr => &[b'/', crate::apdu::GLO_CIPHERING],
+            FramingMode::Dsmr => &[b'/', crate::dlms::apdu::GLO_CIPHERING],
             FramingMode::Llc | FramingMode::Apdu => &[],
         };
         let Some(p) = avail.iter().position(|b| starts.contains(b)) else {
@@ -595,9 +592,9 @@ impl Anonymiser {
                 return Step::Advance(1);
             }
         }
-        match dsmr::scan(avail, self.eof, MAX_TELEGRAM) {
-            dsmr::Scan::NeedMore => Step::Wait,
-            dsmr::Scan::Complete(n) => {
+        match telegram::scan(avail, self.eof, MAX_TELEGRAM) {
+            telegram::Scan::NeedMore => Step::Wait,
+            telegram::Scan::Complete(n) => {
                 let t = avail.get(..n).unwrap_or_default();
                 match self.telegram(t) {
                     Ok((new, ids)) => {
@@ -619,13 +616,13 @@ impl Anonymiser {
                     }
                 }
             }
-            dsmr::Scan::Restart(off) => {
+            telegram::Scan::Restart(off) => {
                 self.report.left_out_frames += 1;
                 self.report.reason("DSMR telegram broken off by the next one");
                 self.noise(off);
                 Step::Advance(off)
             }
-            dsmr::Scan::TooLong => {
+            telegram::Scan::TooLong => {
                 self.noise(1);
                 Step::Advance(1)
             }
@@ -668,7 +665,7 @@ impl Anonymiser {
             Some(a) => (true, a),
             None => (false, &payload[..]),
         };
-        if apdu.first() != Some(&crate::apdu::BLOCK_TRANSFER) {
+        if apdu.first() != Some(&crate::dlms::apdu::BLOCK_TRANSFER) {
             return self.complete(vec![link], None);
         }
         let block = match gbt::parse(apdu) {
@@ -836,7 +833,10 @@ fn distribute(links: &[Link], blocks: Option<&[BlockHeader]>, apdu: &[u8]) -> Ve
                 if h.llc {
                     p.extend_from_slice(&LLC);
                 }
-                p.extend_from_slice(&[crate::apdu::BLOCK_TRANSFER, if last { h.ctrl | 0x80 } else { h.ctrl & 0x7F }]);
+                p.extend_from_slice(&[
+                    crate::dlms::apdu::BLOCK_TRANSFER,
+                    if last { h.ctrl | 0x80 } else { h.ctrl & 0x7F },
+                ]);
                 p.extend_from_slice(&h.number.to_be_bytes());
                 p.extend_from_slice(&h.ack);
                 ber(data.len(), &mut p);

@@ -17,7 +17,7 @@ fn notification(id: &str) -> Vec<u8> {
     data_notification(0x4000_0000, None, &a.0)
 }
 
-use crate::obis::Obis;
+use crate::reading::obis::Obis;
 
 fn readings(bytes: &[u8]) -> Vec<Reading> {
     let mut d = Decoder::new(Config::default());
@@ -100,7 +100,7 @@ fn noise_and_bad_frames_are_left_out_flags_and_line_ends_kept() {
 fn an_encrypted_mbus_message_is_written_decrypted_in_fewer_frames() {
     let plain = notification("1KFM0200169986");
     let title = *b"KFM\x10\x20\x02\x98\x02";
-    let ciphered = crate::apdu::encrypt(&title, 0x30, 7, &plain, &KEY, &AK);
+    let ciphered = crate::dlms::apdu::encrypt(&title, 0x30, 7, &plain, &KEY, &AK);
     // Three segments of at most 100 bytes, as the meter sent them.
     let parts: Vec<&[u8]> = ciphered.chunks(60).collect();
     let mut input = Vec::new();
@@ -142,7 +142,7 @@ fn a_smarty_frame_becomes_the_telegram_it_carries() {
          0-0:42.0.0(53414731303330373030303132373031)\r\n1-0:1.7.0(00.244*kW)\r\n",
     );
     let title = *b"SAG\x01\x02\x03\x04\x05";
-    let input = crate::apdu::encrypt(&title, 0x30, 9, &telegram, &KEY, &cipher_smarty_ak());
+    let input = crate::dlms::apdu::encrypt(&title, 0x30, 9, &telegram, &KEY, &cipher_smarty_ak());
     let cfg = Config { key: Some(KEY), ..Config::default() };
     let (out, report) = anonymise(&input, &cfg, SECRET);
     assert_eq!((report.messages, report.decrypted), (1, 1), "{report:?}");
@@ -164,7 +164,7 @@ fn cipher_smarty_ak() -> [u8; 16] {
 fn a_ciphered_apdu_between_frames_that_is_no_telegram_is_left_out() {
     let frame = hdlc_push(&notification("7359992890497997"));
     let title = *b"KFM\x10\x20\x02\x98\x02";
-    let env = crate::apdu::encrypt(&title, 0x30, 7, &notification("7359992890222222"), &KEY, &AK);
+    let env = crate::dlms::apdu::encrypt(&title, 0x30, 7, &notification("7359992890222222"), &KEY, &AK);
     let cfg = Config { key: Some(KEY), auth_key: Some(AK), ..Config::default() };
     let (out, report) = anonymise(&[frame, env].concat(), &cfg, SECRET);
     assert_eq!((report.messages, report.left_out_frames), (1, 1), "{report:?}");

@@ -11,23 +11,17 @@ use std::collections::VecDeque;
 
 use chrono_tz::Tz;
 
-use crate::apdu::{self, BLOCK_TRANSFER, Context, GLO_CIPHERING, Outcome};
-use crate::axdr::Node;
-use crate::cipher::Keys;
+use crate::dlms::apdu::{self, BLOCK_TRANSFER, Context, GLO_CIPHERING, Outcome};
+use crate::dlms::axdr::Node;
+use crate::dlms::cipher::Keys;
 use crate::error::Error;
 use crate::reading::{Framing, Protocol, Reading};
 use crate::template::Slot;
 
-mod bare;
-use crate::{dsmr, gbt, hdlc, mbus};
-use bare::{Bare, bare_len, dsmr_plausible, envelope_len};
-
-/// Largest DSMR telegram accepted (text messages make them long).
-const MAX_TELEGRAM: usize = 16 * 1024;
-/// Largest reassembled or bare message.
-const MAX_MESSAGE: usize = 64 * 1024;
-/// LLC header of a response PDU.
-const LLC: [u8; 3] = [0xE6, 0xE7, 0x00];
+use crate::framing::bare::{Bare, bare_len, dsmr_plausible, envelope_len};
+use crate::framing::telegram::{self, MAX_TELEGRAM};
+use crate::framing::{LLC, MAX_MESSAGE, gbt, hdlc, mbus};
+use crate::p1 as dsmr;
 
 /// Which framing to look for.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -64,8 +58,8 @@ pub struct Config {
     /// for the tests and benchmarks that compare).
     pub full_decode: bool,
     /// The user's meter profiles, tried before the built-in ones
-    /// ([`crate::profiles`]).
-    pub profiles: crate::profiles::MeterProfiles,
+    /// ([`crate::dlms::profiles`]).
+    pub profiles: crate::dlms::profiles::MeterProfiles,
 }
 
 impl std::fmt::Debug for Config {
@@ -129,7 +123,7 @@ pub enum Warning {
         security_control: u8,
     },
     /// A value no meter can have, left out of the reading it came in.
-    Implausible(crate::plausible::Implausible),
+    Implausible(crate::reading::plausible::Implausible),
 }
 
 impl std::fmt::Display for Warning {
@@ -230,7 +224,7 @@ pub struct Decoder {
     /// another bare message: without a checksum, anywhere else is a guess.
     bare_ok: bool,
     nodes: Vec<Node>,
-    scratch: crate::lists::Scratch,
+    scratch: crate::dlms::lists::Scratch,
     hdlc_segments: Option<Vec<u8>>,
     mbus_segments: Option<(u8, Vec<u8>)>,
     gbt_blocks: Option<(u16, Vec<u8>)>,
@@ -248,7 +242,7 @@ pub struct Decoder {
     /// Whether [`Warning::Unauthenticated`] was given.
     said_unauthenticated: bool,
     /// Scratch: the implausible values of the reading being handed out.
-    implausible: Vec<crate::plausible::Implausible>,
+    implausible: Vec<crate::reading::plausible::Implausible>,
 }
 
 /// An event waiting to be handed out.
@@ -271,7 +265,7 @@ impl Decoder {
     /// A decoder with these settings.
     pub fn new(cfg: Config) -> Self {
         let keys = Keys { key: cfg.key, auth_key: cfg.auth_key };
-        let scratch = crate::lists::Scratch::new(cfg.profiles.clone());
+        let scratch = crate::dlms::lists::Scratch::new(cfg.profiles.clone());
         Decoder {
             cfg,
             keys,
@@ -356,21 +350,21 @@ impl Decoder {
         self.implausible.clear();
         let q = match q {
             Queued::Event(Event::Reading(mut r)) => {
-                crate::plausible::check(&r, &mut self.implausible);
+                crate::reading::plausible::check(&r, &mut self.implausible);
                 if !self.implausible.is_empty() {
-                    crate::plausible::leave_out(&mut r, &self.implausible);
+                    crate::reading::plausible::leave_out(&mut r, &self.implausible);
                 }
                 Queued::Event(Event::Reading(r))
             }
             Queued::Template(slot) => {
                 let Some(t) = self.templates.reading(slot) else { return q };
-                crate::plausible::check(t, &mut self.implausible);
+                crate::reading::plausible::check(t, &mut self.implausible);
                 if self.implausible.is_empty() {
                     return q;
                 }
                 let mut r = self.spare.pop().unwrap_or_else(|| Box::new(Reading::new(t.protocol, t.framing)));
                 r.clone_from_reusing(t);
-                crate::plausible::leave_out(&mut r, &self.implausible);
+                crate::reading::plausible::leave_out(&mut r, &self.implausible);
                 Queued::Event(Event::Reading(r))
             }
             other => return other,
@@ -520,7 +514,7 @@ impl Decoder {
     fn step_on(&mut self, avail: &[u8]) -> Step {
         let mode = self.cfg.framing;
         if self.bare_ok || matches!(mode, FramingMode::Llc | FramingMode::Apdu) {
-            match bare_len(avail, mode) {
+            match bare_len(avail, mode == FramingMode::Llc) {
                 Bare::Complete(n) => {
                     let msg = avail.get(..n).unwrap_or(&[]);
                     self.bare_ok = true;
@@ -689,9 +683,9 @@ impl Decoder {
             Some(true) => {}
             _ => return self.skip(1),
         }
-        match dsmr::scan(avail, self.eof, MAX_TELEGRAM) {
-            dsmr::Scan::NeedMore => Step::Wait,
-            dsmr::Scan::Complete(n) => {
+        match telegram::scan(avail, self.eof, MAX_TELEGRAM) {
+            telegram::Scan::NeedMore => Step::Wait,
+            telegram::Scan::Complete(n) => {
                 let t = avail.get(..n).unwrap_or(&[]);
                 self.observer.see(Seen::Frame { framing: Framing::Dsmr, bytes: t });
                 let mut r = self.spare.pop().unwrap_or_else(|| Box::new(Reading::new(Protocol::P1, Framing::Dsmr)));
@@ -720,12 +714,12 @@ impl Decoder {
                     }
                 }
             }
-            dsmr::Scan::Restart(off) => {
+            telegram::Scan::Restart(off) => {
                 let bytes = avail.get(..off).unwrap_or(&[]).to_vec();
                 self.reject(Error::DsmrFormat("telegram broken off by the next one (no '!' end line)"), bytes);
                 Step::Advance(off)
             }
-            dsmr::Scan::TooLong => {
+            telegram::Scan::TooLong => {
                 let bytes = avail.get(..MAX_TELEGRAM.min(avail.len())).unwrap_or(&[]).to_vec();
                 self.reject(Error::TooLong(bytes.len()), bytes);
                 self.skip(1)

@@ -110,7 +110,7 @@ fn body(lines: &[&str]) -> String {
 /// written with `digits` hex digits (0 = none), upper or lower case.
 fn telegram(lines: &[&str], digits: usize, lower: bool) -> Vec<u8> {
     let t = body(lines);
-    let crc = crate::crc::arc(t.as_bytes());
+    let crc = crate::framing::crc::arc(t.as_bytes());
     let hex = match (digits, lower) {
         (0, _) => String::new(),
         (n, false) => format!("{crc:0n$X}"),
@@ -162,7 +162,7 @@ fn identification_lines_off_the_pattern() {
 /// not a data line. Nothing is held back waiting for one either.
 #[test]
 fn a_slash_in_text_or_binary_is_no_telegram() {
-    use super::bare::dsmr_plausible;
+    use crate::framing::bare::dsmr_plausible;
     assert_eq!(dsmr_plausible(b"/usr/bin/han-read\nis a program\n"), Some(false));
     assert_eq!(dsmr_plausible(b"/ABC5\r\n\r\n1-0:1.8.1(1*kWh)"), Some(true));
     assert_eq!(dsmr_plausible(b"/ABC5\r\n1-0"), None);
@@ -230,7 +230,7 @@ proptest::proptest! {
             lines.push("1-3:0.2.8(50)");
         }
         lines.extend([energy.as_str(), power.as_str()]);
-        let crc = crate::crc::arc(body(&lines).as_bytes());
+        let crc = crate::framing::crc::arc(body(&lines).as_bytes());
         // Fewer than four digits only where they can hold the CRC (unpadded).
         let needed = format!("{crc:X}").len();
         let digits = if digits == 0 { 0 } else { digits.max(needed) };
@@ -302,7 +302,14 @@ fn readings_and_warnings(d: &mut Decoder, bytes: &[u8]) -> (Vec<Event>, Vec<Warn
 fn encryption_key_alone_on_an_authenticated_frame() {
     let (title, key, ak) = (*b"LGZ\x10\x20\x30\x40\x50", [0x11; 16], [0x22; 16]);
     let frame = |ic| {
-        crate::encode::hdlc_push(&crate::apdu::encrypt(&title, 0x30, ic, &aidon_apdu(1150, 50, 2300, 2310), &key, &ak))
+        crate::encode::hdlc_push(&crate::dlms::apdu::encrypt(
+            &title,
+            0x30,
+            ic,
+            &aidon_apdu(1150, 50, 2300, 2310),
+            &key,
+            &ak,
+        ))
     };
     let only_key = Config { key: Some(key), ..Config::default() };
     let mut d = Decoder::new(only_key);
@@ -342,12 +349,12 @@ fn encryption_key_alone_on_an_authenticated_frame() {
 /// reading of noise: the A-XDR must end where the plaintext does.
 #[test]
 fn noise_that_starts_like_a_notification_is_a_wrong_key() {
-    use crate::cipher::{Check, Keys, open};
+    use crate::dlms::cipher::{Check, Keys, open};
     let title = *b"KFM\x10\x20\x02\x98\x02";
     let plain = aidon_apdu(1150, 50, 2300, 2310);
     // Find a wrong key whose noise begins `0F ....` with a valid date-time
     // byte, by trying keys (about 1 in 30 000 does).
-    let sealed = crate::cipher::seal(&title, 0x20, 7, &plain, &[0x31; 16], &[0; 16]);
+    let sealed = crate::dlms::cipher::seal(&title, 0x20, 7, &plain, &[0x31; 16], &[0; 16]);
     let wrong = (0u32..2_000_000)
         .map(|n| {
             let mut k = [0u8; 16];
@@ -360,7 +367,7 @@ fn noise_that_starts_like_a_notification_is_a_wrong_key() {
             check == Check::NoTag && p[0] == 0x0F && matches!((p[5], p[6]), (0x00, _) | (0x0C, _) | (0x09, 0x0C))
         })
         .expect("a key whose noise looks like a notification");
-    let frame = crate::encode::hdlc_push(&crate::apdu::encrypt(&title, 0x20, 7, &plain, &[0x31; 16], &[0; 16]));
+    let frame = crate::encode::hdlc_push(&crate::dlms::apdu::encrypt(&title, 0x20, 7, &plain, &[0x31; 16], &[0; 16]));
     let ev = events(Config { key: Some(wrong), ..Config::default() }, &frame);
     assert!(matches!(&ev[..], [Event::Rejected { error: Error::WrongKey, .. }]), "{ev:?}");
     let ev = events(Config { key: Some([0x31; 16]), ..Config::default() }, &frame);

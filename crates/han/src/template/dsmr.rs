@@ -12,8 +12,8 @@ use std::ops::Range;
 use chrono_tz::Tz;
 
 use super::{Base, FIXED, FREE, Runs, Slot, Templates, candidates, changed, slot_for};
-use crate::dsmr::{self, Span};
-use crate::normalise::{self, Summed};
+use crate::p1::{self, Span};
+use crate::reading::normalise::{self, Summed};
 use crate::reading::{Object, Reading};
 
 /// One remembered telegram.
@@ -156,7 +156,7 @@ impl Dsmr {
             let span = self.spans.get_mut(usize::from(k))?;
             let (bytes, start) = (span.bytes.clone()?, span.start?);
             let rec = telegram.get(bytes)?;
-            let (mut redone, time) = dsmr::redo_record(rec, start, tz, &mut vals, std::mem::take(&mut self.redone))?;
+            let (mut redone, time) = p1::redo_record(rec, start, tz, &mut vals, std::mem::take(&mut self.redone))?;
             let slots = r.obis.0.get_mut(span.objects.clone())?;
             // The same codes, kinds of value and units: what the quantities
             // take from them (and which totals are summed) stays as learnt.
@@ -179,11 +179,11 @@ impl Dsmr {
             }
             self.redone = redone;
             span.time = time;
-            more |= dsmr::feeds_fields(start.0);
+            more |= p1::feeds_fields(start.0);
         }
         r.meter_time = self.spans.iter().rev().find_map(|s| s.time);
         if more {
-            dsmr::derive_fields(r);
+            p1::derive_fields(r);
         }
         Some(())
     }

@@ -6,12 +6,12 @@ use std::ops::Range;
 use chrono_tz::Tz;
 
 use super::{Base, FREE, Slot, Templates, candidates, changed, owner_map, runs, slot_for};
-use crate::axdr::{self, Data, Node, Tree};
-use crate::lists::{self, Link};
-use crate::normalise::{self, Summed};
+use crate::dlms::axdr::{self, Data, Node, Tree};
+use crate::dlms::lists::{self, Link};
+use crate::reading::normalise::{self, Summed};
+use crate::reading::time::MeterTime;
+use crate::reading::value::Value;
 use crate::reading::{Framing, Reading};
-use crate::time::MeterTime;
-use crate::value::Value;
 
 /// One remembered data-notification.
 #[derive(Debug)]

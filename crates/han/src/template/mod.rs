@@ -21,8 +21,8 @@
 mod dsmr;
 mod han;
 
-use crate::normalise::Summed;
 use crate::reading::Reading;
+use crate::reading::normalise::Summed;
 
 /// How many layouts of each kind are remembered at once: Aidon alternates
 /// lists 1, 2 and 3, and a line with several meters multiplies that. Each
@@ -53,7 +53,7 @@ pub(crate) struct Templates {
     /// Scratch: the slots a message may match.
     tried: Vec<usize>,
     /// Scratch: the records of the telegram being decoded in full.
-    spans: Vec<crate::dsmr::Span>,
+    spans: Vec<crate::p1::Span>,
     /// Scratch: per byte of a message being learnt, [`FIXED`], [`FREE`] or
     /// what it feeds (kept as [`Run`]s).
     owner: Vec<u16>,

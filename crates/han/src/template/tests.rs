@@ -1,8 +1,8 @@
 //! Several meters on one line: each keeps its template.
 
 use super::{SLOTS, Slot, Templates};
-use crate::dsmr::{decode_telegram, decode_telegram_with};
 use crate::encode::{dsmr_telegram, samples};
+use crate::p1::{decode_telegram, decode_telegram_with};
 use crate::reading::{Framing, Protocol, Reading};
 
 /// Telegram `i` of meter `m`: the sample meter with its identification

@@ -19,8 +19,8 @@ mod parse;
 
 use std::sync::{Arc, LazyLock, Mutex};
 
-use crate::axdr::{Data, Tree};
-use crate::obis::Obis;
+use crate::dlms::axdr::{Data, Tree};
+use crate::reading::obis::Obis;
 
 pub use draft::{Draft, draft};
 pub use parse::ProfileError;
@@ -139,7 +139,7 @@ impl Profile {
         let scaler = position.and_then(|p| p.scaler).or(rule.and_then(|r| r.scaler)).unwrap_or(0);
         let unit = match position.and_then(|p| p.unit).or(rule.and_then(|r| r.unit)) {
             Some(u) => u,
-            None => crate::lists::default_unit(code),
+            None => crate::dlms::lists::default_unit(code),
         };
         Scale { scaler, unit }
     }
@@ -155,7 +155,7 @@ pub(crate) struct Scale {
 impl Scale {
     /// No profile: scaler 0 and the quantity's base unit.
     pub(crate) fn plain(code: Obis) -> Scale {
-        Scale { scaler: 0, unit: crate::lists::default_unit(code) }
+        Scale { scaler: 0, unit: crate::dlms::lists::default_unit(code) }
     }
 }
 
@@ -294,7 +294,7 @@ pub(crate) fn unit(s: &str) -> Option<Option<&'static str>> {
     if s == "none" {
         return Some(None);
     }
-    (1..=255).filter_map(crate::lists::unit_name).find(|u| *u == s).map(Some)
+    (1..=255).filter_map(crate::dlms::lists::unit_name).find(|u| *u == s).map(Some)
 }
 
 /// A-XDR type names a layout may give a position, and their tags.

@@ -1,7 +1,7 @@
 //! DLMS unit codes (Blue Book, class 3 scaler_unit) and the units a
 //! quantity has when the meter does not say.
 
-use crate::obis::Obis;
+use crate::reading::obis::Obis;
 
 /// The text of a DLMS unit enum; `None` for 255 (count / no unit) and codes
 /// nobody sends.

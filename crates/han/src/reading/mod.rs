@@ -7,9 +7,16 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::obis::Obis;
-use crate::time::MeterTime;
-use crate::value::{Text, Unit, Value};
+pub(crate) mod json;
+pub(crate) mod normalise;
+pub mod obis;
+pub mod plausible;
+pub mod time;
+pub(crate) mod value;
+
+use obis::Obis;
+use time::MeterTime;
+use value::{Text, Unit, Value};
 
 /// The version of the stream contract this crate writes (`"v"`).
 pub const STREAM_VERSION: u32 = 1;
@@ -257,8 +264,8 @@ macro_rules! quantities {
             }
 
             /// Writes the quantities that are present into a stream line.
-            pub(crate) fn write_json(&self, line: &mut crate::json::Line<'_>, first: &mut bool) {
-                $( if let Some(v) = &self.$name { crate::json::quantity(line, first, concat!("\"", stringify!($name), "\":"), v); } )*
+            pub(crate) fn write_json(&self, line: &mut crate::reading::json::Line<'_>, first: &mut bool) {
+                $( if let Some(v) = &self.$name { crate::reading::json::quantity(line, first, concat!("\"", stringify!($name), "\":"), v); } )*
             }
 
             /// The names of all quantities, for documentation and schema checks.
@@ -398,7 +405,7 @@ pub struct Reading {
     /// Gas, water and heat sub-meters (P1).
     pub submeters: Vec<SubMeter>,
     /// The objects as last written, for a template's reading.
-    pub(crate) json: crate::json::ObisJson,
+    pub(crate) json: crate::reading::json::ObisJson,
 }
 
 impl Reading {
@@ -417,7 +424,7 @@ impl Reading {
             obis: Objects::default(),
             quantities: Quantities::default(),
             submeters: Vec::new(),
-            json: crate::json::ObisJson::default(),
+            json: crate::reading::json::ObisJson::default(),
         }
     }
 
@@ -478,7 +485,7 @@ impl Serialize for Reading {
             struct Received<'a>(&'a DateTime<Utc>);
             impl Serialize for Received<'_> {
                 fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    crate::time::serialize_utc_millis(self.0, s)
+                    crate::reading::time::serialize_utc_millis(self.0, s)
                 }
             }
             m.serialize_entry("received", &Received(r))?;

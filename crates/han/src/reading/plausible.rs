@@ -24,8 +24,8 @@
 
 use std::fmt;
 
-use crate::normalise;
-use crate::obis::Obis;
+use crate::reading::normalise;
+use crate::reading::obis::Obis;
 use crate::reading::{Object, Quantities, Reading};
 
 /// The highest voltage, V: the upper end of low voltage (IEC 60038), where
@@ -334,8 +334,8 @@ pub(crate) fn leave_out(r: &mut Reading, found: &[Implausible]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reading::value::{Decimal, Unit, Value};
     use crate::reading::{Framing, Protocol};
-    use crate::value::{Decimal, Unit, Value};
 
     /// A reading of these objects (`A-B:C.D.E`, mantissa, exponent, unit),
     /// normalised as the decoder does.

@@ -5,7 +5,7 @@
 //! [, scaler-unit]` runs (Kamstrup, Swedish Kaifa, Landis+Gyr), and capture
 //! object descriptor lists followed by values (Landis+Gyr E450, the Swiss
 //! push configurations). What the list itself leaves out comes from the
-//! meter profile that recognises it (`crate::profiles`): the manufacturer,
+//! meter profile that recognises it (`crate::dlms::profiles`): the manufacturer,
 //! the scalers and units of bare numbers, and where a list of values
 //! without OBIS codes puts what (`positional.rs`).
 
@@ -14,13 +14,13 @@ mod units;
 
 use chrono_tz::Tz;
 
-use crate::axdr::{Data, Tree};
+use crate::dlms::axdr::{Data, Tree};
+use crate::dlms::profiles::{Facts, MeterProfiles, Profile, Scale};
 use crate::error::Error;
-use crate::obis::Obis;
-use crate::profiles::{Facts, MeterProfiles, Profile, Scale};
+use crate::reading::obis::Obis;
+use crate::reading::time::cosem_datetime;
+use crate::reading::value::{Decimal, Text, Unit, Value};
 use crate::reading::{Object, Reading};
-use crate::time::cosem_datetime;
-use crate::value::{Decimal, Text, Unit, Value};
 
 pub(crate) use units::{default_unit, unit_name};
 
@@ -229,7 +229,7 @@ pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &m
 fn text_value(v: &Value) -> Option<Text> {
     match v {
         Value::Text(s) => Some(s.clone()),
-        Value::Bytes(b) => Some(Text::new(&crate::value::Hex(b).to_string())),
+        Value::Bytes(b) => Some(Text::new(&crate::reading::value::Hex(b).to_string())),
         _ => None,
     }
 }

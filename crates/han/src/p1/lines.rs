@@ -6,9 +6,9 @@ use std::borrow::Cow;
 
 use chrono_tz::Tz;
 
-use crate::obis::Obis;
-use crate::time::{MeterTime, dsmr_time, dsmr_timestamp};
-use crate::value::{Decimal, Text, Unit, Value};
+use crate::reading::obis::Obis;
+use crate::reading::time::{MeterTime, dsmr_time, dsmr_timestamp};
+use crate::reading::value::{Decimal, Text, Unit, Value};
 
 /// The longest record (an OBIS line with its continuations) decoded; a
 /// 2048-character text message is 4096 hex digits plus the OBIS code.
@@ -21,7 +21,7 @@ pub(super) fn trim(s: &[u8]) -> &[u8] {
     s.get(start..end).unwrap_or_default()
 }
 
-/// An OBIS code in text, exactly as [`crate::obis::parse_groups`] reads it
+/// An OBIS code in text, exactly as [`crate::reading::obis::parse_groups`] reads it
 /// (`A-B:C.D.E`, `.F` or `*F` optional, groups of 1–3 digits up to 255), in
 /// one pass.
 pub(super) fn parse_groups(s: &[u8]) -> Option<Obis> {
@@ -437,12 +437,12 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn obis_as_the_crate_parses_it(s in "[0-9]{0,4}([-:.*][0-9]{0,4}){0,6}[x.]?") {
-            proptest::prop_assert_eq!(parse_groups(s.as_bytes()), crate::obis::parse_groups(s.as_bytes()));
+            proptest::prop_assert_eq!(parse_groups(s.as_bytes()), crate::reading::obis::parse_groups(s.as_bytes()));
         }
 
         #[test]
         fn obis_on_any_bytes(s in proptest::collection::vec(proptest::num::u8::ANY, 0..24)) {
-            proptest::prop_assert_eq!(parse_groups(&s), crate::obis::parse_groups(&s));
+            proptest::prop_assert_eq!(parse_groups(&s), crate::reading::obis::parse_groups(&s));
         }
     }
 
@@ -484,7 +484,7 @@ mod tests {
             "1-0:1.8.1:2",
             "1-0:1.8*1",
         ] {
-            assert_eq!(parse_groups(s.as_bytes()), crate::obis::parse_groups(s.as_bytes()), "{s}");
+            assert_eq!(parse_groups(s.as_bytes()), crate::reading::obis::parse_groups(s.as_bytes()), "{s}");
         }
     }
 

@@ -1,5 +1,6 @@
 use super::*;
-use crate::value::{Decimal, Unit, Value};
+use crate::framing::telegram::{Scan, frame_telegram, scan};
+use crate::reading::value::{Decimal, Unit, Value};
 
 /// A telegram with a valid CRC (`/` through `!` plus the 4 digits) and the
 /// given line ending.
@@ -10,7 +11,7 @@ fn telegram(lines: &[&str], eol: &str) -> Vec<u8> {
         t.push_str(eol);
     }
     t.push('!');
-    let crc = crate::crc::arc(t.as_bytes());
+    let crc = crate::framing::crc::arc(t.as_bytes());
     format!("{t}{crc:04X}").into_bytes()
 }
 

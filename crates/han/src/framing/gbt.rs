@@ -1,7 +1,7 @@
 //! General Block Transfer (DLMS, tag 0xE0): a long APDU sent in numbered
 //! blocks, one per HDLC frame (Landis+Gyr E450).
 
-use crate::axdr::ber_length;
+use crate::dlms::axdr::ber_length;
 use crate::error::Error;
 
 /// One GBT block.

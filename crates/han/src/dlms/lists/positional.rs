@@ -5,10 +5,10 @@
 //! `0-0:128.0.N` (N = position), never guessed into a quantity.
 
 use super::{Item, standard_code};
-use crate::axdr::{Data, Tree};
+use crate::dlms::axdr::{Data, Tree};
+use crate::dlms::profiles::Profile;
 use crate::error::Error;
-use crate::obis::Obis;
-use crate::profiles::Profile;
+use crate::reading::obis::Obis;
 
 const METER_ID: Obis = Obis::new(0, 0, 96, 1, 0, 255);
 

@@ -1,4 +1,5 @@
-//! DSMR P1 telegrams: framing in a byte stream, CRC-16/ARC, and the lines.
+//! DSMR P1 telegrams: their lines into a reading (the telegram's frame,
+//! found in a stream and checked, is [`crate::framing::telegram`]).
 //!
 //! A telegram is an identification line (`/XXX5ident` by the
 //! specification, any text after `/` in the wild), data lines
@@ -15,78 +16,10 @@ use std::borrow::Cow;
 use chrono_tz::Tz;
 
 use crate::error::Error;
-use crate::obis::Obis;
+use crate::framing::telegram::CRC_DIGITS;
+use crate::reading::obis::Obis;
+use crate::reading::value::Text;
 use crate::reading::{Framing, Objects, Protocol, Reading};
-use crate::value::Text;
-
-/// What the stream framer found in a buffer that starts with `/`.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Scan {
-    /// Not complete yet: wait for more bytes.
-    NeedMore,
-    /// A complete telegram of this many bytes (through the CRC digits).
-    Complete(usize),
-    /// A new telegram starts at this offset before the current one ended:
-    /// drop the bytes before it.
-    Restart(usize),
-    /// Longer than the limit without an end.
-    TooLong,
-}
-
-/// The most CRC digits after `!`.
-const CRC_DIGITS: usize = 4;
-
-/// Finds the end of the telegram at the start of `buf` (which starts with `/`).
-///
-/// The end is the first `!` plus up to four hex digits. Fewer than four
-/// digits end the telegram only once a byte that is not hex follows (or the
-/// input ends, `eof`), since more digits may still be on their way. A `/` at
-/// the start of a line before any `!` means this telegram was cut short and
-/// a new one begins there.
-pub(crate) fn scan(buf: &[u8], eof: bool, max: usize) -> Scan {
-    // Only a '/' or '!' right after a '\n' matters (and never at offset 1:
-    // the byte before it is the start '/'), so jump from one to the next.
-    let limit = buf.len().min(max);
-    let mut from = 1;
-    while let Some(window) = buf.get(from..limit) {
-        let Some(p) = memchr::memchr2(b'/', b'!', window) else { break };
-        let i = from + p;
-        from = i + 1;
-        if i < 2 || buf.get(i - 1) != Some(&b'\n') {
-            continue;
-        }
-        if buf.get(i) == Some(&b'/') {
-            return Scan::Restart(i);
-        }
-        // The end line starts with '!': a '!' inside a line is damage (a
-        // flipped bit), not the end of a telegram without CRC.
-        let tail = buf.get(i + 1..).unwrap_or_default();
-        let digits = tail.iter().take(CRC_DIGITS).take_while(|d| d.is_ascii_hexdigit()).count();
-        let end = i + 1 + digits;
-        let ended = digits == CRC_DIGITS || tail.len() > digits || eof;
-        return match (ended, end <= max) {
-            (true, true) => Scan::Complete(end),
-            (_, false) => Scan::TooLong,
-            (false, true) => Scan::NeedMore,
-        };
-    }
-    if buf.len() >= max { Scan::TooLong } else { Scan::NeedMore }
-}
-
-/// The first complete telegram in `bytes` (`/` through the CRC digits), as
-/// a stream decoder would frame it when the input ends there; `None` when
-/// there is no `/` or no end marker.
-pub fn frame_telegram(bytes: &[u8]) -> Option<&[u8]> {
-    let mut start = bytes.iter().position(|b| *b == b'/')?;
-    loop {
-        let buf = bytes.get(start..)?;
-        match scan(buf, true, usize::MAX) {
-            Scan::Complete(n) => return buf.get(..n),
-            Scan::Restart(off) => start += off,
-            Scan::NeedMore | Scan::TooLong => return None,
-        }
-    }
-}
 
 /// The manufacturer behind a three-letter FLAG id of a header.
 fn manufacturer(id: &[u8]) -> Option<&'static str> {
@@ -158,7 +91,7 @@ pub(crate) struct Span {
     /// as the duplicate of an object before it).
     pub alone: bool,
     /// The meter clock it gave.
-    pub time: Option<crate::time::MeterTime>,
+    pub time: Option<crate::reading::time::MeterTime>,
 }
 
 /// [`decode_telegram`] into a reading that is reused ([`Reading::reset`]
@@ -193,7 +126,7 @@ pub(crate) fn decode_telegram_with(
             .iter()
             .filter_map(|d| char::from(*d).to_digit(16))
             .fold(0u16, |acc, d| (acc << 4) | u16::try_from(d).unwrap_or(0));
-        let computed = crate::crc::arc(body);
+        let computed = crate::framing::crc::arc(body);
         if given != computed {
             return Err(Error::DsmrCrc { given, computed });
         }
@@ -269,7 +202,7 @@ pub(crate) fn decode_telegram_with(
         return Err(Error::DsmrFormat("no CRC and no data lines"));
     }
     derive_fields(reading);
-    let summed = crate::normalise::normalise(reading);
+    let summed = crate::reading::normalise::normalise(reading);
     if let (Some(t), Some(spans)) = (templates, spans) {
         // The reading moves into the template, which lends it.
         return Ok(t.learn_dsmr(telegram, bang + 1..bang + 1 + digits, spans, reading, summed));
@@ -286,7 +219,7 @@ pub(crate) fn redo_record<'r>(
     tz: Option<&Tz>,
     vals: &mut Vec<&'r [u8]>,
     out: Vec<crate::reading::Object>,
-) -> Option<(Vec<crate::reading::Object>, Option<crate::time::MeterTime>)> {
+) -> Option<(Vec<crate::reading::Object>, Option<crate::reading::time::MeterTime>)> {
     let code = lines::split_record_into(rec, Some(start), vals)?;
     let mut sink = objects::Sink::new(out, &[]);
     let t = objects::push_record(&mut sink, code, vals, tz);

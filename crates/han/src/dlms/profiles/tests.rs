@@ -216,7 +216,7 @@ fn manufacturer_names_are_interned() {
 /// says) decodes to the layout's codes, with the profile's manufacturer.
 #[test]
 fn every_builtin_layout_decodes_through_its_profile() {
-    use crate::lists::standard_code;
+    use crate::dlms::lists::standard_code;
     let clock = crate::encode::cosem_datetime(
         chrono::NaiveDate::from_ymd_opt(2025, 1, 15).unwrap().and_hms_opt(12, 0, 0).unwrap(),
         None,

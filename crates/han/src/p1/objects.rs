@@ -4,10 +4,10 @@
 use chrono_tz::Tz;
 
 use super::lines::{decimal, hex_text, is_stamp, number_or_text, parse_groups, stamp, text, unit, value};
-use crate::obis::Obis;
+use crate::reading::obis::Obis;
+use crate::reading::time::MeterTime;
+use crate::reading::value::{Decimal, Text, Value};
 use crate::reading::{Entry, Object, Objects, SubMeter};
-use crate::time::MeterTime;
-use crate::value::{Decimal, Text, Value};
 
 /// The objects of a telegram as they are decoded: [`Objects::push`], with
 /// a 256-bit filter of the codes so far that lets most objects skip its
@@ -421,7 +421,7 @@ pub(super) fn meter_id(objects: &Objects) -> Option<Text> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::value::Unit;
+    use crate::reading::value::Unit;
 
     fn one(line: &str) -> Vec<Object> {
         let (code, vals) = super::super::lines::split_record(line.as_bytes()).unwrap();

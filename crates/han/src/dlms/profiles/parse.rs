@@ -7,7 +7,7 @@ use serde::Deserialize;
 use toml::{Spanned, Value};
 
 use super::{Layout, Match, ObisPattern, Position, Profile, ScaleRule, TYPES, intern, unit};
-use crate::obis::Obis;
+use crate::reading::obis::Obis;
 
 /// A profile file that cannot be used: where, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -301,7 +301,7 @@ fn obis_message(s: &str) -> String {
 }
 
 fn unit_message(u: &str) -> String {
-    let mut known: Vec<&str> = (1..=255).filter_map(crate::lists::unit_name).collect();
+    let mut known: Vec<&str> = (1..=255).filter_map(crate::dlms::lists::unit_name).collect();
     known.dedup();
     format!("unknown unit {u:?} (one of: {}, or none)", known.join(", "))
 }

@@ -6,9 +6,9 @@
 
 use std::cell::RefCell;
 
+use crate::reading::time::MeterTime;
+use crate::reading::value::{Decimal, Hex, Value};
 use crate::reading::{Entry, Object, Objects, Reading, STREAM_VERSION, SubMeter};
-use crate::time::MeterTime;
-use crate::value::{Decimal, Hex, Value};
 
 /// `"name":`, written as one literal.
 macro_rules! key {
@@ -178,7 +178,7 @@ impl Line<'_> {
 
     /// A unit: the common ones are short constants (`Unit::known`) that
     /// need no escaping; the check is a few bytes.
-    fn unit(&mut self, u: &crate::value::Unit) {
+    fn unit(&mut self, u: &crate::reading::value::Unit) {
         match &u.0 {
             std::borrow::Cow::Borrowed(s)
                 if s.len() <= 8 && s.bytes().all(|c| c.is_ascii_graphic() && c != b'"' && c != b'\\') =>
@@ -192,7 +192,7 @@ impl Line<'_> {
     }
 
     /// `,"unit":"kW"`: a common unit in one copy, any other as [`Line::unit`].
-    fn unit_entry(&mut self, u: &crate::value::Unit) {
+    fn unit_entry(&mut self, u: &crate::reading::value::Unit) {
         const HEAD: &[u8] = b",\"unit\":\"";
         match &u.0 {
             std::borrow::Cow::Borrowed(s)
@@ -553,7 +553,7 @@ impl Reading {
             l.key(&mut first, key!("received"));
             let mut buf = [0u8; 32];
             l.0.push(b'"');
-            l.0.extend_from_slice(crate::time::utc_millis_bytes(r, &mut buf));
+            l.0.extend_from_slice(crate::reading::time::utc_millis_bytes(r, &mut buf));
             l.0.push(b'"');
         }
         if let Some(t) = &self.meter_time {

@@ -6,10 +6,10 @@
 use std::fmt::Write as _;
 
 use super::{MeterProfiles, type_name};
-use crate::axdr::{self, Data, Tree};
-use crate::lists::{self, Item, Names, positional};
-use crate::obis::Obis;
-use crate::time::cosem_datetime;
+use crate::dlms::axdr::{self, Data, Tree};
+use crate::dlms::lists::{self, Item, Names, positional};
+use crate::reading::obis::Obis;
+use crate::reading::time::cosem_datetime;
 
 /// A draft profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub struct Draft {
 /// (of `profiles`, then the built-in ones) describes; `None` when one does,
 /// or the APDU is no data-notification.
 pub fn draft(apdu: &[u8], profiles: &MeterProfiles) -> Option<Draft> {
-    if apdu.first() != Some(&crate::apdu::DATA_NOTIFICATION) {
+    if apdu.first() != Some(&crate::dlms::apdu::DATA_NOTIFICATION) {
         return None;
     }
     let body = match (apdu.get(5), apdu.get(6)) {
@@ -265,7 +265,7 @@ fn shown(tree: &Tree<'_>, node: usize) -> String {
             let b = tree.bytes_of(node).unwrap_or(&[]);
             match std::str::from_utf8(b) {
                 Ok(s) if !s.is_empty() && s.chars().all(|c| !c.is_control()) => quoted(s),
-                _ => format!("0x{}", crate::value::Hex(b)),
+                _ => format!("0x{}", crate::reading::value::Hex(b)),
             }
         }
     }

@@ -4,8 +4,8 @@
 //! end is found by the 11-bit length, never by the next `7E`: push ports do
 //! not stuff bytes and ciphertext contains `7E`.
 
-use crate::crc::x25;
 use crate::error::Error;
+use crate::framing::crc::x25;
 
 /// The flag that opens and closes a frame.
 pub const FLAG: u8 = 0x7E;

@@ -3,9 +3,9 @@
 //! One table of OBIS codes, one of units; conversions shift the decimal
 //! exponent so `1.01 kW` becomes exactly `1010 W`.
 
+use crate::reading::time::MeterTime;
+use crate::reading::value::{Decimal, Value};
 use crate::reading::{Object, Quantities, Reading, SubMeter};
-use crate::time::MeterTime;
-use crate::value::{Decimal, Value};
 
 /// The fixed units the quantities use.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]

@@ -1,24 +1,25 @@
 //! Messages without a frame around them: bare LLC PDUs and APDUs, and
 //! raw ciphered envelopes (Luxembourg Smarty), found by their lengths.
 
-use super::{FramingMode, LLC, MAX_MESSAGE};
-use crate::apdu::{BLOCK_TRANSFER, DATA_NOTIFICATION, DED_CIPHERING, GLO_CIPHERING};
-use crate::axdr::{self, ber_length};
+use super::{LLC, MAX_MESSAGE};
+use crate::dlms::apdu::{BLOCK_TRANSFER, DATA_NOTIFICATION, DED_CIPHERING, GLO_CIPHERING};
+use crate::dlms::axdr::{self, ber_length};
 
 /// Whether a bare message is complete at the start of the buffer.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Bare {
+pub(crate) enum Bare {
     Complete(usize),
     NeedMore,
     No,
 }
 
-/// The length of the bare LLC PDU / APDU at the start of `b`.
-pub(super) fn bare_len(b: &[u8], mode: FramingMode) -> Bare {
+/// The length of the bare LLC PDU / APDU at the start of `b`; with
+/// `llc_only`, an APDU without its LLC header is none.
+pub(crate) fn bare_len(b: &[u8], llc_only: bool) -> Bare {
     let (skip, apdu) = match b.strip_prefix(&LLC[..]) {
         Some(rest) => (3, rest),
         None if b.len() < 3 && LLC.starts_with(b) && !b.is_empty() => return Bare::NeedMore,
-        None if mode == FramingMode::Llc => return Bare::No,
+        None if llc_only => return Bare::No,
         None => (0, b),
     };
     let inner = match apdu.first() {
@@ -44,7 +45,7 @@ pub(super) fn bare_len(b: &[u8], mode: FramingMode) -> Bare {
 }
 
 /// Length of `0F | invoke-id | date-time | data` by walking its A-XDR.
-pub(super) fn notification_len(b: &[u8]) -> Bare {
+pub(crate) fn notification_len(b: &[u8]) -> Bare {
     let body_at = match (b.get(5), b.get(6)) {
         (None, _) => return Bare::NeedMore,
         (Some(0x00), _) => 6,
@@ -62,7 +63,7 @@ pub(super) fn notification_len(b: &[u8]) -> Bare {
 }
 
 /// Length of `DB|DC 08 <title> <BER len> <content>`.
-pub(super) fn envelope_len(b: &[u8]) -> Bare {
+pub(crate) fn envelope_len(b: &[u8]) -> Bare {
     match b.get(1) {
         None => return Bare::NeedMore,
         Some(8) => {}
@@ -99,7 +100,7 @@ const MAX_BLANK: usize = 4;
 /// `/ISk5\2MT382-1000`, `/ADN9 6534`, `/ABC-MODEL`, lower-case maker
 /// letters and stray bytes (0x02, 0xAB). What follows it is what keeps a
 /// `/` byte inside binary HAN data from holding up the stream.
-pub(super) fn dsmr_plausible(b: &[u8]) -> Option<bool> {
+pub(crate) fn dsmr_plausible(b: &[u8]) -> Option<bool> {
     let after = b.get(1..).unwrap_or_default();
     let window = after.get(..=MAX_IDENT).unwrap_or(after);
     let Some(nl) = memchr::memchr(b'\n', window) else {

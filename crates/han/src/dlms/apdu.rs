@@ -3,13 +3,13 @@
 
 use chrono_tz::Tz;
 
-use crate::axdr::{self, Node, Tree, ber_length};
-use crate::cipher::{self, Check, Keys};
+use crate::dlms::axdr::{self, Node, Tree, ber_length};
+use crate::dlms::cipher::{self, Check, Keys};
+use crate::dlms::lists;
 use crate::error::Error;
-use crate::lists;
+use crate::reading::time::cosem_datetime;
 use crate::reading::{Framing, Protocol, Reading};
 use crate::template::Slot;
-use crate::time::cosem_datetime;
 
 /// data-notification.
 pub const DATA_NOTIFICATION: u8 = 0x0F;
@@ -78,7 +78,7 @@ pub(crate) fn decode(apdu: &[u8], framing: Framing, ctx: &mut Context<'_>) -> Re
                         if matches!(framing, Framing::Dsmr | Framing::Apdu) { Framing::DsmrEncrypted } else { framing };
                     let t = frame_plaintext(&plain).ok_or(Error::WrongKey)?;
                     ctx.observer.see(crate::stream::Seen::Frame { framing: Framing::Dsmr, bytes: t });
-                    let mut r = crate::dsmr::decode_telegram(t, ctx.tz)?;
+                    let mut r = crate::p1::decode_telegram(t, ctx.tz)?;
                     r.framing = framing;
                     Outcome::Reading(Box::new(r))
                 }
@@ -143,7 +143,7 @@ fn plausible(plain: &[u8], nodes: &mut Vec<Node>) -> bool {
             axdr::decode_into(plain, body_at, nodes).is_ok_and(|end| end == plain.len())
         }
         Some(&b'/') => frame_plaintext(plain).is_some(),
-        Some(&BLOCK_TRANSFER) => crate::gbt::parse(plain).is_ok_and(|b| {
+        Some(&BLOCK_TRANSFER) => crate::framing::gbt::parse(plain).is_ok_and(|b| {
             let at = (b.data.as_ptr() as usize).wrapping_sub(plain.as_ptr() as usize);
             at.saturating_add(b.data.len()) == plain.len()
         }),
@@ -216,7 +216,7 @@ fn full_decode(
     apdu: &[u8],
     body_at: usize,
     free: &[std::ops::Range<usize>],
-    header_time: Option<crate::time::MeterTime>,
+    header_time: Option<crate::reading::time::MeterTime>,
     ctx: &mut Context<'_>,
     r: &mut Reading,
 ) -> Result<Option<Slot>, Error> {
@@ -226,14 +226,14 @@ fn full_decode(
     if r.meter_time.is_none() {
         r.meter_time = header_time;
     }
-    let summed = crate::normalise::normalise(r);
+    let summed = crate::reading::normalise::normalise(r);
     Ok(ctx.templates.as_deref_mut().and_then(|t| t.learn_han(apdu, free, ctx.nodes, ctx.scratch, r, summed)))
 }
 
 /// The telegram inside a decrypted Smarty frame: `/` through its CRC.
 fn frame_plaintext(plain: &[u8]) -> Option<&[u8]> {
-    match crate::dsmr::scan(plain, true, plain.len()) {
-        crate::dsmr::Scan::Complete(n) => plain.get(..n),
+    match crate::framing::telegram::scan(plain, true, plain.len()) {
+        crate::framing::telegram::Scan::Complete(n) => plain.get(..n),
         _ => None,
     }
 }

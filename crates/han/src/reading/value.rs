@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::ser::{Serialize, Serializer};
 
-use crate::time::MeterTime;
+use crate::reading::time::MeterTime;
 
 /// An exact decimal `mantissa × 10^exponent`.
 ///
