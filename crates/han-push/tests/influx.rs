@@ -26,6 +26,13 @@ fn influxd_here() -> bool {
     have("influxd", &["version"])
 }
 
+/// influxd in `tmp`'s `influx` with the database `han`.
+fn influxd_with_han(tmp: &Tmp) -> Influxd {
+    let s = Influxd::start(&tmp.join("influx"), free_port());
+    create(&s, "han");
+    s
+}
+
 fn create(s: &Influxd, db: &str) {
     let v = s.query("", &format!("CREATE DATABASE {db}"));
     assert!(v["results"][0].get("error").is_none(), "{v}");
@@ -35,8 +42,7 @@ fn create(s: &Influxd, db: &str) {
 fn points_are_written_and_read_back_with_their_values_and_times() {
     let (Some(c), true) = (corpus::dir(), influxd_here()) else { return };
     let tmp = Tmp::new("han-push", "written");
-    let s = Influxd::start(&tmp.join("influx"), free_port());
-    create(&s, "han");
+    let s = influxd_with_han(&tmp);
     let aidon = lines(&c, "han/aidon-6534-list3-01.bin", &[at("2025-12-14T15:00:02.314Z")]).remove(0);
     let no_quantities = lines(&c, "han/iskra-am550-si-02.bin", &[at("2025-01-01T00:00:00Z")]).remove(0);
     let mut input = vec![iskra(&c), aidon, "not a reading".to_owned(), no_quantities];
@@ -124,8 +130,7 @@ fn points_are_written_and_read_back_with_their_values_and_times() {
 fn readings_wait_while_the_server_is_away_and_are_delivered_when_it_is_back() {
     let (Some(c), true) = (corpus::dir(), influxd_here()) else { return };
     let tmp = Tmp::new("han-push", "away");
-    let mut s = Influxd::start(&tmp.join("influx"), free_port());
-    create(&s, "han");
+    let mut s = influxd_with_han(&tmp);
     s.stop();
     let url = s.url();
     let args = ["influx", "--url", &url, "--db", "han", "--flush-every", "200ms", "--last-try", "5m"];
@@ -148,8 +153,7 @@ fn readings_wait_while_the_server_is_away_and_are_delivered_when_it_is_back() {
 fn a_buffer_too_small_keeps_the_newest_and_says_what_it_dropped() {
     let (Some(c), true) = (corpus::dir(), influxd_here()) else { return };
     let tmp = Tmp::new("han-push", "small");
-    let mut s = Influxd::start(&tmp.join("influx"), free_port());
-    create(&s, "han");
+    let mut s = influxd_with_han(&tmp);
     s.stop();
     let url = s.url();
     let args = ["influx", "--url", &url, "--db", "han", "--buffer", "10", "--flush-every", "200ms", "--last-try", "5m"];
@@ -301,8 +305,7 @@ fn a_list_3_with_the_time_of_a_list_2_is_a_point_of_its_own() {
         return;
     };
     let tmp = Tmp::new("han-push", "same-time");
-    let s = Influxd::start(&tmp.join("influx"), free_port());
-    create(&s, "han");
+    let s = influxd_with_han(&tmp);
     let bytes = std::process::Command::new(sim)
         .args(["--meter", "kaifa-no", "--start", "2026-03-02T10:59:00+01:00", "--duration", "2m", "--seed", "3"])
         .output()

@@ -22,6 +22,16 @@ const ISKRA: &str = "K8EG004046395507";
 /// The Kaifa's availability: the first meter named, so also the last will.
 const AVAILABILITY: &str = "han/6970631403275928/availability";
 
+/// The corpus, a fresh folder (`name`), a broker letting anyone in and a
+/// subscriber to it; `None` where the test cannot run here.
+fn anonymous_broker(name: &str) -> Option<(std::path::PathBuf, Tmp, Broker, Sub)> {
+    let (Some(c), true) = (corpus::dir(), here()) else { return None };
+    let tmp = Tmp::new("han-push", name);
+    let b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
+    let sub = Sub::start(&b, &[]);
+    Some((c, tmp, b, sub))
+}
+
 fn here() -> bool {
     if !std::path::Path::new(MOSQUITTO).exists() {
         skip("mosquitto is not installed (apt-get install mosquitto mosquitto-clients)");
@@ -180,10 +190,7 @@ fn config_topic(meter: &str, q: &str) -> String {
 
 #[test]
 fn discovery_states_and_availability() {
-    let (Some(c), true) = (corpus::dir(), here()) else { return };
-    let tmp = Tmp::new("han-push", "mqtt-discovery");
-    let b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
-    let sub = Sub::start(&b, &[]);
+    let Some((c, tmp, b, sub)) = anonymous_broker("mqtt-discovery") else { return };
     let mut input = vec![kaifa_list2(&c, "2025-06-01T10:00:00Z")];
     input.extend(kaifa_list1(&c, "2025-06-01T10:00:02Z", 2));
     input.push(lines(&c, "han/aidon-6534-list3-01.bin", &[at("2025-12-14T15:00:02.314Z")]).remove(0));
@@ -292,10 +299,7 @@ fn discovery_states_and_availability() {
 
 #[test]
 fn a_replay_faster_than_the_broker_loses_nothing() {
-    let (Some(c), true) = (corpus::dir(), here()) else { return };
-    let tmp = Tmp::new("han-push", "mqtt-replay");
-    let b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
-    let sub = Sub::start(&b, &[]);
+    let Some((c, tmp, b, sub)) = anonymous_broker("mqtt-replay") else { return };
     let mut input = vec![kaifa_list2(&c, "2025-06-01T10:00:00Z")];
     input.extend(kaifa_list1(&c, "2025-06-01T10:00:02Z", 1500));
     let mut p = push(&tmp, "push", &b, &["--buffer", "5"], &[]);
@@ -311,10 +315,7 @@ fn a_replay_faster_than_the_broker_loses_nothing() {
 
 #[test]
 fn the_last_will_says_offline_when_han_push_is_killed() {
-    let (Some(c), true) = (corpus::dir(), here()) else { return };
-    let tmp = Tmp::new("han-push", "mqtt-will");
-    let b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
-    let sub = Sub::start(&b, &[]);
+    let Some((c, tmp, b, sub)) = anonymous_broker("mqtt-will") else { return };
     let mut p = push(&tmp, "push", &b, &[], &[]);
     p.send(&[kaifa_list2(&c, "2025-06-01T10:00:00Z")]);
     sub.wait(&format!("han/{KAIFA}/state"), 1);
@@ -437,10 +438,7 @@ fn tls_with_a_private_ca() {
 
 #[test]
 fn the_broker_restarts_in_the_middle_of_a_stream() {
-    let (Some(c), true) = (corpus::dir(), here()) else { return };
-    let tmp = Tmp::new("han-push", "mqtt-restart");
-    let mut b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
-    let sub = Sub::start(&b, &[]);
+    let Some((c, tmp, mut b, sub)) = anonymous_broker("mqtt-restart") else { return };
     let state = format!("han/{KAIFA}/state");
     let power = config_topic(KAIFA, "power_import_w");
     let mut input = vec![kaifa_list2(&c, "2025-06-01T10:00:00Z")];
@@ -479,10 +477,7 @@ fn the_broker_restarts_in_the_middle_of_a_stream() {
 
 #[test]
 fn a_small_buffer_drops_the_oldest_and_says_how_many() {
-    let (Some(c), true) = (corpus::dir(), here()) else { return };
-    let tmp = Tmp::new("han-push", "mqtt-drops");
-    let mut b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
-    let sub = Sub::start(&b, &[]);
+    let Some((c, tmp, mut b, sub)) = anonymous_broker("mqtt-drops") else { return };
     let state = format!("han/{KAIFA}/state");
     let first = kaifa_list2(&c, "2025-06-01T10:00:00Z");
     let away = kaifa_list1(&c, "2025-06-01T10:00:02Z", 10);
@@ -522,10 +517,7 @@ fn a_small_buffer_drops_the_oldest_and_says_how_many() {
 /// meter offline.
 #[test]
 fn two_han_push_with_default_client_ids_share_a_broker() {
-    let (Some(c), true) = (corpus::dir(), here()) else { return };
-    let tmp = Tmp::new("han-push", "mqtt-two");
-    let b = Broker::start(&tmp, "broker", "allow_anonymous true\n");
-    let sub = Sub::start(&b, &[]);
+    let Some((c, tmp, b, sub)) = anonymous_broker("mqtt-two") else { return };
     let config = no_config(&tmp);
     let url = b.url();
     let args = ["mqtt", "--config", &config, "--broker", &url];

@@ -13,11 +13,16 @@ use std::time::Duration;
 use common::*;
 use han_testkit::{Tmp, free_port, skip, wait_until};
 
-/// A Python that has aiosmtpd (Debian's python3-aiosmtpd is under /usr/bin).
+/// A Python that has aiosmtpd (Debian's python3-aiosmtpd is under /usr/bin);
+/// without one, [`skip`].
 fn python() -> Option<&'static str> {
-    ["python3", "/usr/bin/python3"].into_iter().find(|p| {
+    let py = ["python3", "/usr/bin/python3"].into_iter().find(|p| {
         Command::new(p).args(["-c", "import aiosmtpd"]).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
-    })
+    });
+    if py.is_none() {
+        skip("no aiosmtpd (apt-get install python3-aiosmtpd)");
+    }
+    py
 }
 
 struct Server(Child);
@@ -56,10 +61,7 @@ fn plain(mail: &str) -> String {
 
 #[test]
 fn one_mail_per_breach_none_on_a_rerun_and_a_failed_one_later_once() {
-    let Some(py) = python() else {
-        skip("no aiosmtpd (apt-get install python3-aiosmtpd)");
-        return;
-    };
+    let Some(py) = python() else { return };
     let t = Tmp::new("maxpower", "mail");
     let logs = t.join("log");
     // A day by hand: 1 kW all day but 4 kW from 16:00 to 17:00 and 5 kW from 19:00 to 20:00.
@@ -142,10 +144,7 @@ fn one_mail_per_breach_none_on_a_rerun_and_a_failed_one_later_once() {
 
 #[test]
 fn early_warnings_once_per_hour_and_the_password_never_from_argv() {
-    let Some(py) = python() else {
-        skip("no aiosmtpd (apt-get install python3-aiosmtpd)");
-        return;
-    };
+    let Some(py) = python() else { return };
     let t = Tmp::new("maxpower", "early");
     let logs = t.join("log");
     // 2 kW from 10:00, 4.5 kW from 10:30: at 10:40, 1.75 kWh so far, projected 3.25 kWh.
@@ -201,10 +200,7 @@ fn day_over(logs: &Path, over: &[(u32, f64)]) {
 
 #[test]
 fn every_mail_sent_late_says_when_it_was_due() {
-    let Some(py) = python() else {
-        skip("no aiosmtpd (apt-get install python3-aiosmtpd)");
-        return;
-    };
+    let Some(py) = python() else { return };
     let t = Tmp::new("maxpower", "late");
     let logs = t.join("log");
     day_over(&logs, &[(16, 4000.0), (19, 5000.0), (21, 4500.0)]);
@@ -256,10 +252,7 @@ fn every_mail_sent_late_says_when_it_was_due() {
 
 #[test]
 fn starttls_and_implicit_tls_with_a_login() {
-    let Some(py) = python() else {
-        skip("no aiosmtpd (apt-get install python3-aiosmtpd)");
-        return;
-    };
+    let Some(py) = python() else { return };
     let t = Tmp::new("maxpower", "tls");
     // A CA of the test's own, and the server's certificate signed by it.
     let (ca, ca_key, cert, key, csr) =
@@ -374,10 +367,7 @@ fn starttls_and_implicit_tls_with_a_login() {
 
 #[test]
 fn a_mail_before_the_hour_raises_the_step() {
-    let Some(py) = python() else {
-        skip("no aiosmtpd (apt-get install python3-aiosmtpd)");
-        return;
-    };
+    let Some(py) = python() else { return };
     let t = Tmp::new("maxpower", "step");
     let logs = t.join("log");
     // The 14th: 4.5 kWh at 17:00 (step 2, 2-5 kWh/h, so far). The 15th: 6 kW from 10:00:
