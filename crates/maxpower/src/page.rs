@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use crate::summary::Summary;
 use crate::text::{kwh, short};
 
-use han_common::www::esc;
+use han_common::www::{Head, esc};
 
 /// Today's hours as bars (kWh) against the limit line.
 fn chart(s: &Summary) -> String {
@@ -99,28 +99,24 @@ fn chart(s: &Summary) -> String {
     o
 }
 
+/// The page's own style.
+const STYLE: &str = r#"svg { width: 100%; height: auto; } .bar { fill: var(--import, #1f6fbf); } .bar.partial { opacity: .5; }
+.bar.over { fill: var(--bad, #c62828); } .projected { fill: none; stroke: var(--import, #1f6fbf); stroke-dasharray: 3 2; }
+.limit { stroke: var(--bad, #c62828); stroke-width: 1.5; } .limit-label { fill: var(--bad, #c62828); font-size: 10px; }
+.grid { stroke: var(--line, #d9dde2); } .axis { fill: var(--muted, #5c6670); font-size: 10px; }
+table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .15rem .4rem; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; } tr.current { font-weight: 700; background: rgba(127,127,127,.15); }
+"#;
+
 /// The page.
 pub fn html(s: &Summary) -> String {
-    let mut o = String::new();
-    let _ = write!(
+    let month = esc(&s.month);
+    let (title, h1) = (format!("Peaks {month}"), format!("Peaks, {month}"));
+    let mut o =
+        Head { tool: "maxpower", file: "peaks.html", title: &title, h1: &h1, refresh: 300, style: STYLE }.html();
+    let _ = writeln!(
         o,
-        r#"<!doctype html>
-<!-- written by maxpower -->
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="300">
-<title>Peaks {month}</title><link rel="stylesheet" href="style.css">
-<style>
-svg {{ width: 100%; height: auto; }} .bar {{ fill: var(--import, #1f6fbf); }} .bar.partial {{ opacity: .5; }}
-.bar.over {{ fill: var(--bad, #c62828); }} .projected {{ fill: none; stroke: var(--import, #1f6fbf); stroke-dasharray: 3 2; }}
-.limit {{ stroke: var(--bad, #c62828); stroke-width: 1.5; }} .limit-label {{ fill: var(--bad, #c62828); font-size: 10px; }}
-.grid {{ stroke: var(--line, #d9dde2); }} .axis {{ fill: var(--muted, #5c6670); font-size: 10px; }}
-table {{ border-collapse: collapse; width: 100%; }} td, th {{ text-align: left; padding: .15rem .4rem; }}
-td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} tr.current {{ font-weight: 700; background: rgba(127,127,127,.15); }}
-</style></head><body>
-<header><h1>Peaks, {month}</h1><nav><a href="index.html">Live</a> <a href="prices.html">Prices</a> <a href="relays.html">Relays</a> <a href="report.html">Report</a></nav></header>
-<p class="muted">As of {now} ({tz}); last reading {last}. Tariff: {tariff}. Limit: {limit}.</p>
-"#,
-        month = esc(&s.month),
+        r#"<p class="muted">As of {now} ({tz}); last reading {last}. Tariff: {tariff}. Limit: {limit}.</p>"#,
         now = esc(&short(&s.now)),
         tz = esc(&s.tz),
         last = esc(&s.last_reading.as_deref().map_or("none".into(), short)),

@@ -26,20 +26,18 @@ fn local(s: &Settings, v: &serde_json::Value) -> Option<String> {
     Some(t.with_timezone(&s.tz).format("%Y-%m-%d %H:%M").to_string())
 }
 
-fn html(s: &Settings, rows: &[serde_json::Value]) -> String {
-    let mut o = String::from(
-        r#"<!doctype html>
-<!-- written by relay -->
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="60">
-<title>Relays</title><link rel="stylesheet" href="style.css">
-<style>
-table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .3rem .4rem; vertical-align: top; }
+/// The page's own style.
+const STYLE: &str = r#"table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .3rem .4rem; vertical-align: top; }
 .state { font-weight: 700; white-space: nowrap; } .on .state { color: var(--export, #1e9150); } .off .state { color: var(--muted, #5c6670); }
 .why { color: var(--muted, #5c6670); font-size: .9rem; }
-</style></head><body>
-<header><h1>Relays</h1><nav><a href="index.html">Live</a> <a href="prices.html">Prices</a> <a href="peaks.html">Peaks</a> <a href="report.html">Report</a></nav></header>
-<section><table id="relays"><thead><tr><th>Relay</th><th>State</th><th>Since, why</th></tr></thead><tbody>
+"#;
+
+fn html(s: &Settings, rows: &[serde_json::Value]) -> String {
+    let mut o =
+        www::Head { tool: "relay", file: "relays.html", title: "Relays", h1: "Relays", refresh: 60, style: STYLE }
+            .html();
+    o.push_str(
+        r#"<section><table id="relays"><thead><tr><th>Relay</th><th>State</th><th>Since, why</th></tr></thead><tbody>
 "#,
     );
     for r in rows {

@@ -29,28 +29,22 @@ pub fn write(dir: &Path, s: &Settings) -> Result<()> {
     Ok(())
 }
 
+/// The page's own style.
+const STYLE: &str = r#"svg { width: 100%; height: auto; display: block; }
+.bar { fill: var(--import, #1f6fbf); } .bar.neg { fill: var(--export, #1e9150); } .bar.current { fill: #e07b00; }
+.axis { fill: var(--muted, #5c6670); font-size: 9px; } .zero { stroke: var(--line, #d9dde2); }
+table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+td, th { padding: .15rem .4rem; text-align: right; white-space: nowrap; } td:first-child, th:first-child { text-align: left; }
+tr.current { font-weight: 700; background: rgba(224,123,0,.25); }
+.wrap { max-height: 24rem; overflow-y: auto; } .note { color: var(--muted, #5c6670); font-size: .9rem; }
+"#;
+
 fn html(s: &Settings, days: &[(&str, chrono::NaiveDate, Option<Day>)]) -> String {
-    let mut o = String::new();
-    let _ = write!(
-        o,
-        r#"<!doctype html>
-<!-- written by spotprices -->
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="300">
-<title>Prices {zone}</title><link rel="stylesheet" href="style.css">
-<style>
-svg {{ width: 100%; height: auto; display: block; }}
-.bar {{ fill: var(--import, #1f6fbf); }} .bar.neg {{ fill: var(--export, #1e9150); }} .bar.current {{ fill: #e07b00; }}
-.axis {{ fill: var(--muted, #5c6670); font-size: 9px; }} .zero {{ stroke: var(--line, #d9dde2); }}
-table {{ border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }}
-td, th {{ padding: .15rem .4rem; text-align: right; white-space: nowrap; }} td:first-child, th:first-child {{ text-align: left; }}
-tr.current {{ font-weight: 700; background: rgba(224,123,0,.25); }}
-.wrap {{ max-height: 24rem; overflow-y: auto; }} .note {{ color: var(--muted, #5c6670); font-size: .9rem; }}
-</style></head><body>
-<header><h1>Prices, {zone}</h1><nav><a href="index.html">Live</a> <a href="peaks.html">Peaks</a> <a href="relays.html">Relays</a> <a href="report.html">Report</a></nav></header>
-"#,
-        zone = esc(s.zone.name)
-    );
+    let zone = esc(s.zone.name);
+    let (title, h1) = (format!("Prices {zone}"), format!("Prices, {zone}"));
+    let mut o =
+        www::Head { tool: "spotprices", file: "prices.html", title: &title, h1: &h1, refresh: 300, style: STYLE }
+            .html();
     for (label, date, day) in days {
         let _ =
             writeln!(o, r#"<section id="{}"><h2>{label}, {}</h2>"#, label.to_lowercase(), date.format("%A %-d %B %Y"));
