@@ -2,7 +2,7 @@
 //! meter's ids rewritten, so a capture can be shared.
 //!
 //! The [`Anonymiser`] finds frames in a byte stream the way the
-//! [`Decoder`](crate::Decoder) does (HDLC, wired M-Bus, DSMR telegrams,
+//! [`Decoder`] does (HDLC, wired M-Bus, DSMR telegrams,
 //! bare LLC PDUs and APDUs, ciphered envelopes), reassembles segmented
 //! messages (HDLC segments, M-Bus segments, General Block Transfer), and
 //! has each message decoded by the decoder itself. A message that decodes

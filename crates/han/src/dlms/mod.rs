@@ -5,5 +5,7 @@
 pub mod apdu;
 pub mod axdr;
 pub(crate) mod cipher;
+pub(crate) mod draft;
 pub(crate) mod lists;
 pub mod profiles;
+pub(crate) mod units;

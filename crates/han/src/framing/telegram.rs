@@ -1,11 +1,15 @@
 //! The DSMR P1 telegram as a frame: `/` through `!` and its CRC digits,
-//! found in a byte stream.
+//! found in a byte stream and checked.
 //!
 //! A telegram is an identification line (`/XXX5ident` by the
 //! specification, any text after `/` in the wild), data lines
 //! `OBIS(value)(value)…`, and a last line `!` with the CRC-16/ARC of the
 //! bytes from `/` to `!` in hex (DSMR 4 and later; 0–4 digits, either
 //! case).
+
+use std::ops::Range;
+
+use crate::error::Error;
 
 /// Largest DSMR telegram accepted (text messages make them long).
 pub(crate) const MAX_TELEGRAM: usize = 16 * 1024;
@@ -25,7 +29,7 @@ pub(crate) enum Scan {
 }
 
 /// The most CRC digits after `!`.
-pub(crate) const CRC_DIGITS: usize = 4;
+const CRC_DIGITS: usize = 4;
 
 /// Finds the end of the telegram at the start of `buf` (which starts with `/`).
 ///
@@ -77,4 +81,49 @@ pub fn frame_telegram(bytes: &[u8]) -> Option<&[u8]> {
             Scan::NeedMore | Scan::TooLong => return None,
         }
     }
+}
+
+/// Where a checked telegram's end line is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Checked {
+    /// The offset of the `!` that starts the end line.
+    pub bang: usize,
+    /// Where its CRC digits are (empty: none).
+    pub crc: Range<usize>,
+}
+
+impl Checked {
+    /// Whether a CRC vouches for the telegram.
+    pub(crate) fn has_crc(&self) -> bool {
+        !self.crc.is_empty()
+    }
+}
+
+/// Checks the frame of one complete telegram, `/` through the CRC digits:
+/// its start, its end line, and its CRC-16/ARC when it has one (bytes
+/// after the digits are ignored).
+pub(crate) fn check(telegram: &[u8]) -> Result<Checked, Error> {
+    if telegram.first() != Some(&b'/') {
+        return Err(Error::DsmrFormat("telegram does not start with '/'"));
+    }
+    // The end line is the last '!' (CRC digits hold none), at a line start.
+    let bang = telegram.iter().rposition(|b| *b == b'!').ok_or(Error::DsmrFormat("no '!' end line"))?;
+    if bang == 0 || telegram.get(bang - 1) != Some(&b'\n') {
+        return Err(Error::DsmrFormat("'!' end marker is not at the start of a line"));
+    }
+    let body = telegram.get(..=bang).unwrap_or_default();
+    let tail = telegram.get(bang + 1..).unwrap_or_default();
+    let digits = tail.iter().take(CRC_DIGITS).take_while(|d| d.is_ascii_hexdigit()).count();
+    let crc_text = tail.get(..digits).unwrap_or_default();
+    if !crc_text.is_empty() {
+        let given = crc_text
+            .iter()
+            .filter_map(|d| char::from(*d).to_digit(16))
+            .fold(0u16, |acc, d| (acc << 4) | u16::try_from(d).unwrap_or(0));
+        let computed = crate::framing::crc::arc(body);
+        if given != computed {
+            return Err(Error::DsmrCrc { given, computed });
+        }
+    }
+    Ok(Checked { bang, crc: bang + 1..bang + 1 + digits })
 }

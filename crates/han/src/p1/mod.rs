@@ -16,7 +16,8 @@ use std::borrow::Cow;
 use chrono_tz::Tz;
 
 use crate::error::Error;
-use crate::framing::telegram::CRC_DIGITS;
+use crate::framing::telegram::{self, Checked};
+use crate::reading::normalise::Summed;
 use crate::reading::obis::Obis;
 use crate::reading::value::Text;
 use crate::reading::{Framing, Objects, Protocol, Reading};
@@ -97,48 +98,22 @@ pub(crate) struct Span {
 /// [`decode_telegram`] into a reading that is reused ([`Reading::reset`]
 /// first), keeping its object list's memory.
 pub(crate) fn decode_telegram_into(telegram: &[u8], tz: Option<&Tz>, reading: &mut Reading) -> Result<(), Error> {
-    decode_telegram_with(telegram, tz, reading, None).map(|_| ())
+    let checked = telegram::check(telegram)?;
+    decode_checked(telegram, &checked, tz, reading, None).map(|_| ())
 }
 
-/// [`decode_telegram_into`] against the templates of telegrams decoded
-/// before (`crate::template`), when there are any: the template that made
-/// the reading (and `reading` untouched), or `None` when `reading` holds it.
-pub(crate) fn decode_telegram_with(
+/// Decodes a telegram whose frame and CRC [`telegram::check`] checked into
+/// `reading` ([`Reading::reset`] first), listing its records in `spans`
+/// when given (for a template): the totals its quantities sum from tariffs.
+pub(crate) fn decode_checked(
     telegram: &[u8],
+    checked: &Checked,
     tz: Option<&Tz>,
     reading: &mut Reading,
-    mut templates: Option<&mut crate::template::Templates>,
-) -> Result<Option<crate::template::Slot>, Error> {
-    if telegram.first() != Some(&b'/') {
-        return Err(Error::DsmrFormat("telegram does not start with '/'"));
-    }
-    // The end line is the last '!' (CRC digits hold none), at a line start.
-    let bang = telegram.iter().rposition(|b| *b == b'!').ok_or(Error::DsmrFormat("no '!' end line"))?;
-    if bang == 0 || telegram.get(bang - 1) != Some(&b'\n') {
-        return Err(Error::DsmrFormat("'!' end marker is not at the start of a line"));
-    }
+    mut spans: Option<&mut Vec<Span>>,
+) -> Result<Summed, Error> {
+    let bang = checked.bang;
     let body = telegram.get(..=bang).unwrap_or_default();
-    let tail = telegram.get(bang + 1..).unwrap_or_default();
-    let digits = tail.iter().take(CRC_DIGITS).take_while(|d| d.is_ascii_hexdigit()).count();
-    let crc_text = tail.get(..digits).unwrap_or_default();
-    if !crc_text.is_empty() {
-        let given = crc_text
-            .iter()
-            .filter_map(|d| char::from(*d).to_digit(16))
-            .fold(0u16, |acc, d| (acc << 4) | u16::try_from(d).unwrap_or(0));
-        let computed = crate::framing::crc::arc(body);
-        if given != computed {
-            return Err(Error::DsmrCrc { given, computed });
-        }
-        // Only a telegram its CRC vouches for is read against a template.
-        if let Some(t) = templates.as_deref_mut() {
-            if let Some(slot) = t.dsmr(telegram, tz) {
-                return Ok(Some(slot));
-            }
-        }
-    } else {
-        templates = None;
-    }
     reading.reset(Protocol::P1, Framing::Dsmr);
 
     let header_end = body.iter().position(|b| *b == b'\n').unwrap_or(bang);
@@ -160,7 +135,6 @@ pub(crate) fn decode_telegram_with(
     let model = std::str::from_utf8(&printable).unwrap_or_default().trim();
     reading.meter_model = (!model.is_empty()).then(|| Text::new(model));
 
-    let mut spans = templates.as_deref_mut().map(crate::template::Templates::take_spans);
     let mut sink = objects::Sink::new(std::mem::take(&mut reading.obis.0), data);
     let mut vals: Vec<&[u8]> = Vec::with_capacity(16);
     for (rec, start) in lines::Records::new(data) {
@@ -194,20 +168,15 @@ pub(crate) fn decode_telegram_with(
     reading.obis = sink.into_objects();
 
     let version = version(&reading.obis);
-    if crc_text.is_empty() && needs_crc(version.as_deref()) {
+    if !checked.has_crc() && needs_crc(version.as_deref()) {
         return Err(Error::DsmrMissingCrc);
     }
-    if crc_text.is_empty() && reading.obis.is_empty() {
+    if !checked.has_crc() && reading.obis.is_empty() {
         // Nothing vouches for these bytes: binary noise between a '/' and a '!'.
         return Err(Error::DsmrFormat("no CRC and no data lines"));
     }
     derive_fields(reading);
-    let summed = crate::reading::normalise::normalise(reading);
-    if let (Some(t), Some(spans)) = (templates, spans) {
-        // The reading moves into the template, which lends it.
-        return Ok(t.learn_dsmr(telegram, bang + 1..bang + 1 + digits, spans, reading, summed));
-    }
-    Ok(None)
+    Ok(crate::reading::normalise::normalise(reading))
 }
 
 /// What a template needs to redo one record: its objects (into `out`,

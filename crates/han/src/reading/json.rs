@@ -4,11 +4,10 @@
 //! on a Pi, and serde's general path spent half of that time escaping keys
 //! that need no escaping and formatting exact decimals as floats.
 
-use std::cell::RefCell;
-
 use crate::reading::time::MeterTime;
 use crate::reading::value::{Decimal, Hex, Value};
-use crate::reading::{Entry, Object, Objects, Reading, STREAM_VERSION, SubMeter};
+use crate::reading::written::{Dirty, ObisJson};
+use crate::reading::{Amount, Entry, Object, Objects, Reading, STREAM_VERSION, SubMeter};
 
 /// `"name":`, written as one literal.
 macro_rules! key {
@@ -222,6 +221,16 @@ impl Line<'_> {
         self.0.push(b'"');
     }
 
+    /// `"name":value` for a quantity (`quoted` as `key!` writes it).
+    fn quantity(&mut self, first: &mut bool, quoted: &str, v: Amount<'_>) {
+        self.key(first, quoted);
+        match v {
+            Amount::Float(f) => self.float(f),
+            Amount::Count(n) => self.uint(u64::from(n)),
+            Amount::Time(t) => self.time(t),
+        }
+    }
+
     fn value(&mut self, v: &Value) {
         match v {
             Value::Number(d) => self.decimal(*d),
@@ -348,106 +357,7 @@ impl Line<'_> {
     }
 }
 
-/// Leaf values of the quantities.
-pub(crate) trait Leaf {
-    fn write(&self, line: &mut Line<'_>);
-}
-
-impl Leaf for f64 {
-    fn write(&self, line: &mut Line<'_>) {
-        line.float(*self);
-    }
-}
-
-impl Leaf for u32 {
-    fn write(&self, line: &mut Line<'_>) {
-        line.uint(u64::from(*self));
-    }
-}
-
-impl Leaf for MeterTime {
-    fn write(&self, line: &mut Line<'_>) {
-        line.time(self);
-    }
-}
-
-/// `"name":value` for a quantity (`quoted` as `key!` writes it).
-pub(crate) fn quantity(line: &mut Line<'_>, first: &mut bool, quoted: &str, v: &dyn Leaf) {
-    line.key(first, quoted);
-    v.write(line);
-}
-
-/// The `obis` object of a template's reading as last written, object by
-/// object: a meter's next message changes a few values, so the next line
-/// writes those values again and copies the rest, keys and units included
-/// (for a DSMR 5 telegram, 14 values of 37 objects). Kept only for a reading
-/// a template holds, which changes only through [`ObisJson::touch`] and
-/// [`ObisJson::touch_value`]; any other reading, and a copy, writes every
-/// object.
-#[derive(Default)]
-pub(crate) struct ObisJson(RefCell<Written>);
-
-#[derive(Default)]
-struct Written {
-    /// Kept for this reading (a template's).
-    on: bool,
-    /// `bytes` and `parts` are the reading's objects as they are now, but
-    /// for those `dirty` marks.
-    valid: bool,
-    /// The objects as last written, from the first key to the last `}`.
-    bytes: Vec<u8>,
-    /// Where each object's value starts and ends, and where the object ends.
-    parts: Vec<[u32; 3]>,
-    /// What changed in each object since.
-    dirty: Vec<Dirty>,
-}
-
-#[derive(Copy, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
-enum Dirty {
-    #[default]
-    Clean,
-    /// Only its value: its key, unit, time, text and entries are as written.
-    Value,
-    /// Anything.
-    Whole,
-}
-
 impl ObisJson {
-    /// Keeps the written objects from now on (the reading became a
-    /// template's).
-    pub(crate) fn keep(&mut self) {
-        let w = self.0.get_mut();
-        w.on = true;
-        w.valid = false;
-    }
-
-    /// Forgets what was written, keeping the buffers (a reading reused).
-    pub(crate) fn forget(&mut self) {
-        let w = self.0.get_mut();
-        w.on = false;
-        w.valid = false;
-    }
-
-    /// Object `i` changed: written again next time.
-    pub(crate) fn touch(&mut self, i: usize) {
-        self.mark(i, Dirty::Whole);
-    }
-
-    /// Only object `i`'s value changed: it alone is written again.
-    pub(crate) fn touch_value(&mut self, i: usize) {
-        self.mark(i, Dirty::Value);
-    }
-
-    fn mark(&mut self, i: usize, how: Dirty) {
-        let w = self.0.get_mut();
-        if w.valid {
-            match w.dirty.get_mut(i) {
-                Some(d) => *d = (*d).max(how),
-                None => w.valid = false,
-            }
-        }
-    }
-
     /// Writes `obis`'s objects (what follows `"obis":{`), copying what did
     /// not change since the last line, and remembers them when kept.
     fn write(&self, obis: &Objects, l: &mut Line<'_>) {
@@ -510,26 +420,6 @@ impl ObisJson {
     }
 }
 
-impl Clone for ObisJson {
-    /// A copy writes its objects afresh.
-    fn clone(&self) -> Self {
-        ObisJson::default()
-    }
-}
-
-impl PartialEq for ObisJson {
-    /// Not part of what a reading says.
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl std::fmt::Debug for ObisJson {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ObisJson")
-    }
-}
-
 const HEX: [u8; 16] = *b"0123456789abcdef";
 
 impl Reading {
@@ -580,7 +470,7 @@ impl Reading {
                 l.string(v);
             }
         }
-        self.quantities.write_json(&mut l, &mut first);
+        self.quantities.each_present(|key, v| l.quantity(&mut first, key, v));
         if !self.submeters.is_empty() {
             l.key(&mut first, key!("submeters"));
             l.0.push(b'[');

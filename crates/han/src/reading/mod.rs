@@ -13,6 +13,7 @@ pub mod obis;
 pub mod plausible;
 pub mod time;
 pub(crate) mod value;
+pub(crate) mod written;
 
 use obis::Obis;
 use time::MeterTime;
@@ -247,6 +248,37 @@ pub struct SubMeter {
     pub time: Option<MeterTime>,
 }
 
+/// A quantity's value, as a writer takes it.
+#[derive(Copy, Clone, Debug)]
+pub(crate) enum Amount<'a> {
+    Float(f64),
+    Count(u32),
+    Time(&'a MeterTime),
+}
+
+/// The quantities' kinds of value, as an [`Amount`].
+trait AsAmount {
+    fn amount(&self) -> Amount<'_>;
+}
+
+impl AsAmount for f64 {
+    fn amount(&self) -> Amount<'_> {
+        Amount::Float(*self)
+    }
+}
+
+impl AsAmount for u32 {
+    fn amount(&self) -> Amount<'_> {
+        Amount::Count(*self)
+    }
+}
+
+impl AsAmount for MeterTime {
+    fn amount(&self) -> Amount<'_> {
+        Amount::Time(self)
+    }
+}
+
 macro_rules! quantities {
     ($( $(#[$doc:meta])* $name:ident : $ty:ty ),* $(,)?) => {
         /// The common quantities under fixed names and units, the same
@@ -263,9 +295,10 @@ macro_rules! quantities {
                 Ok(())
             }
 
-            /// Writes the quantities that are present into a stream line.
-            pub(crate) fn write_json(&self, line: &mut crate::reading::json::Line<'_>, first: &mut bool) {
-                $( if let Some(v) = &self.$name { crate::reading::json::quantity(line, first, concat!("\"", stringify!($name), "\":"), v); } )*
+            /// Calls `f` with each quantity that is present: its name as a
+            /// JSON key (`"name":`) and its value.
+            pub(crate) fn each_present(&self, mut f: impl FnMut(&'static str, Amount<'_>)) {
+                $( if let Some(v) = &self.$name { f(concat!("\"", stringify!($name), "\":"), v.amount()); } )*
             }
 
             /// The names of all quantities, for documentation and schema checks.
@@ -405,7 +438,7 @@ pub struct Reading {
     /// Gas, water and heat sub-meters (P1).
     pub submeters: Vec<SubMeter>,
     /// The objects as last written, for a template's reading.
-    pub(crate) json: crate::reading::json::ObisJson,
+    pub(crate) json: written::ObisJson,
 }
 
 impl Reading {
@@ -424,7 +457,7 @@ impl Reading {
             obis: Objects::default(),
             quantities: Quantities::default(),
             submeters: Vec::new(),
-            json: crate::reading::json::ObisJson::default(),
+            json: written::ObisJson::default(),
         }
     }
 

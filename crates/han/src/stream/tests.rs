@@ -1,4 +1,5 @@
 use super::*;
+use crate::framing::{LLC, hdlc};
 
 fn events(cfg: Config, bytes: &[u8]) -> Vec<Event> {
     let mut d = Decoder::new(cfg);

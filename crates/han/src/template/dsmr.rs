@@ -12,6 +12,7 @@ use std::ops::Range;
 use chrono_tz::Tz;
 
 use super::{Base, FIXED, FREE, Runs, Slot, Templates, candidates, changed, slot_for};
+use crate::error::Error;
 use crate::p1::{self, Span};
 use crate::reading::normalise::{self, Summed};
 use crate::reading::{Object, Reading};
@@ -40,17 +41,36 @@ fn value_byte(b: u8) -> bool {
 }
 
 impl Templates {
-    /// Takes the buffer the full decode lists a telegram's records in.
-    pub(crate) fn take_spans(&mut self) -> Vec<Span> {
-        let mut s = std::mem::take(&mut self.spans);
-        s.clear();
-        s
+    /// Decodes one complete telegram ([`p1::decode_telegram`]) against the
+    /// telegrams decoded before: the template that made the reading
+    /// (`reading` untouched), or `None` when `reading` holds it. Only a
+    /// telegram its CRC vouches for is read against a template or learnt.
+    pub(crate) fn telegram(
+        &mut self,
+        telegram: &[u8],
+        tz: Option<&Tz>,
+        reading: &mut Reading,
+    ) -> Result<Option<Slot>, Error> {
+        let checked = crate::framing::telegram::check(telegram)?;
+        if !checked.has_crc() {
+            p1::decode_checked(telegram, &checked, tz, reading, None)?;
+            return Ok(None);
+        }
+        if let Some(slot) = self.dsmr(telegram, tz) {
+            return Ok(Some(slot));
+        }
+        // The buffer the full decode lists the telegram's records in.
+        let mut spans = std::mem::take(&mut self.spans);
+        spans.clear();
+        let summed = p1::decode_checked(telegram, &checked, tz, reading, Some(&mut spans))?;
+        // The reading moves into the template, which lends it.
+        Ok(self.learn_dsmr(telegram, checked.crc, spans, reading, summed))
     }
 
     /// The reading of `telegram` (its CRC checked) made in place from a
     /// remembered telegram of the same length, or `None` when there is none
     /// or more than values changed.
-    pub(crate) fn dsmr(&mut self, telegram: &[u8], tz: Option<&Tz>) -> Option<Slot> {
+    fn dsmr(&mut self, telegram: &[u8], tz: Option<&Tz>) -> Option<Slot> {
         let Templates { dsmr, dirty, tried, clock, hits, .. } = self;
         candidates(dsmr, telegram.len(), |t| &t.base, tried);
         for &slot in tried.iter() {
@@ -87,7 +107,7 @@ impl Templates {
     /// Remembers a telegram that the full decode just read into `r`, with
     /// its records and where its CRC digits are: the template that now
     /// holds the reading (`r` gets a spent one), or `None` (too long).
-    pub(crate) fn learn_dsmr(
+    fn learn_dsmr(
         &mut self,
         telegram: &[u8],
         crc: Range<usize>,

@@ -2,7 +2,7 @@
 
 use super::{SLOTS, Slot, Templates};
 use crate::encode::{dsmr_telegram, samples};
-use crate::p1::{decode_telegram, decode_telegram_with};
+use crate::p1::decode_telegram;
 use crate::reading::{Framing, Protocol, Reading};
 
 /// Telegram `i` of meter `m`: the sample meter with its identification
@@ -19,7 +19,7 @@ fn telegram(m: usize, i: u32) -> Vec<u8> {
 fn decode(templates: &mut Templates, t: &[u8]) -> (String, bool) {
     let mut r = Reading::new(Protocol::P1, Framing::Dsmr);
     let hits = templates.hits;
-    let slot = decode_telegram_with(t, None, &mut r, Some(templates)).unwrap();
+    let slot = templates.telegram(t, None, &mut r).unwrap();
     assert!(matches!(slot, Some(Slot::Dsmr(_))), "{slot:?}");
     let json = serde_json::to_string(templates.reading(slot.unwrap()).unwrap()).unwrap();
     (json, templates.hits > hits)

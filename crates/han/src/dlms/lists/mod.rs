@@ -10,7 +10,6 @@
 //! without OBIS codes puts what (`positional.rs`).
 
 pub(crate) mod positional;
-mod units;
 
 use chrono_tz::Tz;
 
@@ -22,7 +21,7 @@ use crate::reading::time::cosem_datetime;
 use crate::reading::value::{Decimal, Text, Unit, Value};
 use crate::reading::{Object, Reading};
 
-pub(crate) use units::{default_unit, unit_name};
+use crate::dlms::units::unit_name;
 
 /// The clock object.
 const CLOCK: Obis = Obis::new(0, 0, 1, 0, 0, 255);

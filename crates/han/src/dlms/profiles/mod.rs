@@ -1,20 +1,6 @@
-//! Meter profiles: what the decoder knows of each brand and configuration,
-//! as data.
-//!
-//! A profile says how to recognise a list (its list id, logical device
-//! name, push setup, meter type, the number of bare values), which
-//! manufacturer sent it, the scalers and units of values the meter sends
-//! bare, and where a list of values without OBIS codes puts what
-//! (positional layouts). The built-in profiles are TOML files in
-//! `builtin/`, compiled into the binary; a user's own are parsed from the
-//! same format ([`MeterProfiles::parse`]) and tried first. The format is in
-//! `docs/profiles.md`.
-//!
-//! A profile is looked up once per layout: the template cache
-//! (`crate::template`) decodes the following messages of the same layout
-//! without looking again.
+//! Meter profiles as data, and their lookup (the public face, with its
+//! documentation, is `crate::profiles`).
 
-mod draft;
 mod parse;
 
 use std::sync::{Arc, LazyLock, Mutex};
@@ -22,7 +8,6 @@ use std::sync::{Arc, LazyLock, Mutex};
 use crate::dlms::axdr::{Data, Tree};
 use crate::reading::obis::Obis;
 
-pub use draft::{Draft, draft};
 pub use parse::ProfileError;
 
 /// The built-in profiles, most specific first (a file's profiles in their
@@ -139,7 +124,7 @@ impl Profile {
         let scaler = position.and_then(|p| p.scaler).or(rule.and_then(|r| r.scaler)).unwrap_or(0);
         let unit = match position.and_then(|p| p.unit).or(rule.and_then(|r| r.unit)) {
             Some(u) => u,
-            None => crate::dlms::lists::default_unit(code),
+            None => crate::dlms::units::default_unit(code),
         };
         Scale { scaler, unit }
     }
@@ -155,7 +140,7 @@ pub(crate) struct Scale {
 impl Scale {
     /// No profile: scaler 0 and the quantity's base unit.
     pub(crate) fn plain(code: Obis) -> Scale {
-        Scale { scaler: 0, unit: crate::dlms::lists::default_unit(code) }
+        Scale { scaler: 0, unit: crate::dlms::units::default_unit(code) }
     }
 }
 
@@ -294,7 +279,7 @@ pub(crate) fn unit(s: &str) -> Option<Option<&'static str>> {
     if s == "none" {
         return Some(None);
     }
-    (1..=255).filter_map(crate::dlms::lists::unit_name).find(|u| *u == s).map(Some)
+    (1..=255).filter_map(crate::dlms::units::unit_name).find(|u| *u == s).map(Some)
 }
 
 /// A-XDR type names a layout may give a position, and their tags.

@@ -301,7 +301,7 @@ fn obis_message(s: &str) -> String {
 }
 
 fn unit_message(u: &str) -> String {
-    let mut known: Vec<&str> = (1..=255).filter_map(crate::dlms::lists::unit_name).collect();
+    let mut known: Vec<&str> = (1..=255).filter_map(crate::dlms::units::unit_name).collect();
     known.dedup();
     format!("unknown unit {u:?} (one of: {}, or none)", known.join(", "))
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::dlms::draft::draft;
 use crate::encode::{Axdr, data_notification, hdlc_push};
 use crate::{Config, Obis, decode_message};
 

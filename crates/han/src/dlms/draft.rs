@@ -5,9 +5,9 @@
 
 use std::fmt::Write as _;
 
-use super::{MeterProfiles, type_name};
 use crate::dlms::axdr::{self, Data, Tree};
 use crate::dlms::lists::{self, Item, Names, positional};
+use crate::dlms::profiles::{MeterProfiles, type_name};
 use crate::reading::obis::Obis;
 use crate::reading::time::cosem_datetime;
 
@@ -173,7 +173,7 @@ fn scales(out: &mut String, tree: &Tree<'_>, unscaled: &[&(Obis, Item)]) {
             "scaler = 0        # TODO: the power of ten (-1: tenths); value seen: {}",
             shown(tree, it.node)
         );
-        match lists::default_unit(code) {
+        match crate::dlms::units::default_unit(code) {
             Some(u) => {
                 let _ = writeln!(out, "unit = \"{u}\"");
             }

@@ -1,0 +1,97 @@
+//! What of a reading's `obis` JSON was last written, for the JSON writer
+//! ([`super::json`]) to copy what did not change: the cache lives with the
+//! reading (a template marks what it patched), the writer reads it.
+
+use std::cell::RefCell;
+
+/// The `obis` object of a template's reading as last written, object by
+/// object: a meter's next message changes a few values, so the next line
+/// writes those values again and copies the rest, keys and units included
+/// (for a DSMR 5 telegram, 14 values of 37 objects). Kept only for a reading
+/// a template holds, which changes only through [`ObisJson::touch`] and
+/// [`ObisJson::touch_value`]; any other reading, and a copy, writes every
+/// object.
+#[derive(Default)]
+pub(crate) struct ObisJson(pub(crate) RefCell<Written>);
+
+#[derive(Default)]
+pub(crate) struct Written {
+    /// Kept for this reading (a template's).
+    pub(crate) on: bool,
+    /// `bytes` and `parts` are the reading's objects as they are now, but
+    /// for those `dirty` marks.
+    pub(crate) valid: bool,
+    /// The objects as last written, from the first key to the last `}`.
+    pub(crate) bytes: Vec<u8>,
+    /// Where each object's value starts and ends, and where the object ends.
+    pub(crate) parts: Vec<[u32; 3]>,
+    /// What changed in each object since.
+    pub(crate) dirty: Vec<Dirty>,
+}
+
+#[derive(Copy, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Dirty {
+    #[default]
+    Clean,
+    /// Only its value: its key, unit, time, text and entries are as written.
+    Value,
+    /// Anything.
+    Whole,
+}
+
+impl ObisJson {
+    /// Keeps the written objects from now on (the reading became a
+    /// template's).
+    pub(crate) fn keep(&mut self) {
+        let w = self.0.get_mut();
+        w.on = true;
+        w.valid = false;
+    }
+
+    /// Forgets what was written, keeping the buffers (a reading reused).
+    pub(crate) fn forget(&mut self) {
+        let w = self.0.get_mut();
+        w.on = false;
+        w.valid = false;
+    }
+
+    /// Object `i` changed: written again next time.
+    pub(crate) fn touch(&mut self, i: usize) {
+        self.mark(i, Dirty::Whole);
+    }
+
+    /// Only object `i`'s value changed: it alone is written again.
+    pub(crate) fn touch_value(&mut self, i: usize) {
+        self.mark(i, Dirty::Value);
+    }
+
+    fn mark(&mut self, i: usize, how: Dirty) {
+        let w = self.0.get_mut();
+        if w.valid {
+            match w.dirty.get_mut(i) {
+                Some(d) => *d = (*d).max(how),
+                None => w.valid = false,
+            }
+        }
+    }
+}
+
+impl Clone for ObisJson {
+    /// A copy writes its objects afresh.
+    fn clone(&self) -> Self {
+        ObisJson::default()
+    }
+}
+
+impl PartialEq for ObisJson {
+    /// Not part of what a reading says.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for ObisJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ObisJson")
+    }
+}
