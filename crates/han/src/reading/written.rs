@@ -8,7 +8,8 @@ use std::cell::RefCell;
 /// object: a meter's next message changes a few values, so the next line
 /// writes those values again and copies the rest, keys and units included
 /// (for a DSMR 5 telegram, 14 values of 37 objects). Kept only for a reading
-/// a template holds, which changes only through [`ObisJson::touch`] and
+/// a template holds once the template is used again (the first patch turns
+/// it on), which changes only through [`ObisJson::touch`] and
 /// [`ObisJson::touch_value`]; any other reading, and a copy, writes every
 /// object.
 #[derive(Default)]
@@ -16,7 +17,7 @@ pub(crate) struct ObisJson(pub(crate) RefCell<Written>);
 
 #[derive(Default)]
 pub(crate) struct Written {
-    /// Kept for this reading (a template's).
+    /// Kept for this reading (a template's, patched at least once).
     pub(crate) on: bool,
     /// `bytes` and `parts` are the reading's objects as they are now, but
     /// for those `dirty` marks.
@@ -40,14 +41,6 @@ pub(crate) enum Dirty {
 }
 
 impl ObisJson {
-    /// Keeps the written objects from now on (the reading became a
-    /// template's).
-    pub(crate) fn keep(&mut self) {
-        let w = self.0.get_mut();
-        w.on = true;
-        w.valid = false;
-    }
-
     /// Forgets what was written, keeping the buffers (a reading reused).
     pub(crate) fn forget(&mut self) {
         let w = self.0.get_mut();
@@ -67,7 +60,12 @@ impl ObisJson {
 
     fn mark(&mut self, i: usize, how: Dirty) {
         let w = self.0.get_mut();
-        if w.valid {
+        if !w.on {
+            // A template's first patch: its layout came again, so its
+            // lines are worth keeping (one seen once costs nothing).
+            w.on = true;
+            w.valid = false;
+        } else if w.valid {
             match w.dirty.get_mut(i) {
                 Some(d) => *d = (*d).max(how),
                 None => w.valid = false,

@@ -95,7 +95,6 @@ impl Base {
         self.bytes.extend_from_slice(msg);
         self.summed = summed;
         std::mem::swap(&mut self.reading, r);
-        self.reading.json.keep();
     }
 
     /// Forgets the message (perhaps half patched): no message matches an
