@@ -21,6 +21,26 @@ const DESC: (&str, u32) = ("sans-serif", 16);
 
 type Err = Box<dyn std::error::Error>;
 
+/// Draws the series' legend in the upper left corner, the one style every chart uses.
+fn legend<'a, CT: CoordTranslate>(c: &mut ChartContext<'a, SVGBackend<'a>, CT>) -> Result<(), Err> {
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE)
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
+
+/// The legend's swatch for a bar series: a small filled box.
+fn bar_key(colour: RGBColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
+    move |(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], colour.filled())
+}
+
+/// The legend's swatch for a line series: a short stroke.
+fn line_key(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour)
+}
+
 pub fn run(s: &Setup, p: &Plot) -> Result<u8> {
     let ext = p.out.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
     if ext != "svg" && ext != "png" {
@@ -115,18 +135,14 @@ fn draw(
                 IMPORT.stroke_width(2),
             ))?
             .label("import W")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], IMPORT));
+            .legend(line_key(IMPORT));
             c.draw_series(LineSeries::new(
                 mins.iter().enumerate().map(|(i, m)| (i as f64, m.2)),
                 EXPORT.stroke_width(2),
             ))?
             .label("export W")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], EXPORT));
-            c.configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE)
-                .border_style(BLACK)
-                .draw()?;
+            .legend(line_key(EXPORT));
+            legend(&mut c)?;
         }
         Kind::Hours | Kind::Price => {
             let hours = r.periods(false, tz, s.from, s.to);
@@ -172,7 +188,7 @@ fn draw(
                     .map(|(i, h)| Rectangle::new([(i, 0.0), (i + 1, h.import_wh / 1000.0)], IMPORT.filled())),
             )?
             .label("import kWh")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], IMPORT.filled()));
+            .legend(bar_key(IMPORT));
             if let (Kind::Price, Some(prices)) = (kind, &s.prices) {
                 let points: Vec<(usize, f64)> = hours
                     .iter()
@@ -193,18 +209,10 @@ fn draw(
                     .draw()?;
                 c.draw_secondary_series(LineSeries::new(points.iter().map(|(i, p)| (*i, *p)), PRICE.stroke_width(2)))?
                     .label(format!("price {}/kWh", prices.currency))
-                    .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], PRICE));
-                c.configure_series_labels()
-                    .position(SeriesLabelPosition::UpperLeft)
-                    .background_style(WHITE)
-                    .border_style(BLACK)
-                    .draw()?;
+                    .legend(line_key(PRICE));
+                legend(&mut c)?;
             } else {
-                c.configure_series_labels()
-                    .position(SeriesLabelPosition::UpperLeft)
-                    .background_style(WHITE)
-                    .border_style(BLACK)
-                    .draw()?;
+                legend(&mut c)?;
             }
         }
         Kind::Days => {
@@ -232,12 +240,8 @@ fn draw(
                     .map(|(i, d)| Rectangle::new([(i, 0.0), (i + 1, d.import_kwh)], IMPORT.filled())),
             )?
             .label("import kWh")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], IMPORT.filled()));
-            c.configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE)
-                .border_style(BLACK)
-                .draw()?;
+            .legend(bar_key(IMPORT));
+            legend(&mut c)?;
         }
         Kind::Peaks => {
             let months = r.summary(&Span { prices: None, ..s.span() }).months;
@@ -268,7 +272,7 @@ fn draw(
                     .map(|(i, m)| Rectangle::new([(2 * i, 0.0), (2 * i + 1, m.norway_average_kwh)], IMPORT.filled())),
             )?
             .label("Norway: top three days' average, kWh/h")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], IMPORT.filled()));
+            .legend(bar_key(IMPORT));
             c.draw_series(months.iter().enumerate().map(|(i, m)| {
                 Rectangle::new(
                     [(2 * i + 1, 0.0), (2 * i + 2, m.belgium_peak_w.unwrap_or(0.0) / 1000.0)],
@@ -276,12 +280,8 @@ fn draw(
                 )
             }))?
             .label("Belgium: peak quarter hour, kW")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], PRICE.filled()));
-            c.configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE)
-                .border_style(BLACK)
-                .draw()?;
+            .legend(bar_key(PRICE));
+            legend(&mut c)?;
         }
     }
     Ok(())
