@@ -3,31 +3,23 @@
 //! appear nowhere in it; what does not decode is left out; anonymising is
 //! deterministic and its own output goes through it again unchanged in shape.
 
+mod common;
+
+use common::{Trouble, keys};
 use han::anonymise::{Anonymiser, anonymise};
-use han::{Config, Decoder, Event, Obis};
+use han::{Config, Obis};
 use han_testkit::corpus;
 use proptest::prelude::*;
 use serde_json::Value as Json;
 
 const SECRET: [u8; 16] = *b"han-tools test 1";
 
-fn keys(entry: &Json) -> Config {
-    Config { key: corpus::key(&entry["key"]), auth_key: corpus::key(&entry["auth_key"]), ..Config::default() }
-}
-
 /// Readings as JSON, and the errors, of a whole input.
 fn decode_all(bytes: &[u8], cfg: &Config) -> (Vec<Json>, Vec<String>) {
-    let mut d = Decoder::new(cfg.clone());
-    d.push(bytes);
-    d.finish();
-    let (mut readings, mut errors) = (Vec::new(), Vec::new());
-    while let Some(e) = d.next_event() {
-        match e {
-            Event::Reading(r) => readings.push(serde_json::to_value(&*r).expect("serialisable")),
-            Event::Rejected { error, .. } => errors.push(error.to_string()),
-        }
-    }
-    (readings, errors)
+    common::decode_all(bytes, cfg, |t| match t {
+        Trouble::Rejected(error) => Some(error.to_string()),
+        Trouble::Warning(_) => None,
+    })
 }
 
 /// The id codes, as docs/han-read.md lists them ("Sharing a capture"),

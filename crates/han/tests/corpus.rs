@@ -1,32 +1,22 @@
 //! Every capture of the corpus through the streaming decoder, compared with
 //! the manifest: values, meter time, number of readings, rejections.
 
-use han::{Config, Decoder, Event, Warning};
+mod common;
+
+use common::Trouble;
+use han::Warning;
 use han_testkit::corpus;
 use serde_json::Value as Json;
 
 /// Decodes a whole capture; returns readings as JSON and error kinds.
 fn decode_file(bytes: &[u8], entry: &Json) -> (Vec<Json>, Vec<String>) {
-    let cfg =
-        Config { key: corpus::key(&entry["key"]), auth_key: corpus::key(&entry["auth_key"]), ..Config::default() };
-    let mut d = Decoder::new(cfg);
-    d.push(bytes);
-    d.finish();
-    let (mut readings, mut errors) = (Vec::new(), Vec::new());
-    while let Some(e) = d.next_event() {
-        match e {
-            Event::Reading(r) => readings.push(serde_json::to_value(&*r).expect("serialisable")),
-            Event::Rejected { error, .. } => errors.push(format!("{}: {error}", error.kind())),
-        }
+    common::decode_all(bytes, &common::keys(entry), |t| match t {
+        Trouble::Rejected(error) => Some(format!("{}: {error}", error.kind())),
         // No real meter sends a value the decoder finds implausible: each
         // would be a value lost.
-        while let Some(w) = d.next_warning() {
-            if let Warning::Implausible(_) = w {
-                errors.push(format!("implausible: {w}"));
-            }
-        }
-    }
-    (readings, errors)
+        Trouble::Warning(w @ Warning::Implausible(_)) => Some(format!("implausible: {w}")),
+        Trouble::Warning(_) => None,
+    })
 }
 
 #[test]
