@@ -8,7 +8,7 @@ mod common;
 use chrono::{DateTime, FixedOffset, Offset, TimeZone, Timelike, Utc};
 use common::{at, decode_all};
 use han::{Config, Obis, Reading};
-use han_sim::{Frame, List, Meter, Options, Simulator};
+use han_simulator::{Frame, List, Meter, Options, Simulator};
 
 const KEY: [u8; 16] = *b"0123456789ABCDEF";
 const AUTH: [u8; 16] = *b"authentication!!";
@@ -198,6 +198,16 @@ fn plain(meter: Meter, start: &'static str, frames: usize) -> Case {
     Case { meter, start, frames, key: None, auth_key: None }
 }
 
+/// The case encrypted with `KEY`.
+fn encrypted(c: Case) -> Case {
+    Case { key: Some(KEY), ..c }
+}
+
+/// The case authenticated with `AUTH`.
+fn authenticated(c: Case) -> Case {
+    Case { auth_key: Some(AUTH), ..c }
+}
+
 fn run(c: &Case) {
     let meter = c.meter;
     let start = at(c.start);
@@ -320,76 +330,35 @@ fn run(c: &Case) {
     }
 }
 
-#[test]
-fn aidon_no_two_hours() {
-    run(&plain(Meter::AidonNo, "2025-01-15T09:58:00+01:00", 1500));
+/// One named test a case, each a `run` of it.
+macro_rules! cases {
+    ($($name:ident: $case:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                run(&$case);
+            }
+        )*
+    };
 }
 
-#[test]
-fn kaifa_no_two_hours() {
-    run(&plain(Meter::KaifaNo, "2025-01-15T09:58:00+01:00", 1870));
-}
-
-#[test]
-fn kamstrup_no_two_hours() {
-    run(&plain(Meter::KamstrupNo, "2025-06-15T09:58:00+02:00", 380));
-}
-
-#[test]
-fn kamstrup_no_encrypted_and_authenticated() {
-    let (key, auth_key) = (Some(KEY), Some(AUTH));
-    run(&Case { key, auth_key, ..plain(Meter::KamstrupNo, "2025-01-15T09:58:00+01:00", 380) });
-}
-
-#[test]
-fn aidon_se() {
-    run(&plain(Meter::AidonSe, "2025-03-03T17:30:00+01:00", 200));
-}
-
-#[test]
-fn aidon_se_encrypted_without_authentication() {
-    run(&Case { key: Some(KEY), ..plain(Meter::AidonSe, "2025-03-03T17:30:00+01:00", 200) });
-}
-
-#[test]
-fn dsmr5_across_the_morning_tariff_change() {
-    run(&plain(Meter::Dsmr5, "2025-01-15T06:58:30+01:00", 200));
-}
-
-#[test]
-fn dsmr5_smarty_encrypted() {
-    run(&Case { key: Some(KEY), ..plain(Meter::Dsmr5, "2025-01-15T06:58:30+01:00", 200) });
-}
-
-#[test]
-fn dsmr4_in_summer() {
-    run(&plain(Meter::Dsmr4, "2025-07-01T12:00:00+02:00", 200));
-}
-
-#[test]
-fn fluvius_across_a_quarter_hour() {
-    run(&plain(Meter::Fluvius, "2025-01-15T06:55:00+01:00", 1000));
-}
-
-#[test]
-fn landisgyr_e360_ch() {
-    run(&plain(Meter::LandisGyrE360Ch, "2025-01-15T06:58:30+01:00", 150));
-}
-
-#[test]
-fn landisgyr_e450_ch_encrypted_and_authenticated() {
-    let (key, auth_key) = (Some(KEY), Some(AUTH));
-    run(&Case { key, auth_key, ..plain(Meter::LandisGyrE450Ch, "2025-07-01T11:58:30+02:00", 150) });
-}
-
-#[test]
-fn landisgyr_e570_ch() {
-    run(&plain(Meter::LandisGyrE570Ch, "2025-07-01T11:58:30+02:00", 150));
-}
-
-#[test]
-fn iskra_am550_ch() {
-    run(&plain(Meter::IskraAm550Ch, "2025-03-30T01:55:00+01:00", 150));
+cases! {
+    aidon_no_two_hours: plain(Meter::AidonNo, "2025-01-15T09:58:00+01:00", 1500);
+    kaifa_no_two_hours: plain(Meter::KaifaNo, "2025-01-15T09:58:00+01:00", 1870);
+    kamstrup_no_two_hours: plain(Meter::KamstrupNo, "2025-06-15T09:58:00+02:00", 380);
+    kamstrup_no_encrypted_and_authenticated:
+        authenticated(encrypted(plain(Meter::KamstrupNo, "2025-01-15T09:58:00+01:00", 380)));
+    aidon_se: plain(Meter::AidonSe, "2025-03-03T17:30:00+01:00", 200);
+    aidon_se_encrypted_without_authentication: encrypted(plain(Meter::AidonSe, "2025-03-03T17:30:00+01:00", 200));
+    dsmr5_across_the_morning_tariff_change: plain(Meter::Dsmr5, "2025-01-15T06:58:30+01:00", 200);
+    dsmr5_smarty_encrypted: encrypted(plain(Meter::Dsmr5, "2025-01-15T06:58:30+01:00", 200));
+    dsmr4_in_summer: plain(Meter::Dsmr4, "2025-07-01T12:00:00+02:00", 200);
+    fluvius_across_a_quarter_hour: plain(Meter::Fluvius, "2025-01-15T06:55:00+01:00", 1000);
+    landisgyr_e360_ch: plain(Meter::LandisGyrE360Ch, "2025-01-15T06:58:30+01:00", 150);
+    landisgyr_e450_ch_encrypted_and_authenticated:
+        authenticated(encrypted(plain(Meter::LandisGyrE450Ch, "2025-07-01T11:58:30+02:00", 150)));
+    landisgyr_e570_ch: plain(Meter::LandisGyrE570Ch, "2025-07-01T11:58:30+02:00", 150);
+    iskra_am550_ch: plain(Meter::IskraAm550Ch, "2025-03-30T01:55:00+01:00", 150);
 }
 
 #[test]
