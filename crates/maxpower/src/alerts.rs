@@ -26,37 +26,33 @@ pub fn due(s: &Summary, warn_projected: bool, warn_step: bool) -> Vec<Due> {
     let footer = format!("{}\n-- maxpower, {} ({})\n", crate::text::month(s), short(&s.now), s.tz);
     if let Some(l) = limit {
         for h in &s.over_limit {
-            out.push(Due {
-                kind: "over",
-                hour: h.at,
-                about: format!("the hour from {}", short(&h.start)),
-                subject: format!("maxpower: {} used {} (limit {})", short(&h.start), kwh(h.import_wh), kwh(l)),
-                body: format!(
-                    "The hour from {} used {}, over the limit of {}.\n{footer}",
-                    short(&h.start),
-                    kwh(h.import_wh),
-                    kwh(l)
-                ),
-            });
+            out.push(mail(
+                "over",
+                h.at,
+                ("hour", &h.start),
+                format!("maxpower: {} used {} (limit {})", short(&h.start), kwh(h.import_wh), kwh(l)),
+                format!("used {}, over the limit of {}.", kwh(h.import_wh), kwh(l)),
+                &footer,
+            ));
         }
     }
     let Some(c) = &s.current else { return out };
     if let (true, Some(l), Some(p)) = (warn_projected, limit, c.projected_wh) {
         if p > l && c.so_far_wh <= l {
-            out.push(Due {
-                kind: "projected",
-                hour: c.at,
-                about: format!("the hour from {}", short(&c.start)),
-                subject: format!("maxpower: {} is heading for {} (limit {})", short(&c.start), kwh(p), kwh(l)),
-                body: format!(
-                    "The hour from {} has used {} so far and will come to {} at the present power{}, over the limit of {}.\n{footer}",
-                    short(&c.start),
+            out.push(mail(
+                "projected",
+                c.at,
+                ("hour", &c.start),
+                format!("maxpower: {} is heading for {} (limit {})", short(&c.start), kwh(p), kwh(l)),
+                format!(
+                    "has used {} so far and will come to {} at the present power{}, over the limit of {}.",
                     kwh(c.so_far_wh),
                     kwh(p),
                     c.recent_w.map_or(String::new(), |w| format!(" ({w:.0} W)")),
                     kwh(l)
                 ),
-            });
+                &footer,
+            ));
         }
     }
     if !warn_step {
@@ -64,40 +60,54 @@ pub fn due(s: &Summary, warn_projected: bool, warn_step: bool) -> Vec<Due> {
     }
     if let (Some(n), Some(p)) = (&s.norway, c.projected_wh) {
         if n.headroom_wh.is_some_and(|room| p - c.so_far_wh > room) {
-            out.push(Due {
-                kind: "step",
-                hour: c.at,
-                about: format!("the hour from {}", short(&c.start)),
-                subject: format!("maxpower: {} would raise this month's step", short(&c.start)),
-                body: format!(
-                    "The hour from {} has used {} so far and will come to {} at the present power: enough to raise the month's capacity step from step {}.\n{footer}",
-                    short(&c.start),
+            out.push(mail(
+                "step",
+                c.at,
+                ("hour", &c.start),
+                format!("maxpower: {} would raise this month's step", short(&c.start)),
+                format!(
+                    "has used {} so far and will come to {} at the present power: enough to raise the month's capacity step from step {}.",
                     kwh(c.so_far_wh),
                     kwh(p),
                     n.step
                 ),
-            });
+                &footer,
+            ));
         }
     }
     if let Some(b) = &s.belgium {
         if let (Some(q), Some(room)) = (&b.quarter, b.quarter_headroom_wh) {
             if q.projected_wh.is_some_and(|p| p - q.so_far_wh > room) {
-                out.push(Due {
-                    kind: "step",
-                    hour: q.at,
-                    about: format!("the quarter hour from {}", short(&q.start)),
-                    subject: format!("maxpower: the quarter hour from {} would set a new peak", short(&q.start)),
-                    body: format!(
-                        "The quarter hour from {} has used {} so far and will come to {} ({:.3} kW) at the present power: a new peak for the month, above {:.3} kW.\n{footer}",
-                        short(&q.start),
+                out.push(mail(
+                    "step",
+                    q.at,
+                    ("quarter hour", &q.start),
+                    format!("maxpower: the quarter hour from {} would set a new peak", short(&q.start)),
+                    format!(
+                        "has used {} so far and will come to {} ({:.3} kW) at the present power: a new peak for the month, above {:.3} kW.",
                         kwh(q.so_far_wh),
                         kwh(q.projected_wh.unwrap_or(0.0)),
                         q.projected_wh.unwrap_or(0.0) * 4.0 / 1000.0,
                         b.billed_w / 1000.0
                     ),
-                });
+                    &footer,
+                ));
             }
         }
     }
     out
+}
+
+/// One mail about the `period` (`hour` or `quarter hour`) from `start`
+/// (local RFC 3339): its body is "The {period} from {start} {what}" and the footer.
+fn mail(
+    kind: &'static str,
+    hour: DateTime<Utc>,
+    (period, start): (&str, &str),
+    subject: String,
+    what: String,
+    footer: &str,
+) -> Due {
+    let from = format!("{period} from {}", short(start));
+    Due { kind, hour, about: format!("the {from}"), subject, body: format!("The {from} {what}\n{footer}") }
 }
