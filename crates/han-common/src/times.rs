@@ -89,6 +89,24 @@ impl StreamTime {
     }
 }
 
+/// The hidden `--now TIME` flag as the tools declare it: a tool's `Args`
+/// takes it with `#[command(flatten)] pub now: NowFlag`, and it reads as the
+/// `Option<String>` it holds, for [`now_flag`] to parse.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct NowFlag {
+    /// Act as if it were this instant (RFC 3339): for trying things out and for tests.
+    #[arg(long, global = true, value_name = "TIME", hide = true)]
+    pub now: Option<String>,
+}
+
+impl std::ops::Deref for NowFlag {
+    type Target = Option<String>;
+
+    fn deref(&self) -> &Option<String> {
+        &self.now
+    }
+}
+
 /// The hidden `--now TIME` flag of the tools (for trying things out and
 /// for tests): RFC 3339.
 pub fn now_flag(t: Option<&str>) -> Result<Option<DateTime<Utc>>, crate::Usage> {

@@ -71,9 +71,8 @@ pub struct Args {
     /// Also write relays.html and data/relays.json into this web folder (or `www` in [relay]).
     #[arg(long, global = true, value_name = "DIR")]
     pub www: Option<PathBuf>,
-    /// Act as if it were this instant (RFC 3339): for trying things out and for tests.
-    #[arg(long, global = true, value_name = "TIME", hide = true)]
-    pub now: Option<String>,
+    #[command(flatten)]
+    pub now: han_common::times::NowFlag,
     #[command(subcommand)]
     pub command: Command,
 }

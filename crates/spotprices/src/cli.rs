@@ -86,9 +86,8 @@ pub struct Args {
     /// Hour means beside the slots, for users billed per hour (or `hourly = true` in the config).
     #[arg(long, global = true)]
     pub hourly: bool,
-    /// Act as if it were this instant (RFC 3339): for trying things out and for tests.
-    #[arg(long, global = true, value_name = "TIME", hide = true)]
-    pub now: Option<String>,
+    #[command(flatten)]
+    pub now: han_common::times::NowFlag,
     #[command(subcommand)]
     pub command: Command,
 }
