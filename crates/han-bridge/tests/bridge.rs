@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use han_sim::{Frame, List, Meter, Options, Simulator};
+use han_simulator::{Frame, List, Meter, Options, Simulator};
 use han_testkit::pty::{self, Pair};
 use han_testkit::{sibling, wait_ok, wait_until};
 

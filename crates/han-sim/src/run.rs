@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use chrono::Utc;
 use han_common::Usage;
-use han_sim::{Meter, Options, Simulator, parse_profile};
+use han_simulator::{Meter, Options, Simulator};
 
-use crate::cli::Args;
+use crate::cli::{Args, parse_profile};
 
 /// The meter when none is named (the one scripts/demo.sh simulates), and what it is.
 const DEFAULT_METER: (Meter, &str) = (Meter::KaifaNo, "Kaifa MA304H3E, Norway");

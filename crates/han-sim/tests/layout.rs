@@ -17,7 +17,7 @@ use std::path::Path;
 
 use common::at;
 use han::axdr::{Data, Tree, decode_into};
-use han_sim::{Frame, List, Meter, Options, Simulator};
+use han_simulator::{Frame, List, Meter, Options, Simulator};
 use han_testkit::corpus;
 
 /// One element of the A-XDR walk.

@@ -8,8 +8,8 @@ mod common;
 
 use common::at;
 use han::{Config, Decoder, Error, Event, Limit, Reading, Warning};
-use han_sim::quirks::{self, Crc, List2};
-use han_sim::{Meter, Options, Simulator};
+use han_simulator::quirks::{self, Crc, List2};
+use han_simulator::{Meter, Options, Simulator};
 
 const KEY: [u8; 16] = *b"0123456789ABCDEF";
 const AUTH: [u8; 16] = *b"authentication!!";

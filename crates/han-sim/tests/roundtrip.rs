@@ -8,7 +8,7 @@ mod common;
 use chrono::{DateTime, FixedOffset, Offset, TimeZone, Timelike, Utc};
 use common::{at, decode_all};
 use han::{Config, Obis, Reading};
-use han_sim::{Frame, List, Meter, Options, Simulator};
+use han_simulator::{Frame, List, Meter, Options, Simulator};
 
 const KEY: [u8; 16] = *b"0123456789ABCDEF";
 const AUTH: [u8; 16] = *b"authentication!!";

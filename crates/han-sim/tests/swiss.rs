@@ -13,7 +13,7 @@ use common::at;
 use han::axdr::{Data, Tree, decode_into};
 use han::profiles::MeterProfiles;
 use han::{Config, Decoder, Event, Obis, Reading, Seen};
-use han_sim::{Meter, Options, Simulator};
+use han_simulator::{Meter, Options, Simulator};
 use han_testkit::corpus;
 
 /// The readings of a stream, with the APDUs the decoder put together
@@ -181,13 +181,13 @@ fn acme_x3_is_unknown_until_a_profile_describes_it() {
     for (f, r) in frames.iter().zip(&readings) {
         let q = &r.quantities;
         assert_eq!(r.manufacturer, Some("Acme"));
-        assert_eq!(r.list.as_deref(), Some(han_sim::acme::LIST_ID));
+        assert_eq!(r.list.as_deref(), Some(han_simulator::acme::LIST_ID));
         assert_eq!(q.power_import_w, Some(f64::from(f.sample.import_w())));
         // 0.1 V and mA counts, as the simulator rounded them.
         assert!((q.voltage_l1_v.unwrap() - (f.sample.u[0] * 10.0).round() / 10.0).abs() < 1e-9);
         assert!((q.current_l2_a.unwrap() - (f.sample.i[1] * 1000.0).round() / 1000.0).abs() < 1e-9);
         // 10 Wh counts: the register in Wh, rounded down to ten.
-        let wh = han_sim::wh(f.registers.a_plus) / 10 * 10;
+        let wh = han_simulator::wh(f.registers.a_plus) / 10 * 10;
         assert_eq!(value(r, "1-0:1.8.0"), wh as f64);
         assert_eq!(r.meter_time.unwrap().local, f.local);
     }

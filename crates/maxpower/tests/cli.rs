@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use han_sim::Meter;
+use han_simulator::Meter;
 use han_testkit::Tmp;
 use std::io::Write;
 

@@ -11,7 +11,7 @@
 mod common;
 
 use common::*;
-use han_sim::Meter;
+use han_simulator::Meter;
 use han_testkit::webdriver::{Guard, browser_tools, phone_browser, serve_static};
 
 const STYLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www/style.css");

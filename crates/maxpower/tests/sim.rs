@@ -10,7 +10,7 @@ use han::{Config, Decoder, EventRef};
 use han_common::line::Line;
 use han_common::times::StreamTime;
 use han_energy::hours::{Hours, Sample};
-use han_sim::{Meter, Options, Simulator};
+use han_simulator::{Meter, Options, Simulator};
 
 /// (meter clock, import register kWh) of every reading, after feeding them.
 fn run(meter: Meter, start: &str, frames: u64, registers: bool, h: &mut Hours) -> Vec<(DateTime<Utc>, Option<f64>)> {

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use han_sim::Meter;
+use han_simulator::Meter;
 use serde_json::Value;
 
 const PLAN: &str = "cheapest 4h 22:00-07:00";

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use han_sim::Meter;
+use han_simulator::Meter;
 
 const T0: &str = "2025-06-01T10:00:00Z";
 

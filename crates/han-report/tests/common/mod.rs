@@ -10,7 +10,7 @@ use chrono_tz::Europe::Oslo;
 use han_common::days::Clock;
 use han_prices::file::{Build, PriceFile};
 use han_prices::slots::Slot;
-use han_sim::{Meter, Options};
+use han_simulator::{Meter, Options};
 use han_testkit::Run;
 pub use han_testkit::{Tmp, at};
 use han_testkit_sim::DayFiles;

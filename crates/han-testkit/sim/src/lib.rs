@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use han::{Config, Decoder, EventRef, Tz};
 use han_common::days::{Clock, Days};
 use han_common::line::Line;
-use han_sim::{Options, Simulator};
+use han_simulator::{Options, Simulator};
 
 /// The stream lines of a han-sim run by `options` until `end` (sent before
 /// it), decoded in `tz`: each reading's frame time and its line (no

@@ -11,7 +11,7 @@ use std::process::Output;
 use chrono::{DateTime, Duration, Utc};
 use han_common::days::Clock;
 use han_common::line::Line;
-use han_sim::{Meter, Options};
+use han_simulator::{Meter, Options};
 use han_testkit::Run;
 pub use han_testkit::at;
 use han_testkit_sim::DayFiles;

@@ -11,7 +11,7 @@ use chrono_tz::Europe::Oslo;
 use han_prices::file::{Build, PriceFile};
 use han_prices::rates::Rate;
 use han_prices::slots::Slot;
-use han_sim::{Meter, Options};
+use han_simulator::{Meter, Options};
 use han_testkit::Run;
 use serde_json::Value;
 

@@ -5,7 +5,7 @@
 //! carry values no meter can have.
 //!
 //! ```
-//! use han_sim::quirks::{Crc, telegram};
+//! use han_simulator::quirks::{Crc, telegram};
 //! let t = telegram("/ABC-MODEL", &["1-0:1.7.0(01.193*kW)"], Crc::Upper);
 //! assert!(t.starts_with(b"/ABC-MODEL\r\n\r\n1-0:1.7.0"));
 //! ```

@@ -1,4 +1,5 @@
-//! `han-sim`: a smart electricity meter you can run without a meter.
+//! `han-simulator`: a smart electricity meter you can run without a meter
+//! (the library behind the `han-sim` binary).
 //!
 //! A [`Simulator`] writes the frames of one real meter model — framing,
 //! list layout, CRCs, cadence and clock copied from captures of that meter —
@@ -7,7 +8,7 @@
 //! exactly over the meter's clock, and voltages and currents that fit.
 //!
 //! ```
-//! use han_sim::{Meter, Options, Simulator};
+//! use han_simulator::{Meter, Options, Simulator};
 //! let start = chrono::DateTime::parse_from_rfc3339("2025-01-15T08:00:00+01:00").unwrap().to_utc();
 //! let mut sim = Simulator::new(Options::new(Meter::KaifaNo, start, 1));
 //! let frame = sim.next_frame();
@@ -652,54 +653,9 @@ fn initial_demand(rng: &mut Rng, tz: Tz, first: i64) -> Demand {
     Demand { quarter_start, quarter_acc: 0, month_peak, history }
 }
 
-pub use han_common::duration::parse as parse_duration;
-
-/// Parses a 16-byte AES key written as 32 hex digits.
-pub fn parse_key(s: &str) -> Result<[u8; 16], String> {
-    let h: String = s.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
-    if h.len() != 32 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err("a key is 32 hex digits (16 bytes), e.g. 000102030405060708090A0B0C0D0E0F".into());
-    }
-    let mut k = [0u8; 16];
-    for (i, b) in k.iter_mut().enumerate() {
-        *b = u8::from_str_radix(h.get(2 * i..2 * i + 2).unwrap_or("00"), 16).map_err(|e| e.to_string())?;
-    }
-    Ok(k)
-}
-
-/// Parses a profile: one watts value per line (integers or decimals;
-/// blank lines and `#` comments ignored).
-pub fn parse_profile(text: &str) -> Result<Vec<i32>, String> {
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let v = line.split('#').next().unwrap_or("").trim();
-        if v.is_empty() {
-            continue;
-        }
-        let w: f64 = v.parse().map_err(|_| format!("line {}: '{v}' is not a number of watts", n + 1))?;
-        if !w.is_finite() || w.abs() > 1.0e6 {
-            return Err(format!("line {}: {v} W is out of range", n + 1));
-        }
-        out.push(w.round() as i32);
-    }
-    if out.is_empty() {
-        return Err("the profile holds no values (one watts value per line, one line per minute)".into());
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_and_profiles() {
-        assert_eq!(parse_key("000102030405060708090a0b0c0d0e0f").unwrap()[15], 15);
-        assert!(parse_key("0001").is_err());
-        assert_eq!(parse_profile("# w\n300\n\n1200.4\n-500\n").unwrap(), vec![300, 1200, -500]);
-        assert!(parse_profile("abc").is_err());
-        assert!(parse_profile("\n").is_err());
-    }
 
     #[test]
     fn schedules() {
