@@ -15,6 +15,7 @@ mod mqtt;
 mod queue;
 mod run;
 mod secrets;
+mod settings;
 
 use std::process::ExitCode;
 
