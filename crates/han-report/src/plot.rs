@@ -130,18 +130,14 @@ fn draw(
                 .axis_desc_style(DESC)
                 .x_label_formatter(&|x| times.get(*x as usize).map_or(String::new(), |t| local(*t, "%H:%M")))
                 .draw()?;
-            c.draw_series(LineSeries::new(
-                mins.iter().enumerate().map(|(i, m)| (i as f64, m.1)),
-                IMPORT.stroke_width(2),
-            ))?
-            .label("import W")
-            .legend(line_key(IMPORT));
-            c.draw_series(LineSeries::new(
-                mins.iter().enumerate().map(|(i, m)| (i as f64, m.2)),
-                EXPORT.stroke_width(2),
-            ))?
-            .label("export W")
-            .legend(line_key(EXPORT));
+            for (label, colour, export) in [("import W", IMPORT, false), ("export W", EXPORT, true)] {
+                c.draw_series(LineSeries::new(
+                    mins.iter().enumerate().map(|(i, m)| (i as f64, if export { m.2 } else { m.1 })),
+                    colour.stroke_width(2),
+                ))?
+                .label(label)
+                .legend(line_key(colour));
+            }
             legend(&mut c)?;
         }
         Kind::Hours | Kind::Price => {
