@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use han_common::Usage;
 use han_report::report::Report;
 use han_report::summary::Span;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 
 use crate::cli::{Kind, Plot};
@@ -28,6 +29,22 @@ fn legend<'a, CT: CoordTranslate>(c: &mut ChartContext<'a, SVGBackend<'a>, CT>) 
         .background_style(WHITE)
         .border_style(BLACK)
         .draw()?;
+    Ok(())
+}
+
+/// The axes in the one style every chart uses: their names, and `label`
+/// for the ticks along x.
+fn axes<X, Y>(
+    c: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
+    x: &str,
+    y: &str,
+    label: &dyn Fn(&X::ValueType) -> String,
+) -> Result<(), Err>
+where
+    X: Ranged + ValueFormatter<X::ValueType>,
+    Y: Ranged + ValueFormatter<Y::ValueType>,
+{
+    c.configure_mesh().x_desc(x).y_desc(y).label_style(LABEL).axis_desc_style(DESC).x_label_formatter(label).draw()?;
     Ok(())
 }
 
@@ -123,13 +140,7 @@ fn draw(
                 .y_label_area_size(60)
                 .build_cartesian_2d(0f64..n, 0f64..top)?;
             let times: Vec<DateTime<Utc>> = mins.iter().map(|m| m.0).collect();
-            c.configure_mesh()
-                .x_desc("local time")
-                .y_desc("W")
-                .label_style(LABEL)
-                .axis_desc_style(DESC)
-                .x_label_formatter(&|x| times.get(*x as usize).map_or(String::new(), |t| local(*t, "%H:%M")))
-                .draw()?;
+            axes(&mut c, "local time", "W", &|x| times.get(*x as usize).map_or(String::new(), |t| local(*t, "%H:%M")))?;
             for (label, colour, export) in [("import W", IMPORT, false), ("export W", EXPORT, true)] {
                 c.draw_series(LineSeries::new(
                     mins.iter().enumerate().map(|(i, m)| (i as f64, if export { m.2 } else { m.1 })),
@@ -170,13 +181,7 @@ fn draw(
                     )
                 })
             };
-            c.configure_mesh()
-                .x_desc("local time")
-                .y_desc("kWh")
-                .label_style(LABEL)
-                .axis_desc_style(DESC)
-                .x_label_formatter(&label)
-                .draw()?;
+            axes(&mut c, "local time", "kWh", &label)?;
             c.draw_series(
                 hours
                     .iter()
@@ -223,13 +228,7 @@ fn draw(
                 .y_label_area_size(60)
                 .build_cartesian_2d(0..n, 0f64..top)?;
             let label = |x: &usize| days.get(*x).map_or(String::new(), |d| d.date.format("%m-%d").to_string());
-            c.configure_mesh()
-                .x_desc("day")
-                .y_desc("kWh")
-                .label_style(LABEL)
-                .axis_desc_style(DESC)
-                .x_label_formatter(&label)
-                .draw()?;
+            axes(&mut c, "day", "kWh", &label)?;
             c.draw_series(
                 days.iter()
                     .enumerate()
@@ -254,13 +253,7 @@ fn draw(
                 .y_label_area_size(60)
                 .build_cartesian_2d(0..n * 2, 0f64..top)?;
             let label = |x: &usize| months.get(*x / 2).map_or(String::new(), |m| m.month.clone());
-            c.configure_mesh()
-                .x_desc("month")
-                .y_desc("kWh/h, kW")
-                .label_style(LABEL)
-                .axis_desc_style(DESC)
-                .x_label_formatter(&label)
-                .draw()?;
+            axes(&mut c, "month", "kWh/h, kW", &label)?;
             c.draw_series(
                 months
                     .iter()
