@@ -10,7 +10,7 @@ use han::Config;
 use han::anonymise::{Anonymiser, Report};
 
 use han_serial::live::Live;
-use han_serial::serial::{LineSettings, OpenError, Probe, Verdict};
+use han_serial::serial::{LineSettings, OpenError, Probe};
 
 use crate::input::Kind;
 use crate::notes::Reporter;
@@ -104,18 +104,8 @@ pub fn run(
                 crate::run::log_raw(raw, chunk, rep);
                 anon.push(chunk);
                 write(&mut anon, &mut out)?;
-                let Some(p) = &mut probe else { continue };
-                match p.step(anon.report().messages, Instant::now()) {
-                    Verdict::Listen => {}
-                    Verdict::Found(s) => {
-                        rep.note(&format!("line settings {s} give valid frames; keeping them"));
-                        probe = None;
-                    }
-                    Verdict::Next { failed, next } => {
-                        rep.note(&format!("no valid frame at {failed}; trying {next}"));
-                        live.set_settings(next);
-                        anon = make();
-                    }
+                if crate::run::probe_step(&mut probe, anon.report().messages, &mut live, rep) {
+                    anon = make();
                 }
             }
         }

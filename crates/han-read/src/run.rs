@@ -383,18 +383,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                     if done {
                         return Ok(());
                     }
-                    let Some(p) = &mut probe else { continue };
-                    match p.step(dec.stats().readings, Instant::now()) {
-                        Verdict::Listen => {}
-                        Verdict::Found(s) => {
-                            rep.note(&format!("line settings {s} give valid frames; keeping them"));
-                            probe = None;
-                        }
-                        Verdict::Next { failed, next } => {
-                            rep.note(&format!("no valid frame at {failed}; trying {next}"));
-                            live.set_settings(next);
-                            dec = make_decoder();
-                        }
+                    if probe_step(&mut probe, dec.stats().readings, &mut live, &mut rep) {
+                        dec = make_decoder();
                     }
                 }
             }
@@ -460,6 +450,27 @@ pub(crate) fn open_file(p: &str) -> Result<File> {
         anyhow::bail!("{p} is a directory, not a capture file");
     }
     File::open(p).with_context(|| format!("cannot open {p}"))
+}
+
+/// Lets the `--baud auto` probe judge the link after a read, `sound` being the
+/// frames decoded so far: notes what it finds, and when it moves on sets the
+/// next line settings on `live` and returns true, so that the caller starts a
+/// fresh decoder (what came at the old settings is noise).
+pub(crate) fn probe_step(probe: &mut Option<Probe>, sound: u64, live: &mut Live, rep: &mut Reporter) -> bool {
+    let Some(p) = probe else { return false };
+    match p.step(sound, Instant::now()) {
+        Verdict::Listen => false,
+        Verdict::Found(s) => {
+            rep.note(&format!("line settings {s} give valid frames; keeping them"));
+            *probe = None;
+            false
+        }
+        Verdict::Next { failed, next } => {
+            rep.note(&format!("no valid frame at {failed}; trying {next}"));
+            live.set_settings(next);
+            true
+        }
+    }
 }
 
 pub(crate) fn log_raw(raw: &mut Option<File>, chunk: &[u8], rep: &mut Reporter) {
