@@ -29,15 +29,6 @@ pub(crate) fn frame(sim: &Simulator, t: i64, s: &Sample) -> Vec<u8> {
         a.u32(u32::try_from(wh(w_ms) / 10).unwrap_or(u32::MAX));
     }
     let apdu = data_notification(sim.ic, None, &a.0);
-    let apdu = match sim.opts.key {
-        Some(key) => {
-            let (sc, ak) = match sim.opts.auth_key {
-                Some(ak) => (0x30, ak),
-                None => (0x20, [0; 16]),
-            };
-            han::apdu::encrypt(&sim.ids.title, sc, sim.ic, &apdu, &key, &ak)
-        }
-        None => apdu,
-    };
+    let apdu = crate::cosem::protect(sim, apdu);
     han::hdlc::encode(&[0x41], &[0x21], false, &[&[0xE6, 0xE7, 0x00][..], &apdu].concat())
 }

@@ -48,6 +48,22 @@ fn sat_u32(v: u64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
 
+/// The APDU as a HAN meter sends it: general-glo-ciphering when the
+/// simulator has a key (security control 0x30 with an authentication key,
+/// else 0x20), else as it is. The HAN meters, Swiss and Acme share it.
+pub(crate) fn protect(sim: &Simulator, apdu: Vec<u8>) -> Vec<u8> {
+    match sim.opts.key {
+        Some(key) => {
+            let (sc, ak) = match sim.opts.auth_key {
+                Some(ak) => (0x30, ak),
+                None => (0x20, [0; 16]),
+            };
+            han::apdu::encrypt(&sim.ids.title, sc, sim.ic, &apdu, &key, &ak)
+        }
+        None => apdu,
+    }
+}
+
 /// The frame the simulator's meter sends at `t` (UTC ms).
 pub(crate) fn frame(sim: &Simulator, t: i64, list: List, s: &Sample) -> Vec<u8> {
     let local = sim.local(t);
@@ -62,16 +78,7 @@ pub(crate) fn frame(sim: &Simulator, t: i64, list: List, s: &Sample) -> Vec<u8> 
         }
         _ => (aidon_se(local, s, &sim.reg), &[0x41], &[0x08, 0x83], 0x13),
     };
-    let apdu = match sim.opts.key {
-        Some(key) => {
-            let (sc, ak) = match sim.opts.auth_key {
-                Some(ak) => (0x30, ak),
-                None => (0x20, [0; 16]),
-            };
-            han::apdu::encrypt(&sim.ids.title, sc, sim.ic, &apdu, &key, &ak)
-        }
-        None => apdu,
-    };
+    let apdu = protect(sim, apdu);
     let mut info = Vec::with_capacity(apdu.len() + 3);
     info.extend_from_slice(&[0xE6, 0xE7, 0x00]);
     info.extend_from_slice(&apdu);

@@ -93,6 +93,27 @@ fn failure(sim: &Simulator) -> String {
     format!("({})({:010}*s)", ts(sim, end), 190 + c[3] * 377)
 }
 
+/// The phase powers' order in DSMR 5 and e-MUCS: the three imports, then
+/// the three exports (code, phase, import).
+const IMPORTS_THEN_EXPORTS: [(&str, usize, bool); 6] = [
+    ("1-0:21.7.0", 0, true),
+    ("1-0:41.7.0", 1, true),
+    ("1-0:61.7.0", 2, true),
+    ("1-0:22.7.0", 0, false),
+    ("1-0:42.7.0", 1, false),
+    ("1-0:62.7.0", 2, false),
+];
+
+/// The phase powers' order in DSMR 4.2: import and export phase by phase.
+const BY_PHASE: [(&str, usize, bool); 6] = [
+    ("1-0:21.7.0", 0, true),
+    ("1-0:22.7.0", 0, false),
+    ("1-0:41.7.0", 1, true),
+    ("1-0:42.7.0", 1, false),
+    ("1-0:61.7.0", 2, true),
+    ("1-0:62.7.0", 2, false),
+];
+
 fn phase_powers(out: &mut String, s: &Sample, order: &[(&str, usize, bool)]) {
     for &(code, k, import) in order {
         let w = if import { s.phase_import(k) } else { s.phase_export(k) };
@@ -100,77 +121,68 @@ fn phase_powers(out: &mut String, s: &Sample, order: &[(&str, usize, bool)]) {
     }
 }
 
-/// Iskra AM550, DSMR 5.0.2 (like `p1/dsmr50-iskra-am550-01.txt`).
-fn dsmr5(sim: &Simulator, t: i64, s: &Sample) -> String {
+/// The lines both Dutch meters start with, up to the power failure log:
+/// identification, version, clock, meter id, energies, tariff, power, events.
+fn dsmr_head(sim: &Simulator, t: i64, s: &Sample, ident: &str, version: &str) -> String {
     let mut o = String::with_capacity(1024);
-    o.push_str("/ISK5\\2M550T-1011\r\n\r\n");
-    line(&mut o, "1-3:0.2.8", "50");
+    let _ = write!(o, "{ident}\r\n\r\n");
+    line(&mut o, "1-3:0.2.8", version);
     line(&mut o, "0-0:1.0.0", &ts(sim, t));
     line(&mut o, "0-0:96.1.1", &hex(&sim.ids.meter_id));
     energies(&mut o, sim);
-    line(&mut o, "0-0:96.14.0", &format!("{:04}", sim.tariff(t)));
-    line(&mut o, "1-0:1.7.0", &format!("{}*kW", kw(s.import_w())));
-    line(&mut o, "1-0:2.7.0", &format!("{}*kW", kw(s.export_w())));
+    tariff_and_power(&mut o, sim, t, s);
     events(&mut o, sim, &failure(sim));
-    line(&mut o, "0-0:96.13.0", "");
+    o
+}
+
+/// The tariff in force and the total import and export power.
+fn tariff_and_power(out: &mut String, sim: &Simulator, t: i64, s: &Sample) {
+    line(out, "0-0:96.14.0", &format!("{:04}", sim.tariff(t)));
+    line(out, "1-0:1.7.0", &format!("{}*kW", kw(s.import_w())));
+    line(out, "1-0:2.7.0", &format!("{}*kW", kw(s.export_w())));
+}
+
+/// The phase voltages, 0.1 V.
+fn voltages(out: &mut String, s: &Sample) {
     for (code, k) in [("1-0:32.7.0", 0), ("1-0:52.7.0", 1), ("1-0:72.7.0", 2)] {
-        line(&mut o, code, &format!("{:05.1}*V", s.u[k]));
+        line(out, code, &format!("{:05.1}*V", s.u[k]));
     }
+}
+
+/// The phase currents in whole amperes, as the Dutch meters send them.
+fn whole_amperes(out: &mut String, s: &Sample) {
     for (code, k) in [("1-0:31.7.0", 0), ("1-0:51.7.0", 1), ("1-0:71.7.0", 2)] {
-        line(&mut o, code, &format!("{:03}*A", s.i[k].round() as u32));
+        line(out, code, &format!("{:03}*A", s.i[k].round() as u32));
     }
-    phase_powers(
-        &mut o,
-        s,
-        &[
-            ("1-0:21.7.0", 0, true),
-            ("1-0:41.7.0", 1, true),
-            ("1-0:61.7.0", 2, true),
-            ("1-0:22.7.0", 0, false),
-            ("1-0:42.7.0", 1, false),
-            ("1-0:62.7.0", 2, false),
-        ],
-    );
-    line(&mut o, "0-1:24.1.0", "003");
-    line(&mut o, "0-1:96.1.0", &hex(&sim.ids.gas_id));
-    let (gt, gas, _) = sim.subs.five_min;
-    let _ = write!(o, "0-1:24.2.1({})({}*m3)\r\n", ts(sim, gt), m3(gas));
+}
+
+/// The Dutch gas meter on M-Bus channel 1: its type, id and last reading
+/// (`(time, litres, _)` of the sub-meter sample it reports).
+fn dsmr_gas(out: &mut String, sim: &Simulator, (gt, gas, _): (i64, u64, u64)) {
+    line(out, "0-1:24.1.0", "003");
+    line(out, "0-1:96.1.0", &hex(&sim.ids.gas_id));
+    let _ = write!(out, "0-1:24.2.1({})({}*m3)\r\n", ts(sim, gt), m3(gas));
+}
+
+/// Iskra AM550, DSMR 5.0.2 (like `p1/dsmr50-iskra-am550-01.txt`).
+fn dsmr5(sim: &Simulator, t: i64, s: &Sample) -> String {
+    let mut o = dsmr_head(sim, t, s, "/ISK5\\2M550T-1011", "50");
+    line(&mut o, "0-0:96.13.0", "");
+    voltages(&mut o, s);
+    whole_amperes(&mut o, s);
+    phase_powers(&mut o, s, &IMPORTS_THEN_EXPORTS);
+    dsmr_gas(&mut o, sim, sim.subs.five_min);
     o
 }
 
 /// Kaifa, DSMR 4.2 (like `p1/dsmr42-kaifa-01.txt`): no voltages, gas hourly.
 fn dsmr4(sim: &Simulator, t: i64, s: &Sample) -> String {
-    let mut o = String::with_capacity(1024);
-    o.push_str("/KFM5KAIFA-METER\r\n\r\n");
-    line(&mut o, "1-3:0.2.8", "42");
-    line(&mut o, "0-0:1.0.0", &ts(sim, t));
-    line(&mut o, "0-0:96.1.1", &hex(&sim.ids.meter_id));
-    energies(&mut o, sim);
-    line(&mut o, "0-0:96.14.0", &format!("{:04}", sim.tariff(t)));
-    line(&mut o, "1-0:1.7.0", &format!("{}*kW", kw(s.import_w())));
-    line(&mut o, "1-0:2.7.0", &format!("{}*kW", kw(s.export_w())));
-    events(&mut o, sim, &failure(sim));
+    let mut o = dsmr_head(sim, t, s, "/KFM5KAIFA-METER", "42");
     line(&mut o, "0-0:96.13.1", "");
     line(&mut o, "0-0:96.13.0", "");
-    for (code, k) in [("1-0:31.7.0", 0), ("1-0:51.7.0", 1), ("1-0:71.7.0", 2)] {
-        line(&mut o, code, &format!("{:03}*A", s.i[k].round() as u32));
-    }
-    phase_powers(
-        &mut o,
-        s,
-        &[
-            ("1-0:21.7.0", 0, true),
-            ("1-0:22.7.0", 0, false),
-            ("1-0:41.7.0", 1, true),
-            ("1-0:42.7.0", 1, false),
-            ("1-0:61.7.0", 2, true),
-            ("1-0:62.7.0", 2, false),
-        ],
-    );
-    line(&mut o, "0-1:24.1.0", "003");
-    line(&mut o, "0-1:96.1.0", &hex(&sim.ids.gas_id));
-    let (gt, gas, _) = sim.subs.hourly;
-    let _ = write!(o, "0-1:24.2.1({})({}*m3)\r\n", ts(sim, gt), m3(gas));
+    whole_amperes(&mut o, s);
+    phase_powers(&mut o, s, &BY_PHASE);
+    dsmr_gas(&mut o, sim, sim.subs.hourly);
     o
 }
 
@@ -199,24 +211,9 @@ fn fluvius(sim: &Simulator, t: i64, s: &Sample) -> String {
         let _ = write!(o, "({})({})({}*kW)", ts(sim, end), ts(sim, peak), kw(w));
     }
     o.push_str("\r\n");
-    line(&mut o, "0-0:96.14.0", &format!("{:04}", sim.tariff(t)));
-    line(&mut o, "1-0:1.7.0", &format!("{}*kW", kw(s.import_w())));
-    line(&mut o, "1-0:2.7.0", &format!("{}*kW", kw(s.export_w())));
-    phase_powers(
-        &mut o,
-        s,
-        &[
-            ("1-0:21.7.0", 0, true),
-            ("1-0:41.7.0", 1, true),
-            ("1-0:61.7.0", 2, true),
-            ("1-0:22.7.0", 0, false),
-            ("1-0:42.7.0", 1, false),
-            ("1-0:62.7.0", 2, false),
-        ],
-    );
-    for (code, k) in [("1-0:32.7.0", 0), ("1-0:52.7.0", 1), ("1-0:72.7.0", 2)] {
-        line(&mut o, code, &format!("{:05.1}*V", s.u[k]));
-    }
+    tariff_and_power(&mut o, sim, t, s);
+    phase_powers(&mut o, s, &IMPORTS_THEN_EXPORTS);
+    voltages(&mut o, s);
     for (code, k) in [("1-0:31.7.0", 0), ("1-0:51.7.0", 1), ("1-0:71.7.0", 2)] {
         line(&mut o, code, &format!("{:06.2}*A", s.i[k]));
     }

@@ -204,16 +204,7 @@ fn blocks(apdu: &[u8], size: usize) -> Vec<Vec<u8>> {
 pub(crate) fn frame(sim: &Simulator, t: i64, s: &Sample) -> Vec<u8> {
     let meter = sim.opts.meter;
     let plain = apdu(sim, meter, t, s);
-    let apdu = match sim.opts.key {
-        Some(key) => {
-            let (sc, ak) = match sim.opts.auth_key {
-                Some(ak) => (0x30, ak),
-                None => (0x20, [0; 16]),
-            };
-            han::apdu::encrypt(&sim.ids.title, sc, sim.ic, &plain, &key, &ak)
-        }
-        None => plain,
-    };
+    let apdu = crate::cosem::protect(sim, plain);
     let llc = [0xE6, 0xE7, 0x00];
     match meter {
         Meter::LandisGyrE450Ch | Meter::LandisGyrE570Ch => {
