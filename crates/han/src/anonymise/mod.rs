@@ -302,12 +302,7 @@ impl Anonymiser {
 
     /// Appends input bytes and rewrites what it can.
     pub fn push(&mut self, bytes: &[u8]) {
-        if self.start > 0 && self.start >= self.buf.len() / 2 {
-            self.buf.drain(..self.start);
-            self.drained += self.start as u64;
-            self.start = 0;
-        }
-        self.buf.extend_from_slice(bytes);
+        crate::stream::window::append(&mut self.buf, &mut self.start, &mut self.drained, bytes);
         self.run();
     }
 

@@ -20,6 +20,7 @@ mod events;
 mod hunt;
 mod message;
 mod reassemble;
+pub(crate) mod window;
 
 pub use config::{Config, FramingMode};
 pub(crate) use events::ObserverSlot;
@@ -119,12 +120,7 @@ impl Decoder {
 
     /// Appends received bytes.
     pub fn push(&mut self, bytes: &[u8]) {
-        if self.start > 0 && self.start >= self.buf.len() / 2 {
-            self.buf.drain(..self.start);
-            self.drained += self.start as u64;
-            self.start = 0;
-        }
-        self.buf.extend_from_slice(bytes);
+        window::append(&mut self.buf, &mut self.start, &mut self.drained, bytes);
     }
 
     /// Marks the end of input: what is left is decoded as far as it can be,
