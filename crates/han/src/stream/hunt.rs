@@ -122,8 +122,12 @@ impl Decoder {
         match mbus::parse(avail) {
             mbus::Parse::NeedMore => Step::Wait,
             mbus::Parse::Bad(error, n) => {
-                let bytes = avail.get(..n.min(avail.len())).unwrap_or(&[]).to_vec();
-                self.reject(error, bytes);
+                // An `h..h` inside a telegram already rejected is part of
+                // bytes reported once already, not a frame of its own.
+                if !self.in_rejected_telegram() {
+                    let bytes = avail.get(..n.min(avail.len())).unwrap_or(&[]).to_vec();
+                    self.reject(error, bytes);
+                }
                 self.skip(1)
             }
             mbus::Parse::Frame { frame, len } => {
@@ -137,6 +141,12 @@ impl Decoder {
                 Step::Advance(len)
             }
         }
+    }
+
+    /// Whether the hunt is inside the bytes of the last DSMR telegram
+    /// rejected (it looks for frames there again, from the next byte).
+    pub(super) fn in_rejected_telegram(&self) -> bool {
+        self.dsmr_rejected_end.is_some_and(|end| self.drained + (self.start as u64) < end)
     }
 
     pub(super) fn at_slash(&mut self, avail: &[u8]) -> Step {

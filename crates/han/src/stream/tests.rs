@@ -415,3 +415,22 @@ fn implausible_values_are_left_out_and_said() {
     }
     assert_eq!((n, d.stats().implausible), (2, 2));
 }
+
+/// An identification with an M-Bus-like start in it (`h\\h`: 68 5C 5C 68)
+/// and a wrong CRC: one rejection, not a second for the frame that seemed
+/// to start inside it (whether it then runs out or has no stop byte).
+#[test]
+fn a_rejected_telegram_is_not_rejected_again_from_inside() {
+    for ident in ["/aah\\\\h", "/aah\\\\hA  A      A0     AA"] {
+        let lines = [ident, "1-3:0.2.8(50)", "1-0:1.8.1(000000.000*kWh)", "1-0:1.7.0(00.000*kW)"];
+        let mut t = telegram(&lines, 4, false);
+        let end = t.len() - 2;
+        let crc = crate::framing::crc::arc(body(&lines).as_bytes());
+        t.splice(end - 4..end, format!("{:04X}", crc ^ 0x0100).bytes());
+        let mut d = Decoder::new(Config::default());
+        d.push(&t);
+        d.finish();
+        let ev: Vec<Event> = std::iter::from_fn(|| d.next_event()).collect();
+        assert!(matches!(&ev[..], [Event::Rejected { error: Error::DsmrCrc { .. }, .. }]), "{ident}: {ev:?}");
+    }
+}
