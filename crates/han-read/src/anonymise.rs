@@ -67,16 +67,9 @@ pub fn run(
     };
     match kind {
         Kind::Stdin | Kind::File(_) => {
-            let mut src: Box<dyn Read> = match kind {
-                Kind::File(p) => Box::new(crate::run::open_file(p)?),
-                _ => Box::new(io::stdin().lock()),
-            };
+            let mut src = crate::run::open_reader(kind)?;
             loop {
-                let n = match src.read(&mut buf) {
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e).with_context(|| format!("cannot read {name}")),
-                };
+                let n = crate::run::read_some(&mut src, &mut buf, name)?;
                 if n == 0 {
                     anon.finish();
                     write(&mut anon, &mut out)?;

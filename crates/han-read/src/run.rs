@@ -331,16 +331,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     let result = (|| -> Result<()> {
         match &kind {
             Kind::Stdin | Kind::File(_) => {
-                let mut src: Box<dyn Read> = match &kind {
-                    Kind::File(p) => Box::new(open_file(p)?),
-                    _ => Box::new(io::stdin().lock()),
-                };
+                let mut src = open_reader(&kind)?;
                 loop {
-                    let n = match src.read(&mut buf) {
-                        Ok(n) => n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                        Err(e) => return Err(e).with_context(|| format!("cannot read {name}")),
-                    };
+                    let n = read_some(&mut src, &mut buf, name)?;
                     total += n as u64;
                     let chunk = buf.get(..n).unwrap_or(&[]);
                     if dumps.is_some() && head.len() < crate::dump::HEAD {
@@ -450,6 +443,26 @@ pub(crate) fn open_file(p: &str) -> Result<File> {
         anyhow::bail!("{p} is a directory, not a capture file");
     }
     File::open(p).with_context(|| format!("cannot open {p}"))
+}
+
+/// A file input opened (see [`open_file`]), else standard input.
+pub(crate) fn open_reader(kind: &Kind) -> Result<Box<dyn Read>> {
+    Ok(match kind {
+        Kind::File(p) => Box::new(open_file(p)?),
+        _ => Box::new(io::stdin().lock()),
+    })
+}
+
+/// The next bytes of a file or stdin into `buf` (0 at its end), read again
+/// when a signal interrupted the read.
+pub(crate) fn read_some(src: &mut dyn Read, buf: &mut [u8], name: &str) -> Result<usize> {
+    loop {
+        match src.read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot read {name}")),
+        }
+    }
 }
 
 /// Lets the `--baud auto` probe judge the link after a read, `sound` being the
