@@ -285,18 +285,18 @@ impl Decoder {
                 Step::Wait => {
                     if self.eof {
                         let rest = self.buf.get(self.start..).unwrap_or(&[]).to_vec();
-                        let at = self.drained + self.start as u64;
-                        self.start = self.buf.len();
                         // A start found inside a telegram already rejected (an
                         // M-Bus-like `h..h` in its identification) that never
-                        // completed: those bytes were reported once already.
-                        let reported = self.dsmr_rejected_end.is_some_and(|end| {
-                            at < end
-                                && usize::try_from(end - at)
-                                    .ok()
-                                    .and_then(|k| rest.get(k..))
-                                    .is_none_or(|tail| tail.iter().all(|b| matches!(b, b'\r' | b'\n')))
-                        });
+                        // completed: those bytes were reported once already
+                        // (past the telegram's end, only its line end).
+                        let past_end = self
+                            .dsmr_rejected_end
+                            .and_then(|end| usize::try_from(end.saturating_sub(self.drained + self.start as u64)).ok());
+                        let reported = self.in_rejected_telegram()
+                            && past_end.is_some_and(|k| {
+                                rest.get(k..).is_none_or(|tail| tail.iter().all(|b| matches!(b, b'\r' | b'\n')))
+                            });
+                        self.start = self.buf.len();
                         if !reported {
                             self.reject(Error::Truncated(rest.len()), rest);
                         }
