@@ -6,7 +6,7 @@
 
 use crate::reading::time::MeterTime;
 use crate::reading::value::{Decimal, Hex, Value};
-use crate::reading::written::{Dirty, ObisJson};
+use crate::reading::written::{Dirty, Head, ObisJson};
 use crate::reading::{Amount, Entry, Object, Objects, Reading, STREAM_VERSION, SubMeter};
 
 /// `"name":`, written as one literal.
@@ -358,6 +358,25 @@ impl Line<'_> {
 }
 
 impl ObisJson {
+    /// Writes `r`'s head, `,"protocol":` through the list id, or copies
+    /// it as last written when a template's reading says the same again.
+    fn head(&self, r: &Reading, l: &mut Line<'_>) {
+        let Ok(mut w) = self.0.try_borrow_mut() else { return r.write_head(l) };
+        if !w.on {
+            return r.write_head(l);
+        }
+        if w.head_of.as_ref().is_some_and(|h| h.is(r)) {
+            l.0.extend_from_slice(&w.head);
+            return;
+        }
+        let start = l.0.len();
+        r.write_head(l);
+        let w = &mut *w;
+        w.head.clear();
+        w.head.extend_from_slice(l.0.get(start..).unwrap_or_default());
+        w.head_of = Some(Head::of(r));
+    }
+
     /// Writes `obis`'s objects (what follows `"obis":{`), copying what did
     /// not change since the last line, and remembers them when kept.
     fn write(&self, obis: &Objects, l: &mut Line<'_>) {
@@ -423,6 +442,31 @@ impl ObisJson {
 const HEX: [u8; 16] = *b"0123456789abcdef";
 
 impl Reading {
+    /// `,"protocol":...` through the list id: never the line's first key.
+    fn write_head(&self, l: &mut Line<'_>) {
+        let mut first = false;
+        l.key(&mut first, key!("protocol"));
+        l.string(self.protocol.name());
+        l.key(&mut first, key!("framing"));
+        l.string(self.framing.name());
+        if self.encrypted {
+            l.key(&mut first, key!("encrypted"));
+            l.raw("true");
+        }
+        if let Some(v) = self.manufacturer {
+            l.key(&mut first, key!("manufacturer"));
+            l.string(v);
+        }
+        for (name, v) in
+            [(key!("meter_id"), &self.meter_id), (key!("meter_model"), &self.meter_model), (key!("list"), &self.list)]
+        {
+            if let Some(v) = v {
+                l.key(&mut first, name);
+                l.string(v);
+            }
+        }
+    }
+
     /// Appends this reading as one stream line (JSON and a newline) to
     /// `out`: the same document as `serde_json::to_writer(&reading)`, faster.
     pub fn write_json_line(&self, out: &mut Vec<u8>) {
@@ -450,26 +494,7 @@ impl Reading {
             l.key(&mut first, key!("meter_time"));
             l.time(t);
         }
-        l.key(&mut first, key!("protocol"));
-        l.string(self.protocol.name());
-        l.key(&mut first, key!("framing"));
-        l.string(self.framing.name());
-        if self.encrypted {
-            l.key(&mut first, key!("encrypted"));
-            l.raw("true");
-        }
-        if let Some(v) = self.manufacturer {
-            l.key(&mut first, key!("manufacturer"));
-            l.string(v);
-        }
-        for (name, v) in
-            [(key!("meter_id"), &self.meter_id), (key!("meter_model"), &self.meter_model), (key!("list"), &self.list)]
-        {
-            if let Some(v) = v {
-                l.key(&mut first, name);
-                l.string(v);
-            }
-        }
+        self.json.head(self, &mut l);
         self.quantities.each_present(|key, v| l.quantity(&mut first, key, v));
         if !self.submeters.is_empty() {
             l.key(&mut first, key!("submeters"));

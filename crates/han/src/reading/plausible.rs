@@ -114,6 +114,7 @@ enum Kind {
 }
 
 impl Kind {
+    #[inline]
     fn limit(self, v: f64) -> Option<Limit> {
         let (low, high) = match self {
             Kind::Voltage => (0.0, MAX_VOLTAGE_V),
@@ -136,13 +137,12 @@ impl Kind {
 }
 
 /// One quantity that is judged: its name, the `C.D.E` of its code (A = 1,
-/// F = 255, any B, as [`normalise::rule`] maps them), its unit and kind.
+/// F = 255, any B, as [`normalise::rule`] maps them) and its unit (its
+/// kind is in [`ranges`]).
 struct Check {
     name: &'static str,
     cde: (u8, u8, u8),
     unit: &'static str,
-    kind: Kind,
-    get: fn(&Quantities) -> Option<f64>,
     clear: fn(&mut Quantities),
 }
 
@@ -153,11 +153,25 @@ macro_rules! checks {
                 name: stringify!($name),
                 cde: ($c, $d, $e),
                 unit: $unit,
-                kind: Kind::$kind,
-                get: |q| q.$name,
                 clear: |q| q.$name = None,
             },
         )*];
+
+        /// Each present quantity against its range, read straight from its
+        /// field: this runs on every reading, and a table of getters cost
+        /// more than the comparisons.
+        fn ranges(r: &Reading, out: &mut Vec<Implausible>) {
+            let q = &r.quantities;
+            $(
+                if let Some(v) = q.$name {
+                    if let Some(limit) = Kind::$kind.limit(v) {
+                        if let Some(c) = check_of(stringify!($name)) {
+                            out.push(found(r, c, v, limit));
+                        }
+                    }
+                }
+            )*
+        }
     };
 }
 
@@ -227,14 +241,8 @@ fn source<'r>(r: &'r Reading, check: &Check) -> Option<&'r Object> {
 /// The implausible values of a reading, into `out` (which it leaves
 /// alone when there are none: the common case costs a few comparisons).
 pub(crate) fn check(r: &Reading, out: &mut Vec<Implausible>) {
-    let q = &r.quantities;
     let before = out.len();
-    for c in CHECKS {
-        let Some(v) = (c.get)(q) else { continue };
-        if let Some(limit) = c.kind.limit(v) {
-            out.push(found(r, c, v, limit));
-        }
-    }
+    ranges(r, out);
     // Currents are judged against the power only when every value the
     // judgement takes is within its range.
     if out.len() == before {

@@ -4,6 +4,9 @@
 
 use std::cell::RefCell;
 
+use crate::reading::value::Text;
+use crate::reading::{Framing, Protocol, Reading};
+
 /// The `obis` object of a template's reading as last written, object by
 /// object: a meter's next message changes a few values, so the next line
 /// writes those values again and copies the rest, keys and units included
@@ -28,6 +31,50 @@ pub(crate) struct Written {
     pub(crate) parts: Vec<[u32; 3]>,
     /// What changed in each object since.
     pub(crate) dirty: Vec<Dirty>,
+    /// The line's head as last written (`,"protocol":` through the list
+    /// id), and what it was written from.
+    pub(crate) head: Vec<u8>,
+    pub(crate) head_of: Option<Head>,
+}
+
+/// What a line's head says: a template's reading keeps it from one message
+/// to the next (a DSMR patch may change the meter id; a HAN message may come
+/// encrypted or in another framing), so it is compared, not assumed. Texts
+/// compare by pointer first: a template's are shared.
+#[derive(PartialEq)]
+pub(crate) struct Head {
+    protocol: Protocol,
+    framing: Framing,
+    encrypted: bool,
+    manufacturer: Option<&'static str>,
+    meter_id: Option<Text>,
+    meter_model: Option<Text>,
+    list: Option<Text>,
+}
+
+impl Head {
+    pub(crate) fn of(r: &Reading) -> Head {
+        Head {
+            protocol: r.protocol,
+            framing: r.framing,
+            encrypted: r.encrypted,
+            manufacturer: r.manufacturer,
+            meter_id: r.meter_id.clone(),
+            meter_model: r.meter_model.clone(),
+            list: r.list.clone(),
+        }
+    }
+
+    /// Whether `r`'s head is this one.
+    pub(crate) fn is(&self, r: &Reading) -> bool {
+        self.protocol == r.protocol
+            && self.framing == r.framing
+            && self.encrypted == r.encrypted
+            && self.manufacturer == r.manufacturer
+            && self.meter_id == r.meter_id
+            && self.meter_model == r.meter_model
+            && self.list == r.list
+    }
 }
 
 #[derive(Copy, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -46,6 +93,7 @@ impl ObisJson {
         let w = self.0.get_mut();
         w.on = false;
         w.valid = false;
+        w.head_of = None;
     }
 
     /// Object `i` changed: written again next time.
