@@ -4,14 +4,18 @@
 # `dlms_cosem` for HAN) on the same files in the same run. A benchmark, not
 # a test.
 #
-# Streams (FRAMES messages each, default 100000):
+# Streams (FRAMES messages each, default 100000; han-one and han-mix
+# HAN_TIMES times as many, default 10: a HAN frame decodes in a few
+# microseconds, and 100000 of them take less CPU time than /usr/bin/time
+# can tell apart at its 10 ms resolution):
 #   han-one     han-sim: one Aidon, then one Kaifa, then one Kamstrup meter,
 #               each its lists 1/2/3 at their own pace (a third each)
 #   dsmr5       han-sim: one DSMR 5 meter
 #   dsmr5-mix5  corpus: five DSMR 5 meters interleaved, values moving
 #   dsmr5-mix4  corpus: four of them
 #   han-mix     corpus: Aidon 1-phase list 2 and 3-phase list 3, Kaifa and
-#               Kamstrup lists 1 and 2, interleaved, values moving
+#               Kamstrup lists 1 and 2, interleaved, values moving (FRAMES
+#               of them, the file repeated HAN_TIMES times)
 #   p1-all      corpus: every P1 capture in turn, each a first sight (a new
 #               meter each pass); han-all the same for HAN
 #   p1-both     corpus: in turn, only the P1 captures both han-read and the
@@ -23,7 +27,7 @@
 # default 3), messages per CPU-second and peak RSS, for han-read and the
 # peer, and the ratio of their CPU times on the same file. Then the live
 # latency from the last byte of a frame to its JSON line.
-# Usage: scripts/bench.sh [FRAMES]     (REPEAT=N, ONLY=stream,stream ...)
+# Usage: scripts/bench.sh [FRAMES]     (REPEAT=N, HAN_TIMES=N, ONLY=stream,stream ...)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_cargo
@@ -31,6 +35,9 @@ find_corpus
 cd "$root"
 n=${1:-100000}
 repeat=${REPEAT:-3}
+han_times=${HAN_TIMES:-10}
+case $han_times in '' | *[!0-9]* | 0) echo "error: HAN_TIMES must be a whole number above 0" >&2; exit 2 ;; esac
+nh=$((n * han_times))
 only=${ONLY:-}
 command -v /usr/bin/time >/dev/null 2>&1 || { echo "error: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
 command -v python3 >/dev/null 2>&1 || { echo "error: python3 missing" >&2; exit 1; }
@@ -50,11 +57,11 @@ dir=$target/bench
 mkdir -p "$dir"
 
 # han-sim streams.
-if [ ! -s "$dir/han-one-$n.bin" ]; then
-    per=$(( (n + 2) / 3 ))
-    : > "$dir/han-one-$n.bin"
+if [ ! -s "$dir/han-one-$nh.bin" ]; then
+    per=$(( (nh + 2) / 3 ))
+    : > "$dir/han-one-$nh.bin"
     for m in aidon-no kaifa-no kamstrup-no; do
-        "$bin/han-sim" --meter "$m" --count "$per" --seed 1 --start 2025-01-01T00:00:00+01:00 >> "$dir/han-one-$n.bin"
+        "$bin/han-sim" --meter "$m" --count "$per" --seed 1 --start 2025-01-01T00:00:00+01:00 >> "$dir/han-one-$nh.bin"
     done
 fi
 [ -s "$dir/dsmr5-$n.bin" ] ||
@@ -89,6 +96,11 @@ for e in json.load(open(sys.argv[1])):
     done
     touch "$stamp"
 fi
+# The HAN mix, HAN_TIMES times over (the values then repeat: the decoder
+# patches them the same way).
+if [ ! -s "$cs/han-mix-x$han_times.bin" ] || [ "$cs/han-mix.bin" -nt "$cs/han-mix-x$han_times.bin" ]; then
+    for ((i = 0; i < han_times; i++)); do cat "$cs/han-mix.bin"; done > "$cs/han-mix-x$han_times.bin"
+fi
 
 # One tool on one file, best CPU of $repeat runs: "lines cpu rss_kb".
 measure() {
@@ -119,8 +131,14 @@ printf '%-11s %9s | %9s %7s %10s %7s | %-5s %9s %7s %10s %7s | %s\n' \
 for s in han-one dsmr5 dsmr5-mix5 dsmr5-mix4 han-mix p1-all p1-both han-all han-both; do
     if [ -n "$only" ] && [[ ",$only," != *",$s,"* ]]; then continue; fi
     case $s in
-        han-one|dsmr5) file=$dir/$s-$n.bin ;;
+        han-one) file=$dir/$s-$nh.bin ;;
+        dsmr5) file=$dir/$s-$n.bin ;;
+        han-mix) file=$cs/han-mix-x$han_times.bin ;;
         *) file=$cs/$s.bin ;;
+    esac
+    case $s in
+        han-one|han-mix) m=$nh ;;
+        *) m=$n ;;
     esac
     [ -s "$file" ] || continue
     case $s in
@@ -129,7 +147,7 @@ for s in han-one dsmr5 dsmr5-mix5 dsmr5-mix4 han-mix p1-all p1-both han-all han-
     esac
     read -r ours ocpu orss <<< "$(measure "$dir/$s.han-read.jsonl" "$file" "$bin/han-read" -q)"
     read -r theirs pcpu prss <<< "$(measure "$dir/$s.$peer.jsonl" "$file" "$peers" "$peer")"
-    python3 - "$s" "$n" "$ours" "$ocpu" "$orss" "$peer" "$theirs" "$pcpu" "$prss" <<'PY'
+    python3 - "$s" "$m" "$ours" "$ocpu" "$orss" "$peer" "$theirs" "$pcpu" "$prss" <<'PY'
 import sys
 s, n, ours, ocpu, orss, peer, theirs, pcpu, prss = sys.argv[1:]
 n, ours, theirs, orss, prss = int(n), int(ours), int(theirs), int(orss), int(prss)
