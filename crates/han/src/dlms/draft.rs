@@ -39,7 +39,8 @@ pub fn draft(apdu: &[u8], profiles: &MeterProfiles) -> Option<Draft> {
     let tree = Tree { bytes: apdu, nodes: &nodes };
     let (mut items, mut coded, mut bare) = (Vec::new(), Vec::new(), Vec::new());
     let names = lists::survey(&tree, &mut items, &mut coded, &mut bare).ok()?;
-    let facts = lists::facts(&tree, &coded, &bare, names);
+    let mut texts = Vec::new();
+    let facts = lists::facts(&tree, &coded, &bare, names, &mut texts);
     let profile = profiles.select(&facts);
     let mixed = lists::mixed(&coded);
     let unscaled: Vec<&(Obis, Item)> = coded
@@ -78,7 +79,8 @@ struct Ids {
 }
 
 fn facts_texts(tree: &Tree<'_>, coded: &[(Obis, Item)], bare: &[usize], names: Names) -> Ids {
-    let f = lists::facts(tree, coded, bare, names);
+    let mut texts = Vec::new();
+    let f = lists::facts(tree, coded, bare, names, &mut texts);
     let text = |b: Option<&[u8]>| b.and_then(|b| std::str::from_utf8(b).ok()).map(str::to_owned);
     // A logical device name is matched by its FLAG id, not the serial.
     let bare_name = bare.iter().filter(|&&n| is_text(tree, n)).find_map(|&n| {

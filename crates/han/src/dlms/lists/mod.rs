@@ -66,6 +66,8 @@ pub(crate) struct Scratch {
     items: Vec<usize>,
     coded: Vec<(Obis, Item)>,
     bare: Vec<usize>,
+    /// The bare values that are texts.
+    texts: Vec<usize>,
     /// The user's meter profiles (the built-in ones come after them).
     pub profiles: MeterProfiles,
     /// The objects made from one number or time node.
@@ -141,13 +143,16 @@ fn coded_bytes<'b>(tree: &Tree<'b>, coded: &[(Obis, Item)], code: Obis) -> Optio
     }
 }
 
-/// The facts a profile is matched against.
+/// The facts a profile is matched against; `texts` holds the bare text
+/// values' nodes.
 pub(crate) fn facts<'t, 'b>(
     tree: &'t Tree<'b>,
     coded: &[(Obis, Item)],
     bare: &'t [usize],
     names: Names,
+    texts: &'t mut Vec<usize>,
 ) -> Facts<'t, 'b> {
+    Facts::text_nodes(tree, bare, texts);
     let list_id = coded_bytes(tree, coded, LIST_ID).or_else(|| names.list_from_bare.and_then(|n| tree.bytes_of(n)));
     Facts {
         tree,
@@ -156,6 +161,7 @@ pub(crate) fn facts<'t, 'b>(
         model: coded_bytes(tree, coded, METER_MODEL),
         push_setup: names.push_setup,
         bare,
+        bare_texts: texts,
     }
 }
 
@@ -172,12 +178,12 @@ fn scale_of(code: Obis, item: Item, profile: Option<&Profile>) -> Scale {
 
 /// Maps the tree's root to objects in `r`.
 pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &mut Scratch) -> Result<(), Error> {
-    let Scratch { items, coded, bare, profiles, links, clock, mapped } = scratch;
+    let Scratch { items, coded, bare, texts, profiles, links, clock, mapped } = scratch;
     links.clear();
     *clock = None;
     *mapped = false;
     let names = survey(tree, items, coded, bare)?;
-    let profile = profiles.select(&facts(tree, coded, bare, names));
+    let profile = profiles.select(&facts(tree, coded, bare, names, texts));
     r.manufacturer = profile.and_then(|p| p.manufacturer);
     if !bare.is_empty() {
         let mixed = mixed(coded);
@@ -324,6 +330,11 @@ fn descriptors(tree: &Tree<'_>, items: &[usize]) -> Option<(Vec<(Obis, i64, Item
 /// and `0-0:96.1.7`, its clock `0-1:1.0.0` is `0-0:1.0.0`; the list id is
 /// always `1-1:0.2.129`.
 pub(crate) fn standard_code(o: Obis) -> Obis {
+    // Almost every code keeps its form: only `1-1:`, `1-x:0.` and `0-1:1.`
+    // codes are looked at further.
+    if !matches!((o.a(), o.b(), o.c()), (1, 1, _) | (1, _, 0) | (0, 1, 1)) {
+        return o;
+    }
     match o.0 {
         [1, _, 0, 2, 129, 255] => LIST_ID,
         [1, 1, 0, 0, 5, 255] => METER_ID,

@@ -4,7 +4,7 @@
 //! layout no profile describes are kept under manufacturer-specific codes
 //! `0-0:128.0.N` (N = position), never guessed into a quantity.
 
-use super::{Item, standard_code};
+use super::Item;
 use crate::dlms::axdr::{Data, Tree};
 use crate::dlms::profiles::Profile;
 use crate::error::Error;
@@ -22,15 +22,12 @@ pub(crate) fn assign(
     coded: &mut Vec<(Obis, Item)>,
 ) -> Result<(), Error> {
     let layout = match profile {
-        Some(p) if !mixed => p.layout(tree, bare).map(|l| (p, l)),
+        Some(p) if !mixed => p.layout(tree, bare),
         _ => None,
     };
     match layout {
-        Some((p, l)) => {
-            coded.extend(l.positions.iter().zip(bare).map(|(pos, &node)| {
-                (pos.obis, Item { node, scale: Some(p.scale(standard_code(pos.obis), Some(pos))) })
-            }))
-        }
+        Some(l) => coded
+            .extend(l.positions.iter().zip(bare).map(|(pos, &node)| (pos.obis, Item { node, scale: Some(pos.scale) }))),
         None => keep_unknown(tree, bare, coded),
     }
     if coded.is_empty() {

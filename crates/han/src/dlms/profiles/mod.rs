@@ -120,13 +120,26 @@ impl Profile {
     /// position's own, else the first scale rule for the code, else none
     /// and the quantity's base unit.
     pub(crate) fn scale(&self, code: Obis, position: Option<&Position>) -> Scale {
-        let rule = self.scales.iter().find(|r| r.pattern.contains(code));
-        let scaler = position.and_then(|p| p.scaler).or(rule.and_then(|r| r.scaler)).unwrap_or(0);
-        let unit = match position.and_then(|p| p.unit).or(rule.and_then(|r| r.unit)) {
-            Some(u) => u,
-            None => crate::dlms::units::default_unit(code),
-        };
-        Scale { scaler, unit }
+        scale_by(&self.scales, code, position)
+    }
+}
+
+/// [`Profile::scale`] from a profile's scale rules.
+fn scale_by(scales: &[ScaleRule], code: Obis, position: Option<&Position>) -> Scale {
+    let rule = scales.iter().find(|r| r.pattern.contains(code));
+    let scaler = position.and_then(|p| p.scaler).or(rule.and_then(|r| r.scaler)).unwrap_or(0);
+    let unit = match position.and_then(|p| p.unit).or(rule.and_then(|r| r.unit)) {
+        Some(u) => u,
+        None => crate::dlms::units::default_unit(code),
+    };
+    Scale { scaler, unit }
+}
+
+/// Each position's scale, from the profile's rules for its standard code:
+/// worked out once when the profile is read, not for every list.
+pub(crate) fn scale_positions(scales: &[ScaleRule], layouts: &mut [Layout]) {
+    for pos in layouts.iter_mut().flat_map(|l| l.positions.iter_mut()) {
+        pos.scale = scale_by(scales, crate::dlms::lists::standard_code(pos.obis), Some(pos));
     }
 }
 
@@ -193,15 +206,23 @@ pub(crate) struct Facts<'t, 'b> {
     pub model: Option<&'b [u8]>,
     pub push_setup: Option<Obis>,
     pub bare: &'t [usize],
+    /// The bare values that are texts: found
+    /// once, not again for every profile that matches on a text.
+    pub bare_texts: &'t [usize],
 }
 
 impl<'b> Facts<'_, 'b> {
+    /// The bare values that are octet, visible or UTF-8 strings.
+    pub(crate) fn text_nodes(tree: &Tree<'_>, bare: &[usize], out: &mut Vec<usize>) {
+        out.clear();
+        out.extend(bare.iter().copied().filter(|&i| {
+            tree.node(i).is_some_and(|n| matches!(n.data, Data::Octets(..) | Data::Visible(..) | Data::Utf8(..)))
+        }));
+    }
+
     /// The list id, the logical device name and every bare text value.
     fn texts(&self) -> impl Iterator<Item = &'b [u8]> + '_ {
-        let bare = self.bare.iter().filter_map(|&i| {
-            let n = self.tree.node(i)?;
-            matches!(n.data, Data::Octets(..) | Data::Visible(..) | Data::Utf8(..)).then(|| self.tree.bytes_of(i))?
-        });
+        let bare = self.bare_texts.iter().filter_map(|&i| self.tree.bytes_of(i));
         self.list_id.into_iter().chain(self.device_name).chain(bare)
     }
 }
@@ -229,6 +250,9 @@ pub(crate) struct Position {
     pub kind: Option<u8>,
     pub scaler: Option<i8>,
     pub unit: Option<Option<&'static str>>,
+    /// Its scaler and unit as [`Profile::scale`] gives them for its
+    /// standard code (set by [`scale_positions`]).
+    pub scale: Scale,
 }
 
 /// A set of OBIS codes: per group, the values it takes (a bit each).

@@ -6,8 +6,12 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::{Layout, Match, ObisPattern, Position, Profile, ScaleRule, TYPES, intern, unit};
+use super::{Layout, Match, ObisPattern, Position, Profile, Scale, ScaleRule, TYPES, intern, unit};
 use crate::reading::obis::Obis;
+
+/// A position's scale before its profile's rules are known
+/// ([`super::scale_positions`] sets it).
+const UNSET: Scale = Scale { scaler: 0, unit: None };
 
 /// A profile file that cannot be used: where, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -141,7 +145,8 @@ impl Checker<'_> {
         }
         let matches = def.matches.into_iter().map(|m| self.matching(m)).collect::<Result<Vec<_>, _>>()?;
         let scales = def.scale.into_iter().map(|s| self.scale(s)).collect::<Result<Vec<_>, _>>()?;
-        let layouts = def.layout.into_iter().map(|l| self.layout(l)).collect::<Result<Vec<_>, _>>()?;
+        let mut layouts = def.layout.into_iter().map(|l| self.layout(l)).collect::<Result<Vec<_>, _>>()?;
+        super::scale_positions(&scales, &mut layouts);
         Ok(Profile { name, manufacturer, matches, scales, layouts })
     }
 
@@ -246,9 +251,15 @@ impl Checker<'_> {
         let span = p.span();
         let code = |s: &str| s.parse::<Obis>().map_err(|_| self.error(span.clone(), obis_message(s)));
         match p.into_inner() {
-            Value::String(s) => Ok(Position { obis: code(&s)?, kind: None, scaler: None, unit: None }),
+            Value::String(s) => Ok(Position { obis: code(&s)?, kind: None, scaler: None, unit: None, scale: UNSET }),
             Value::Table(t) => {
-                let mut pos = Position { obis: Obis::new(0, 0, 0, 0, 0, 255), kind: None, scaler: None, unit: None };
+                let mut pos = Position {
+                    obis: Obis::new(0, 0, 0, 0, 0, 255),
+                    kind: None,
+                    scaler: None,
+                    unit: None,
+                    scale: UNSET,
+                };
                 let mut have_obis = false;
                 for (k, v) in t {
                     let text = || match &v {
