@@ -441,6 +441,42 @@ impl ObisJson {
 
 const HEX: [u8; 16] = *b"0123456789abcdef";
 
+/// The last `received` written and its text, quotes included, per thread.
+type Stamp = (i64, u32, [u8; 32], usize);
+
+thread_local! {
+    static RECEIVED: std::cell::Cell<Stamp> = const { std::cell::Cell::new((0, u32::MAX, [0; 32], 0)) };
+}
+
+/// `"2026-12-07T17:16:06.309Z"`: every reading of one chunk of input has
+/// the same `received`, so its text is made once and copied after.
+fn received_text(r: &chrono::DateTime<chrono::Utc>, out: &mut Vec<u8>) {
+    let key = (r.timestamp(), r.timestamp_subsec_nanos());
+    let (secs, nanos, mut text, len) = RECEIVED.with(std::cell::Cell::get);
+    if (secs, nanos) != key {
+        let mut buf = [0u8; 32];
+        let t = crate::reading::time::utc_millis_bytes(r, &mut buf);
+        let n = t.len() + 2;
+        let Some(slot) = text.get_mut(..n) else {
+            out.push(b'"');
+            out.extend_from_slice(t);
+            out.push(b'"');
+            return;
+        };
+        if let Some((q, rest)) = slot.split_first_mut() {
+            *q = b'"';
+            if let Some((q, middle)) = rest.split_last_mut() {
+                *q = b'"';
+                middle.copy_from_slice(t);
+            }
+        }
+        RECEIVED.with(|c| c.set((key.0, key.1, text, n)));
+        out.extend_from_slice(text.get(..n).unwrap_or_default());
+        return;
+    }
+    out.extend_from_slice(text.get(..len).unwrap_or_default());
+}
+
 impl Reading {
     /// `,"protocol":...` through the list id: never the line's first key.
     fn write_head(&self, l: &mut Line<'_>) {
@@ -485,10 +521,7 @@ impl Reading {
         l.uint(u64::from(STREAM_VERSION));
         if let Some(r) = received {
             l.key(&mut first, key!("received"));
-            let mut buf = [0u8; 32];
-            l.0.push(b'"');
-            l.0.extend_from_slice(crate::reading::time::utc_millis_bytes(r, &mut buf));
-            l.0.push(b'"');
+            received_text(r, l.0);
         }
         if let Some(t) = &self.meter_time {
             l.key(&mut first, key!("meter_time"));
