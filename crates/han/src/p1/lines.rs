@@ -25,33 +25,70 @@ pub(super) fn trim(s: &[u8]) -> &[u8] {
 /// (`A-B:C.D.E`, `.F` or `*F` optional, groups of 1–3 digits up to 255), in
 /// one pass.
 pub(super) fn parse_groups(s: &[u8]) -> Option<Obis> {
-    let mut groups = [0u8, 0, 0, 0, 0, 255];
+    // Nothing stops it early: a code is found only where the bytes end.
+    groups(s, |_| false).map(|(code, _)| code)
+}
+
+/// The OBIS code at the start of `s` as [`parse_groups`] reads it, ending
+/// where the bytes do or at a byte `stop` accepts after the fifth or sixth
+/// group; and the offset of that end. One pass, group by group.
+#[inline(always)]
+fn groups(s: &[u8], stop: impl Fn(u8) -> bool) -> Option<(Obis, usize)> {
     let mut i = 0;
-    for (k, group) in groups.iter_mut().enumerate() {
-        let mut v: u16 = 0;
-        let mut n = 0;
-        while let Some(&b) = s.get(i) {
-            if !b.is_ascii_digit() {
-                break;
-            }
-            if n == 3 {
+    let a = group(s, &mut i)?;
+    sep(s, &mut i, b'-')?;
+    let b = group(s, &mut i)?;
+    sep(s, &mut i, b':')?;
+    let c = group(s, &mut i)?;
+    sep(s, &mut i, b'.')?;
+    let d = group(s, &mut i)?;
+    sep(s, &mut i, b'.')?;
+    let e = group(s, &mut i)?;
+    let f = match s.get(i) {
+        None => return Some((Obis([a, b, c, d, e, 255]), i)),
+        Some(b'.' | b'*') => {
+            i += 1;
+            group(s, &mut i)?
+        }
+        Some(x) if stop(*x) => return Some((Obis([a, b, c, d, e, 255]), i)),
+        Some(_) => return None,
+    };
+    match s.get(i) {
+        None => Some((Obis([a, b, c, d, e, f]), i)),
+        Some(x) if stop(*x) => Some((Obis([a, b, c, d, e, f]), i)),
+        Some(_) => None,
+    }
+}
+
+/// The digit at `s[i]`, when there is one.
+#[inline(always)]
+fn digit_at(s: &[u8], i: usize) -> Option<u8> {
+    s.get(i).map(|b| b.wrapping_sub(b'0')).filter(|d| *d < 10)
+}
+
+/// A group of one to three digits at `*i`, up to 255; `*i` moves past it.
+#[inline(always)]
+fn group(s: &[u8], i: &mut usize) -> Option<u8> {
+    let mut v = u16::from(digit_at(s, *i)?);
+    *i += 1;
+    if let Some(d) = digit_at(s, *i) {
+        v = v * 10 + u16::from(d);
+        *i += 1;
+        if let Some(d) = digit_at(s, *i) {
+            v = v * 10 + u16::from(d);
+            *i += 1;
+            if digit_at(s, *i).is_some() {
                 return None;
             }
-            v = v * 10 + u16::from(b - b'0');
-            n += 1;
-            i += 1;
-        }
-        if n == 0 {
-            return None;
-        }
-        *group = u8::try_from(v).ok()?;
-        match (s.get(i), k) {
-            (None, 4 | 5) => return Some(Obis(groups)),
-            (Some(b'-'), 0) | (Some(b':'), 1) | (Some(b'.'), 2..=4) | (Some(b'*'), 4) => i += 1,
-            _ => return None,
         }
     }
-    None
+    u8::try_from(v).ok()
+}
+
+/// The separator `want` at `*i`; `*i` moves past it.
+#[inline(always)]
+fn sep(s: &[u8], i: &mut usize, want: u8) -> Option<()> {
+    (s.get(*i) == Some(&want)).then(|| *i += 1)
 }
 
 /// `(` minus `)` in a line, eight bytes at a time.
@@ -99,9 +136,17 @@ fn depth(s: &[u8]) -> isize {
 /// A line that begins with an OBIS code and a `(`: a new record even after
 /// a line left open (a truncated line must not swallow the next one). The
 /// code and the offset of the `(`.
+///
+/// The code is read from the line's start up to white space or the `(`, so
+/// the line is passed once: the same as parsing the trimmed bytes before
+/// its first `(`, as a code holds no `(` and no white space.
 fn record_start(line: &[u8]) -> Option<(Obis, usize)> {
-    let p = memchr::memchr(b'(', line)?;
-    Some((parse_groups(trim(line.get(..p)?))?, p))
+    let lead = line.iter().position(|b| *b > b' ')?;
+    let body = line.get(lead..)?;
+    let (code, end) = groups(body, |b| b <= b' ' || b == b'(')?;
+    let gap = body.get(end..)?.iter().position(|b| *b > b' ')?;
+    let p = end + gap;
+    (body.get(p) == Some(&b'(')).then_some((code, lead + p))
 }
 
 /// One record: its bytes, and its code and the offset of its first `(`
@@ -213,8 +258,9 @@ pub(super) fn split_record_into<'r>(
         None => record_start(rec)?,
     };
     let mut rest = rec.get(first..)?;
-    loop {
-        rest = trim(rest);
+    // Only the start is trimmed: white space at the end is no `(` and no `)`.
+    while let Some(p) = rest.iter().position(|b| *b > b' ') {
+        rest = rest.get(p..)?;
         if rest.first() != Some(&b'(') {
             // End of the line, or trailing bytes that are not a value.
             break;
@@ -443,6 +489,25 @@ mod tests {
         #[test]
         fn obis_on_any_bytes(s in proptest::collection::vec(proptest::num::u8::ANY, 0..24)) {
             proptest::prop_assert_eq!(parse_groups(&s), crate::reading::obis::parse_groups(&s));
+        }
+    }
+
+    /// The record start as it was first written: the trimmed bytes before
+    /// the first `(` parsed as a code.
+    fn record_start_by_parts(line: &[u8]) -> Option<(Obis, usize)> {
+        let p = line.iter().position(|b| *b == b'(')?;
+        Some((parse_groups(trim(&line[..p]))?, p))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn record_start_in_one_pass(s in "[ \t\x01]?[0-9]{0,4}([-:.*][0-9]{0,4}){0,6}[ \x01x.)]{0,2}[(]?[0-9a-z() ]{0,4}") {
+            proptest::prop_assert_eq!(record_start(s.as_bytes()), record_start_by_parts(s.as_bytes()));
+        }
+
+        #[test]
+        fn record_start_on_any_bytes(s in proptest::collection::vec(proptest::num::u8::ANY, 0..24)) {
+            proptest::prop_assert_eq!(record_start(&s), record_start_by_parts(&s));
         }
     }
 
