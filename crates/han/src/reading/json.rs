@@ -574,6 +574,13 @@ mod tests {
         assert_eq!(decimal_text(Decimal::new(-5, -1)), "-0.5");
         assert_eq!(decimal_text(Decimal::new(10, -3)), "0.010");
         assert_eq!(decimal_text(Decimal::new(42, 2)), "4200");
+        assert_eq!(decimal_text(Decimal::new(-7, -18)), "-0.000000000000000007");
+        assert_eq!(decimal_text(Decimal::new(i64::MIN, -18)), "-9.223372036854775808");
+        for v in [0, 9, 10, 99, 100, 999, 1000, 123_456_789, u64::MAX] {
+            let mut t = Vec::new();
+            Line(&mut t).uint(v);
+            assert_eq!(String::from_utf8(t).unwrap(), v.to_string());
+        }
     }
 
     proptest! {
