@@ -33,28 +33,32 @@ impl Line<'_> {
         if !special {
             self.0.extend_from_slice(b);
         } else {
-            for ch in s.chars() {
-                match ch {
-                    '"' => self.raw("\\\""),
-                    '\\' => self.raw("\\\\"),
-                    '\n' => self.raw("\\n"),
-                    '\r' => self.raw("\\r"),
-                    '\t' => self.raw("\\t"),
-                    '\u{08}' => self.raw("\\b"),
-                    '\u{0C}' => self.raw("\\f"),
-                    c if (c as u32) < 0x20 => {
-                        let v = c as u32;
-                        self.raw("\\u00");
-                        let hex = |n: u32| HEX.get(n as usize & 0xF).copied().unwrap_or(b'0');
-                        self.0.push(hex(v >> 4));
-                        self.0.push(hex(v));
+            // What needs escaping is ASCII: the runs between are copied as
+            // they are, other UTF-8 included (as serde_json writes it).
+            let mut run = 0;
+            for (i, &c) in b.iter().enumerate() {
+                let escaped: &[u8] = match c {
+                    b'"' => b"\\\"",
+                    b'\\' => b"\\\\",
+                    b'\n' => b"\\n",
+                    b'\r' => b"\\r",
+                    b'\t' => b"\\t",
+                    0x08 => b"\\b",
+                    0x0C => b"\\f",
+                    c if c < 0x20 => {
+                        self.0.extend_from_slice(b.get(run..i).unwrap_or_default());
+                        let hex = |n: u8| HEX.get(usize::from(n & 0xF)).copied().unwrap_or(b'0');
+                        self.0.extend_from_slice(&[b'\\', b'u', b'0', b'0', hex(c >> 4), hex(c)]);
+                        run = i + 1;
+                        continue;
                     }
-                    c => {
-                        let mut tmp = [0u8; 4];
-                        self.raw(c.encode_utf8(&mut tmp));
-                    }
-                }
+                    _ => continue,
+                };
+                self.0.extend_from_slice(b.get(run..i).unwrap_or_default());
+                self.0.extend_from_slice(escaped);
+                run = i + 1;
             }
+            self.0.extend_from_slice(b.get(run..).unwrap_or_default());
         }
         self.0.push(b'"');
     }
@@ -588,6 +592,19 @@ mod tests {
         fn floats_parse_back_exactly(f in proptest::num::f64::NORMAL | proptest::num::f64::ZERO) {
             let t = float_text(f);
             prop_assert_eq!(t.parse::<f64>().ok(), Some(f), "{}", t);
+        }
+
+        #[test]
+        fn strings_as_serde_writes_them(chars in proptest::collection::vec(prop_oneof![
+            any::<char>(),
+            (0u8..0x20).prop_map(char::from),
+            Just('"'),
+            Just('\\'),
+        ], 0..40)) {
+            let s: String = chars.into_iter().collect();
+            let mut v = Vec::new();
+            Line(&mut v).string(&s);
+            prop_assert_eq!(String::from_utf8(v).unwrap(), serde_json::to_string(&s).unwrap());
         }
 
         #[test]
