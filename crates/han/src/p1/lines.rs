@@ -273,13 +273,41 @@ pub(super) fn split_record_into<'r>(
 }
 
 /// An exact decimal from text: optional sign, digits, optional `.` and
-/// fraction digits. `None` for anything else or more than 18 digits.
+/// fraction digits. `None` for anything else or a mantissa beyond `i64`.
 pub(super) fn decimal(s: &[u8]) -> Option<Decimal> {
     let (neg, digits) = match s.split_first() {
         Some((b'-', rest)) => (true, rest),
         Some((b'+', rest)) => (false, rest),
         _ => (false, s),
     };
+    if digits.len() > 18 {
+        return long_decimal(neg, digits);
+    }
+    // At most 18 digits: no overflow to check.
+    let mut mantissa: i64 = 0;
+    let mut dot = None;
+    for (i, &b) in digits.iter().enumerate() {
+        let d = b.wrapping_sub(b'0');
+        if d < 10 {
+            mantissa = mantissa * 10 + i64::from(d);
+        } else if b == b'.' && dot.is_none() {
+            dot = Some(i);
+        } else {
+            return None;
+        }
+    }
+    let fraction = dot.map_or(0, |p| digits.len() - p - 1);
+    if digits.len() == usize::from(dot.is_some()) {
+        return None;
+    }
+    let exponent = -i8::try_from(fraction).ok()?;
+    Some(Decimal::new(if neg { -mantissa } else { mantissa }, exponent))
+}
+
+/// [`decimal`] of more than 18 bytes (sign apart), the mantissa checked
+/// for overflow digit by digit.
+#[cold]
+fn long_decimal(neg: bool, digits: &[u8]) -> Option<Decimal> {
     let mut mantissa: i64 = 0;
     let mut exponent: i32 = 0;
     let mut dot = false;
@@ -349,14 +377,9 @@ pub(super) fn unit(s: &[u8]) -> Option<Unit> {
 }
 
 /// Text as sent (bytes that are not UTF-8 are replaced, never rejected).
-// Inlined: a `String` returned through memory is then reread at odd
-// offsets into a `Value`, which stalls the store forwarding.
-#[inline(always)]
+#[inline]
 pub(super) fn text(s: &[u8]) -> Text {
-    match std::str::from_utf8(s) {
-        Ok(t) => Text::new(t),
-        Err(_) => Text::new(&String::from_utf8_lossy(s)),
-    }
+    Text::from_utf8_lossy(s)
 }
 
 /// One value: `number*unit` becomes a number with its unit; anything else
@@ -416,23 +439,56 @@ pub(super) fn hex_text(s: &[u8]) -> Option<Text> {
     if s.is_empty() || s.len() % 2 != 0 {
         return None;
     }
-    let mut out = String::with_capacity(s.len() / 2);
-    for pair in s.chunks_exact(2) {
+    // Ids fit on the stack; only text messages need the heap.
+    let mut short = [0u8; 64];
+    let mut long = Vec::new();
+    let out = match short.get_mut(..s.len() / 2) {
+        Some(out) => out,
+        None => {
+            long.resize(s.len() / 2, 0);
+            long.as_mut_slice()
+        }
+    };
+    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
         let (hi, lo) = match pair {
-            [h, l] => (hex_digit(*h)?, hex_digit(*l)?),
+            [h, l] => (hex_digit(*h), hex_digit(*l)),
             _ => return None,
         };
+        if (hi | lo) > 0x0F {
+            return None;
+        }
         let c = (hi << 4) | lo;
         if !(c.is_ascii_graphic() || matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
             return None;
         }
-        out.push(char::from(c));
+        *o = c;
     }
-    Some(Text::new(&out))
+    // ASCII: the lossy reading is exact.
+    Some(Text::from_utf8_lossy(out))
 }
 
-fn hex_digit(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+/// The value of each hex digit; 0xFF for any other byte.
+// Built at compile time: an index out of range fails the build.
+#[allow(clippy::indexing_slicing)]
+const HEX_DIGITS: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The value of a hex digit; above 0x0F when `b` is none.
+fn hex_digit(b: u8) -> u8 {
+    HEX_DIGITS.get(usize::from(b)).copied().unwrap_or(0xFF)
 }
 
 #[cfg(test)]
@@ -449,6 +505,29 @@ mod tests {
         assert_eq!(decimal(b""), None);
         assert_eq!(decimal(b"."), None);
         assert_eq!(decimal(b"99999999999999999999"), None);
+    }
+
+    /// A decimal read as it was first written: every digit checked for
+    /// overflow.
+    fn decimal_checked(s: &[u8]) -> Option<Decimal> {
+        let (neg, digits) = match s.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            Some((b'+', rest)) => (false, rest),
+            _ => (false, s),
+        };
+        long_decimal(neg, digits)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decimal_as_before(s in "[-+]?[0-9]{0,21}[.]?[0-9]{0,21}[.x]?[0-9]{0,2}") {
+            proptest::prop_assert_eq!(decimal(s.as_bytes()), decimal_checked(s.as_bytes()));
+        }
+
+        #[test]
+        fn decimal_on_any_bytes(s in proptest::collection::vec(proptest::num::u8::ANY, 0..22)) {
+            proptest::prop_assert_eq!(decimal(&s), decimal_checked(&s));
+        }
     }
 
     #[test]
@@ -571,5 +650,37 @@ mod tests {
         assert_eq!(hex_text(b"0000"), None);
         assert_eq!(hex_text(b"09610"), None);
         assert_eq!(hex_text(b"xx"), None);
+    }
+
+    /// Hex text decoded as it was first written: a digit at a time into a
+    /// `String`.
+    fn hex_text_by_chars(s: &[u8]) -> Option<String> {
+        if s.is_empty() || s.len() % 2 != 0 {
+            return None;
+        }
+        let mut out = String::new();
+        for pair in s.chunks_exact(2) {
+            let d = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
+            let c = (d(pair[0])? << 4) | d(pair[1])?;
+            if !(c.is_ascii_graphic() || matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
+                return None;
+            }
+            out.push(char::from(c));
+        }
+        Some(out)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn hex_as_before(s in "([0-7][0-9a-fA-F]|0[9aAdD]|[g-z ]){0,80}") {
+            let (got, want) = (hex_text(s.as_bytes()), hex_text_by_chars(s.as_bytes()));
+            proptest::prop_assert_eq!(got.as_deref(), want.as_deref());
+        }
+
+        #[test]
+        fn hex_on_any_bytes(s in proptest::collection::vec(proptest::num::u8::ANY, 0..12)) {
+            let (got, want) = (hex_text(&s), hex_text_by_chars(&s));
+            proptest::prop_assert_eq!(got.as_deref(), want.as_deref());
+        }
     }
 }
