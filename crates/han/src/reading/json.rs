@@ -73,34 +73,31 @@ impl Line<'_> {
     }
 
     fn uint(&mut self, v: u64) {
-        // Small numbers (most meter values) straight from the digit table.
+        // Fixed-size writes of up to three digits: each is a few stores,
+        // where a copy of a length known only at run time is a library call.
+        if v < 1000 {
+            self.below_1000(v);
+        } else {
+            self.uint(v / 1000);
+            self.three(v % 1000);
+        }
+    }
+
+    fn below_1000(&mut self, v: u64) {
         let d = |x: u64| b'0' + (x % 10) as u8;
         if v < 10 {
             self.0.push(d(v));
-            return;
-        }
-        if v < 100 {
+        } else if v < 100 {
             self.0.extend_from_slice(&[d(v / 10), d(v)]);
-            return;
+        } else {
+            self.three(v);
         }
-        if v < 1000 {
-            self.0.extend_from_slice(&[d(v / 100), d(v / 10), d(v)]);
-            return;
-        }
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        let mut v = v;
-        loop {
-            i -= 1;
-            if let Some(slot) = buf.get_mut(i) {
-                *slot = b'0' + (v % 10) as u8;
-            }
-            v /= 10;
-            if v == 0 || i == 0 {
-                break;
-            }
-        }
-        self.0.extend_from_slice(buf.get(i..).unwrap_or(&[]));
+    }
+
+    /// The last three digits of `v`, leading zeros included.
+    fn three(&mut self, v: u64) {
+        let d = |x: u64| b'0' + (x % 10) as u8;
+        self.0.extend_from_slice(&[d(v / 100), d(v / 10), d(v)]);
     }
 
     /// A float as serde_json writes it (`null` when not finite).
@@ -124,15 +121,14 @@ impl Line<'_> {
                 if frac == 0 {
                     self.0.push(b'0');
                 } else {
-                    let digits = [b'0' + (frac / 100) as u8, b'0' + (frac / 10 % 10) as u8, b'0' + (frac % 10) as u8];
-                    let keep = if frac % 100 == 0 {
-                        1
+                    // Trailing zeros dropped, each length a fixed-size write.
+                    if frac % 100 == 0 {
+                        self.0.push(b'0' + (frac / 100) as u8);
                     } else if frac % 10 == 0 {
-                        2
+                        self.0.extend_from_slice(&[b'0' + (frac / 100) as u8, b'0' + (frac / 10 % 10) as u8]);
                     } else {
-                        3
-                    };
-                    self.0.extend_from_slice(digits.get(..keep).unwrap_or(&[]));
+                        self.three(frac);
+                    }
                 }
                 return;
             }
@@ -168,6 +164,14 @@ impl Line<'_> {
         let m = d.mantissa.unsigned_abs();
         self.uint(m / div);
         self.0.push(b'.');
+        let d = |x: u64| b'0' + (x % 10) as u8;
+        // Meters send one to three places: fixed-size writes.
+        match frac {
+            1 => return self.0.push(d(m)),
+            2 => return self.0.extend_from_slice(&[d(m / 10), d(m)]),
+            3 => return self.three(m),
+            _ => {}
+        }
         let mut digits = [b'0'; 20];
         let mut rest = m % div;
         for i in (0..frac as usize).rev() {
