@@ -179,7 +179,9 @@ impl Files {
             if let Some(cut) = repair_tail(&mut file, &path)? {
                 say_cut(&path, cut);
             }
-            if file.metadata()?.len() == 0 {
+            // A day already gzipped (its late readings) gets no header: the
+            // plain file is merged into the gzip file as more of the same day.
+            if file.metadata()?.len() == 0 && !han_common::gzday::gz_path(&path).exists() {
                 if let (Some(h), Some(day)) = (self.header, self.days.get_mut(&date)) {
                     day.waiting.splice(0..0, h.iter().copied());
                     self.waiting += h.len();
@@ -392,6 +394,34 @@ mod tests {
         busy.lock().unwrap().compressing = None;
         f.write().unwrap();
         assert_eq!(std::fs::read_to_string(f.path(d1)).unwrap(), "time,x\n1,a\n3,c\n4,d\n");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_gzipped_day_gets_its_late_lines_without_a_header() {
+        use std::io::Read;
+        let dir = tmp("late");
+        let busy = Arc::new(Mutex::new(Busy::default()));
+        let mut f = Files::new(&dir, "csv", Some(b"time,x\n"), 1 << 20, Arc::clone(&busy));
+        let d1 = NaiveDate::from_ymd_opt(2025, 3, 29).unwrap();
+        let today = NaiveDate::from_ymd_opt(2025, 3, 31).unwrap();
+        assert!(f.push(d1, b"1,a"));
+        f.write().unwrap();
+        f.sync().unwrap();
+        f.close_idle(Duration::ZERO);
+        crate::compress::compress_old(&dir, today, &busy).unwrap();
+        assert!(!f.path(d1).exists(), "gzipped");
+        // A reading of that day comes late, and is gzipped in turn.
+        assert!(f.push(d1, b"2,b"));
+        f.write().unwrap();
+        f.sync().unwrap();
+        f.close_idle(Duration::ZERO);
+        assert_eq!(std::fs::read_to_string(f.path(d1)).unwrap(), "2,b\n");
+        crate::compress::compress_old(&dir, today, &busy).unwrap();
+        let mut text = String::new();
+        let gz = han_common::gzday::gz_path(&f.path(d1));
+        flate2::read::MultiGzDecoder::new(File::open(gz).unwrap()).read_to_string(&mut text).unwrap();
+        assert_eq!(text, "time,x\n1,a\n2,b\n", "one header, at the top");
         std::fs::remove_dir_all(&dir).ok();
     }
 
