@@ -49,10 +49,13 @@ fn manufacturer(id: &[u8]) -> Option<&'static str> {
 const VERSION_CODES: [Obis; 2] = [Obis::new(1, 3, 0, 2, 8, 255), Obis::new(0, 0, 96, 1, 4, 255)];
 
 /// The DSMR (`1-3:0.2.8`) or e-MUCS (`0-0:96.1.4`) version the telegram states.
-fn version(objects: &Objects) -> Option<String> {
-    VERSION_CODES
-        .iter()
-        .find_map(|c| objects.get(*c)?.value.as_str().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned))
+fn version(objects: &Objects) -> Option<&str> {
+    VERSION_CODES.iter().find_map(|c| objects.get(*c)?.value.as_str().map(str::trim).filter(|t| !t.is_empty()))
+}
+
+/// [`version`] as a text: the object's own when it needs no trimming.
+fn version_text(objects: &Objects) -> Option<Text> {
+    VERSION_CODES.iter().find_map(|c| objects::trimmed_text(&objects.get(*c)?.value))
 }
 
 /// Whether the stated version is DSMR 4 or later (which must carry a CRC).
@@ -167,8 +170,7 @@ pub(crate) fn decode_checked(
     }
     reading.obis = sink.into_objects();
 
-    let version = version(&reading.obis);
-    if !checked.has_crc() && needs_crc(version.as_deref()) {
+    if !checked.has_crc() && needs_crc(version(&reading.obis)) {
         return Err(Error::DsmrMissingCrc);
     }
     if !checked.has_crc() && reading.obis.is_empty() {
@@ -198,9 +200,9 @@ pub(crate) fn redo_record<'r>(
 /// The reading's fields its objects name: the list (the stated version),
 /// the meter id, the sub-meters.
 pub(crate) fn derive_fields(reading: &mut Reading) {
-    reading.list = version(&reading.obis).map(Text::from);
+    reading.list = version_text(&reading.obis);
     reading.meter_id = objects::meter_id(&reading.obis);
-    reading.submeters = objects::submeters(&reading.obis);
+    objects::submeters_into(&reading.obis, &mut reading.submeters);
 }
 
 /// Whether an object of this code may change what [`derive_fields`] derives.

@@ -162,7 +162,9 @@ fn plain(code: Obis, vals: &[&[u8]], tz: Option<&Tz>) -> Object {
 }
 
 /// The decoded text of a hex-encoded octet string value.
-#[inline]
+// Inlined: most values are not, and the look-up in the recent ones is a
+// call of its own.
+#[inline(always)]
 fn hex_text_of(code: Obis, value: &Value) -> Option<Text> {
     match value {
         Value::Text(t) if is_hex_string(code) => decoded(t),
@@ -176,6 +178,7 @@ thread_local! {
     static DECODED: std::cell::RefCell<Vec<(Text, Option<Text>)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+#[inline(never)]
 fn decoded(hex: &Text) -> Option<Text> {
     DECODED.with(|c| {
         let Ok(mut c) = c.try_borrow_mut() else { return hex_text(hex.as_bytes()) };
@@ -335,8 +338,10 @@ pub(super) fn is_submeter_code(code: Obis) -> bool {
 }
 
 /// One sub-meter per M-Bus channel that has a device type, an id or a
-/// reading (`0-n:24.2.x`); a dead channel keeps no value, unit or time.
-pub(super) fn submeters(objects: &Objects) -> Vec<SubMeter> {
+/// reading (`0-n:24.2.x`), into `out` (emptied first, its memory kept); a
+/// dead channel keeps no value, unit or time.
+pub(super) fn submeters_into(objects: &Objects, out: &mut Vec<SubMeter>) {
+    out.clear();
     // The channels in the order they first appear (at most 255), without
     // allocating.
     let mut order = [0u8; 255];
@@ -352,7 +357,6 @@ pub(super) fn submeters(objects: &Objects) -> Vec<SubMeter> {
             }
         }
     }
-    let mut out = Vec::new();
     for &ch in order.get(..count).unwrap_or_default() {
         let device_type = objects
             .get(Obis::new(0, ch, 24, 1, 0, 255))
@@ -393,7 +397,6 @@ pub(super) fn submeters(objects: &Objects) -> Vec<SubMeter> {
             time: reading.and_then(|o| o.time),
         });
     }
-    out
 }
 
 /// Where a telegram may name the meter, in order of preference.
@@ -413,8 +416,25 @@ pub(super) fn meter_id(objects: &Objects) -> Option<Text> {
         if t.is_empty() {
             return None;
         }
-        Some(o.text.clone().unwrap_or_else(|| Text::new(t)))
+        match &o.text {
+            Some(text) => Some(text.clone()),
+            None => trimmed_text(&o.value),
+        }
     })
+}
+
+/// A text value without white space at its ends, when any is left: the
+/// value's own text when there was none to trim.
+pub(super) fn trimmed_text(value: &Value) -> Option<Text> {
+    let Value::Text(t) = value else { return None };
+    let trimmed = t.trim();
+    if trimmed.is_empty() {
+        None
+    } else if trimmed.len() == t.len() {
+        Some(t.clone())
+    } else {
+        Some(Text::new(trimmed))
+    }
 }
 
 #[cfg(test)]
