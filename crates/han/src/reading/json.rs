@@ -106,6 +106,17 @@ impl Line<'_> {
         // written from their digits when that is exactly the same number
         // (a correctly rounded quotient equals the parse of its decimal).
         if f.abs() < 1e12 {
+            // Whole numbers (powers in W and var, most counters) first: no
+            // scaling and rounding.
+            let whole = f as i64;
+            if whole as f64 == f && (whole != 0 || f.is_sign_positive()) {
+                if whole < 0 {
+                    self.0.push(b'-');
+                }
+                self.uint(whole.unsigned_abs());
+                self.0.extend_from_slice(b".0");
+                return;
+            }
             // Rounded by hand: `f64::round` is a library call on baseline x86_64.
             let x = f * 1000.0;
             let t = x as i64;
@@ -579,6 +590,10 @@ mod tests {
         assert_eq!(float_text(-0.5), "-0.5");
         assert_eq!(float_text(0.30000000000000004), "0.30000000000000004");
         assert_eq!(float_text(f64::NAN), "null");
+        assert_eq!(float_text(-0.0), "-0.0");
+        assert_eq!(float_text(0.0), "0.0");
+        assert_eq!(float_text(-3.0), "-3.0");
+        assert_eq!(float_text(999_999_999_999.0), "999999999999.0");
         assert_eq!(decimal_text(Decimal::new(-5, -1)), "-0.5");
         assert_eq!(decimal_text(Decimal::new(10, -3)), "0.010");
         assert_eq!(decimal_text(Decimal::new(42, 2)), "4200");
@@ -609,6 +624,12 @@ mod tests {
             let mut v = Vec::new();
             Line(&mut v).string(&s);
             prop_assert_eq!(String::from_utf8(v).unwrap(), serde_json::to_string(&s).unwrap());
+        }
+
+        #[test]
+        fn meter_floats_as_serde_writes_them(m in -1_000_000_000_000_000i64..1_000_000_000_000_000, e in 0i32..5) {
+            let f = m as f64 / 10f64.powi(e);
+            prop_assert_eq!(float_text(f), serde_json::to_string(&f).unwrap());
         }
 
         #[test]
