@@ -35,10 +35,20 @@ pub(super) fn parse_groups(s: &[u8]) -> Option<Obis> {
 #[inline(always)]
 fn groups(s: &[u8], stop: impl Fn(u8) -> bool) -> Option<(Obis, usize)> {
     let mut i = 0;
-    let a = group(s, &mut i)?;
-    sep(s, &mut i, b'-')?;
-    let b = group(s, &mut i)?;
-    sep(s, &mut i, b':')?;
+    // Nearly every code starts with one digit each for A and B: read at once.
+    let (a, b) = match s.get(..4) {
+        Some(&[a @ b'0'..=b'9', b'-', b @ b'0'..=b'9', b':']) => {
+            i = 4;
+            (a - b'0', b - b'0')
+        }
+        _ => {
+            let a = group(s, &mut i)?;
+            sep(s, &mut i, b'-')?;
+            let b = group(s, &mut i)?;
+            sep(s, &mut i, b':')?;
+            (a, b)
+        }
+    };
     let c = group(s, &mut i)?;
     sep(s, &mut i, b'.')?;
     let d = group(s, &mut i)?;
