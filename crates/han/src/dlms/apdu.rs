@@ -132,7 +132,7 @@ pub(crate) fn decode_notification(
     if r.meter_time.is_none() {
         r.meter_time = header.time;
     }
-    Ok(crate::reading::normalise::normalise(r))
+    Ok(crate::reading::normalise::normalise_keeping(r, &mut scratch.rules))
 }
 
 /// Wraps a plaintext APDU in general-glo-ciphering the way a meter does

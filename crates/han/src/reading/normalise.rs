@@ -80,6 +80,26 @@ pub(crate) fn normalise(reading: &mut Reading) -> Summed {
     for o in reading.obis.iter() {
         apply(&mut reading.quantities, o);
     }
+    summed_and_finished(reading)
+}
+
+/// [`normalise`], keeping each object's rule in `rules` (by the object's
+/// index): a template of the reading needs them, and they are found once.
+pub(crate) fn normalise_keeping(reading: &mut Reading, rules: &mut Vec<Option<Rule>>) -> Summed {
+    debug_assert!(reading.quantities == Quantities::default());
+    rules.clear();
+    for o in reading.obis.iter() {
+        let r = rule(o);
+        if let Some(r) = r {
+            set(&mut reading.quantities, r, o);
+        }
+        rules.push(r);
+    }
+    summed_and_finished(reading)
+}
+
+/// The totals the tariffs sum, then [`finish`].
+fn summed_and_finished(reading: &mut Reading) -> Summed {
     let q = &reading.quantities;
     let summed = Summed { import: q.energy_import_kwh.is_none(), export: q.energy_export_kwh.is_none() };
     finish(reading);

@@ -103,7 +103,8 @@ impl Templates {
             let Ok(k) = u16::try_from(t.links.len()) else { break };
             if let Some(o) = owner.get_mut(range) {
                 o.fill(k);
-                let rule = r.obis.0.get(link.obj).and_then(normalise::rule);
+                // Found by the full decode's normalise, which this follows.
+                let rule = scratch.rules.get(link.obj).copied().flatten();
                 t.links.push((*link, link.scale.scaler, rule));
             }
         }

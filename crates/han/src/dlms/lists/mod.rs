@@ -16,10 +16,11 @@ use chrono_tz::Tz;
 use crate::dlms::axdr::{Data, Tree};
 use crate::dlms::profiles::{Facts, MeterProfiles, Profile, Scale};
 use crate::error::Error;
+use crate::reading::normalise::Rule;
 use crate::reading::obis::Obis;
 use crate::reading::time::cosem_datetime;
 use crate::reading::value::{Decimal, Text, Unit, Value};
-use crate::reading::{Object, Reading};
+use crate::reading::{Object, Objects, Reading};
 
 use crate::dlms::units::unit_name;
 
@@ -76,6 +77,8 @@ pub(crate) struct Scratch {
     pub clock: Option<usize>,
     /// Whether the last message mapped.
     pub mapped: bool,
+    /// Each object's quantity rule, by index (`normalise_keeping`).
+    pub rules: Vec<Option<Rule>>,
 }
 
 impl Scratch {
@@ -178,7 +181,7 @@ fn scale_of(code: Obis, item: Item, profile: Option<&Profile>) -> Scale {
 
 /// Maps the tree's root to objects in `r`.
 pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &mut Scratch) -> Result<(), Error> {
-    let Scratch { items, coded, bare, texts, profiles, links, clock, mapped } = scratch;
+    let Scratch { items, coded, bare, texts, profiles, links, clock, mapped, .. } = scratch;
     links.clear();
     *clock = None;
     *mapped = false;
@@ -194,11 +197,12 @@ pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &m
     }
     *mapped = true;
     r.obis.0.reserve(coded.len() + 1);
+    let mut seen = Codes::of(&r.obis);
     for &(obis, item) in coded.iter() {
         let code = standard_code(obis);
         if code == PUSH_SETUP {
             if let Some(name) = obis_at(tree, item.node) {
-                r.obis.push(Object::new(code, Value::Text(Text::new(&name.to_string())), None));
+                seen.push(&mut r.obis, Object::new(code, Value::Text(Text::new(&name.to_string())), None));
             }
             continue;
         }
@@ -214,21 +218,66 @@ pub(crate) fn map(tree: &Tree<'_>, r: &mut Reading, tz: Option<&Tz>, scratch: &m
             if matches!(o.value, Value::Number(_) | Value::Float(_) | Value::Bool(_) | Value::Time(_)) {
                 links.push(Link { obj, code, node: item.node, scale });
             }
-            r.obis.push(o);
+            seen.push(&mut r.obis, o);
         }
     }
     let list_from_bare = names.list_from_bare.and_then(|n| text_of(tree, n));
     if let Some(id) = list_from_bare {
         r.obis.0.insert(0, Object::new(LIST_ID, Value::Text(id), None));
+        seen.add(LIST_ID);
         for l in links.iter_mut() {
             l.obj += 1;
         }
         *clock = clock.map(|c| c + 1);
     }
-    r.list = r.obis.get(LIST_ID).or_else(|| r.obis.get(PUSH_SETUP)).and_then(|o| text_value(&o.value));
-    r.meter_id = r.obis.get(METER_ID).and_then(|o| text_value(&o.value));
-    r.meter_model = r.obis.get(METER_MODEL).and_then(|o| text_value(&o.value));
+    let get = |code| if seen.may_hold(code) { r.obis.get(code) } else { None };
+    r.list = get(LIST_ID).or_else(|| get(PUSH_SETUP)).and_then(|o| text_value(&o.value));
+    r.meter_id = get(METER_ID).and_then(|o| text_value(&o.value));
+    r.meter_model = get(METER_MODEL).and_then(|o| text_value(&o.value));
     Ok(())
+}
+
+/// The codes among a reading's objects, as a 64-bit filter: a code whose
+/// bit is clear is surely not there, so most objects skip the scan for a
+/// duplicate in [`Objects::push`] and most look-ups the scan for the code.
+struct Codes(u64);
+
+impl Codes {
+    fn of(objects: &Objects) -> Codes {
+        let mut seen = Codes(0);
+        for o in objects.iter() {
+            seen.add(o.code);
+        }
+        seen
+    }
+
+    fn bit(code: Obis) -> u64 {
+        let [a, b, c, d, e, f] = code.0;
+        // The top 6 bits of a multiplicative hash of the six groups.
+        1 << (u64::from_le_bytes([a, b, c, d, e, f, 0, 0]).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
+    }
+
+    fn may_hold(&self, code: Obis) -> bool {
+        self.0 & Codes::bit(code) != 0
+    }
+
+    fn add(&mut self, code: Obis) {
+        self.0 |= Codes::bit(code);
+    }
+
+    /// [`Objects::push`]: the object under its code, or the next free F
+    /// group when the code is taken.
+    #[inline]
+    fn push(&mut self, objects: &mut Objects, o: Object) {
+        if self.may_hold(o.code) {
+            objects.push(o);
+        } else {
+            objects.0.push(o);
+        }
+        if let Some(o) = objects.0.last() {
+            self.add(o.code);
+        }
+    }
 }
 
 fn text_value(v: &Value) -> Option<Text> {
