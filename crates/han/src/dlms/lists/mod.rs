@@ -14,7 +14,7 @@ pub(crate) mod positional;
 use chrono_tz::Tz;
 
 use crate::dlms::axdr::{Data, Tree};
-use crate::dlms::profiles::{Facts, MeterProfiles, Profile, Scale};
+use crate::dlms::profiles::{Facts, MeterProfiles, Profile, Scale, first_bits};
 use crate::error::Error;
 use crate::reading::normalise::Rule;
 use crate::reading::obis::Obis;
@@ -157,7 +157,7 @@ pub(crate) fn facts<'t, 'b>(
 ) -> Facts<'t, 'b> {
     Facts::text_nodes(tree, bare, texts);
     let list_id = coded_bytes(tree, coded, LIST_ID).or_else(|| names.list_from_bare.and_then(|n| tree.bytes_of(n)));
-    Facts {
+    let mut f = Facts {
         tree,
         list_id,
         device_name: coded_bytes(tree, coded, DEVICE_NAME),
@@ -165,7 +165,10 @@ pub(crate) fn facts<'t, 'b>(
         push_setup: names.push_setup,
         bare,
         bare_texts: texts,
-    }
+        text_firsts: 0,
+    };
+    f.text_firsts = first_bits(f.texts());
+    f
 }
 
 /// Whether bare values sit among coded ones (a list naming only its push

@@ -172,6 +172,15 @@ pub(crate) struct Match {
     pub push_setup: Vec<Obis>,
     /// The number of values without OBIS codes.
     pub values: Option<usize>,
+    /// The [`first_bits`] of the `text` prefixes.
+    pub text_firsts: u64,
+}
+
+/// A bit for each text's first byte, ASCII case folded (64 buckets): a
+/// text can start with a prefix only if the two share their bit, so most
+/// profiles' `text` tables are passed over without comparing any text.
+pub(crate) fn first_bits<'a>(texts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
+    texts.into_iter().filter_map(|t| t.first()).fold(0, |m, b| m | 1 << (b.to_ascii_uppercase() & 63))
 }
 
 fn starts_with_any(s: &[u8], prefixes: &[String]) -> bool {
@@ -192,7 +201,8 @@ impl Match {
             && text_of(f.model, &self.model, contains_any)
             && (self.push_setup.is_empty() || f.push_setup.is_some_and(|p| self.push_setup.contains(&p)))
             && self.values.is_none_or(|n| n == f.bare.len())
-            && (self.text.is_empty() || f.texts().any(|t| starts_with_any(t, &self.text)))
+            && (self.text.is_empty()
+                || self.text_firsts & f.text_firsts != 0 && f.texts().any(|t| starts_with_any(t, &self.text)))
     }
 }
 
@@ -209,6 +219,8 @@ pub(crate) struct Facts<'t, 'b> {
     /// The bare values that are texts: found
     /// once, not again for every profile that matches on a text.
     pub bare_texts: &'t [usize],
+    /// The [`first_bits`] of [`Facts::texts`].
+    pub text_firsts: u64,
 }
 
 impl<'b> Facts<'_, 'b> {
@@ -221,7 +233,7 @@ impl<'b> Facts<'_, 'b> {
     }
 
     /// The list id, the logical device name and every bare text value.
-    fn texts(&self) -> impl Iterator<Item = &'b [u8]> + '_ {
+    pub(crate) fn texts(&self) -> impl Iterator<Item = &'b [u8]> + '_ {
         let bare = self.bare_texts.iter().filter_map(|&i| self.tree.bytes_of(i));
         self.list_id.into_iter().chain(self.device_name).chain(bare)
     }

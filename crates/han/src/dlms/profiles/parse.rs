@@ -6,7 +6,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::{Layout, Match, ObisPattern, Position, Profile, Scale, ScaleRule, TYPES, intern, unit};
+use super::{Layout, Match, ObisPattern, Position, Profile, Scale, ScaleRule, TYPES, first_bits, intern, unit};
 use crate::reading::obis::Obis;
 
 /// A position's scale before its profile's rules are known
@@ -182,9 +182,11 @@ impl Checker<'_> {
             ),
             None => None,
         };
+        let text = self.texts(def.text, "text")?;
         Ok(Match {
             list_id: self.texts(def.list_id, "list_id")?,
-            text: self.texts(def.text, "text")?,
+            text_firsts: first_bits(text.iter().map(|t| t.as_bytes())),
+            text,
             device_name: self.texts(def.device_name, "device_name")?,
             model: self.texts(def.model, "model")?,
             push_setup,
