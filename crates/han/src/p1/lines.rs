@@ -101,13 +101,45 @@ fn sep(s: &[u8], i: &mut usize, want: u8) -> Option<()> {
     (s.get(*i) == Some(&want)).then(|| *i += 1)
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// Eight bytes as a little-endian word (zero when `c` is not eight long).
+#[inline(always)]
+fn load(c: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes)
+}
+
+/// The offset of the first `needle` in `s`, eight bytes at a time (values
+/// are mostly 8–16 bytes: a byte loop costs more, memchr's set-up too).
+#[inline(always)]
+fn find(s: &[u8], needle: u8) -> Option<usize> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let pattern = ONES * u64::from(needle);
+    // The lowest byte that is zero in `w ^ pattern`: a borrow only runs
+    // up from a zero byte, so the lowest flag is exact.
+    let first = |w: u64| {
+        let x = w ^ pattern;
+        let zero = x.wrapping_sub(ONES) & !x & HIGH;
+        (zero != 0).then(|| (zero.trailing_zeros() / 8) as usize)
+    };
+    if s.len() < 8 {
+        return s.iter().position(|b| *b == needle);
+    }
+    let mut i = 0;
+    while let Some(c) = s.get(i..i + 8) {
+        if let Some(k) = first(load(c)) {
+            return Some(i + k);
+        }
+        i += 8;
+    }
+    // The last eight bytes: those already passed hold no match.
+    let last = s.len() - 8;
+    first(s.get(last..).map_or(0, load)).map(|k| last + k)
+}
+
 /// `(` minus `)` in a line, eight bytes at a time.
 fn depth(s: &[u8]) -> isize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
     const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    fn load(c: &[u8]) -> u64 {
-        <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes)
-    }
     /// Parentheses and closing ones among the bytes of `w`, as 0/1 per byte.
     fn word(w: u64) -> (u64, u64) {
         // '(' is 0x28 and ')' 0x29: a byte is one of them when it is 0x28
@@ -275,7 +307,7 @@ pub(super) fn split_record_into<'r>(
             // End of the line, or trailing bytes that are not a value.
             break;
         }
-        let close = rest.iter().position(|b| *b == b')')?;
+        let close = find(rest, b')')?;
         values.push(trim(rest.get(1..close)?));
         rest = rest.get(close + 1..)?;
     }
@@ -396,7 +428,7 @@ pub(super) fn text(s: &[u8]) -> Text {
 /// (numbers without a unit included) stays text exactly as sent.
 #[inline(always)]
 pub(super) fn value(raw: &[u8]) -> (Value, Option<Unit>) {
-    if let Some(star) = raw.iter().position(|b| *b == b'*') {
+    if let Some(star) = find(raw, b'*') {
         let num = raw.get(..star).and_then(|n| decimal(trim(n)));
         let u = raw.get(star + 1..).and_then(unit);
         if let (Some(d), Some(u)) = (num, u) {
@@ -597,6 +629,15 @@ mod tests {
         #[test]
         fn record_start_on_any_bytes(s in proptest::collection::vec(proptest::num::u8::ANY, 0..24)) {
             proptest::prop_assert_eq!(record_start(&s), record_start_by_parts(&s));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_as_position(s in proptest::collection::vec(proptest::sample::select(b"()*x\x00\xff".to_vec()), 0..40)) {
+            for needle in [b'(', b')', b'*'] {
+                proptest::prop_assert_eq!(find(&s, needle), s.iter().position(|b| *b == needle));
+            }
         }
     }
 
