@@ -164,14 +164,25 @@ fn slot_for<T>(slots: &mut Vec<T>, len: usize, base: impl Fn(&T) -> &Base, make:
     slots.iter().enumerate().min_by_key(|(_, t)| base(t).used).map(|(i, _)| i)
 }
 
-/// The slots holding a message of `len` bytes, most recently used first
-/// (the meter that sent this length last is the likeliest to send it
-/// again), into `out`.
+/// The slots holding a message of `len` bytes, into `out`: the most
+/// recently used first (the meter that sent this length last is the
+/// likeliest to send it again), the others in slot order (sorting them
+/// cost more than it saved when no slot matches: a new meter).
 fn candidates<T>(slots: &[T], len: usize, base: impl Fn(&T) -> &Base, out: &mut Vec<usize>) {
     out.clear();
-    out.extend(slots.iter().enumerate().filter(|(_, t)| base(t).bytes.len() == len).map(|(i, _)| i));
-    if out.len() > 1 {
-        out.sort_unstable_by_key(|i| std::cmp::Reverse(slots.get(*i).map_or(0, |t| base(t).used)));
+    let mut newest = (0, 0);
+    for (i, t) in slots.iter().enumerate() {
+        let b = base(t);
+        if b.bytes.len() == len {
+            if b.used >= newest.1 {
+                newest = (out.len(), b.used);
+            }
+            out.push(i);
+        }
+    }
+    // `newest.0` is a position in `out` (set just before its push).
+    if newest.0 > 0 {
+        out.swap(0, newest.0);
     }
 }
 
