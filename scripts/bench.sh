@@ -27,7 +27,10 @@
 # default 3), messages per CPU-second and peak RSS, for han-read and the
 # peer, and the ratio of their CPU times on the same file. Then the live
 # latency from the last byte of a frame to its JSON line.
-# Usage: scripts/bench.sh [FRAMES]     (REPEAT=N, HAN_TIMES=N, ONLY=stream,stream ...)
+# COUNT=1 counts instructions instead (callgrind, whole process minus an
+# empty run, per message: repeatable whatever else the machine runs; use a
+# few thousand FRAMES, and HAN_TIMES defaults to 1).
+# Usage: scripts/bench.sh [FRAMES]     (REPEAT=N, HAN_TIMES=N, ONLY=stream,stream ..., COUNT=1)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_cargo
@@ -35,7 +38,13 @@ find_corpus
 cd "$root"
 n=${1:-100000}
 repeat=${REPEAT:-3}
-han_times=${HAN_TIMES:-10}
+count=${COUNT:-0}
+if [ "$count" = 1 ]; then
+    han_times=${HAN_TIMES:-1}
+    command -v valgrind >/dev/null 2>&1 || { echo "error: valgrind missing (apt-get install valgrind)" >&2; exit 1; }
+else
+    han_times=${HAN_TIMES:-10}
+fi
 case $han_times in '' | *[!0-9]* | 0) echo "error: HAN_TIMES must be a whole number above 0" >&2; exit 2 ;; esac
 nh=$((n * han_times))
 only=${ONLY:-}
@@ -124,6 +133,49 @@ else:
     done
     echo "$best"
 }
+
+# One tool on one file, instructions: "lines instructions" (the run minus
+# the same tool on empty input).
+instructions() {
+    local out=$1 file=$2
+    shift 2
+    local total empty
+    total=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" "$file" 2>&1 >"$out" |
+        sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+    empty=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" /dev/null 2>&1 >/dev/null |
+        sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+    echo "$(wc -l < "$out") $((total - empty))"
+}
+
+if [ "$count" = 1 ]; then
+    echo "han-read and the peers end to end, JSON lines to a file; instructions per message (callgrind)"
+    printf '%-11s %9s | %9s %12s | %-5s %9s %12s | %s\n' \
+        stream messages han-read instr/msg peer decoded instr/msg "peer / han-read"
+    for s in han-one dsmr5 dsmr5-mix5 dsmr5-mix4 han-mix p1-all p1-both han-all han-both; do
+        if [ -n "$only" ] && [[ ",$only," != *",$s,"* ]]; then continue; fi
+        case $s in
+            han-one) file=$dir/$s-$nh.bin; m=$nh ;;
+            dsmr5) file=$dir/$s-$n.bin; m=$n ;;
+            han-mix) file=$cs/han-mix-x$han_times.bin; m=$nh ;;
+            *) file=$cs/$s.bin; m=$n ;;
+        esac
+        [ -s "$file" ] || continue
+        case $s in
+            dsmr5*|p1-*) peer=dsmr5 ;;
+            *) peer=dlms ;;
+        esac
+        read -r ours oi <<< "$(instructions "$dir/$s.han-read.jsonl" "$file" "$bin/han-read" -q)"
+        read -r theirs pi <<< "$(instructions "$dir/$s.$peer.jsonl" "$file" "$peers" "$peer")"
+        # Per message of the stream (decoded or not), as the CPU figures.
+        python3 -c '
+import sys
+s, m, ours, oi, peer, theirs, pi = sys.argv[1:]
+m, oi, pi = int(m), int(oi), int(pi)
+print(f"{s:11} {m:9d} | {int(ours):9d} {oi / m:12.0f} | {peer:5} {int(theirs):9d} {pi / m:12.0f} | {pi / oi:5.2f}x")' \
+            "$s" "$m" "$ours" "$oi" "$peer" "$theirs" "$pi"
+    done
+    exit 0
+fi
 
 echo "han-read and the peers end to end, JSON lines to a file; CPU = user + sys, best of $repeat; one core"
 printf '%-11s %9s | %9s %7s %10s %7s | %-5s %9s %7s %10s %7s | %s\n' \
