@@ -10,15 +10,19 @@ use crate::reading::value::{Decimal, Text, Value};
 use crate::reading::{Entry, Object, Objects, SubMeter};
 
 /// The objects of a telegram as they are decoded: [`Objects::push`], with
-/// a 256-bit filter of the codes so far that lets most objects skip its
+/// a 512-bit filter of the codes so far that lets most objects skip its
 /// search for a duplicate code.
 #[derive(Debug)]
 pub(super) struct Sink {
     objects: Objects,
-    seen: [u64; 4],
+    seen: [u64; FILTER_WORDS],
     /// Objects put under another F group than their own (duplicates).
     renamed: usize,
 }
+
+/// The filter's words: 512 bits, so that a telegram's few dozen codes
+/// seldom share one.
+const FILTER_WORDS: usize = 8;
 
 /// The filter bit of a code.
 fn bit(code: Obis) -> (usize, u64) {
@@ -26,7 +30,7 @@ fn bit(code: Obis) -> (usize, u64) {
     if let Some(head) = b.get_mut(..6) {
         head.copy_from_slice(&code.0);
     }
-    let h = u64::from_le_bytes(b).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
+    let h = u64::from_le_bytes(b).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55;
     (usize::try_from(h >> 6).unwrap_or(0), 1u64 << (h & 63))
 }
 
@@ -42,7 +46,7 @@ impl Sink {
             .sum();
         list.clear();
         list.reserve(lines.min(1024));
-        Sink { objects: Objects(list), seen: [0; 4], renamed: 0 }
+        Sink { objects: Objects(list), seen: [0; FILTER_WORDS], renamed: 0 }
     }
 
     /// Whether no object has `code` yet for sure; then it is marked as
