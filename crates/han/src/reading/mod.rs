@@ -465,13 +465,36 @@ impl Reading {
     /// list's capacity), so that a decoder fed back its readings
     /// ([`crate::Decoder::recycle`]) allocates almost nothing per frame.
     pub fn reset(&mut self, protocol: Protocol, framing: Framing) {
-        let mut obis = std::mem::take(&mut self.obis.0);
-        obis.clear();
-        let mut submeters = std::mem::take(&mut self.submeters);
+        // Field by field in place (every field named, so that a new one is
+        // not forgotten): a new reading moved over this one is a large copy.
+        let Reading {
+            received,
+            meter_time,
+            protocol: p,
+            framing: f,
+            encrypted,
+            manufacturer,
+            meter_id,
+            meter_model,
+            list,
+            obis,
+            quantities,
+            submeters,
+            json,
+        } = self;
+        *received = None;
+        *meter_time = None;
+        *p = protocol;
+        *f = framing;
+        *encrypted = false;
+        *manufacturer = None;
+        *meter_id = None;
+        *meter_model = None;
+        *list = None;
+        obis.0.clear();
+        *quantities = Quantities::default();
         submeters.clear();
-        let mut json = std::mem::take(&mut self.json);
         json.forget();
-        *self = Reading { obis: Objects(obis), submeters, json, ..Reading::new(protocol, framing) };
     }
 }
 
