@@ -274,6 +274,20 @@ impl Observed {
             _ => Err("more than one reading in one message".into()),
         }
     }
+
+    /// The one reading of telegram `t`, when the decoder read it from `t`
+    /// whole. Its test of a telegram's start is stricter than
+    /// [`dsmr_start`]: it may pass over the `/` and read a telegram that
+    /// starts later in `t`. What comes before that is then no part of a
+    /// message (it may be a ciphered APDU, system title and all) and,
+    /// written, may run into the bytes after it and swallow the telegram.
+    fn telegram_reading(&self, t: &[u8]) -> Result<&Reading, String> {
+        let r = self.only_reading()?;
+        if self.telegram.as_deref() != Some(t) {
+            return Err("no telegram at its '/' but one later in it".into());
+        }
+        Ok(r)
+    }
 }
 
 impl Anonymiser {
@@ -630,10 +644,10 @@ impl Anonymiser {
     /// what is written must read in a stream.
     fn telegram(&self, t: &[u8]) -> Result<(Vec<u8>, usize), String> {
         let seen = observe(t, &self.cfg);
-        let before = seen.only_reading()?;
+        let before = seen.telegram_reading(t)?;
         let (new, n) = ids::rewrite_telegram(t, &self.map)?;
         let after = observe(&new, &self.cfg);
-        same_but_ids(before, after.only_reading().map_err(|e| format!("rewritten, {e}"))?, false)?;
+        same_but_ids(before, after.telegram_reading(&new).map_err(|e| format!("rewritten, {e}"))?, false)?;
         Ok((new, n))
     }
 

@@ -232,3 +232,25 @@ fn a_telegram_is_judged_as_a_stream_reads_it() {
     assert_eq!(n, report.messages, "{report:?}");
     assert!(!contains(&out, b"4B384547303034303436333935353037"));
 }
+
+/// Found by fuzzing: a `/` the decoder passes over (its test of a
+/// telegram's start is stricter), then a ciphered APDU header and a
+/// telegram. The decoder, given those bytes up to the `!`, read the later
+/// telegram, so they were written whole as one; with the `\r` after them
+/// they read as the ciphered APDU (no key): no reading, and its system
+/// title written.
+#[test]
+fn a_telegram_the_decoder_reads_from_a_later_slash_is_left_out() {
+    let input: &[u8] =
+        b"/\n\xdb\x08//.28\r\n1-0:2.7.0(00r_mod/W/.\xff\xff\xff\r*!\r*\r*)\r\r*\x03\x00\x00!\r*\r*)\n!\r";
+    let (out, report) = anonymise(input, &Config::default(), SECRET);
+    let mut d = Decoder::new(Config::default());
+    d.push(&out);
+    d.finish();
+    let mut n = 0;
+    while let Some(e) = d.next_event() {
+        n += u64::from(matches!(e, Event::Reading(_)));
+    }
+    assert_eq!(n, report.messages, "{report:?}");
+    assert!(!contains(&out, b"\xdb\x08//.28"), "the ciphered APDU is left out");
+}
