@@ -460,7 +460,8 @@ impl ObisJson {
 
 const HEX: [u8; 16] = *b"0123456789abcdef";
 
-/// The last `received` written and its text, quotes included, per thread.
+/// The last `received` written (seconds, nanoseconds) and its text, per
+/// thread.
 type Stamp = (i64, u32, [u8; 32], usize);
 
 thread_local! {
@@ -471,29 +472,14 @@ thread_local! {
 /// the same `received`, so its text is made once and copied after.
 fn received_text(r: &chrono::DateTime<chrono::Utc>, out: &mut Vec<u8>) {
     let key = (r.timestamp(), r.timestamp_subsec_nanos());
-    let (secs, nanos, mut text, len) = RECEIVED.with(std::cell::Cell::get);
+    let (secs, nanos, mut text, mut len) = RECEIVED.with(std::cell::Cell::get);
     if (secs, nanos) != key {
-        let mut buf = [0u8; 32];
-        let t = crate::reading::time::utc_millis_bytes(r, &mut buf);
-        let n = t.len() + 2;
-        let Some(slot) = text.get_mut(..n) else {
-            out.push(b'"');
-            out.extend_from_slice(t);
-            out.push(b'"');
-            return;
-        };
-        if let Some((q, rest)) = slot.split_first_mut() {
-            *q = b'"';
-            if let Some((q, middle)) = rest.split_last_mut() {
-                *q = b'"';
-                middle.copy_from_slice(t);
-            }
-        }
-        RECEIVED.with(|c| c.set((key.0, key.1, text, n)));
-        out.extend_from_slice(text.get(..n).unwrap_or_default());
-        return;
+        len = crate::reading::time::utc_millis_bytes(r, &mut text).len();
+        RECEIVED.with(|c| c.set((key.0, key.1, text, len)));
     }
+    out.push(b'"');
     out.extend_from_slice(text.get(..len).unwrap_or_default());
+    out.push(b'"');
 }
 
 impl Reading {

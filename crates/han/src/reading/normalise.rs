@@ -75,31 +75,27 @@ fn shifted(value: &Value, shift: i8) -> Option<f64> {
 /// Fills `reading.quantities` from its objects and sub-meters; which
 /// totals it summed from tariffs (for a template of the reading).
 pub(crate) fn normalise(reading: &mut Reading) -> Summed {
-    // A reading is normalised once, when its quantities are still all absent.
-    debug_assert!(reading.quantities == Quantities::default());
-    for o in reading.obis.iter() {
-        apply(&mut reading.quantities, o);
-    }
-    summed_and_finished(reading)
+    normalise_with(reading, |_| {})
 }
 
 /// [`normalise`], keeping each object's rule in `rules` (by the object's
 /// index): a template of the reading needs them, and they are found once.
 pub(crate) fn normalise_keeping(reading: &mut Reading, rules: &mut Vec<Option<Rule>>) -> Summed {
-    debug_assert!(reading.quantities == Quantities::default());
     rules.clear();
+    normalise_with(reading, |r| rules.push(r))
+}
+
+/// [`normalise`], telling `keep` each object's rule in turn.
+fn normalise_with(reading: &mut Reading, mut keep: impl FnMut(Option<Rule>)) -> Summed {
+    // A reading is normalised once, when its quantities are still all absent.
+    debug_assert!(reading.quantities == Quantities::default());
     for o in reading.obis.iter() {
         let r = rule(o);
         if let Some(r) = r {
             set(&mut reading.quantities, r, o);
         }
-        rules.push(r);
+        keep(r);
     }
-    summed_and_finished(reading)
-}
-
-/// The totals the tariffs sum, then [`finish`].
-fn summed_and_finished(reading: &mut Reading) -> Summed {
     let q = &reading.quantities;
     let summed = Summed { import: q.energy_import_kwh.is_none(), export: q.energy_export_kwh.is_none() };
     finish(reading);
