@@ -9,6 +9,9 @@ scripts/bench.sh.
 Streams:
   dsmr5-mix5   five DSMR 5 meters interleaved (one telegram of each in turn)
   dsmr5-mix4   four of them
+  dsmr5-mix20  the five, each as four meters (their identification lines
+               told apart): 20 interleaved, more layouts than han-read
+               remembers (16)
   han-mix      a Norwegian HAN mix: Aidon 1-phase (list 2) and 3-phase
                (list 3), Kaifa and Kamstrup lists 1 and 2, in turn
   p1-all       every P1 capture of the corpus in turn
@@ -335,6 +338,14 @@ def mix(corpus, files, n, move):
     return b"".join(out)
 
 
+def many(corpus, files, copies, n, move):
+    """`n` messages: each capture as `copies` meters, one of each in turn,
+    moving."""
+    caps = [dsmr_new_meter(read(corpus, f), k) for k in range(copies) for f in files]
+    rnd = random.Random(1)
+    return b"".join(move(caps[i % len(caps)], i // len(caps) + 1, rnd) for i in range(n))
+
+
 def in_turn(corpus, entries, n, new_meter):
     """`n` messages: every capture in turn, each pass a new meter where the
     capture is one valid, unencrypted message."""
@@ -368,6 +379,7 @@ def main():
         return
     write("dsmr5-mix5", mix(corpus, DSMR5, n, dsmr_move))
     write("dsmr5-mix4", mix(corpus, DSMR5[:4], n, dsmr_move))
+    write("dsmr5-mix20", many(corpus, DSMR5, 4, n, dsmr_move))
     write("han-mix", mix(corpus, HAN_MIX, n, han_move))
     write("p1-all", in_turn(corpus, captures(corpus, "p1"), n, dsmr_new_meter))
     write("han-all", in_turn(corpus, captures(corpus, "han"), n, han_new_meter))

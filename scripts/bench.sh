@@ -13,6 +13,8 @@
 #   dsmr5       han-sim: one DSMR 5 meter
 #   dsmr5-mix5  corpus: five DSMR 5 meters interleaved, values moving
 #   dsmr5-mix4  corpus: four of them
+#   dsmr5-mix20 corpus: the five, each as four meters (20 interleaved: more
+#               layouts than han-read's 16 templates)
 #   han-mix     corpus: Aidon 1-phase list 2 and 3-phase list 3, Kaifa and
 #               Kamstrup lists 1 and 2, interleaved, values moving (FRAMES
 #               of them, the file repeated HAN_TIMES times)
@@ -151,7 +153,7 @@ if [ "$count" = 1 ]; then
     echo "han-read and the peers end to end, JSON lines to a file; instructions per message (callgrind)"
     printf '%-11s %9s | %9s %12s | %-5s %9s %12s | %s\n' \
         stream messages han-read instr/msg peer decoded instr/msg "peer / han-read"
-    for s in han-one dsmr5 dsmr5-mix5 dsmr5-mix4 han-mix p1-all p1-both han-all han-both; do
+    for s in han-one dsmr5 dsmr5-mix5 dsmr5-mix4 dsmr5-mix20 han-mix p1-all p1-both han-all han-both; do
         if [ -n "$only" ] && [[ ",$only," != *",$s,"* ]]; then continue; fi
         case $s in
             han-one) file=$dir/$s-$nh.bin; m=$nh ;;
@@ -180,7 +182,7 @@ fi
 echo "han-read and the peers end to end, JSON lines to a file; CPU = user + sys, best of $repeat; one core"
 printf '%-11s %9s | %9s %7s %10s %7s | %-5s %9s %7s %10s %7s | %s\n' \
     stream messages han-read cpu/s per-cpu-s rss peer decoded cpu/s per-cpu-s rss "peer CPU / han-read CPU"
-for s in han-one dsmr5 dsmr5-mix5 dsmr5-mix4 han-mix p1-all p1-both han-all han-both; do
+for s in han-one dsmr5 dsmr5-mix5 dsmr5-mix4 dsmr5-mix20 han-mix p1-all p1-both han-all han-both; do
     if [ -n "$only" ] && [[ ",$only," != *",$s,"* ]]; then continue; fi
     case $s in
         han-one) file=$dir/$s-$nh.bin ;;

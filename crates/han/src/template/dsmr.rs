@@ -117,7 +117,7 @@ impl Templates {
     ) -> Option<Slot> {
         let now = self.tick();
         let make = || Dsmr { base: Base::new(r), spans: Vec::new(), crc: 0..0, runs_made: false, redone: Vec::new() };
-        let i = slot_for(&mut self.dsmr, telegram.len(), |t| &t.base, make)?;
+        let i = slot_for(&mut self.dsmr, telegram.len(), now, |t| &t.base, make)?;
         let t = self.dsmr.get_mut(i)?;
         // The template's spans become the scratch the next full decode fills.
         let old = std::mem::replace(&mut t.spans, spans);

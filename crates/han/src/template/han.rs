@@ -87,7 +87,7 @@ impl Templates {
         }
         let now = self.tick();
         let make = || Han { base: Base::new(r), nodes: Vec::new(), links: Vec::new(), clock: None, manufacturer: None };
-        let slot = slot_for(&mut self.han, apdu.len(), |t| &t.base, make);
+        let slot = slot_for(&mut self.han, apdu.len(), now, |t| &t.base, make);
         let Templates { han, owner, .. } = self;
         let i = slot?;
         let t = han.get_mut(i)?;

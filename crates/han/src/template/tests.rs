@@ -42,20 +42,31 @@ fn interleaved_meters_of_one_length_each_keep_their_template() {
 }
 
 #[test]
-fn more_meters_than_slots_only_cost_full_decodes() {
-    let meters = SLOTS + 1;
-    let mut templates = Templates::default();
-    for i in 0..3 {
-        for m in 0..meters {
-            let t = telegram(m, i);
-            let (json, templated) = decode(&mut templates, &t);
-            // In a round robin over more layouts than slots, the least
-            // recently used one is always the one needed next.
-            assert!(!templated, "meter {m}, telegram {i}");
-            assert_eq!(json, serde_json::to_string(&decode_telegram(&t, None).unwrap()).unwrap());
+fn more_meters_than_slots_still_mostly_hit() {
+    for meters in [SLOTS + 1, SLOTS + 4, 2 * SLOTS] {
+        let mut templates = Templates::default();
+        let (rounds, mut hits) = (12, 0);
+        for i in 0..rounds {
+            for m in 0..meters {
+                let t = telegram(m, i);
+                let (json, templated) = decode(&mut templates, &t);
+                hits += usize::from(templated);
+                assert_eq!(json, serde_json::to_string(&decode_telegram(&t, None).unwrap()).unwrap());
+                assert!(json.contains(&format!("MT382-10{m:02}")), "meter {m}'s own reading");
+            }
         }
+        assert_eq!(templates.dsmr.len(), SLOTS);
+        // In a round robin over more layouts than slots, the least recently
+        // used slot is always the one needed next (no hit at all); a random
+        // victim keeps most (17: 88 %, 20: 60 %, 32: 20 % in the long run).
+        let share = hits as f64 / ((rounds as usize - 1) * meters) as f64;
+        let least = match meters - SLOTS {
+            1 => 0.7,
+            4 => 0.4,
+            _ => 0.1,
+        };
+        assert!(share >= least, "{meters} meters: {share:.2} of the repeated telegrams hit, under {least}");
     }
-    assert_eq!(templates.dsmr.len(), SLOTS);
 }
 
 #[test]
