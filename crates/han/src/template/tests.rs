@@ -81,3 +81,21 @@ fn runs_compare_as_slices_do() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+
+    /// Any order of telegrams from up to 40 meters (more than the slots,
+    /// so that slots are replaced at random): every reading equals the
+    /// full decode's, whichever template or none made it.
+    #[test]
+    fn any_order_of_many_meters_decodes_as_in_full(order in proptest::collection::vec((0usize..40, 0u32..4), 1..80)) {
+        let mut templates = Templates::default();
+        for (m, i) in order {
+            let t = telegram(m, i);
+            let (json, _) = decode(&mut templates, &t);
+            proptest::prop_assert_eq!(json, serde_json::to_string(&decode_telegram(&t, None).unwrap()).unwrap());
+        }
+        proptest::prop_assert!(templates.dsmr.len() <= SLOTS);
+    }
+}
