@@ -176,24 +176,46 @@ fn hex_text_of(code: Obis, value: &Value) -> Option<Text> {
     }
 }
 
+/// Slots of the hex texts decoded recently (direct-mapped: a mix of meters
+/// sends more ids than a short list held, so that it missed every time).
+const DECODED_SLOTS: usize = 32;
+
+/// A hex text and what it decodes to.
+type Decoded = (Text, Option<Text>);
+
 thread_local! {
-    /// The last few hex texts decoded: a meter sends the same ids in every
-    /// telegram, and an interned text is the same `Text` each time.
-    static DECODED: std::cell::RefCell<Vec<(Text, Option<Text>)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Hex texts decoded recently, each in the slot of its [`decoded_slot`]:
+    /// a meter sends the same ids in every telegram, and an interned text
+    /// is the same `Text` each time.
+    static DECODED: std::cell::RefCell<Vec<Option<Decoded>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The slot of a hex text: its length and first and last eight bytes
+/// (ids of one maker share their start, not their end).
+#[inline(always)]
+fn decoded_slot(b: &[u8]) -> usize {
+    let word = |w: Option<&[u8]>| w.and_then(|w| <[u8; 8]>::try_from(w).ok()).map_or(0, u64::from_le_bytes);
+    let first = word(b.get(..8));
+    let last = word(b.len().checked_sub(8).and_then(|s| b.get(s..)));
+    let h = (first ^ last.rotate_left(23) ^ b.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 58) as usize % DECODED_SLOTS
 }
 
 #[inline(never)]
 fn decoded(hex: &Text) -> Option<Text> {
     DECODED.with(|c| {
         let Ok(mut c) = c.try_borrow_mut() else { return hex_text(hex.as_bytes()) };
-        if let Some((_, d)) = c.iter().find(|(h, _)| h.same(hex)) {
+        if c.is_empty() {
+            c.resize(DECODED_SLOTS, None);
+        }
+        let Some(entry) = c.get_mut(decoded_slot(hex.as_bytes())) else { return hex_text(hex.as_bytes()) };
+        // The same shared text, or equal bytes (a text message is too
+        // long to be interned: a new text every time).
+        if let Some((_, d)) = entry.as_ref().filter(|(h, _)| h.same(hex) || h.as_bytes() == hex.as_bytes()) {
             return d.clone();
         }
         let d = hex_text(hex.as_bytes());
-        if c.len() >= 8 {
-            c.remove(0);
-        }
-        c.push((hex.clone(), d.clone()));
+        *entry = Some((hex.clone(), d.clone()));
         d
     })
 }
