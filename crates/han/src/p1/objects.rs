@@ -353,8 +353,7 @@ fn kind(device_type: Option<u16>) -> &'static str {
 
 /// Non-empty text of an object.
 fn text_of(objects: &Objects, code: Obis) -> Option<String> {
-    let t = objects.get(code)?.value.as_str()?.trim();
-    (!t.is_empty()).then(|| t.to_owned())
+    objects.get(code).and_then(object_text)
 }
 
 /// Whether [`submeters`] may read an object of this code (channels 1 and
@@ -366,7 +365,117 @@ pub(super) fn is_submeter_code(code: Obis) -> bool {
 /// One sub-meter per M-Bus channel that has a device type, an id or a
 /// reading (`0-n:24.2.x`), into `out` (emptied first, its memory kept); a
 /// dead channel keeps no value, unit or time.
+///
+/// One pass over the objects when they name at most [`CHANNELS`] channels
+/// (a search per channel and field cost more than the rest of the fields),
+/// else [`submeters_by_search`].
 pub(super) fn submeters_into(objects: &Objects, out: &mut Vec<SubMeter>) {
+    out.clear();
+    // Per channel (in the order any of its objects came), the first object
+    // of each code read, and whether a `24.1`–`24.3` object names it.
+    #[derive(Clone, Copy, Default)]
+    struct Found<'a> {
+        channel: u8,
+        named: bool,
+        device: Option<&'a Object>,
+        id0: Option<&'a Object>,
+        id1: Option<&'a Object>,
+        reading: Option<&'a Object>,
+    }
+    let mut found = [Found::default(); CHANNELS];
+    let mut used = 0;
+    // The named channels in the order they were first named.
+    let mut order = [0usize; CHANNELS];
+    let mut named = 0;
+    for o in objects.iter() {
+        let [a, b, c, d, e, f] = o.code.0;
+        if a != 0 || b == 0 || !(c == 24 || (c == 96 && d == 1)) {
+            continue;
+        }
+        let at = match found.get(..used).unwrap_or_default().iter().position(|x| x.channel == b) {
+            Some(at) => at,
+            None => match found.get_mut(used) {
+                Some(slot) => {
+                    slot.channel = b;
+                    used += 1;
+                    used - 1
+                }
+                None => return submeters_by_search(objects, out),
+            },
+        };
+        let Some(x) = found.get_mut(at) else { continue };
+        if c == 24 && matches!(d, 1..=3) && !x.named {
+            x.named = true;
+            if let Some(slot) = order.get_mut(named) {
+                *slot = at;
+                named += 1;
+            }
+        }
+        // The first object of each.
+        let slot = match (c, d, e, f) {
+            (24, 1, 0, 255) => &mut x.device,
+            (96, 1, 0, 255) => &mut x.id0,
+            (96, 1, 1, 255) => &mut x.id1,
+            (24, 2, _, 255) if matches!(o.value, Value::Number(_)) && o.unit.is_some() => &mut x.reading,
+            _ => continue,
+        };
+        slot.get_or_insert(o);
+    }
+    for &at in order.get(..named).unwrap_or_default() {
+        let Some(x) = found.get(at) else { continue };
+        let device_type = x
+            .device
+            .and_then(|o| o.value.as_str())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .and_then(|t| t.parse::<u16>().ok());
+        let id = x.id0.and_then(object_text).or_else(|| x.id1.and_then(object_text));
+        push_submeter(out, x.channel, device_type, id, x.reading);
+    }
+}
+
+/// At most this many channels are read in one pass.
+const CHANNELS: usize = 8;
+
+/// The sub-meter of a channel, unless it has no device type, id or reading.
+fn push_submeter(
+    out: &mut Vec<SubMeter>,
+    ch: u8,
+    device_type: Option<u16>,
+    id: Option<String>,
+    reading: Option<&Object>,
+) {
+    let value = reading.and_then(|o| o.value.as_f64());
+    if device_type.is_none() && id.is_none() && value.is_none() {
+        return;
+    }
+    let mut k = kind(device_type);
+    if device_type.is_none() {
+        let u = reading.and_then(|o| o.unit.as_ref()).map(|u| u.as_str());
+        if u.is_some_and(|u| u.eq_ignore_ascii_case("GJ")) {
+            k = "heat";
+        }
+    }
+    out.push(SubMeter {
+        channel: ch,
+        device_type,
+        kind: k,
+        id,
+        value,
+        unit: reading.and_then(|o| o.unit.clone()),
+        time: reading.and_then(|o| o.time),
+    });
+}
+
+/// Non-empty text of an object.
+fn object_text(o: &Object) -> Option<String> {
+    let t = o.value.as_str()?.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// [`submeters_into`] by a search per channel and field (any number of
+/// channels); the reference the one pass is tested against.
+pub(super) fn submeters_by_search(objects: &Objects, out: &mut Vec<SubMeter>) {
     out.clear();
     // The channels in the order they first appear (at most 255), without
     // allocating.
@@ -402,26 +511,7 @@ pub(super) fn submeters_into(objects: &Objects, out: &mut Vec<SubMeter>) {
                 && matches!(o.value, Value::Number(_))
                 && o.unit.is_some()
         });
-        let value = reading.and_then(|o| o.value.as_f64());
-        if device_type.is_none() && id.is_none() && value.is_none() {
-            continue;
-        }
-        let mut k = kind(device_type);
-        if device_type.is_none() {
-            let u = reading.and_then(|o| o.unit.as_ref()).map(|u| u.as_str());
-            if u.is_some_and(|u| u.eq_ignore_ascii_case("GJ")) {
-                k = "heat";
-            }
-        }
-        out.push(SubMeter {
-            channel: ch,
-            device_type,
-            kind: k,
-            id,
-            value,
-            unit: reading.and_then(|o| o.unit.clone()),
-            time: reading.and_then(|o| o.time),
-        });
+        push_submeter(out, ch, device_type, id, reading);
     }
 }
 
@@ -530,6 +620,37 @@ mod tests {
         assert_eq!(objs[1].time.unwrap().local.to_string(), "2016-11-07 19:00:00");
         // Without its value line: kept, nothing captured.
         assert_eq!(one("0-1:24.3.0(161107190000)(00)(60)(1)(0-1:24.2.1)(m3)").len(), 1);
+    }
+
+    proptest::proptest! {
+        /// The one pass gives the sub-meters the search per channel gives,
+        /// for up to a dozen channels (past the pass's eight) in any order.
+        #[test]
+        fn submeters_one_pass_equals_search(
+            objs in proptest::collection::vec((0u8..12, 0usize..6, 0u8..3, proptest::bool::ANY, 0usize..5), 0..40)
+        ) {
+            let codes = [(24, 1), (24, 2), (24, 3), (96, 1), (24, 4), (1, 8)];
+            let list = objs
+                .iter()
+                .map(|&(b, k, e, f255, v)| {
+                    let (c, d) = codes[k];
+                    let code = Obis::new(0, b, c, d, e, if f255 { 255 } else { 0 });
+                    let (value, unit) = match v {
+                        0 => (Value::Number(Decimal::new(1234, -3)), Some(Unit::known("m3"))),
+                        1 => (Value::Number(Decimal::int(7)), None),
+                        2 => (Value::Text(Text::new(" 3 ")), None),
+                        3 => (Value::Text(Text::new("")), None),
+                        _ => (Value::Text(Text::new("4730303136")), None),
+                    };
+                    Object::new(code, value, unit)
+                })
+                .collect();
+            let objects = Objects(list);
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            submeters_into(&objects, &mut fast);
+            submeters_by_search(&objects, &mut slow);
+            proptest::prop_assert_eq!(fast, slow);
+        }
     }
 
     #[test]
