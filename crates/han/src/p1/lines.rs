@@ -15,6 +15,9 @@ use crate::reading::value::{Decimal, Text, Unit, Value};
 pub(super) const MAX_RECORD: usize = 8192;
 
 /// Strips ASCII whitespace and control bytes at both ends.
+// Inlined: on a value there is seldom anything to strip, and the call
+// cost more than the two byte checks.
+#[inline(always)]
 pub(super) fn trim(s: &[u8]) -> &[u8] {
     let start = s.iter().position(|b| *b > b' ').unwrap_or(s.len());
     let end = s.iter().rposition(|b| *b > b' ').map_or(start, |e| e + 1);
@@ -365,19 +368,41 @@ pub(super) fn split_record_into<'r>(
         Some(known) => known,
         None => record_start(rec)?,
     };
-    let mut rest = rec.get(first..)?;
     // Only the start is trimmed: white space at the end is no `(` and no `)`.
-    while let Some(p) = rest.iter().position(|b| *b > b' ') {
-        rest = rest.get(p..)?;
-        if rest.first() != Some(&b'(') {
-            // End of the line, or trailing bytes that are not a value.
-            break;
+    let mut i = first;
+    while let Some(&b) = rec.get(i) {
+        if b != b'(' {
+            // White space before the next value, else the end of the line or
+            // trailing bytes that are not a value.
+            match rec.get(i..)?.iter().position(|b| *b > b' ') {
+                Some(p) if b <= b' ' => {
+                    i += p;
+                    continue;
+                }
+                _ => break,
+            }
         }
-        let close = find(rest, b')')?;
-        values.push(trim(rest.get(1..close)?));
-        rest = rest.get(close + 1..)?;
+        let close = i + 1 + find_after(rec, i + 1, b')')?;
+        values.push(trim(rec.get(i + 1..close)?));
+        i = close + 1;
     }
     Some(code)
+}
+
+/// [`find`] in `s` from `from` on (the offset from there). Fewer than
+/// eight bytes left (most values' ends): the last eight bytes of `s` in
+/// one word, those before `from` shifted out, instead of a byte loop.
+/// `needle` is not zero (the zeros shifted in must not match).
+#[inline(always)]
+fn find_after(s: &[u8], from: usize, needle: u8) -> Option<usize> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let rest = s.get(from..)?;
+    let Some(last) = s.len().checked_sub(8).filter(|_| rest.len() < 8) else { return find(rest, needle) };
+    let w = s.get(last..).map_or(0, load).checked_shr(8 * (from - last) as u32).unwrap_or(0);
+    let x = w ^ (ONES * u64::from(needle));
+    // The lowest flag is exact (a borrow only runs up from a match).
+    let zero = x.wrapping_sub(ONES) & !x & HIGH;
+    (zero != 0).then(|| (zero.trailing_zeros() / 8) as usize)
 }
 
 /// An exact decimal from text: optional sign, digits, optional `.` and

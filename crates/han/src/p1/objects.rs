@@ -178,7 +178,7 @@ fn hex_text_of(code: Obis, value: &Value) -> Option<Text> {
 
 /// Slots of the hex texts decoded recently (direct-mapped: a mix of meters
 /// sends more ids than a short list held, so that it missed every time).
-const DECODED_SLOTS: usize = 32;
+const DECODED_SLOTS: usize = 64;
 
 /// A hex text and what it decodes to.
 type Decoded = (Text, Option<Text>);

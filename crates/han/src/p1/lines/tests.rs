@@ -203,3 +203,44 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got.as_deref(), want.as_deref());
     }
 }
+
+/// The values of a record as they were first split: a byte loop to each
+/// value's start, a search for its `)` from its `(`.
+fn split_by_slices(rec: &[u8]) -> Option<(Obis, Vec<&[u8]>)> {
+    if rec.len() > MAX_RECORD {
+        return None;
+    }
+    let (code, first) = record_start(rec)?;
+    let mut values = Vec::new();
+    let mut rest = rec.get(first..)?;
+    while let Some(p) = rest.iter().position(|b| *b > b' ') {
+        rest = rest.get(p..)?;
+        if rest.first() != Some(&b'(') {
+            break;
+        }
+        let close = find(rest, b')')?;
+        values.push(trim(rest.get(1..close)?));
+        rest = rest.get(close + 1..)?;
+    }
+    Some((code, values))
+}
+
+proptest::proptest! {
+    #[test]
+    fn split_as_by_slices(s in "1-0:1\\.8\\.1[ (]{0,2}[0-9a-z*.() \t]{0,24}") {
+        proptest::prop_assert_eq!(split_record(s.as_bytes()), split_by_slices(s.as_bytes()));
+    }
+
+    #[test]
+    fn split_on_any_bytes(tail in proptest::collection::vec(proptest::sample::select(b"()* \t\r1x\x00\xff".to_vec()), 0..30)) {
+        let mut rec = b"0-0:96.1.1(".to_vec();
+        rec.extend_from_slice(&tail);
+        proptest::prop_assert_eq!(split_record(&rec), split_by_slices(&rec));
+    }
+
+    #[test]
+    fn find_after_as_position(s in proptest::collection::vec(proptest::sample::select(b"()*x\x00\xff".to_vec()), 0..40), from in 0usize..42) {
+        let want = s.get(from..).and_then(|r| r.iter().position(|b| *b == b')'));
+        proptest::prop_assert_eq!(find_after(&s, from, b')'), want);
+    }
+}
