@@ -180,6 +180,10 @@ fn hex_text_of(code: Obis, value: &Value) -> Option<Text> {
 /// sends more ids than a short list held, so that it missed every time).
 const DECODED_SLOTS: usize = 64;
 
+/// Longer hex texts (long text messages) are decoded each time, not kept:
+/// the slots then hold at most ~100 KB.
+const DECODED_MAX_LEN: usize = 1024;
+
 /// A hex text and what it decodes to.
 type Decoded = (Text, Option<Text>);
 
@@ -203,6 +207,9 @@ fn decoded_slot(b: &[u8]) -> usize {
 
 #[inline(never)]
 fn decoded(hex: &Text) -> Option<Text> {
+    if hex.len() > DECODED_MAX_LEN {
+        return hex_text(hex.as_bytes());
+    }
     DECODED.with(|c| {
         let Ok(mut c) = c.try_borrow_mut() else { return hex_text(hex.as_bytes()) };
         if c.is_empty() {
