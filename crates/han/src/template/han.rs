@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use chrono_tz::Tz;
 
-use super::{Base, FREE, Slot, Templates, candidates, changed, owner_map, runs, slot_for};
+use super::{Base, FIXED, FREE, Runs, Slot, Templates, candidates, changed_values, owner_map, runs, slot_for};
 use crate::dlms::axdr::{self, Data, Node, Tree};
 use crate::dlms::lists::{self, Link};
 use crate::reading::normalise::{self, Summed};
@@ -45,7 +45,7 @@ impl Templates {
         candidates(han, apdu.len(), |t| &t.base, tried);
         for &slot in tried.iter() {
             let Some(t) = han.get_mut(slot) else { continue };
-            if changed(&t.base.bytes, apdu, &t.base.runs, dirty, |_| true).is_none() {
+            if changed_values(&t.base.bytes, apdu, &t.base.runs, dirty).is_none() {
                 continue;
             }
             *clock += 1;
@@ -95,23 +95,42 @@ impl Templates {
         t.nodes.clear();
         t.nodes.extend_from_slice(nodes);
         t.manufacturer = r.manufacturer;
-        let owner = owner_map(owner, apdu.len(), free);
-        t.links.clear();
-        for link in &scratch.links {
-            let Some(node) = nodes.get(link.node) else { continue };
-            let Some(range) = value_bytes(node, apdu) else { continue };
-            let Ok(k) = u16::try_from(t.links.len()) else { break };
-            if let Some(o) = owner.get_mut(range) {
-                o.fill(k);
-                // Found by the full decode's normalise, which this follows.
-                let rule = scratch.rules.get(link.obj).copied().flatten();
-                t.links.push((*link, link.scale.scaler, rule));
-            }
+        if !t.runs_in_order(apdu, free, nodes, scratch) {
+            by_owner_map(owner, apdu, free, nodes, scratch, &mut t.links, &mut t.base.runs);
+        } else if cfg!(debug_assertions) {
+            // The owner map is the reference: the same links and runs.
+            let (mut links, mut runs) = (Vec::new(), Vec::new());
+            by_owner_map(owner, apdu, free, nodes, scratch, &mut links, &mut runs);
+            debug_assert_eq!(format!("{links:?} {runs:?}"), format!("{:?} {:?}", t.links, t.base.runs));
         }
-        runs(owner, &mut t.base.runs);
         t.base.learn(apdu, r, summed, now);
         Some(Slot::Han(i))
     }
+}
+
+/// The links and runs of a message by a per-byte owner map: the bytes of
+/// each link's value owned by it (a later link's over an earlier one's).
+fn by_owner_map(
+    owner: &mut Vec<u16>,
+    apdu: &[u8],
+    free: &[Range<usize>],
+    nodes: &[Node],
+    scratch: &lists::Scratch,
+    links: &mut Vec<(Link, i8, Option<normalise::Rule>)>,
+    out: &mut Vec<super::Run>,
+) {
+    let owner = owner_map(owner, apdu.len(), free);
+    links.clear();
+    for link in &scratch.links {
+        let Some(node) = nodes.get(link.node) else { continue };
+        let Some(range) = value_bytes(node, apdu) else { continue };
+        let Ok(k) = u16::try_from(links.len()) else { break };
+        if let Some(o) = owner.get_mut(range) {
+            o.fill(k);
+            links.push(Han::link(link, scratch));
+        }
+    }
+    runs(owner, out);
 }
 
 /// The bytes of a number or time node that may change without changing
@@ -140,6 +159,46 @@ fn value_bytes(node: &Node, apdu: &[u8]) -> Option<Range<usize>> {
 }
 
 impl Han {
+    /// A link as the template keeps it: with its scaler and the quantity
+    /// rule the full decode's normalise found (which this follows).
+    fn link(link: &Link, scratch: &lists::Scratch) -> (Link, i8, Option<normalise::Rule>) {
+        (*link, link.scale.scaler, scratch.rules.get(link.obj).copied().flatten())
+    }
+
+    /// Makes the links and runs straight from the free ranges and the
+    /// links' value bytes when they come in order without overlapping (a
+    /// list's values follow each other, after the header): no per-byte
+    /// owner map to fill and read back. `false` (the links then unset) when
+    /// they do not: the owner map decides which owns what.
+    fn runs_in_order(&mut self, apdu: &[u8], free: &[Range<usize>], nodes: &[Node], scratch: &lists::Scratch) -> bool {
+        self.links.clear();
+        let mut runs = Runs::new(&mut self.base.runs);
+        for range in free.iter().filter(|r| !r.is_empty()) {
+            if range.start < runs.at || range.end > apdu.len() {
+                return false;
+            }
+            runs.to(range.start, FIXED);
+            runs.to(range.end, FREE);
+        }
+        for link in &scratch.links {
+            let Some(node) = nodes.get(link.node) else { continue };
+            let Some(range) = value_bytes(node, apdu) else { continue };
+            let Ok(k) = u16::try_from(self.links.len()) else { break };
+            if range.end > apdu.len() {
+                continue;
+            }
+            if range.start < runs.at {
+                self.links.clear();
+                return false;
+            }
+            runs.to(range.start, FIXED);
+            runs.to(range.end, k);
+            self.links.push(Han::link(link, scratch));
+        }
+        runs.to(apdu.len(), FIXED);
+        true
+    }
+
     fn patch(&mut self, apdu: &[u8], header_time: Option<MeterTime>, tz: Option<&Tz>, dirty: &[u16]) -> Option<()> {
         let r = &mut self.base.reading;
         for &k in dirty.iter() {

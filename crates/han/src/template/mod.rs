@@ -267,9 +267,19 @@ fn same(a: &[u8], b: &[u8]) -> bool {
             let last = a.len() - 8;
             word(a, 0) == word(b, 0) && word(a, last) == word(b, last)
         }
-        0..8 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => {
+            let last = a.len() - 4;
+            half(a, 0) == half(b, 0) && half(a, last) == half(b, last)
+        }
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
         _ => a == b,
     }
+}
+
+/// Four bytes at `at` as a word (A-XDR values are mostly 2 or 4 bytes).
+#[inline]
+fn half(s: &[u8], at: usize) -> Option<u32> {
+    s.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map(u32::from_ne_bytes)
 }
 
 /// Notes in `dirty` the owners of the runs that differ between `old` and
@@ -293,6 +303,31 @@ fn changed(old: &[u8], new: &[u8], runs: &[Run], dirty: &mut Vec<u16>, allowed: 
             FREE => {}
             k if dirty.last() != Some(&k) => dirty.push(k),
             _ => {}
+        }
+    }
+    Some(())
+}
+
+/// [`changed`] when a value may hold any byte (A-XDR): the [`FREE`] runs
+/// are not even compared.
+fn changed_values(old: &[u8], new: &[u8], runs: &[Run], dirty: &mut Vec<u16>) -> Option<()> {
+    dirty.clear();
+    if old.len() != new.len() {
+        return None;
+    }
+    for r in runs {
+        if r.owner == FREE {
+            continue;
+        }
+        let range = r.start as usize..r.end as usize;
+        if same(old.get(range.clone())?, new.get(range)?) {
+            continue;
+        }
+        if r.owner == FIXED {
+            return None;
+        }
+        if dirty.last() != Some(&r.owner) {
+            dirty.push(r.owner);
         }
     }
     Some(())
