@@ -115,7 +115,9 @@ pub(crate) fn header(apdu: &[u8], tz: Option<&Tz>) -> Result<Header, Error> {
 /// Decodes a data-notification's body from scratch into `r` (reset
 /// first): the totals its quantities sum from tariffs. `nodes` and
 /// `scratch` keep the A-XDR tree and the list mapper's links, for a
-/// template to learn from.
+/// template to learn from. Not inlined: the steady state (a template's
+/// patch) is compiled apart from this full decode, so neither moves the other.
+#[inline(never)]
 pub(crate) fn decode_notification(
     apdu: &[u8],
     framing: Framing,

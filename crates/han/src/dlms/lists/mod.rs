@@ -407,7 +407,9 @@ fn printable(b: &[u8]) -> Option<Text> {
     if b.is_empty() || !b.iter().all(|c| (0x20..0x7F).contains(c)) {
         return None;
     }
-    std::str::from_utf8(b).ok().map(Text::new)
+    // Printable ASCII is UTF-8: a text seen before is taken as it is,
+    // without checking it again.
+    Some(Text::from_utf8_lossy(b))
 }
 
 /// Turns a value node into an object: scaled number with unit, text, time.

@@ -196,13 +196,14 @@ impl Match {
         let text_of = |t: Option<&[u8]>, want: &[String], test: fn(&[u8], &[String]) -> bool| {
             want.is_empty() || t.is_some_and(|t| test(t, want))
         };
-        text_of(f.list_id, &self.list_id, starts_with_any)
+        // Most profiles fail on a text's first letter: that first.
+        (self.text.is_empty() || self.text_firsts & f.text_firsts != 0)
+            && text_of(f.list_id, &self.list_id, starts_with_any)
             && text_of(f.device_name, &self.device_name, starts_with_any)
             && text_of(f.model, &self.model, contains_any)
             && (self.push_setup.is_empty() || f.push_setup.is_some_and(|p| self.push_setup.contains(&p)))
             && self.values.is_none_or(|n| n == f.bare.len())
-            && (self.text.is_empty()
-                || self.text_firsts & f.text_firsts != 0 && f.texts().any(|t| starts_with_any(t, &self.text)))
+            && (self.text.is_empty() || f.texts().any(|t| starts_with_any(t, &self.text)))
     }
 }
 
