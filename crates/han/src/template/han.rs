@@ -57,7 +57,7 @@ impl Templates {
             }
             t.base.bytes.copy_from_slice(apdu);
             *hits += 1;
-            let r = &mut t.base.reading;
+            let r = &mut *t.base.reading;
             t.base.summed.undo(&mut r.quantities);
             normalise::finish(r);
             // What the caller changes after a message (decrypted or not).
@@ -79,7 +79,7 @@ impl Templates {
         free: &[Range<usize>],
         nodes: &[Node],
         scratch: &lists::Scratch,
-        r: &mut Reading,
+        r: &mut Box<Reading>,
         summed: Summed,
     ) -> Option<Slot> {
         if !scratch.mapped || nodes.len() >= usize::from(FREE) {
@@ -103,7 +103,7 @@ impl Templates {
             by_owner_map(owner, apdu, free, nodes, scratch, &mut links, &mut runs);
             debug_assert_eq!(format!("{links:?} {runs:?}"), format!("{:?} {:?}", t.links, t.base.runs));
         }
-        t.base.learn(apdu, r, summed, now);
+        t.base.learn_boxed(apdu, r, summed, now);
         Some(Slot::Han(i))
     }
 }
@@ -200,7 +200,7 @@ impl Han {
     }
 
     fn patch(&mut self, apdu: &[u8], header_time: Option<MeterTime>, tz: Option<&Tz>, dirty: &[u16]) -> Option<()> {
-        let r = &mut self.base.reading;
+        let r = &mut *self.base.reading;
         for &k in dirty.iter() {
             let (link, scaler, rule) = self.links.get(usize::from(k))?;
             let node = self.nodes.get_mut(link.node)?;

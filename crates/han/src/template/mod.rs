@@ -66,8 +66,9 @@ struct Base {
     bytes: Vec<u8>,
     /// Who owns its bytes, run by run.
     runs: Vec<Run>,
-    /// The reading it decoded to, kept current.
-    reading: Reading,
+    /// The reading it decoded to, kept current (boxed: a HAN reading moves
+    /// in and out by its pointer, not a copy of a kilobyte).
+    reading: Box<Reading>,
     /// The totals its quantities sum from tariffs.
     summed: Summed,
     /// Use count stamp (0: forgotten, the first to be replaced).
@@ -79,7 +80,7 @@ impl Base {
         Base {
             bytes: Vec::new(),
             runs: Vec::new(),
-            reading: Reading::new(r.protocol, r.framing),
+            reading: Box::new(Reading::new(r.protocol, r.framing)),
             summed: Summed::default(),
             used: 0,
         }
@@ -90,6 +91,15 @@ impl Base {
     /// template lends it from now on); `r` gets the template's old one, to
     /// reuse.
     fn learn(&mut self, msg: &[u8], r: &mut Reading, summed: Summed, now: u64) {
+        self.used = now;
+        self.bytes.clear();
+        self.bytes.extend_from_slice(msg);
+        self.summed = summed;
+        std::mem::swap(&mut *self.reading, r);
+    }
+
+    /// [`Base::learn`] of a boxed reading: the boxes change places.
+    fn learn_boxed(&mut self, msg: &[u8], r: &mut Box<Reading>, summed: Summed, now: u64) {
         self.used = now;
         self.bytes.clear();
         self.bytes.extend_from_slice(msg);
@@ -130,16 +140,16 @@ impl Templates {
     /// The reading a template made.
     pub(crate) fn reading(&self, slot: Slot) -> Option<&Reading> {
         match slot {
-            Slot::Han(i) => self.han.get(i).map(|t| &t.base.reading),
-            Slot::Dsmr(i) => self.dsmr.get(i).map(|t| &t.base.reading),
+            Slot::Han(i) => self.han.get(i).map(|t| &*t.base.reading),
+            Slot::Dsmr(i) => self.dsmr.get(i).map(|t| &*t.base.reading),
         }
     }
 
     /// The reading a HAN template made, to mark it as decrypted.
     pub(crate) fn reading_mut(&mut self, slot: Slot) -> Option<&mut Reading> {
         match slot {
-            Slot::Han(i) => self.han.get_mut(i).map(|t| &mut t.base.reading),
-            Slot::Dsmr(i) => self.dsmr.get_mut(i).map(|t| &mut t.base.reading),
+            Slot::Han(i) => self.han.get_mut(i).map(|t| &mut *t.base.reading),
+            Slot::Dsmr(i) => self.dsmr.get_mut(i).map(|t| &mut *t.base.reading),
         }
     }
 
