@@ -28,6 +28,10 @@ pub(super) struct Han {
     clock: Option<usize>,
     /// The manufacturer the list named.
     manufacturer: Option<&'static str>,
+    /// A fixed byte where the last message this template failed on
+    /// differed: looked at first, a message that differs there too is
+    /// another meter's at once (several meters of one layout take turns).
+    probe: Option<usize>,
 }
 
 impl Templates {
@@ -45,7 +49,11 @@ impl Templates {
         candidates(han, apdu.len(), |t| &t.base, tried);
         for &slot in tried.iter() {
             let Some(t) = han.get_mut(slot) else { continue };
-            if changed_values(&t.base.bytes, apdu, &t.base.runs, dirty).is_none() {
+            if t.probe.is_some_and(|p| t.base.bytes.get(p) != apdu.get(p)) {
+                continue;
+            }
+            if let Err(at) = changed_values(&t.base.bytes, apdu, &t.base.runs, dirty) {
+                t.probe = at;
                 continue;
             }
             *clock += 1;
@@ -86,12 +94,20 @@ impl Templates {
             return None;
         }
         let now = self.tick();
-        let make = || Han { base: Base::new(r), nodes: Vec::new(), links: Vec::new(), clock: None, manufacturer: None };
+        let make = || Han {
+            base: Base::new(r),
+            nodes: Vec::new(),
+            links: Vec::new(),
+            clock: None,
+            manufacturer: None,
+            probe: None,
+        };
         let slot = slot_for(&mut self.han, apdu.len(), now, |t| &t.base, make);
         let Templates { han, owner, .. } = self;
         let i = slot?;
         let t = han.get_mut(i)?;
         t.clock = scratch.clock;
+        t.probe = None;
         t.nodes.clear();
         t.nodes.extend_from_slice(nodes);
         t.manufacturer = r.manufacturer;

@@ -318,30 +318,64 @@ fn changed(old: &[u8], new: &[u8], runs: &[Run], dirty: &mut Vec<u16>, allowed: 
     Some(())
 }
 
+/// Where two slices first differ, eight bytes at a time. Out of line: only
+/// a failed comparison asks.
+#[cold]
+#[inline(never)]
+fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        let (Ok(x), Ok(y)) = (<[u8; 8]>::try_from(x), <[u8; 8]>::try_from(y)) else { break };
+        let d = u64::from_le_bytes(x) ^ u64::from_le_bytes(y);
+        if d != 0 {
+            return Some(at + (d.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let (a, b) = (a.get(at..)?, b.get(at..)?);
+    a.iter().zip(b).position(|(x, y)| x != y).map(|i| at + i)
+}
+
 /// [`changed`] when a value may hold any byte (A-XDR): the [`FREE`] runs
-/// are not even compared.
-fn changed_values(old: &[u8], new: &[u8], runs: &[Run], dirty: &mut Vec<u16>) -> Option<()> {
+/// are not even compared. Tells where a [`FIXED`] run first differs (`None`
+/// when it cannot say: another length).
+fn changed_values(old: &[u8], new: &[u8], runs: &[Run], dirty: &mut Vec<u16>) -> Result<(), Option<usize>> {
     dirty.clear();
     if old.len() != new.len() {
-        return None;
+        return Err(None);
     }
     for r in runs {
         if r.owner == FREE {
             continue;
         }
         let range = r.start as usize..r.end as usize;
-        if same(old.get(range.clone())?, new.get(range)?) {
+        let (Some(o), Some(n)) = (old.get(range.clone()), new.get(range)) else { return Err(None) };
+        if same(o, n) {
             continue;
         }
         if r.owner == FIXED {
-            return None;
+            return Err(first_difference(o, n).map(|i| r.start as usize + i));
         }
         if dirty.last() != Some(&r.owner) {
             dirty.push(r.owner);
         }
     }
-    Some(())
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod difference {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Word by word, the same place as byte by byte.
+        #[test]
+        fn first_difference_is_the_first(a in proptest::collection::vec(0u8..3, 0..40), b in proptest::collection::vec(0u8..3, 0..40)) {
+            let byte = a.iter().zip(&b).position(|(x, y)| x != y);
+            prop_assert_eq!(super::first_difference(&a, &b), byte);
+        }
+    }
+}
