@@ -318,6 +318,13 @@ fn scaler_unit(tree: &Tree<'_>, i: usize) -> Option<Scale> {
 fn walk(tree: &Tree<'_>, items: &[usize], coded: &mut Vec<(Obis, Item)>, bare: &mut Vec<usize>) {
     let mut k = 0;
     while let Some(&it) = items.get(k) {
+        // Only a structure or an OBIS code starts a coded value: anything
+        // else is bare at once (most of a positional list).
+        if !matches!(tree.node(it).map(|n| n.data), Some(Data::Structure(_) | Data::Octets(_, 6))) {
+            bare.push(it);
+            k += 1;
+            continue;
+        }
         // A push setup's own name (`x-x:25.9.0`) first names the list; the
         // values after it are bare (Iskraemeco, Landis+Gyr in Austria).
         if k == 0 && obis_at(tree, it).is_some_and(|o| o.c() == 25 && o.d() == 9) {
@@ -417,14 +424,18 @@ pub(crate) fn object(tree: &Tree<'_>, code: Obis, at: usize, scale: Scale, tz: O
     let node = tree.node(at)?;
     let value = match node.data {
         Data::Null => return None,
-        Data::Int(_) | Data::Float(_) => {
-            return Some(Object::new(code, number(node.data, scale.scaler)?, scale.unit.map(Unit::known)));
+        // Integers as [`number`] makes them, written out: most values are.
+        Data::Int(v) => {
+            let value = Value::Number(Decimal::int(v).scaled(scale.scaler));
+            return Some(Object::new(code, value, scale.unit.map(Unit::known)));
         }
         Data::UInt(v) => {
             // Beyond i64: the raw count, unscaled, as a float.
-            if i64::try_from(v).is_err() {
-                return Some(Object::new(code, Value::Float(v as f64), None));
-            }
+            let Ok(v) = i64::try_from(v) else { return Some(Object::new(code, Value::Float(v as f64), None)) };
+            let value = Value::Number(Decimal::int(v).scaled(scale.scaler));
+            return Some(Object::new(code, value, scale.unit.map(Unit::known)));
+        }
+        Data::Float(_) => {
             return Some(Object::new(code, number(node.data, scale.scaler)?, scale.unit.map(Unit::known)));
         }
         Data::Enum(v) => Value::Number(Decimal::int(i64::from(v))),
