@@ -137,13 +137,34 @@ pub(crate) fn survey(
     Ok(names)
 }
 
-/// The text bytes of the first coded value whose standard code is `code`.
-fn coded_bytes<'b>(tree: &Tree<'b>, coded: &[(Obis, Item)], code: Obis) -> Option<&'b [u8]> {
-    let (_, it) = coded.iter().find(|(o, _)| standard_code(*o) == code)?;
-    match tree.node(it.node)?.data {
-        Data::Octets(..) | Data::Visible(..) | Data::Utf8(..) => tree.bytes_of(it.node),
-        _ => None,
+/// The text bytes of the first coded values whose standard codes are the
+/// list id, the logical device name and the meter model (none for one that
+/// is not text), found in one pass over the codes.
+fn named_bytes<'b>(tree: &Tree<'b>, coded: &[(Obis, Item)]) -> [Option<&'b [u8]>; 3] {
+    let mut out = [None; 3];
+    let mut seen = [false; 3];
+    for (o, it) in coded {
+        let code = standard_code(*o);
+        let k = if code == LIST_ID {
+            0
+        } else if code == DEVICE_NAME {
+            1
+        } else if code == METER_MODEL {
+            2
+        } else {
+            continue;
+        };
+        let (Some(seen), Some(out)) = (seen.get_mut(k), out.get_mut(k)) else { continue };
+        if *seen {
+            continue;
+        }
+        *seen = true;
+        *out = match tree.node(it.node).map(|n| n.data) {
+            Some(Data::Octets(..) | Data::Visible(..) | Data::Utf8(..)) => tree.bytes_of(it.node),
+            _ => None,
+        };
     }
+    out
 }
 
 /// The facts a profile is matched against; `texts` holds the bare text
@@ -156,12 +177,13 @@ pub(crate) fn facts<'t, 'b>(
     texts: &'t mut Vec<usize>,
 ) -> Facts<'t, 'b> {
     Facts::text_nodes(tree, bare, texts);
-    let list_id = coded_bytes(tree, coded, LIST_ID).or_else(|| names.list_from_bare.and_then(|n| tree.bytes_of(n)));
+    let [list_id, device_name, model] = named_bytes(tree, coded);
+    let list_id = list_id.or_else(|| names.list_from_bare.and_then(|n| tree.bytes_of(n)));
     let mut f = Facts {
         tree,
         list_id,
-        device_name: coded_bytes(tree, coded, DEVICE_NAME),
-        model: coded_bytes(tree, coded, METER_MODEL),
+        device_name,
+        model,
         push_setup: names.push_setup,
         bare,
         bare_texts: texts,

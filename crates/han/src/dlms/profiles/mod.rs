@@ -74,7 +74,11 @@ impl MeterProfiles {
     /// The first profile, of these and then the built-in ones, that
     /// recognises a list.
     pub(crate) fn select(&self, facts: &Facts<'_, '_>) -> Option<&Profile> {
-        self.0.iter().chain(builtin()).find(|p| p.matches(facts))
+        // Most profiles are passed over on their texts' first letters.
+        self.0
+            .iter()
+            .chain(builtin())
+            .find(|p| p.text_firsts.is_none_or(|b| b & facts.text_firsts != 0) && p.matches(facts))
     }
 }
 
@@ -86,6 +90,15 @@ pub struct Profile {
     pub(crate) matches: Vec<Match>,
     pub(crate) scales: Vec<ScaleRule>,
     pub(crate) layouts: Vec<Layout>,
+    /// [`text_firsts`] of its matches.
+    pub(crate) text_firsts: Option<u64>,
+}
+
+/// The [`first_bits`] a list's texts must share with a profile's for one
+/// of its matches to hold: all their `text` prefixes' when every match
+/// names texts; `None` (no such need) when one does not.
+pub(crate) fn text_firsts(matches: &[Match]) -> Option<u64> {
+    matches.iter().try_fold(0, |b, m| (!m.text.is_empty()).then_some(b | m.text_firsts))
 }
 
 impl Profile {

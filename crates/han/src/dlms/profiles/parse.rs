@@ -147,7 +147,8 @@ impl Checker<'_> {
         let scales = def.scale.into_iter().map(|s| self.scale(s)).collect::<Result<Vec<_>, _>>()?;
         let mut layouts = def.layout.into_iter().map(|l| self.layout(l)).collect::<Result<Vec<_>, _>>()?;
         super::scale_positions(&scales, &mut layouts);
-        Ok(Profile { name, manufacturer, matches, scales, layouts })
+        let text_firsts = super::text_firsts(&matches);
+        Ok(Profile { name, manufacturer, matches, scales, layouts, text_firsts })
     }
 
     fn texts(&self, t: Texts, what: &str) -> Result<Vec<String>, ProfileError> {
