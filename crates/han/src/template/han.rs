@@ -21,9 +21,18 @@ pub(super) struct Han {
     pub(super) base: Base,
     /// Its A-XDR nodes, kept current.
     nodes: Vec<Node>,
-    /// The objects made from one node each, with the scaler of a number
-    /// and the object's quantity rule (neither depends on the value).
-    links: Vec<(Link, i8, Option<normalise::Rule>)>,
+    /// The objects made from one node each, as the full decode left them
+    /// (moved in, not copied); a run's owner is its index here.
+    links: Vec<Link>,
+    /// Each object's quantity rule, by index, as the full decode's
+    /// normalise found it.
+    rules: Vec<Option<normalise::Rule>>,
+    /// The links as a patch reads them, with the scaler of a number and
+    /// the object's quantity rule (neither depends on the value): made at
+    /// the first patch, so a layout seen once pays nothing for them.
+    patched: Vec<(Link, i8, Option<normalise::Rule>)>,
+    /// Whether `patched` is made for these links.
+    made: bool,
     /// The object that sets the meter time.
     clock: Option<usize>,
     /// The manufacturer the list named.
@@ -86,7 +95,7 @@ impl Templates {
         apdu: &[u8],
         free: &[Range<usize>],
         nodes: &[Node],
-        scratch: &lists::Scratch,
+        scratch: &mut lists::Scratch,
         r: &mut Box<Reading>,
         summed: Summed,
     ) -> Option<Slot> {
@@ -98,6 +107,9 @@ impl Templates {
             base: Base::new(r),
             nodes: Vec::new(),
             links: Vec::new(),
+            rules: Vec::new(),
+            patched: Vec::new(),
+            made: false,
             clock: None,
             manufacturer: None,
             probe: None,
@@ -108,45 +120,83 @@ impl Templates {
         let t = han.get_mut(i)?;
         t.clock = scratch.clock;
         t.probe = None;
+        t.made = false;
         t.nodes.clear();
         t.nodes.extend_from_slice(nodes);
         t.manufacturer = r.manufacturer;
-        if !t.runs_in_order(apdu, free, nodes, scratch) {
-            by_owner_map(owner, apdu, free, nodes, scratch, &mut t.links, &mut t.base.runs);
+        if !runs_in_order(apdu, free, nodes, &scratch.links, &mut t.base.runs) {
+            by_owner_map(owner, apdu, free, nodes, &scratch.links, &mut t.base.runs);
         } else if cfg!(debug_assertions) {
-            // The owner map is the reference: the same links and runs.
-            let (mut links, mut runs) = (Vec::new(), Vec::new());
-            by_owner_map(owner, apdu, free, nodes, scratch, &mut links, &mut runs);
-            debug_assert_eq!(format!("{links:?} {runs:?}"), format!("{:?} {:?}", t.links, t.base.runs));
+            // The owner map is the reference: the same runs.
+            let mut runs = Vec::new();
+            by_owner_map(owner, apdu, free, nodes, &scratch.links, &mut runs);
+            debug_assert_eq!(format!("{runs:?}"), format!("{:?}", t.base.runs));
         }
+        // The links and rules move here; the decoder gets the old ones to
+        // reuse (it clears them first).
+        std::mem::swap(&mut t.links, &mut scratch.links);
+        std::mem::swap(&mut t.rules, &mut scratch.rules);
         t.base.learn_boxed(apdu, r, summed, now);
         Some(Slot::Han(i))
     }
 }
 
-/// The links and runs of a message by a per-byte owner map: the bytes of
-/// each link's value owned by it (a later link's over an earlier one's).
+/// The runs of a message by a per-byte owner map: the bytes of each
+/// link's value owned by its index (a later link's over an earlier one's).
 fn by_owner_map(
     owner: &mut Vec<u16>,
     apdu: &[u8],
     free: &[Range<usize>],
     nodes: &[Node],
-    scratch: &lists::Scratch,
-    links: &mut Vec<(Link, i8, Option<normalise::Rule>)>,
+    links: &[Link],
     out: &mut Vec<super::Run>,
 ) {
     let owner = owner_map(owner, apdu.len(), free);
-    links.clear();
-    for link in &scratch.links {
+    for (k, link) in links.iter().enumerate() {
+        let Ok(k) = u16::try_from(k) else { break };
         let Some(node) = nodes.get(link.node) else { continue };
         let Some(range) = value_bytes(node, apdu) else { continue };
-        let Ok(k) = u16::try_from(links.len()) else { break };
         if let Some(o) = owner.get_mut(range) {
             o.fill(k);
-            links.push(Han::link(link, scratch));
         }
     }
     runs(owner, out);
+}
+
+/// Makes the runs straight from the free ranges and the links' value bytes
+/// when they come in order without overlapping (a list's values follow
+/// each other, after the header): no per-byte owner map to fill and read
+/// back. `false` when they do not: the owner map decides which owns what.
+fn runs_in_order(
+    apdu: &[u8],
+    free: &[Range<usize>],
+    nodes: &[Node],
+    links: &[Link],
+    out: &mut Vec<super::Run>,
+) -> bool {
+    let mut runs = Runs::new(out);
+    for range in free.iter().filter(|r| !r.is_empty()) {
+        if range.start < runs.at || range.end > apdu.len() {
+            return false;
+        }
+        runs.to(range.start, FIXED);
+        runs.to(range.end, FREE);
+    }
+    for (k, link) in links.iter().enumerate() {
+        let Ok(k) = u16::try_from(k) else { break };
+        let Some(node) = nodes.get(link.node) else { continue };
+        let Some(range) = value_bytes(node, apdu) else { continue };
+        if range.end > apdu.len() {
+            continue;
+        }
+        if range.start < runs.at {
+            return false;
+        }
+        runs.to(range.start, FIXED);
+        runs.to(range.end, k);
+    }
+    runs.to(apdu.len(), FIXED);
+    true
 }
 
 /// The bytes of a number or time node that may change without changing
@@ -175,50 +225,22 @@ fn value_bytes(node: &Node, apdu: &[u8]) -> Option<Range<usize>> {
 }
 
 impl Han {
-    /// A link as the template keeps it: with its scaler and the quantity
-    /// rule the full decode's normalise found (which this follows).
-    fn link(link: &Link, scratch: &lists::Scratch) -> (Link, i8, Option<normalise::Rule>) {
-        (*link, link.scale.scaler, scratch.rules.get(link.obj).copied().flatten())
-    }
-
-    /// Makes the links and runs straight from the free ranges and the
-    /// links' value bytes when they come in order without overlapping (a
-    /// list's values follow each other, after the header): no per-byte
-    /// owner map to fill and read back. `false` (the links then unset) when
-    /// they do not: the owner map decides which owns what.
-    fn runs_in_order(&mut self, apdu: &[u8], free: &[Range<usize>], nodes: &[Node], scratch: &lists::Scratch) -> bool {
-        self.links.clear();
-        let mut runs = Runs::new(&mut self.base.runs);
-        for range in free.iter().filter(|r| !r.is_empty()) {
-            if range.start < runs.at || range.end > apdu.len() {
-                return false;
-            }
-            runs.to(range.start, FIXED);
-            runs.to(range.end, FREE);
-        }
-        for link in &scratch.links {
-            let Some(node) = nodes.get(link.node) else { continue };
-            let Some(range) = value_bytes(node, apdu) else { continue };
-            let Ok(k) = u16::try_from(self.links.len()) else { break };
-            if range.end > apdu.len() {
-                continue;
-            }
-            if range.start < runs.at {
-                self.links.clear();
-                return false;
-            }
-            runs.to(range.start, FIXED);
-            runs.to(range.end, k);
-            self.links.push(Han::link(link, scratch));
-        }
-        runs.to(apdu.len(), FIXED);
-        true
+    /// Makes [`Han::patched`] from the links and rules.
+    #[cold]
+    fn make_patched(&mut self) {
+        let rules = &self.rules;
+        self.patched.clear();
+        self.patched.extend(self.links.iter().map(|l| (*l, l.scale.scaler, rules.get(l.obj).copied().flatten())));
+        self.made = true;
     }
 
     fn patch(&mut self, apdu: &[u8], header_time: Option<MeterTime>, tz: Option<&Tz>, dirty: &[u16]) -> Option<()> {
+        if !self.made {
+            self.make_patched();
+        }
         let r = &mut *self.base.reading;
         for &k in dirty.iter() {
-            let (link, scaler, rule) = self.links.get(usize::from(k))?;
+            let (link, scaler, rule) = self.patched.get(usize::from(k))?;
             let node = self.nodes.get_mut(link.node)?;
             // A time names its bytes by offset: nothing to read again.
             if !matches!(node.data, Data::DateTime(_) | Data::Octets(..)) {
