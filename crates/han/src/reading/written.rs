@@ -106,13 +106,22 @@ impl ObisJson {
         self.mark(i, Dirty::Value);
     }
 
+    /// A template made this reading again: its layout came again, so its
+    /// lines are worth keeping (one seen once costs nothing), whether or
+    /// not an object changed (a frame whose only change is the clock in
+    /// its header touches none).
+    pub(crate) fn reused(&mut self) {
+        let w = self.0.get_mut();
+        if !w.on {
+            w.on = true;
+            w.valid = false;
+        }
+    }
+
     fn mark(&mut self, i: usize, how: Dirty) {
         let w = self.0.get_mut();
         if !w.on {
-            // A template's first patch: its layout came again, so its
-            // lines are worth keeping (one seen once costs nothing).
-            w.on = true;
-            w.valid = false;
+            self.reused();
         } else if w.valid {
             match w.dirty.get_mut(i) {
                 Some(d) => *d = (*d).max(how),

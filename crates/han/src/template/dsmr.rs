@@ -97,6 +97,7 @@ impl Templates {
             }
             t.base.bytes.copy_from_slice(telegram);
             *hits += 1;
+            t.base.reading.json.reused();
             t.base.summed.undo(&mut t.base.reading.quantities);
             normalise::finish(&mut t.base.reading);
             return Some(Slot::Dsmr(slot));

@@ -75,6 +75,7 @@ impl Templates {
             t.base.bytes.copy_from_slice(apdu);
             *hits += 1;
             let r = &mut *t.base.reading;
+            r.json.reused();
             t.base.summed.undo(&mut r.quantities);
             normalise::finish(r);
             // What the caller changes after a message (decrypted or not).
