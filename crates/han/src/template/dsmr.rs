@@ -85,7 +85,7 @@ impl Templates {
                 }
                 t.make_runs();
             }
-            if changed(&t.base.bytes, telegram, &t.base.runs, dirty, value_byte).is_none() {
+            if changed(&t.base.bytes, telegram, &t.base.runs, dirty, Some(value_byte)).is_err() {
                 continue;
             }
             *clock += 1;

@@ -5,7 +5,9 @@ use std::ops::Range;
 
 use chrono_tz::Tz;
 
-use super::{Base, FIXED, FREE, Runs, Slot, Templates, candidates, changed_values, owner_map, runs, slot_for};
+use super::{
+    Base, FIXED, FREE, Runs, Slot, Templates, candidates, changed, first_difference, owner_map, runs, slot_for,
+};
 use crate::dlms::axdr::{self, Data, Node, Tree};
 use crate::dlms::lists::{self, Link};
 use crate::reading::normalise::{self, Summed};
@@ -61,8 +63,12 @@ impl Templates {
             if t.probe.is_some_and(|p| t.base.bytes.get(p) != apdu.get(p)) {
                 continue;
             }
-            if let Err(at) = changed_values(&t.base.bytes, apdu, &t.base.runs, dirty) {
-                t.probe = at;
+            if let Err(fixed) = changed(&t.base.bytes, apdu, &t.base.runs, dirty, None::<fn(u8) -> bool>) {
+                t.probe = fixed.and_then(|r| {
+                    let range = r.start as usize..r.end as usize;
+                    let at = first_difference(t.base.bytes.get(range.clone())?, apdu.get(range)?)?;
+                    Some(r.start as usize + at)
+                });
                 continue;
             }
             *clock += 1;

@@ -91,20 +91,22 @@ impl Base {
     /// template lends it from now on); `r` gets the template's old one, to
     /// reuse.
     fn learn(&mut self, msg: &[u8], r: &mut Reading, summed: Summed, now: u64) {
-        self.used = now;
-        self.bytes.clear();
-        self.bytes.extend_from_slice(msg);
-        self.summed = summed;
+        self.remember(msg, summed, now);
         std::mem::swap(&mut *self.reading, r);
     }
 
     /// [`Base::learn`] of a boxed reading: the boxes change places.
     fn learn_boxed(&mut self, msg: &[u8], r: &mut Box<Reading>, summed: Summed, now: u64) {
+        self.remember(msg, summed, now);
+        std::mem::swap(&mut self.reading, r);
+    }
+
+    /// What [`Base::learn`] keeps besides the reading.
+    fn remember(&mut self, msg: &[u8], summed: Summed, now: u64) {
         self.used = now;
         self.bytes.clear();
         self.bytes.extend_from_slice(msg);
         self.summed = summed;
-        std::mem::swap(&mut self.reading, r);
     }
 
     /// Forgets the message (perhaps half patched): no message matches an
@@ -293,36 +295,50 @@ fn half(s: &[u8], at: usize) -> Option<u32> {
 }
 
 /// Notes in `dirty` the owners of the runs that differ between `old` and
-/// `new` (each once, in order); `None` when a [`FIXED`] run differs or a
-/// changed run's new bytes are not all `allowed`. `old` is left as it was:
-/// the caller makes it the new bytes once the message is taken.
-fn changed(old: &[u8], new: &[u8], runs: &[Run], dirty: &mut Vec<u16>, allowed: impl Fn(u8) -> bool) -> Option<()> {
+/// `new` (each once, in order). `Err` when a [`FIXED`] run differs (that
+/// run: [`first_difference`] tells where), or when the lengths differ or a
+/// changed run's new bytes are not all `allowed` (`None`). `allowed` `None`:
+/// a value may hold any byte (A-XDR), and the [`FREE`] runs are not even
+/// compared. `old` is left as it was: the caller makes it the new bytes
+/// once the message is taken.
+fn changed<F: Fn(u8) -> bool>(
+    old: &[u8],
+    new: &[u8],
+    runs: &[Run],
+    dirty: &mut Vec<u16>,
+    allowed: Option<F>,
+) -> Result<(), Option<Run>> {
     dirty.clear();
     if old.len() != new.len() {
-        return None;
+        return Err(None);
     }
     for r in runs {
+        if r.owner == FREE && allowed.is_none() {
+            continue;
+        }
         let range = r.start as usize..r.end as usize;
-        let (o, n) = (old.get(range.clone())?, new.get(range)?);
+        let (Some(o), Some(n)) = (old.get(range.clone()), new.get(range)) else { return Err(None) };
         if same(o, n) {
             continue;
         }
-        match r.owner {
-            FIXED => return None,
-            _ if !n.iter().all(|b| allowed(*b)) => return None,
-            FREE => {}
-            k if dirty.last() != Some(&k) => dirty.push(k),
-            _ => {}
+        if r.owner == FIXED {
+            return Err(Some(*r));
+        }
+        if allowed.as_ref().is_some_and(|ok| !n.iter().all(|b| ok(*b))) {
+            return Err(None);
+        }
+        if r.owner != FREE && dirty.last() != Some(&r.owner) {
+            dirty.push(r.owner);
         }
     }
-    Some(())
+    Ok(())
 }
 
 /// Where two slices first differ, eight bytes at a time. Out of line: only
 /// a failed comparison asks.
 #[cold]
 #[inline(never)]
-fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
+pub(super) fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
     let mut at = 0;
     for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
         let (Ok(x), Ok(y)) = (<[u8; 8]>::try_from(x), <[u8; 8]>::try_from(y)) else { break };
@@ -334,33 +350,6 @@ fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
     }
     let (a, b) = (a.get(at..)?, b.get(at..)?);
     a.iter().zip(b).position(|(x, y)| x != y).map(|i| at + i)
-}
-
-/// [`changed`] when a value may hold any byte (A-XDR): the [`FREE`] runs
-/// are not even compared. Tells where a [`FIXED`] run first differs (`None`
-/// when it cannot say: another length).
-fn changed_values(old: &[u8], new: &[u8], runs: &[Run], dirty: &mut Vec<u16>) -> Result<(), Option<usize>> {
-    dirty.clear();
-    if old.len() != new.len() {
-        return Err(None);
-    }
-    for r in runs {
-        if r.owner == FREE {
-            continue;
-        }
-        let range = r.start as usize..r.end as usize;
-        let (Some(o), Some(n)) = (old.get(range.clone()), new.get(range)) else { return Err(None) };
-        if same(o, n) {
-            continue;
-        }
-        if r.owner == FIXED {
-            return Err(first_difference(o, n).map(|i| r.start as usize + i));
-        }
-        if dirty.last() != Some(&r.owner) {
-            dirty.push(r.owner);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
